@@ -1,0 +1,31 @@
+import type { FastifyDynamicSwaggerOptions } from "@fastify/swagger";
+
+export const openApiOptions: FastifyDynamicSwaggerOptions = {
+  openapi: {
+    openapi: "3.1.0",
+    info: {
+      title: "VPS.org API",
+      version: "1.0.0",
+      description:
+        "Manage your VPS servers programmatically: create, configure, control and monitor virtual private " +
+        "servers. Every request carries `Authorization: Bearer YOUR_API_TOKEN`. Errors share one shape: " +
+        '`{"error": {"code": "…", "message": "…", "fields": {"field": ["…"]}}}`.',
+    },
+    servers: [{ url: "/" }],
+    components: {
+      securitySchemes: {
+        bearerAuth: { type: "http", scheme: "bearer", description: "An account's API token." },
+        adminToken: { type: "http", scheme: "bearer", description: "The operator's admin token." },
+      },
+    },
+    tags: [
+      { name: "servers", description: "The nine endpoints of the Servers API." },
+      { name: "catalogue", description: "Plans, operating systems and locations." },
+      { name: "ssh-keys", description: "Public keys to install on new servers." },
+      { name: "account", description: "The caller's account and balance." },
+      { name: "admin", description: "Operator API: accounts, tokens, credit, catalogue." },
+      { name: "operations", description: "Health checks." },
+    ],
+  },
+  refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+};

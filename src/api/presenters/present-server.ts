@@ -1,0 +1,64 @@
+import type { ServerDetails } from "../../db/repositories/server-repository.ts";
+import { bytesToGb } from "../../domain/usage.ts";
+
+/** RFC 3339 UTC to the second, as the contract's samples show: 2025-01-16T15:30:00Z. */
+export function apiTimestamp(iso: string): string {
+  return `${iso.slice(0, 19)}Z`;
+}
+
+/** Addresses are shown once the server has been provisioned. */
+function shownAddress(server: ServerDetails, address: string | null): string | null {
+  return server.status === "provisioning" ? null : address;
+}
+
+export function presentServerSummary(server: ServerDetails) {
+  return {
+    id: server.id,
+    name: server.name,
+    hostname: server.hostname,
+    status: server.status,
+    ip_address: shownAddress(server, server.ipv4),
+    location: server.location,
+    plan: {
+      id: server.plan_id,
+      name: server.plan_name,
+      vcpus: server.vcpus,
+      memory: server.memory_mb,
+      storage: server.storage_gb,
+    },
+    os: { id: server.os_id, name: server.os_name },
+    created_at: apiTimestamp(server.created_at),
+    updated_at: apiTimestamp(server.updated_at),
+  };
+}
+
+export function presentServerDetail(server: ServerDetails, currentPeriod: string) {
+  const sameMonth = server.usage_period === currentPeriod;
+  return {
+    id: server.id,
+    name: server.name,
+    hostname: server.hostname,
+    status: server.status,
+    ip_address: shownAddress(server, server.ipv4),
+    ipv6_address: shownAddress(server, server.ipv6),
+    location: server.location,
+    plan: {
+      id: server.plan_id,
+      name: server.plan_name,
+      vcpus: server.vcpus,
+      memory: server.memory_mb,
+      storage: server.storage_gb,
+      bandwidth: server.bandwidth_gb,
+    },
+    os: { id: server.os_id, name: server.os_name },
+    backups_enabled: server.backups_enabled === 1,
+    resource_usage: {
+      cpu_percent: server.status === "active" ? (server.cpu_percent ?? 0) : 0,
+      memory_used: server.status === "active" ? (server.memory_used ?? 0) : 0,
+      disk_used: server.disk_used ?? 0,
+      bandwidth_used: sameMonth ? bytesToGb(Number(server.bandwidth_bytes ?? 0)) : 0,
+    },
+    created_at: apiTimestamp(server.created_at),
+    updated_at: apiTimestamp(server.updated_at),
+  };
+}

@@ -1,0 +1,203 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { formatMoney } from "../../domain/money.ts";
+import type { Services } from "../../services/services.ts";
+import { adminSecurity, requireAdmin } from "../authenticate.ts";
+import { presentAccount, presentLocation, presentOs, presentPlan } from "../presenters/present-catalogue.ts";
+import {
+  AccountList,
+  AddAddressesBody,
+  AddedAddresses,
+  AdminListQuery,
+  CodeParams,
+  CreateAccountBody,
+  CreatedAccount,
+  CreatedToken,
+  CreateLocationBody,
+  CreateOsBody,
+  CreatePlanBody,
+  CreateTokenBody,
+  CreditBody,
+  TokenParams,
+} from "../schemas/admin.ts";
+import { AccountSchema, LocationSchema, OsSchema, PlanSchema } from "../schemas/catalogue.ts";
+import { errors, IdParams, NoContent } from "../schemas/common.ts";
+
+/** The operator's API, behind the admin token: accounts, tokens, credit and the catalogue. */
+export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  requireAdmin(app, services.auth);
+  const tags = ["admin"];
+  const security = adminSecurity;
+
+  app.post(
+    "/api/v1/admin/accounts/",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Create an account",
+        description: "Returns the account's first API token, once.",
+        body: CreateAccountBody,
+        response: { 201: CreatedAccount, ...errors(400, 401, 409, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const { account, token } = await services.accounts.create(
+        request.body.email,
+        request.body.credit ?? "0.00",
+      );
+      return reply.status(201).send({
+        id: account.id,
+        email: account.email,
+        balance: formatMoney(account.balance_minor),
+        currency: account.currency,
+        api_token: token,
+      });
+    },
+  );
+
+  app.get(
+    "/api/v1/admin/accounts/",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "List accounts",
+        querystring: AdminListQuery,
+        response: { 200: AccountList, ...errors(400, 401) },
+      },
+    },
+    async (request) => {
+      const { page = 1, page_size: pageSize = 50 } = request.query;
+      const { count, accounts } = await services.accounts.list(pageSize, (page - 1) * pageSize);
+      return { count, results: accounts.map(presentAccount) };
+    },
+  );
+
+  app.get(
+    "/api/v1/admin/accounts/:id/",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "An account",
+        params: IdParams,
+        response: { 200: AccountSchema, ...errors(401, 404) },
+      },
+    },
+    async (request) => presentAccount(await services.accounts.get(request.params.id)),
+  );
+
+  app.post(
+    "/api/v1/admin/accounts/:id/credit/",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Add credit to an account",
+        params: IdParams,
+        body: CreditBody,
+        response: { 200: AccountSchema, ...errors(400, 401, 404, 413, 415) },
+      },
+    },
+    async (request) =>
+      presentAccount(await services.accounts.addCredit(request.params.id, request.body.amount)),
+  );
+
+  app.post(
+    "/api/v1/admin/accounts/:id/tokens/",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Issue another API token for an account",
+        params: IdParams,
+        body: CreateTokenBody,
+        response: { 201: CreatedToken, ...errors(400, 401, 404, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const name = request.body?.name ?? "api";
+      const { id, token } = await services.accounts.issueToken(request.params.id, name);
+      return reply.status(201).send({ id, name, api_token: token });
+    },
+  );
+
+  app.delete(
+    "/api/v1/admin/accounts/:id/tokens/:token_id/",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Revoke an API token",
+        params: TokenParams,
+        response: { 204: NoContent, ...errors(401, 404) },
+      },
+    },
+    async (request, reply) => {
+      await services.accounts.revokeToken(request.params.id, request.params.token_id);
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    "/api/v1/admin/plans/",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Add a plan",
+        body: CreatePlanBody,
+        response: { 201: PlanSchema, ...errors(400, 401, 413, 415) },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(presentPlan(await services.catalogue.createPlan(request.body))),
+  );
+
+  app.post(
+    "/api/v1/admin/os/",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Add an operating system",
+        body: CreateOsBody,
+        response: { 201: OsSchema, ...errors(400, 401, 413, 415) },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(presentOs(await services.catalogue.createOs(request.body))),
+  );
+
+  app.post(
+    "/api/v1/admin/locations/",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Add a location",
+        body: CreateLocationBody,
+        response: { 201: LocationSchema, ...errors(400, 401, 409, 413, 415) },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(presentLocation(await services.catalogue.createLocation(request.body))),
+  );
+
+  app.post(
+    "/api/v1/admin/locations/:code/addresses/",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Add a block of addresses to a location's pool",
+        description: "IPv4 or IPv6, in CIDR notation; at most 65,536 addresses a request.",
+        params: CodeParams,
+        body: AddAddressesBody,
+        response: { 201: AddedAddresses, ...errors(400, 401, 404, 413, 415) },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(await services.catalogue.addAddresses(request.params.code, request.body.cidr)),
+  );
+};

@@ -1,0 +1,193 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { isoAt } from "../../domain/clock.ts";
+import type { PowerAction } from "../../domain/server-status.ts";
+import { usagePeriod } from "../../domain/usage.ts";
+import type { Services } from "../../services/services.ts";
+import { bearerSecurity, requireAccount } from "../authenticate.ts";
+import { pageLink } from "../page-links.ts";
+import { presentServerDetail, presentServerSummary } from "../presenters/present-server.ts";
+import { errors, IdParams, NoContent } from "../schemas/common.ts";
+import {
+  CreatedServer,
+  CreateServerBody,
+  ListServersQuery,
+  PatchServerBody,
+  PowerResponse,
+  PutServerBody,
+  ServerDetail,
+  ServerList,
+} from "../schemas/servers.ts";
+
+const BASE = "/api/v1/servers/";
+const PROVISIONING_MESSAGE = "Server is being provisioned. This may take 2-5 minutes.";
+
+export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  requireAccount(app, services.auth);
+  const tags = ["servers"];
+  const security = bearerSecurity;
+  const detail = async (accountId: number, id: number) =>
+    presentServerDetail(await services.servers.get(accountId, id), usagePeriod(isoAt(services.clock)));
+
+  app.get(
+    BASE,
+    {
+      schema: {
+        tags,
+        security,
+        summary: "List all servers",
+        description: "Servers of the account in the summary form, oldest first, filtered and paged.",
+        querystring: ListServersQuery,
+        response: { 200: ServerList, ...errors(400, 401) },
+      },
+    },
+    async (request) => {
+      const { status, location, page = 1, page_size: pageSize = 50 } = request.query;
+      const { count, servers } = await services.servers.list(request.accountId, {
+        status,
+        location,
+        page,
+        pageSize,
+      });
+      const link = (p: number) =>
+        pageLink(request, services.config.publicUrl, BASE, {
+          status,
+          location,
+          page: p,
+          page_size: pageSize,
+        });
+      return {
+        count,
+        next: page * pageSize < count ? link(page + 1) : null,
+        previous: page > 1 ? link(Math.min(page - 1, Math.max(1, Math.ceil(count / pageSize)))) : null,
+        results: servers.map(presentServerSummary),
+      };
+    },
+  );
+
+  app.post(
+    BASE,
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Create a server",
+        description:
+          "Launches a new server. It is `provisioning` at once and becomes `active` in the background; " +
+          "402 when the balance cannot cover the plan for the minimum period.",
+        body: CreateServerBody,
+        response: { 201: CreatedServer, ...errors(400, 401, 402, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const server = await services.servers.create(request.accountId, request.body);
+      const body = presentServerDetail(server, usagePeriod(isoAt(services.clock)));
+      return reply.status(201).send({ ...body, message: PROVISIONING_MESSAGE });
+    },
+  );
+
+  app.get(
+    `${BASE}:id/`,
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Server details",
+        params: IdParams,
+        response: { 200: ServerDetail, ...errors(401, 404) },
+      },
+    },
+    async (request) => detail(request.accountId, request.params.id),
+  );
+
+  app.put(
+    `${BASE}:id/`,
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Update a server",
+        description: "Replaces name, hostname and backups_enabled; all three are required.",
+        params: IdParams,
+        body: PutServerBody,
+        response: { 200: ServerDetail, ...errors(400, 401, 404, 413, 415) },
+      },
+    },
+    async (request) => {
+      await services.servers.update(request.accountId, request.params.id, request.body);
+      return detail(request.accountId, request.params.id);
+    },
+  );
+
+  app.patch(
+    `${BASE}:id/`,
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Partially update a server",
+        description: "Changes only the fields given.",
+        params: IdParams,
+        body: PatchServerBody,
+        response: { 200: ServerDetail, ...errors(400, 401, 404, 413, 415) },
+      },
+    },
+    async (request) => {
+      await services.servers.update(request.accountId, request.params.id, request.body);
+      return detail(request.accountId, request.params.id);
+    },
+  );
+
+  app.delete(
+    `${BASE}:id/`,
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Delete a server",
+        description:
+          "Accepted in any status. The server is gone from the API at once; its machine and disks are " +
+          "destroyed in the background and its addresses return to the pool.",
+        params: IdParams,
+        response: { 204: NoContent, ...errors(401, 404) },
+      },
+    },
+    async (request, reply) => {
+      await services.servers.delete(request.accountId, request.params.id);
+      return reply.status(204).send();
+    },
+  );
+
+  const power = (action: PowerAction, summary: string, description: string) =>
+    app.post(
+      `${BASE}:id/${action}/`,
+      {
+        schema: {
+          tags,
+          security,
+          summary,
+          description,
+          params: IdParams,
+          response: { 200: PowerResponse, ...errors(400, 401, 404) },
+        },
+      },
+      async (request) => {
+        const result = await services.servers.power(request.accountId, request.params.id, action);
+        return { status: "success" as const, ...result };
+      },
+    );
+  power(
+    "start",
+    "Start a server",
+    "Powers on a `stopped` server. 400 with `server_already_running`, `server_busy`, `server_suspended` or `server_in_error` otherwise.",
+  );
+  power(
+    "stop",
+    "Stop a server",
+    "Shuts an `active` server down gracefully. 400 with `server_not_running`, `server_busy`, `server_suspended` or `server_in_error` otherwise.",
+  );
+  power(
+    "reboot",
+    "Reboot a server",
+    "Restarts an `active` server gracefully. 400 with `server_not_running`, `server_busy`, `server_suspended` or `server_in_error` otherwise.",
+  );
+};

@@ -1,0 +1,101 @@
+import { Type } from "@sinclair/typebox";
+import { AccountSchema } from "./catalogue.ts";
+import { Money } from "./common.ts";
+
+const Amount = Type.String({ pattern: "^\\d{1,12}(\\.\\d{1,2})?$", examples: ["25.00"] });
+
+export const CreateAccountBody = Type.Object(
+  { email: Type.String({ minLength: 3, maxLength: 320 }), credit: Type.Optional(Amount) },
+  { additionalProperties: false },
+);
+
+export const CreatedAccount = Type.Object(
+  {
+    id: Type.Integer(),
+    email: Type.String(),
+    balance: Money,
+    currency: Type.String(),
+    api_token: Type.String({ description: "Shown once; only its digest is stored." }),
+  },
+  { title: "CreatedAccount" },
+);
+
+export const CreditBody = Type.Object(
+  {
+    amount: Type.String({
+      pattern: "^-?\\d{1,12}(\\.\\d{1,2})?$",
+      description: "Added to the balance; negative to deduct.",
+      examples: ["10.00"],
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const AccountList = Type.Object({ count: Type.Integer(), results: Type.Array(AccountSchema) });
+
+export const CreateTokenBody = Type.Object(
+  { name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) },
+  { additionalProperties: false },
+);
+
+export const CreatedToken = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  api_token: Type.String(),
+});
+
+export const TokenParams = Type.Object({
+  id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+  token_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+});
+
+export const CreatePlanBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    vcpus: Type.Integer({ minimum: 1, maximum: 512 }),
+    memory: Type.Integer({ minimum: 128, description: "MiB" }),
+    storage: Type.Integer({ minimum: 1, description: "GB" }),
+    bandwidth: Type.Integer({ minimum: 0, description: "GB per month" }),
+    price_hourly: Amount,
+    price_monthly: Amount,
+    locations: Type.Array(Type.String(), { description: "Codes of the locations that offer it." }),
+  },
+  { additionalProperties: false },
+);
+
+export const CreateOsBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    distribution: Type.String({ minLength: 1, maxLength: 50 }),
+    version: Type.String({ minLength: 1, maxLength: 50 }),
+    image: Type.String({
+      minLength: 1,
+      maxLength: 1024,
+      description: "Base image file for drivers that boot disks.",
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const CreateLocationBody = Type.Object(
+  {
+    code: Type.String({ minLength: 1, maxLength: 32 }),
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    country: Type.String({ minLength: 2, maxLength: 2, description: "ISO 3166-1 alpha-2" }),
+  },
+  { additionalProperties: false },
+);
+
+export const CodeParams = Type.Object({ code: Type.String({ maxLength: 32 }) });
+
+export const AddAddressesBody = Type.Object(
+  { cidr: Type.String({ maxLength: 64, examples: ["203.0.113.0/24", "2001:db8:1::/112"] }) },
+  { additionalProperties: false },
+);
+
+export const AddedAddresses = Type.Object({ family: Type.Integer(), added: Type.Integer() });
+
+export const AdminListQuery = Type.Object({
+  page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
+  page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+});

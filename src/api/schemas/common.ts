@@ -1,0 +1,53 @@
+import { type TSchema, Type } from "@sinclair/typebox";
+
+/** `T` or null, written as a JSON Schema type array so OpenAPI 3.1 and the serialiser both read it directly. */
+export function Nullable<T extends TSchema>(schema: T) {
+  return Type.Unsafe<T["static"] | null>({ ...schema, type: [schema.type as string, "null"] });
+}
+
+export const Timestamp = Type.String({ format: "date-time", examples: ["2025-01-16T15:30:00Z"] });
+export const Money = Type.String({ pattern: "^-?\\d+\\.\\d{2}$", examples: ["12.50"] });
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: "Stable machine-readable code, e.g. invalid_input, not_found." }),
+      message: Type.String(),
+      fields: Type.Optional(
+        Type.Record(Type.String(), Type.Array(Type.String()), { description: "Messages per invalid field." }),
+      ),
+    }),
+  },
+  { $id: "Error", title: "Error" },
+);
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: "Bad request: invalid parameters, or an action the server's status does not allow.",
+  401: "Unauthorized: the API token is missing or invalid.",
+  402: "Payment required: insufficient credit.",
+  404: "Not found.",
+  409: "Conflict.",
+  413: "Request body too large.",
+  415: "Unsupported media type: send application/json.",
+  503: "Service unavailable.",
+};
+
+/** Response schemas for the error statuses a route can answer with. */
+export function errors(...statuses: number[]): Record<number, TSchema> {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      Type.Ref(ErrorBody, { description: ERROR_DESCRIPTIONS[status] ?? "Error." }),
+    ]),
+  );
+}
+
+export const IdParams = Type.Object({
+  id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+});
+
+export function ListOf<T extends TSchema>(item: T) {
+  return Type.Object({ count: Type.Integer({ minimum: 0 }), results: Type.Array(item) });
+}
+
+export const NoContent = Type.Unsafe<undefined>({ description: "No content." });

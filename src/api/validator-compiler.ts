@@ -1,0 +1,88 @@
+import { Ajv, type ErrorObject } from "ajv";
+import type { FastifySchemaCompiler } from "fastify";
+import type { FieldErrors } from "../domain/errors.ts";
+
+// Bodies are validated strictly: a wrong JSON type is an error, never silently coerced, and unknown
+// fields are rejected rather than dropped. Query strings and path parameters arrive as text, so they
+// are coerced to the declared types.
+const options = { allErrors: true, removeAdditional: false, useDefaults: true, strict: false } as const;
+const strictAjv = new Ajv({ ...options, coerceTypes: false });
+const coercingAjv = new Ajv({ ...options, coerceTypes: true });
+for (const ajv of [strictAjv, coercingAjv]) {
+  ajv.addFormat("date-time", true);
+}
+
+export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
+  const ajv = httpPart === "body" ? strictAjv : coercingAjv;
+  return ajv.compile(schema as object);
+};
+
+const TYPE_NAMES: Record<string, string> = {
+  string: "a string",
+  integer: "an integer",
+  number: "a number",
+  boolean: "a boolean (true or false)",
+  object: "a JSON object",
+  array: "an array",
+  null: "null",
+};
+
+function describe(error: ErrorObject): string {
+  const p = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case "required":
+      return "This field is required.";
+    case "additionalProperties":
+      return "Unknown field.";
+    case "type":
+      return `Must be ${String(p.type)
+        .split(",")
+        .map((t) => TYPE_NAMES[t] ?? t)
+        .join(" or ")}.`;
+    case "minimum":
+      return `Must be at least ${p.limit}.`;
+    case "maximum":
+      return `Must be at most ${p.limit}.`;
+    case "minLength":
+      return p.limit === 1 ? "Must not be empty." : `Must be at least ${p.limit} characters.`;
+    case "maxLength":
+      return `Must be at most ${p.limit} characters.`;
+    case "enum":
+      return `Must be one of: ${(p.allowedValues as unknown[]).join(", ")}.`;
+    case "anyOf":
+      return "Is not one of the allowed values.";
+    default:
+      return error.message ? `${error.message[0]?.toUpperCase()}${error.message.slice(1)}.` : "Is invalid.";
+  }
+}
+
+/** Ajv's errors as messages per field name, e.g. { name: ["This field is required."] }. */
+export function fieldErrors(errors: ErrorObject[], part: string): FieldErrors {
+  const fields: FieldErrors = {};
+  // A union of literals (the status enum) reports one error per literal; its anyOf summary says it all.
+  const unionPaths = new Set(errors.filter((e) => e.keyword === "anyOf").map((e) => e.instancePath));
+  for (const error of errors) {
+    if (error.keyword !== "anyOf" && unionPaths.has(error.instancePath)) continue;
+    const p = error.params as Record<string, unknown>;
+    const path = error.instancePath.split("/").filter(Boolean).join(".");
+    const field =
+      error.keyword === "required"
+        ? [path, String(p.missingProperty)].filter(Boolean).join(".")
+        : error.keyword === "additionalProperties"
+          ? [path, String(p.additionalProperty)].filter(Boolean).join(".")
+          : path || part;
+    const messages = fields[field] ?? [];
+    const message =
+      error.keyword === "anyOf" && part === "querystring" ? enumMessage(errors, error) : describe(error);
+    if (!messages.includes(message)) messages.push(message);
+    fields[field] = messages;
+  }
+  return fields;
+}
+
+function enumMessage(all: ErrorObject[], union: ErrorObject): string {
+  const allowed = all
+    .filter((e) => e.keyword === "const" && e.instancePath === union.instancePath)
+    .map((e) => String((e.params as { allowedValue: unknown }).allowedValue));
+  return allowed.length > 0 ? `Must be one of: ${allowed.join(", ")}.` : describe(union);
+}

@@ -1,0 +1,125 @@
+import { randomUUID } from "node:crypto";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { registerErrorHandling } from "./api/error-handler.ts";
+import { registerJsonBodyParser } from "./api/json-body-parser.ts";
+import { openApiOptions } from "./api/openapi-options.ts";
+import { adminRoutes } from "./api/routes/admin.ts";
+import { catalogueRoutes } from "./api/routes/catalogue.ts";
+import { healthRoutes } from "./api/routes/health.ts";
+import { serverRoutes } from "./api/routes/servers.ts";
+import { sshKeyRoutes } from "./api/routes/ssh-keys.ts";
+import { ErrorBody } from "./api/schemas/common.ts";
+import { validatorCompiler } from "./api/validator-compiler.ts";
+import type { Config } from "./config.ts";
+import type { OpenDatabase } from "./db/database.ts";
+import { Repositories } from "./db/repositories/repositories.ts";
+import type { Clock } from "./domain/clock.ts";
+import type { Driver } from "./drivers/driver.ts";
+import { OperationRunner } from "./engine/operation-runner.ts";
+import { OperationWorker } from "./engine/operation-worker.ts";
+import { PowerSync } from "./engine/power-sync.ts";
+import { createServices, type Services } from "./services/services.ts";
+
+export interface AppDeps {
+  config: Config;
+  database: OpenDatabase;
+  driver: Driver;
+  clock: Clock;
+  log: Logger;
+}
+
+export interface App {
+  http: FastifyInstance;
+  services: Services;
+  worker: OperationWorker;
+  powerSync: PowerSync;
+  /** Starts the worker and the power sync (the HTTP server is started by listen). */
+  startBackground(): Promise<void>;
+  /** Finishes in-flight requests, stops the worker (letting running operations end), closes nothing else. */
+  close(): Promise<void>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export async function createApp({ config, database, driver, clock, log }: AppDeps): Promise<App> {
+  const repos = new Repositories(database.db);
+  const runner = new OperationRunner({ repos, driver, clock, shutdownTimeoutMs: 60_000 });
+  const powerSync = new PowerSync({
+    repos,
+    driver,
+    clock,
+    log: log.child({ component: "power-sync" }),
+    intervalMs: config.powerSyncMs,
+  });
+  const worker = new OperationWorker({
+    repos,
+    runner,
+    clock,
+    log: log.child({ component: "worker" }),
+    concurrency: config.workerConcurrency,
+    leaseMs: config.leaseMs,
+    pollMs: config.pollMs,
+    retryBaseMs: config.retryBaseMs,
+    onSettled: (op, settlement) => {
+      // Usage right after a server comes up, rather than at the next power sync.
+      if (settlement.status === "succeeded" && op.kind !== "delete") {
+        repos.servers
+          .findById(op.server_id)
+          .then(async (server) => {
+            if (server && !server.deleted_at) await powerSync.sample(server, server.status === "active");
+          })
+          .catch((err) => log.warn({ err, server: op.server_id }, "usage sample failed"));
+      }
+    },
+  });
+  const services = createServices(config, repos, clock, worker);
+
+  const http = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    bodyLimit: config.bodyLimitBytes,
+    routerOptions: { ignoreTrailingSlash: true },
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    forceCloseConnections: "idle",
+    return503OnClosing: true,
+  });
+  http.setValidatorCompiler(validatorCompiler);
+  http.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  registerJsonBodyParser(http, config.bodyLimitBytes);
+  registerErrorHandling(http, config.bodyLimitBytes);
+  http.addSchema(ErrorBody);
+
+  await http.register(swagger, openApiOptions);
+  await http.register(swaggerUi, { routePrefix: "/docs" });
+  http.get("/api/v1/openapi.json", { schema: { hide: true } }, async () => http.swagger());
+
+  await http.register(healthRoutes, { services });
+  await http.register(serverRoutes, { services });
+  await http.register(catalogueRoutes, { services });
+  await http.register(sshKeyRoutes, { services });
+  await http.register(adminRoutes, { services });
+
+  return {
+    http,
+    services,
+    worker,
+    powerSync,
+    async startBackground() {
+      await worker.start();
+      powerSync.start();
+    },
+    async close() {
+      await http.close();
+      await powerSync.stop();
+      await worker.stop(config.shutdownGraceMs);
+    },
+  };
+}

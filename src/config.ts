@@ -1,0 +1,98 @@
+// The only module that reads process.env. Everything else receives a Config.
+
+export interface Config {
+  port: number;
+  host: string;
+  /** `postgres://…` or a SQLite file path (`:memory:` for a throwaway database). */
+  databaseUrl: string;
+  driver: "sim" | "qemu";
+  simDelayMs: number;
+  /** Faults for the sim driver, e.g. `create:fail=2,start:fail=always`. */
+  simFaults: string;
+  adminToken: string | undefined;
+  bootstrapToken: string | undefined;
+  bootstrapEmail: string;
+  /** Credit of the first account, as a decimal string. */
+  bootstrapCredit: string;
+  /** A create needs credit for this many hours of the plan's hourly price. */
+  minCreditHours: number;
+  /** Base of `next`/`previous` links; derived from the request when unset. */
+  publicUrl: string | undefined;
+  logLevel: string;
+  workerConcurrency: number;
+  leaseMs: number;
+  pollMs: number;
+  powerSyncMs: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+  shutdownGraceMs: number;
+  bodyLimitBytes: number;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, key: string, fallback: number, min = 0): number {
+  const raw = env[key];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min) {
+    throw new ConfigError(`${key} must be an integer >= ${min}, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+function decimal(env: Env, key: string, fallback: string): string {
+  const raw = env[key];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+(\.\d{1,2})?$/.test(raw))
+    throw new ConfigError(`${key} must be a decimal like 100.00, got "${raw}"`);
+  return raw;
+}
+
+function optional(env: Env, key: string): string | undefined {
+  const raw = env[key];
+  return raw === undefined || raw === "" ? undefined : raw;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const driver = env.VPS_DRIVER ?? "sim";
+  if (driver !== "sim" && driver !== "qemu") {
+    throw new ConfigError(`VPS_DRIVER must be "sim" or "qemu", got "${driver}"`);
+  }
+  const publicUrl = optional(env, "VPS_PUBLIC_URL")?.replace(/\/+$/, "");
+  if (publicUrl !== undefined && !/^https?:\/\/[^\s/]+$/.test(publicUrl)) {
+    throw new ConfigError(`VPS_PUBLIC_URL must look like https://api.example.com, got "${publicUrl}"`);
+  }
+  for (const key of ["VPS_ADMIN_TOKEN", "VPS_BOOTSTRAP_TOKEN"]) {
+    const token = optional(env, key);
+    if (token !== undefined && !/^[\x21-\x7e]{16,256}$/.test(token)) {
+      throw new ConfigError(`${key} must be 16 to 256 printable characters without spaces`);
+    }
+  }
+  return {
+    port: integer(env, "PORT", 8080),
+    host: env.HOST ?? "127.0.0.1",
+    databaseUrl: optional(env, "DATABASE_URL") ?? "data/vps.db",
+    driver,
+    simDelayMs: integer(env, "VPS_SIM_DELAY_MS", 3000),
+    simFaults: env.VPS_SIM_FAULTS ?? "",
+    adminToken: optional(env, "VPS_ADMIN_TOKEN"),
+    bootstrapToken: optional(env, "VPS_BOOTSTRAP_TOKEN"),
+    bootstrapEmail: optional(env, "VPS_BOOTSTRAP_EMAIL") ?? "owner@localhost",
+    bootstrapCredit: decimal(env, "VPS_BOOTSTRAP_CREDIT", "100.00"),
+    minCreditHours: integer(env, "VPS_MIN_CREDIT_HOURS", 1),
+    publicUrl,
+    logLevel: env.LOG_LEVEL ?? "info",
+    workerConcurrency: integer(env, "VPS_WORKER_CONCURRENCY", 16, 1),
+    leaseMs: integer(env, "VPS_LEASE_MS", 30_000, 1000),
+    pollMs: integer(env, "VPS_POLL_MS", 5000, 10),
+    powerSyncMs: integer(env, "VPS_POWER_SYNC_MS", 15_000, 10),
+    maxAttempts: integer(env, "VPS_MAX_ATTEMPTS", 5, 1),
+    retryBaseMs: integer(env, "VPS_RETRY_BASE_MS", 1000, 1),
+    shutdownGraceMs: integer(env, "VPS_SHUTDOWN_GRACE_MS", 10_000),
+    bodyLimitBytes: integer(env, "VPS_BODY_LIMIT_BYTES", 64 * 1024, 1024),
+  };
+}

@@ -1,0 +1,142 @@
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type Kysely,
+  type QueryResult,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type TransactionSettings,
+} from "kysely";
+
+// Kysely dialect over Node's built-in `node:sqlite`: no native addon to compile at install time.
+
+type SqlValue = null | number | bigint | string | NodeJS.ArrayBufferView;
+
+/** Prepared statements are cached by SQL text; Kysely emits the same text for the same query shape. */
+class StatementCache {
+  readonly #db: DatabaseSync;
+  readonly #cache = new Map<string, StatementSync>();
+  readonly #limit: number;
+  constructor(db: DatabaseSync, limit = 500) {
+    this.#db = db;
+    this.#limit = limit;
+  }
+  get(sql: string): StatementSync {
+    let stmt = this.#cache.get(sql);
+    if (stmt) return stmt;
+    stmt = this.#db.prepare(sql);
+    if (this.#cache.size >= this.#limit) {
+      const oldest = this.#cache.keys().next().value;
+      if (oldest !== undefined) this.#cache.delete(oldest);
+    }
+    this.#cache.set(sql, stmt);
+    return stmt;
+  }
+}
+
+function toSqlValue(value: unknown): SqlValue {
+  if (value === undefined || value === null) return null;
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (value instanceof Date) return value.toISOString();
+  return value as SqlValue;
+}
+
+class NodeSqliteConnection implements DatabaseConnection {
+  readonly #statements: StatementCache;
+  constructor(statements: StatementCache) {
+    this.#statements = statements;
+  }
+  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    const stmt = this.#statements.get(compiled.sql);
+    const params = compiled.parameters.map(toSqlValue);
+    if (stmt.columns().length > 0) {
+      return { rows: stmt.all(...params) as R[] };
+    }
+    const { changes, lastInsertRowid } = stmt.run(...params);
+    return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
+  }
+  // biome-ignore lint/correctness/useYield: streaming is not supported on this dialect
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error("streaming is not supported by the node:sqlite dialect");
+  }
+}
+
+/** SQLite has one connection; callers queue for it so a transaction is never interleaved with other queries. */
+class NodeSqliteDriver implements Driver {
+  readonly #path: string;
+  #db: DatabaseSync | undefined;
+  #connection: NodeSqliteConnection | undefined;
+  #queue: Promise<void> = Promise.resolve();
+  #release: (() => void) | undefined;
+
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  async init(): Promise<void> {
+    this.#db = new DatabaseSync(this.#path);
+    // WAL lets readers run beside the writer; busy_timeout waits for another process instead of failing.
+    this.#db.exec("PRAGMA journal_mode = WAL");
+    this.#db.exec("PRAGMA synchronous = NORMAL");
+    this.#db.exec("PRAGMA foreign_keys = ON");
+    this.#db.exec("PRAGMA busy_timeout = 5000");
+    this.#connection = new NodeSqliteConnection(new StatementCache(this.#db));
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const previous = this.#queue;
+    let release!: () => void;
+    this.#queue = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await previous;
+    this.#release = release;
+    if (!this.#connection) throw new Error("database is closed");
+    return this.#connection;
+  }
+
+  async beginTransaction(connection: DatabaseConnection, _settings: TransactionSettings): Promise<void> {
+    // IMMEDIATE takes the write lock up front, so a transaction never fails half-way on lock upgrade.
+    await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+  }
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw("commit"));
+  }
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw("rollback"));
+  }
+  async releaseConnection(): Promise<void> {
+    const release = this.#release;
+    this.#release = undefined;
+    release?.();
+  }
+  async destroy(): Promise<void> {
+    this.#db?.close();
+    this.#db = undefined;
+    this.#connection = undefined;
+  }
+}
+
+export class NodeSqliteDialect implements Dialect {
+  readonly #path: string;
+  constructor(path: string) {
+    this.#path = path;
+  }
+  createDriver(): Driver {
+    return new NodeSqliteDriver(this.#path);
+  }
+  createQueryCompiler() {
+    return new SqliteQueryCompiler();
+  }
+  createAdapter() {
+    return new SqliteAdapter();
+  }
+  // biome-ignore lint/suspicious/noExplicitAny: Kysely's introspector accepts any database type
+  createIntrospector(db: Kysely<any>) {
+    return new SqliteIntrospector(db);
+  }
+}

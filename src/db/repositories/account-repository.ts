@@ -1,0 +1,48 @@
+import { sql } from "kysely";
+import type { Db } from "../database.ts";
+import type { AccountRow } from "../schema.ts";
+
+export class AccountRepository {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  async create(email: string, balanceMinor: number, currency: string, now: string): Promise<AccountRow> {
+    return this.#db
+      .insertInto("accounts")
+      .values({ email, balance_minor: balanceMinor, currency, created_at: now, updated_at: now })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  async findById(id: number): Promise<AccountRow | undefined> {
+    return this.#db.selectFrom("accounts").selectAll().where("id", "=", id).executeTakeFirst();
+  }
+
+  async findByEmail(email: string): Promise<AccountRow | undefined> {
+    return this.#db.selectFrom("accounts").selectAll().where("email", "=", email).executeTakeFirst();
+  }
+
+  async list(limit: number, offset: number): Promise<AccountRow[]> {
+    return this.#db.selectFrom("accounts").selectAll().orderBy("id").limit(limit).offset(offset).execute();
+  }
+
+  async count(): Promise<number> {
+    const row = await this.#db
+      .selectFrom("accounts")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** Adds (or with a negative amount, takes) credit in one statement, so concurrent top-ups never lose one. */
+  async addCredit(id: number, amountMinor: number, now: string): Promise<AccountRow | undefined> {
+    return this.#db
+      .updateTable("accounts")
+      .set({ balance_minor: sql`balance_minor + ${amountMinor}`, updated_at: now })
+      .where("id", "=", id)
+      .returningAll()
+      .executeTakeFirst();
+  }
+}

@@ -1,0 +1,56 @@
+import type { Db } from "../database.ts";
+
+export class AddressRepository {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  /**
+   * Gives the server one free address of the family from its location's pool, in one atomic statement.
+   * Idempotent: a server that already holds one keeps it. Returns null when the pool is exhausted.
+   */
+  async allocate(serverId: number, locationId: number, family: 4 | 6, now: string): Promise<string | null> {
+    const held = await this.#db
+      .selectFrom("ip_addresses")
+      .select("address")
+      .where("server_id", "=", serverId)
+      .where("family", "=", family)
+      .executeTakeFirst();
+    if (held) return held.address;
+    const row = await this.#db
+      .updateTable("ip_addresses")
+      .set({ server_id: serverId, assigned_at: now })
+      .where("id", "=", (eb) =>
+        eb
+          .selectFrom("ip_addresses")
+          .select("id")
+          .where("location_id", "=", locationId)
+          .where("family", "=", family)
+          .where("server_id", "is", null)
+          .orderBy("id")
+          .limit(1),
+      )
+      .where("server_id", "is", null)
+      .returning("address")
+      .executeTakeFirst();
+    return row?.address ?? null;
+  }
+
+  async heldBy(serverId: number): Promise<{ family: number; address: string }[]> {
+    return this.#db
+      .selectFrom("ip_addresses")
+      .select(["family", "address"])
+      .where("server_id", "=", serverId)
+      .orderBy("family")
+      .execute();
+  }
+
+  async release(serverId: number): Promise<void> {
+    await this.#db
+      .updateTable("ip_addresses")
+      .set({ server_id: null, assigned_at: null })
+      .where("server_id", "=", serverId)
+      .execute();
+  }
+}

@@ -1,0 +1,117 @@
+import type { Insertable } from "kysely";
+import type { Db } from "../database.ts";
+import type { LocationRow, OperatingSystemsTable, OsRow, PlanRow, PlansTable } from "../schema.ts";
+
+export type PlanWithLocations = PlanRow & { locations: string[] };
+
+export interface LocationWithPool extends LocationRow {
+  ipv4_free: number;
+  ipv6_free: number;
+}
+
+export class CatalogueRepository {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  async listPlans(): Promise<PlanWithLocations[]> {
+    const [plans, offers] = await Promise.all([
+      this.#db.selectFrom("plans").selectAll().orderBy("id").execute(),
+      this.#db
+        .selectFrom("plan_locations")
+        .innerJoin("locations", "locations.id", "plan_locations.location_id")
+        .select(["plan_locations.plan_id", "locations.code"])
+        .orderBy("locations.id")
+        .execute(),
+    ]);
+    return plans.map((plan) => ({
+      ...plan,
+      locations: offers.filter((o) => o.plan_id === plan.id).map((o) => o.code),
+    }));
+  }
+
+  async findPlan(id: number): Promise<PlanRow | undefined> {
+    return this.#db.selectFrom("plans").selectAll().where("id", "=", id).executeTakeFirst();
+  }
+
+  async isPlanOffered(planId: number, locationId: number): Promise<boolean> {
+    const row = await this.#db
+      .selectFrom("plan_locations")
+      .select("plan_id")
+      .where("plan_id", "=", planId)
+      .where("location_id", "=", locationId)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async createPlan(plan: Insertable<PlansTable>, locationIds: number[]): Promise<PlanRow> {
+    const row = await this.#db.insertInto("plans").values(plan).returningAll().executeTakeFirstOrThrow();
+    if (locationIds.length > 0) {
+      await this.#db
+        .insertInto("plan_locations")
+        .values(locationIds.map((location_id) => ({ plan_id: row.id, location_id })))
+        .execute();
+    }
+    return row;
+  }
+
+  async listOs(): Promise<OsRow[]> {
+    return this.#db.selectFrom("operating_systems").selectAll().orderBy("id").execute();
+  }
+
+  async findOs(id: number): Promise<OsRow | undefined> {
+    return this.#db.selectFrom("operating_systems").selectAll().where("id", "=", id).executeTakeFirst();
+  }
+
+  async createOs(os: Insertable<OperatingSystemsTable>): Promise<OsRow> {
+    return this.#db.insertInto("operating_systems").values(os).returningAll().executeTakeFirstOrThrow();
+  }
+
+  async listLocations(): Promise<LocationWithPool[]> {
+    const [locations, free] = await Promise.all([
+      this.#db.selectFrom("locations").selectAll().orderBy("id").execute(),
+      this.#db
+        .selectFrom("ip_addresses")
+        .select(["location_id", "family", (eb) => eb.fn.countAll<number>().as("n")])
+        .where("server_id", "is", null)
+        .groupBy(["location_id", "family"])
+        .execute(),
+    ]);
+    const freeOf = (locationId: number, family: number) =>
+      Number(free.find((f) => f.location_id === locationId && f.family === family)?.n ?? 0);
+    return locations.map((l) => ({ ...l, ipv4_free: freeOf(l.id, 4), ipv6_free: freeOf(l.id, 6) }));
+  }
+
+  async findLocationByCode(code: string): Promise<LocationRow | undefined> {
+    return this.#db.selectFrom("locations").selectAll().where("code", "=", code).executeTakeFirst();
+  }
+
+  async findLocationsByCodes(codes: string[]): Promise<LocationRow[]> {
+    if (codes.length === 0) return [];
+    return this.#db.selectFrom("locations").selectAll().where("code", "in", codes).execute();
+  }
+
+  async createLocation(code: string, name: string, country: string): Promise<LocationRow> {
+    return this.#db
+      .insertInto("locations")
+      .values({ code, name, country })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  /** Adds addresses to a location's pool; ones already present anywhere are skipped. Returns how many were added. */
+  async addAddresses(locationId: number, family: 4 | 6, addresses: string[]): Promise<number> {
+    let added = 0;
+    for (let i = 0; i < addresses.length; i += 500) {
+      const chunk = addresses.slice(i, i + 500);
+      const result = await this.#db
+        .insertInto("ip_addresses")
+        .values(chunk.map((address) => ({ location_id: locationId, family, address })))
+        .onConflict((oc) => oc.column("address").doNothing())
+        .executeTakeFirst();
+      added += Number(result.numInsertedOrUpdatedRows ?? 0n);
+    }
+    return added;
+  }
+}

@@ -1,0 +1,207 @@
+import { sql } from "kysely";
+import type { Db } from "../database.ts";
+import type { OperationRow } from "../schema.ts";
+
+export type OperationKind = "create" | "start" | "stop" | "reboot" | "delete";
+export type OperationStatus = "pending" | "running" | "succeeded" | "failed" | "cancelled";
+
+const UNFINISHED = ["pending", "running"];
+
+export interface NewOperation {
+  serverId: number;
+  accountId: number;
+  kind: OperationKind;
+  maxAttempts: number;
+  now: string;
+}
+
+export class OperationRepository {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  async insert(op: NewOperation): Promise<number> {
+    const row = await this.#db
+      .insertInto("operations")
+      .values({
+        server_id: op.serverId,
+        account_id: op.accountId,
+        kind: op.kind,
+        status: "pending",
+        attempts: 0,
+        max_attempts: op.maxAttempts,
+        run_after: op.now,
+        created_at: op.now,
+        updated_at: op.now,
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  /**
+   * Leases the next runnable operation to `owner`, in one statement. Runnable: unfinished, due, not leased
+   * (or its lease expired with its worker), and the oldest unfinished operation of its server, so the
+   * operations of one server run one at a time and in order.
+   */
+  async claim(owner: string, now: string, leaseUntil: string): Promise<OperationRow | undefined> {
+    return this.#db
+      .updateTable("operations")
+      .set({
+        status: "running",
+        lease_owner: owner,
+        lease_expires_at: leaseUntil,
+        attempts: sql`attempts + 1`,
+        updated_at: now,
+      })
+      .where("id", "=", (eb) =>
+        eb
+          .selectFrom("operations as o")
+          .select("o.id")
+          .where("o.status", "in", UNFINISHED)
+          .where("o.run_after", "<=", now)
+          .where(sql<boolean>`(o.lease_owner is null or o.lease_expires_at < ${now})`)
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom("operations as p")
+                  .select(sql`1`.as("one"))
+                  .whereRef("p.server_id", "=", "o.server_id")
+                  .whereRef("p.id", "<", "o.id")
+                  .where("p.status", "in", UNFINISHED),
+              ),
+            ),
+          )
+          .orderBy("o.run_after")
+          .orderBy("o.id")
+          .limit(1),
+      )
+      .where(sql<boolean>`(lease_owner is null or lease_expires_at < ${now})`)
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  /** Keeps a long step's lease alive; false means the lease was lost and the step must not commit. */
+  async extendLease(id: number, owner: string, leaseUntil: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable("operations")
+      .set({ lease_expires_at: leaseUntil })
+      .where("id", "=", id)
+      .where("lease_owner", "=", owner)
+      .where("status", "=", "running")
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  /** Ends the operation, fenced by the lease: a worker whose lease was taken over changes nothing. */
+  async finish(
+    id: number,
+    owner: string,
+    status: "succeeded" | "failed" | "cancelled",
+    now: string,
+    error?: { code: string; message: string },
+  ): Promise<boolean> {
+    const result = await this.#db
+      .updateTable("operations")
+      .set({
+        status,
+        lease_owner: null,
+        lease_expires_at: null,
+        finished_at: now,
+        updated_at: now,
+        error_code: error?.code ?? null,
+        error_message: error?.message ?? null,
+      })
+      .where("id", "=", id)
+      .where("lease_owner", "=", owner)
+      .where("status", "=", "running")
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  /** Puts the operation back in the queue to run again at `runAfter`, keeping the error for operators. */
+  async retryLater(
+    id: number,
+    owner: string,
+    runAfter: string,
+    now: string,
+    error: { code: string; message: string },
+  ): Promise<boolean> {
+    const result = await this.#db
+      .updateTable("operations")
+      .set({
+        status: "pending",
+        lease_owner: null,
+        lease_expires_at: null,
+        run_after: runAfter,
+        updated_at: now,
+        error_code: error.code,
+        error_message: error.message,
+      })
+      .where("id", "=", id)
+      .where("lease_owner", "=", owner)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  /** Frees the leases of workers known to be gone, so their operations resume at once. */
+  async releaseLeases(owners: string[], now: string): Promise<number> {
+    if (owners.length === 0) return 0;
+    const result = await this.#db
+      .updateTable("operations")
+      .set({ status: "pending", lease_owner: null, lease_expires_at: null, updated_at: now })
+      .where("lease_owner", "in", owners)
+      .where("status", "=", "running")
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async leaseOwners(): Promise<string[]> {
+    const rows = await this.#db
+      .selectFrom("operations")
+      .select("lease_owner")
+      .distinct()
+      .where("status", "=", "running")
+      .where("lease_owner", "is not", null)
+      .execute();
+    return rows.flatMap((r) => (r.lease_owner ? [r.lease_owner] : []));
+  }
+
+  /**
+   * The next moment after `now` at which something becomes runnable without a wake-up: a retry falling due
+   * or a lease running out. Operations due already but queued behind another are woken when that one ends.
+   */
+  async nextDue(now: string): Promise<string | undefined> {
+    const row = await this.#db
+      .selectFrom("operations")
+      .select(
+        sql<string | null>`min(case when status = 'pending' then run_after else lease_expires_at end)`.as(
+          "due",
+        ),
+      )
+      .where("status", "in", UNFINISHED)
+      .where(sql<boolean>`(case when status = 'pending' then run_after else lease_expires_at end) > ${now}`)
+      .executeTakeFirst();
+    return row?.due ?? undefined;
+  }
+
+  async unfinishedFor(serverId: number): Promise<OperationRow[]> {
+    return this.#db
+      .selectFrom("operations")
+      .selectAll()
+      .where("server_id", "=", serverId)
+      .where("status", "in", UNFINISHED)
+      .orderBy("id")
+      .execute();
+  }
+
+  async countUnfinished(): Promise<number> {
+    const row = await this.#db
+      .selectFrom("operations")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("status", "in", UNFINISHED)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+}

@@ -1,0 +1,45 @@
+import type { Db } from "../database.ts";
+import { AccountRepository } from "./account-repository.ts";
+import { AddressRepository } from "./address-repository.ts";
+import { CatalogueRepository } from "./catalogue-repository.ts";
+import { OperationRepository } from "./operation-repository.ts";
+import { ServerRepository } from "./server-repository.ts";
+import { SettingsRepository } from "./settings-repository.ts";
+import { SimMachineRepository } from "./sim-machine-repository.ts";
+import { SshKeyRepository } from "./ssh-key-repository.ts";
+import { TokenRepository } from "./token-repository.ts";
+import { UsageRepository } from "./usage-repository.ts";
+
+/** Every repository over one executor: the database, or one transaction of it. */
+export class Repositories {
+  readonly db: Db;
+  readonly accounts: AccountRepository;
+  readonly tokens: TokenRepository;
+  readonly settings: SettingsRepository;
+  readonly catalogue: CatalogueRepository;
+  readonly sshKeys: SshKeyRepository;
+  readonly servers: ServerRepository;
+  readonly addresses: AddressRepository;
+  readonly operations: OperationRepository;
+  readonly usage: UsageRepository;
+  readonly simMachines: SimMachineRepository;
+
+  constructor(db: Db) {
+    this.db = db;
+    this.accounts = new AccountRepository(db);
+    this.tokens = new TokenRepository(db);
+    this.settings = new SettingsRepository(db);
+    this.catalogue = new CatalogueRepository(db);
+    this.sshKeys = new SshKeyRepository(db);
+    this.servers = new ServerRepository(db);
+    this.addresses = new AddressRepository(db);
+    this.operations = new OperationRepository(db);
+    this.usage = new UsageRepository(db);
+    this.simMachines = new SimMachineRepository(db);
+  }
+
+  /** Runs `work` in one transaction: all of its writes commit together or none do. */
+  transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((tx) => work(new Repositories(tx)));
+  }
+}

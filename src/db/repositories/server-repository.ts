@@ -1,0 +1,200 @@
+import { type ExpressionBuilder, type Insertable, sql } from "kysely";
+import type { ServerStatus } from "../../domain/server-status.ts";
+import type { Db } from "../database.ts";
+import type { Database, ServerRow, ServersTable } from "../schema.ts";
+
+/** A live server with what its representations show: plan, OS, location, addresses and last usage sample. */
+export interface ServerDetails {
+  id: number;
+  account_id: number;
+  name: string;
+  hostname: string | null;
+  status: ServerStatus;
+  backups_enabled: number;
+  created_at: string;
+  updated_at: string;
+  location: string;
+  plan_id: number;
+  plan_name: string;
+  vcpus: number;
+  memory_mb: number;
+  storage_gb: number;
+  bandwidth_gb: number;
+  os_id: number;
+  os_name: string;
+  ipv4: string | null;
+  ipv6: string | null;
+  cpu_percent: number | null;
+  memory_used: number | null;
+  disk_used: number | null;
+  bandwidth_bytes: number | null;
+  usage_period: string | null;
+}
+
+export interface ServerFilter {
+  status?: string;
+  locationId?: number;
+}
+
+export type ServerChanges = Partial<Pick<ServersTable, "name" | "hostname" | "backups_enabled">>;
+
+const address = (family: number) => (eb: ExpressionBuilder<Database, "servers">) =>
+  eb
+    .selectFrom("ip_addresses")
+    .select("ip_addresses.address")
+    .whereRef("ip_addresses.server_id", "=", "servers.id")
+    .where("ip_addresses.family", "=", family)
+    .limit(1);
+
+export class ServerRepository {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  #details() {
+    return this.#db
+      .selectFrom("servers")
+      .innerJoin("plans", "plans.id", "servers.plan_id")
+      .innerJoin("operating_systems", "operating_systems.id", "servers.os_id")
+      .innerJoin("locations", "locations.id", "servers.location_id")
+      .leftJoin("server_usage", "server_usage.server_id", "servers.id")
+      .select([
+        "servers.id",
+        "servers.account_id",
+        "servers.name",
+        "servers.hostname",
+        "servers.status",
+        "servers.backups_enabled",
+        "servers.created_at",
+        "servers.updated_at",
+        "locations.code as location",
+        "plans.id as plan_id",
+        "plans.name as plan_name",
+        "plans.vcpus",
+        "plans.memory_mb",
+        "plans.storage_gb",
+        "plans.bandwidth_gb",
+        "operating_systems.id as os_id",
+        "operating_systems.name as os_name",
+        (eb) => address(4)(eb).as("ipv4"),
+        (eb) => address(6)(eb).as("ipv6"),
+        "server_usage.cpu_percent",
+        "server_usage.memory_used",
+        "server_usage.disk_used",
+        "server_usage.bandwidth_bytes",
+        "server_usage.period as usage_period",
+      ])
+      .where("servers.deleted_at", "is", null)
+      .$castTo<ServerDetails>();
+  }
+
+  async insert(server: Insertable<ServersTable>): Promise<number> {
+    const row = await this.#db.insertInto("servers").values(server).returning("id").executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  /** A live server of the account, or undefined: another account's server is indistinguishable from none. */
+  async findDetails(accountId: number, id: number): Promise<ServerDetails | undefined> {
+    return this.#details()
+      .where("servers.account_id", "=", accountId)
+      .where("servers.id", "=", id)
+      .executeTakeFirst();
+  }
+
+  async list(
+    accountId: number,
+    filter: ServerFilter,
+    limit: number,
+    offset: number,
+  ): Promise<ServerDetails[]> {
+    return this.#filtered(this.#details(), accountId, filter)
+      .orderBy("servers.id")
+      .limit(limit)
+      .offset(offset)
+      .execute();
+  }
+
+  async count(accountId: number, filter: ServerFilter): Promise<number> {
+    const query = this.#db
+      .selectFrom("servers")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("servers.deleted_at", "is", null);
+    const row = await this.#filtered(query, accountId, filter).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: shared by two query shapes over the servers table
+  #filtered<Q extends { where: any }>(query: Q, accountId: number, filter: ServerFilter): Q {
+    let q = query.where("servers.account_id", "=", accountId);
+    if (filter.status !== undefined) q = q.where("servers.status", "=", filter.status);
+    if (filter.locationId !== undefined) q = q.where("servers.location_id", "=", filter.locationId);
+    return q;
+  }
+
+  /** Any row, deleted or not, for the engine. */
+  async findById(id: number): Promise<ServerRow | undefined> {
+    return this.#db.selectFrom("servers").selectAll().where("id", "=", id).executeTakeFirst();
+  }
+
+  async update(accountId: number, id: number, changes: ServerChanges, now: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable("servers")
+      .set({ ...changes, updated_at: now })
+      .where("id", "=", id)
+      .where("account_id", "=", accountId)
+      .where("deleted_at", "is", null)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  /**
+   * Compare-and-swap of the status: succeeds only when the live server is in `from`. The single statement
+   * is what makes exactly one of many concurrent conflicting requests win.
+   */
+  async swapStatus(id: number, from: string, to: string, now: string, accountId?: number): Promise<boolean> {
+    let query = this.#db
+      .updateTable("servers")
+      .set({ status: to, updated_at: now })
+      .where("id", "=", id)
+      .where("status", "=", from)
+      .where("deleted_at", "is", null);
+    if (accountId !== undefined) query = query.where("account_id", "=", accountId);
+    const result = await query.executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  /** Takes the server out of the API at once; the engine destroys its machine afterwards. */
+  async markDeleted(accountId: number, id: number, now: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable("servers")
+      .set({ status: "deleting", deleted_at: now, updated_at: now })
+      .where("id", "=", id)
+      .where("account_id", "=", accountId)
+      .where("deleted_at", "is", null)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  /** Live servers in one of the statuses with no unfinished operation: the ones the power sync may correct. */
+  async listSettled(statuses: string[], limit: number): Promise<ServerRow[]> {
+    return this.#db
+      .selectFrom("servers")
+      .selectAll()
+      .where("deleted_at", "is", null)
+      .where("status", "in", statuses)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom("operations")
+              .select(sql`1`.as("one"))
+              .whereRef("operations.server_id", "=", "servers.id")
+              .where("operations.status", "in", ["pending", "running"]),
+          ),
+        ),
+      )
+      .orderBy("id")
+      .limit(limit)
+      .execute();
+  }
+}

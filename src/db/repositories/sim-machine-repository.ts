@@ -1,0 +1,37 @@
+import type { Insertable, Updateable } from "kysely";
+import type { Db } from "../database.ts";
+import type { SimMachineRow, SimMachinesTable } from "../schema.ts";
+
+/** The simulated hypervisor keeps its machines in the database, so they outlive the process like real VMs. */
+export class SimMachineRepository {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  async find(id: string): Promise<SimMachineRow | undefined> {
+    return this.#db.selectFrom("sim_machines").selectAll().where("id", "=", id).executeTakeFirst();
+  }
+
+  async list(): Promise<SimMachineRow[]> {
+    return this.#db.selectFrom("sim_machines").selectAll().orderBy("id").execute();
+  }
+
+  /** Inserts the machine unless one with the id exists; returns whether it was inserted. */
+  async insertIfAbsent(machine: Insertable<SimMachinesTable>): Promise<boolean> {
+    const result = await this.#db
+      .insertInto("sim_machines")
+      .values(machine)
+      .onConflict((oc) => oc.column("id").doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+  }
+
+  async update(id: string, changes: Updateable<SimMachinesTable>): Promise<void> {
+    await this.#db.updateTable("sim_machines").set(changes).where("id", "=", id).execute();
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.#db.deleteFrom("sim_machines").where("id", "=", id).execute();
+  }
+}

@@ -1,0 +1,166 @@
+import type { Generated, Selectable } from "kysely";
+
+// Booleans are integers (0/1) and timestamps ISO 8601 UTC strings, so that both dialects store them alike.
+
+export interface AccountsTable {
+  id: Generated<number>;
+  email: string;
+  balance_minor: number;
+  currency: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  account_id: number;
+  token_hash: string;
+  name: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface LocationsTable {
+  id: Generated<number>;
+  code: string;
+  name: string;
+  country: string;
+}
+
+export interface PlansTable {
+  id: Generated<number>;
+  name: string;
+  vcpus: number;
+  memory_mb: number;
+  storage_gb: number;
+  bandwidth_gb: number;
+  price_hourly_minor: number;
+  price_monthly_minor: number;
+}
+
+export interface PlanLocationsTable {
+  plan_id: number;
+  location_id: number;
+}
+
+export interface OperatingSystemsTable {
+  id: Generated<number>;
+  name: string;
+  distribution: string;
+  version: string;
+  /** Base image of the OS for drivers that boot real disks (a file name or path). */
+  image: string;
+}
+
+export interface SshKeysTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  public_key: string;
+  fingerprint: string;
+  key_type: string;
+  bits: number;
+  created_at: string;
+}
+
+export interface ServersTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  hostname: string | null;
+  status: string;
+  plan_id: number;
+  os_id: number;
+  location_id: number;
+  ssh_key_id: number | null;
+  /** The key as it was at create time, so deleting the key later cannot break provisioning. */
+  ssh_public_key: string | null;
+  backups_enabled: number;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+export interface IpAddressesTable {
+  id: Generated<number>;
+  location_id: number;
+  family: number;
+  address: string;
+  server_id: number | null;
+  assigned_at: string | null;
+}
+
+export interface OperationsTable {
+  id: Generated<number>;
+  server_id: number;
+  account_id: number;
+  kind: string;
+  status: string;
+  attempts: number;
+  max_attempts: number;
+  run_after: string;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+export interface ServerUsageTable {
+  server_id: number;
+  cpu_percent: number;
+  memory_used: number;
+  disk_used: number;
+  /** Month (YYYY-MM) that bandwidth_bytes counts. */
+  period: string;
+  bandwidth_bytes: number;
+  last_cpu_ns: number;
+  last_net_bytes: number;
+  sampled_at: string;
+}
+
+export interface SimMachinesTable {
+  id: string;
+  power: string;
+  vcpus: number;
+  memory_mb: number;
+  storage_gb: number;
+  boot_count: number;
+  started_at: string | null;
+  cpu_ns_before: number;
+  net_bytes_before: number;
+  created_at: string;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  api_tokens: ApiTokensTable;
+  settings: SettingsTable;
+  locations: LocationsTable;
+  plans: PlansTable;
+  plan_locations: PlanLocationsTable;
+  operating_systems: OperatingSystemsTable;
+  ssh_keys: SshKeysTable;
+  servers: ServersTable;
+  ip_addresses: IpAddressesTable;
+  operations: OperationsTable;
+  server_usage: ServerUsageTable;
+  sim_machines: SimMachinesTable;
+}
+
+export type AccountRow = Selectable<AccountsTable>;
+export type PlanRow = Selectable<PlansTable>;
+export type LocationRow = Selectable<LocationsTable>;
+export type OsRow = Selectable<OperatingSystemsTable>;
+export type SshKeyRow = Selectable<SshKeysTable>;
+export type ServerRow = Selectable<ServersTable>;
+export type OperationRow = Selectable<OperationsTable>;
+export type SimMachineRow = Selectable<SimMachinesTable>;
+export type ServerUsageRow = Selectable<ServerUsageTable>;

@@ -1,0 +1,92 @@
+// Every error a user can see: a stable machine-readable code and an HTTP status.
+// Services throw these; one handler in the API layer turns them into the error shape.
+
+export type FieldErrors = Record<string, string[]>;
+
+export class AppError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly fields: FieldErrors | undefined;
+  constructor(status: number, code: string, message: string, fields?: FieldErrors) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.fields = fields;
+  }
+}
+
+export class InvalidInput extends AppError {
+  constructor(fields: FieldErrors, message = "The request has invalid parameters.") {
+    super(400, "invalid_input", message, fields);
+  }
+  static field(field: string, message: string): InvalidInput {
+    return new InvalidInput({ [field]: [message] });
+  }
+}
+
+export class InvalidJson extends AppError {
+  constructor(detail: string) {
+    super(400, "invalid_json", "The request body is not valid JSON.", { body: [detail] });
+  }
+}
+
+export class Unauthorized extends AppError {
+  constructor(message = "Authentication credentials were not provided or are invalid.") {
+    super(401, "unauthorized", message);
+  }
+}
+
+export class InsufficientCredit extends AppError {
+  constructor(message: string) {
+    super(402, "insufficient_credit", message);
+  }
+}
+
+export class NotFound extends AppError {
+  constructor(what = "Resource") {
+    super(404, "not_found", `${what} not found.`);
+  }
+}
+
+export class ServerNotFound extends NotFound {
+  constructor() {
+    super("Server");
+  }
+}
+
+/** A power action asked of a server whose status does not allow it (the contract's 400). */
+export class InvalidState extends AppError {
+  readonly serverStatus: string;
+  constructor(code: string, message: string, serverStatus: string) {
+    super(400, code, message);
+    this.serverStatus = serverStatus;
+  }
+}
+
+export class PayloadTooLarge extends AppError {
+  constructor(limit: number) {
+    super(413, "payload_too_large", `The request body is larger than ${limit} bytes.`);
+  }
+}
+
+export class UnsupportedMediaType extends AppError {
+  constructor(contentType: string) {
+    super(
+      415,
+      "unsupported_media_type",
+      `Content-Type "${contentType}" is not supported; send application/json.`,
+    );
+  }
+}
+
+export class Conflict extends AppError {
+  constructor(code: string, message: string) {
+    super(409, code, message);
+  }
+}
+
+export class ServiceUnavailable extends AppError {
+  constructor(message: string) {
+    super(503, "unavailable", message);
+  }
+}

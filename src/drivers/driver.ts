@@ -1,0 +1,67 @@
+import type { Logger } from "pino";
+
+// The one interface every hypervisor driver implements. Every method is idempotent: start on a running
+// machine succeeds, destroy of a missing machine succeeds, so the engine can retry any step after a crash.
+
+export type PowerState = "running" | "stopped" | "missing";
+
+export interface MachineSpec {
+  /** The server id as text; the driver's name for the machine. */
+  id: string;
+  hostname: string;
+  vcpus: number;
+  memoryMb: number;
+  storageGb: number;
+  /** The OS's base image. */
+  image: string;
+  sshPublicKey: string | null;
+  ipv4: string | null;
+  ipv6: string | null;
+}
+
+/** Cumulative counters; the control plane turns them into rates. */
+export interface MachineStats {
+  cpuTimeNs: number;
+  memoryUsedMb: number;
+  diskUsedGb: number;
+  netBytes: number;
+}
+
+export interface DriverCall {
+  signal: AbortSignal;
+  log: Logger;
+}
+
+export interface ProbeResult {
+  ok: boolean;
+  detail: string;
+}
+
+export interface Driver {
+  readonly name: string;
+  probe(call: DriverCall): Promise<ProbeResult>;
+  create(spec: MachineSpec, call: DriverCall): Promise<void>;
+  start(id: string, call: DriverCall): Promise<void>;
+  /** Graceful power-off (ACPI); a hard stop once `timeoutMs` has passed. */
+  shutdown(id: string, options: { timeoutMs: number }, call: DriverCall): Promise<void>;
+  /** Hard power-off. */
+  stop(id: string, call: DriverCall): Promise<void>;
+  reboot(id: string, options: { hard: boolean }, call: DriverCall): Promise<void>;
+  destroy(id: string, call: DriverCall): Promise<void>;
+  /** The observed power state. */
+  info(id: string, call: DriverCall): Promise<PowerState>;
+  /** Counters of a running machine; null when it is not running. */
+  stats(id: string, call: DriverCall): Promise<MachineStats | null>;
+  list(call: DriverCall): Promise<string[]>;
+}
+
+/** A failed driver step. Transient ones are retried with backoff; permanent ones end the server in `error`. */
+export class DriverError extends Error {
+  readonly code: string;
+  readonly permanent: boolean;
+  constructor(code: string, message: string, permanent = false) {
+    super(message);
+    this.code = code;
+    this.permanent = permanent;
+  }
+}

@@ -1,0 +1,121 @@
+import type { Repositories } from "../db/repositories/repositories.ts";
+import type { OperationRow, ServerRow } from "../db/schema.ts";
+import type { Clock } from "../domain/clock.ts";
+import { isoAt } from "../domain/clock.ts";
+import { type Driver, type DriverCall, DriverError, type MachineSpec } from "../drivers/driver.ts";
+
+/** What finishing an operation changes, committed in one transaction with the operation's own end. */
+export interface Settlement {
+  status: "succeeded" | "failed" | "cancelled";
+  /** Compare-and-swap of the server's status, from the transitional status to the settled one. */
+  swap?: { from: string; to: string };
+  releaseAddresses?: boolean;
+}
+
+/** The status each kind of operation holds the server in while it runs. */
+const TRANSITIONAL: Record<string, string> = {
+  create: "provisioning",
+  start: "starting",
+  stop: "stopping",
+  reboot: "rebooting",
+  delete: "deleting",
+};
+
+const SETTLED: Record<string, string> = {
+  create: "active",
+  start: "active",
+  stop: "stopped",
+  reboot: "active",
+};
+
+export interface OperationRunnerOptions {
+  repos: Repositories;
+  driver: Driver;
+  clock: Clock;
+  shutdownTimeoutMs: number;
+}
+
+/**
+ * The driver steps of each kind of operation. Every step is idempotent, so running an operation again
+ * from the start after a crash or a lost lease reaches the same end without doing anything twice.
+ */
+export class OperationRunner {
+  readonly #repos: Repositories;
+  readonly #driver: Driver;
+  readonly #clock: Clock;
+  readonly #shutdownTimeoutMs: number;
+
+  constructor(options: OperationRunnerOptions) {
+    this.#repos = options.repos;
+    this.#driver = options.driver;
+    this.#clock = options.clock;
+    this.#shutdownTimeoutMs = options.shutdownTimeoutMs;
+  }
+
+  async execute(op: OperationRow, call: DriverCall): Promise<Settlement> {
+    const server = await this.#repos.servers.findById(op.server_id);
+    const id = String(op.server_id);
+    if (op.kind === "delete") {
+      await this.#driver.destroy(id, call);
+      return { status: "succeeded", releaseAddresses: true };
+    }
+    // A server deleted while this operation waited: the delete operation queued behind it does the rest.
+    if (!server || server.deleted_at !== null) return { status: "cancelled" };
+    switch (op.kind) {
+      case "create":
+        await this.#driver.create(await this.#spec(server), call);
+        await this.#driver.start(id, call);
+        break;
+      case "start":
+        await this.#driver.start(id, call);
+        break;
+      case "stop":
+        await this.#driver.shutdown(id, { timeoutMs: this.#shutdownTimeoutMs }, call);
+        break;
+      case "reboot":
+        await this.#driver.reboot(id, { hard: false }, call);
+        break;
+      default:
+        throw new DriverError("unknown_operation", `unknown operation kind "${op.kind}"`, true);
+    }
+    return { status: "succeeded", swap: { from: TRANSITIONAL[op.kind] ?? "", to: SETTLED[op.kind] ?? "" } };
+  }
+
+  /** How an operation that can never succeed leaves its server: in `error`, without the addresses of a machine that never came up. */
+  failure(op: OperationRow): Settlement {
+    if (op.kind === "delete") return { status: "failed" };
+    return {
+      status: "failed",
+      swap: { from: TRANSITIONAL[op.kind] ?? "", to: "error" },
+      releaseAddresses: op.kind === "create",
+    };
+  }
+
+  async #spec(server: ServerRow): Promise<MachineSpec> {
+    const [plan, os] = await Promise.all([
+      this.#repos.catalogue.findPlan(server.plan_id),
+      this.#repos.catalogue.findOs(server.os_id),
+    ]);
+    if (!plan || !os)
+      throw new DriverError("catalogue_missing", "the server's plan or OS no longer exists", true);
+    const now = isoAt(this.#clock);
+    const { ipv4, ipv6 } = await this.#repos.transaction(async (tx) => ({
+      ipv4: await tx.addresses.allocate(server.id, server.location_id, 4, now),
+      ipv6: await tx.addresses.allocate(server.id, server.location_id, 6, now),
+    }));
+    if (ipv4 === null) {
+      throw new DriverError("no_address_available", "the location's IPv4 pool is exhausted", true);
+    }
+    return {
+      id: String(server.id),
+      hostname: server.hostname ?? server.name,
+      vcpus: plan.vcpus,
+      memoryMb: plan.memory_mb,
+      storageGb: plan.storage_gb,
+      image: os.image,
+      sshPublicKey: server.ssh_public_key,
+      ipv4,
+      ipv6,
+    };
+  }
+}

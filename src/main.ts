@@ -1,0 +1,70 @@
+import { pino } from "pino";
+import { createApp } from "./app.ts";
+import { ConfigError, loadConfig } from "./config.ts";
+import { openDatabase } from "./db/database.ts";
+import { Repositories } from "./db/repositories/repositories.ts";
+import { systemClock } from "./domain/clock.ts";
+import { createDriver } from "./drivers/create-driver.ts";
+import { bootstrap, type GeneratedSecrets } from "./services/bootstrap.ts";
+
+/** Generated secrets go to the operator's terminal once, outside the JSON log stream. */
+function showSecrets(secrets: GeneratedSecrets): void {
+  const lines: string[] = [];
+  if (secrets.adminToken) lines.push(`Admin token (VPS_ADMIN_TOKEN):      ${secrets.adminToken}`);
+  if (secrets.bootstrapToken) {
+    lines.push(`API token of ${secrets.bootstrapEmail}: ${secrets.bootstrapToken}`);
+  }
+  if (lines.length === 0) return;
+  process.stderr.write(
+    `\nGenerated on first start and shown only this once; store them now:\n  ${lines.join("\n  ")}\n\n`,
+  );
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = pino({ level: config.logLevel, base: { service: "vps" } });
+  const database = await openDatabase(config.databaseUrl);
+  const clock = systemClock;
+  const driver = createDriver(config, new Repositories(database.db), clock);
+  const app = await createApp({ config, database, driver, clock, log });
+  showSecrets(await bootstrap(config, app.services.repos, app.services.accounts, log));
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, "second signal; exiting at once");
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, "shutting down: finishing in-flight requests and operations");
+    try {
+      await app.close();
+      await database.close();
+      log.info("stopped cleanly");
+      process.exit(0);
+    } catch (err) {
+      log.error({ err }, "shutdown failed");
+      process.exit(1);
+    }
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+
+  await app.startBackground();
+  await app.http.listen({ port: config.port, host: config.host });
+  log.info(
+    { driver: driver.name, database: database.dialect, port: config.port, host: config.host },
+    "ready",
+  );
+}
+
+main().catch((err) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`configuration error: ${err.message}\n`);
+  } else {
+    process.stderr.write(
+      `failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+  }
+  process.exit(1);
+});

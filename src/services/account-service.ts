@@ -1,0 +1,77 @@
+import type { Repositories } from "../db/repositories/repositories.ts";
+import type { AccountRow } from "../db/schema.ts";
+import { generateToken, hashToken } from "../domain/api-token.ts";
+import { type Clock, isoAt } from "../domain/clock.ts";
+import { Conflict, InvalidInput, NotFound } from "../domain/errors.ts";
+import { parseMoney } from "../domain/money.ts";
+
+export const CURRENCY = "USD";
+
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
+
+export class AccountService {
+  readonly #repos: Repositories;
+  readonly #clock: Clock;
+  constructor(repos: Repositories, clock: Clock) {
+    this.#repos = repos;
+    this.#clock = clock;
+  }
+
+  async get(id: number): Promise<AccountRow> {
+    const account = await this.#repos.accounts.findById(id);
+    if (!account) throw new NotFound("Account");
+    return account;
+  }
+
+  async list(limit: number, offset: number): Promise<{ count: number; accounts: AccountRow[] }> {
+    const [count, accounts] = await Promise.all([
+      this.#repos.accounts.count(),
+      this.#repos.accounts.list(limit, offset),
+    ]);
+    return { count, accounts };
+  }
+
+  /** Creates an account with its first API token; the token is returned once and stored only as a digest. */
+  async create(
+    email: string,
+    credit: string,
+    token = generateToken(),
+  ): Promise<{ account: AccountRow; token: string }> {
+    if (!EMAIL.test(email)) throw InvalidInput.field("email", "Must be an email address.");
+    const creditMinor = parseMoney(credit);
+    if (creditMinor === null)
+      throw InvalidInput.field("credit", 'Must be a non-negative amount such as "25.00".');
+    const now = isoAt(this.#clock);
+    return this.#repos.transaction(async (tx) => {
+      if (await tx.accounts.findByEmail(email)) {
+        throw new Conflict("account_exists", "An account with this email already exists.");
+      }
+      const account = await tx.accounts.create(email, creditMinor, CURRENCY, now);
+      await tx.tokens.insert(account.id, hashToken(token), "default", now);
+      return { account, token };
+    });
+  }
+
+  async addCredit(id: number, amount: string): Promise<AccountRow> {
+    const negative = amount.startsWith("-");
+    const minor = parseMoney(negative ? amount.slice(1) : amount);
+    if (minor === null || minor === 0) {
+      throw InvalidInput.field("amount", 'Must be a non-zero amount such as "10.00" (negative to deduct).');
+    }
+    const account = await this.#repos.accounts.addCredit(id, negative ? -minor : minor, isoAt(this.#clock));
+    if (!account) throw new NotFound("Account");
+    return account;
+  }
+
+  async issueToken(accountId: number, name: string): Promise<{ id: number; token: string }> {
+    await this.get(accountId);
+    const token = generateToken();
+    const id = await this.#repos.tokens.insert(accountId, hashToken(token), name, isoAt(this.#clock));
+    return { id, token };
+  }
+
+  async revokeToken(accountId: number, tokenId: number): Promise<void> {
+    if (!(await this.#repos.tokens.revoke(accountId, tokenId, isoAt(this.#clock))))
+      throw new NotFound("Token");
+  }
+}

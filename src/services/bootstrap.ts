@@ -1,0 +1,42 @@
+import type { Logger } from "pino";
+import type { Config } from "../config.ts";
+import type { Repositories } from "../db/repositories/repositories.ts";
+import { generateToken, hashToken } from "../domain/api-token.ts";
+import type { AccountService } from "./account-service.ts";
+import { ADMIN_TOKEN_SETTING } from "./auth-service.ts";
+
+/** Tokens generated at this start, to be shown once to the operator; never logged. */
+export interface GeneratedSecrets {
+  adminToken?: string;
+  bootstrapToken?: string;
+  bootstrapEmail?: string;
+}
+
+/**
+ * The operating contract's first start: the admin token (VPS_ADMIN_TOKEN, or generated once and kept as a
+ * digest), and on a database with no accounts, a first account with VPS_BOOTSTRAP_TOKEN and VPS_BOOTSTRAP_CREDIT.
+ */
+export async function bootstrap(
+  config: Config,
+  repos: Repositories,
+  accounts: AccountService,
+  log: Logger,
+): Promise<GeneratedSecrets> {
+  const secrets: GeneratedSecrets = {};
+  if (config.adminToken !== undefined) {
+    await repos.settings.set(ADMIN_TOKEN_SETTING, hashToken(config.adminToken));
+  } else if ((await repos.settings.get(ADMIN_TOKEN_SETTING)) === undefined) {
+    secrets.adminToken = generateToken();
+    await repos.settings.set(ADMIN_TOKEN_SETTING, hashToken(secrets.adminToken));
+  }
+  if ((await repos.accounts.count()) === 0) {
+    const token = config.bootstrapToken ?? generateToken();
+    const { account } = await accounts.create(config.bootstrapEmail, config.bootstrapCredit, token);
+    log.info({ account: account.id, email: account.email }, "created the first account");
+    if (config.bootstrapToken === undefined) {
+      secrets.bootstrapToken = token;
+      secrets.bootstrapEmail = account.email;
+    }
+  }
+  return secrets;
+}

@@ -1,0 +1,207 @@
+import type { Repositories } from "../db/repositories/repositories.ts";
+import type { ServerChanges, ServerDetails, ServerFilter } from "../db/repositories/server-repository.ts";
+import { type Clock, isoAt } from "../domain/clock.ts";
+import { type FieldErrors, InsufficientCredit, InvalidInput, ServerNotFound } from "../domain/errors.ts";
+import { formatMoney } from "../domain/money.ts";
+import { hostnameProblem, serverNameProblem } from "../domain/names.ts";
+import {
+  POWER_TRANSITIONS,
+  type PowerAction,
+  rejectPowerAction,
+  type ServerStatus,
+} from "../domain/server-status.ts";
+
+export interface CreateServerInput {
+  name: string;
+  plan_id: number;
+  os_id: number;
+  location: string;
+  hostname?: string;
+  ssh_key_id?: number;
+  backups_enabled?: boolean;
+}
+
+export interface UpdateServerInput {
+  name?: string;
+  hostname?: string;
+  backups_enabled?: boolean;
+}
+
+export interface ListQuery {
+  status?: ServerStatus;
+  location?: string;
+  page: number;
+  pageSize: number;
+}
+
+/** Told after a commit that durable work is waiting, so the worker starts it at once. */
+export interface WorkNotifier {
+  wake(): void;
+}
+
+export interface ServerServiceOptions {
+  repos: Repositories;
+  clock: Clock;
+  notifier: WorkNotifier;
+  minCreditHours: number;
+  maxAttempts: number;
+}
+
+export class ServerService {
+  readonly #o: ServerServiceOptions;
+  constructor(options: ServerServiceOptions) {
+    this.#o = options;
+  }
+
+  async list(accountId: number, query: ListQuery): Promise<{ count: number; servers: ServerDetails[] }> {
+    const filter: ServerFilter = { status: query.status };
+    if (query.location !== undefined) {
+      const location = await this.#o.repos.catalogue.findLocationByCode(query.location);
+      if (!location) throw InvalidInput.field("location", `Unknown location "${query.location}".`);
+      filter.locationId = location.id;
+    }
+    const offset = (query.page - 1) * query.pageSize;
+    const [count, servers] = await Promise.all([
+      this.#o.repos.servers.count(accountId, filter),
+      this.#o.repos.servers.list(accountId, filter, query.pageSize, offset),
+    ]);
+    return { count, servers };
+  }
+
+  async get(accountId: number, id: number): Promise<ServerDetails> {
+    const server = await this.#o.repos.servers.findDetails(accountId, id);
+    if (!server) throw new ServerNotFound();
+    return server;
+  }
+
+  async create(accountId: number, input: CreateServerInput): Promise<ServerDetails> {
+    const { repos, clock } = this.#o;
+    const errors: FieldErrors = {};
+    const problem = (field: string, message: string | null) => {
+      if (message) errors[field] = [message];
+    };
+    problem("name", serverNameProblem(input.name));
+    if (input.hostname !== undefined) problem("hostname", hostnameProblem(input.hostname));
+    const [plan, os, location, sshKey] = await Promise.all([
+      repos.catalogue.findPlan(input.plan_id),
+      repos.catalogue.findOs(input.os_id),
+      repos.catalogue.findLocationByCode(input.location),
+      input.ssh_key_id === undefined ? undefined : repos.sshKeys.find(accountId, input.ssh_key_id),
+    ]);
+    if (!plan) problem("plan_id", `Unknown plan ${input.plan_id}; see GET /api/v1/plans/.`);
+    if (!os) problem("os_id", `Unknown operating system ${input.os_id}; see GET /api/v1/os/.`);
+    if (!location) problem("location", `Unknown location "${input.location}"; see GET /api/v1/locations/.`);
+    if (input.ssh_key_id !== undefined && !sshKey) {
+      problem("ssh_key_id", `No SSH key ${input.ssh_key_id} in this account; see GET /api/v1/ssh-keys/.`);
+    }
+    if (plan && location && !(await repos.catalogue.isPlanOffered(plan.id, location.id))) {
+      problem("plan_id", `Plan ${plan.id} (${plan.name}) is not offered in ${location.code}.`);
+    }
+    if (Object.keys(errors).length > 0 || !plan || !os || !location) throw new InvalidInput(errors);
+
+    const now = isoAt(clock);
+    const id = await repos.transaction(async (tx) => {
+      // The balance is read inside the transaction that creates the server, so it is the one that counts.
+      const account = await tx.accounts.findById(accountId);
+      const required = plan.price_hourly_minor * this.#o.minCreditHours;
+      if (!account || account.balance_minor <= 0 || account.balance_minor < required) {
+        throw new InsufficientCredit(
+          `Creating a ${plan.name} server needs a balance of at least ${formatMoney(Math.max(required, 1))} ` +
+            `(${this.#o.minCreditHours} h at the plan's hourly price); the balance is ${formatMoney(account?.balance_minor ?? 0)}.`,
+        );
+      }
+      const serverId = await tx.servers.insert({
+        account_id: accountId,
+        name: input.name,
+        hostname: input.hostname ?? null,
+        status: "provisioning",
+        plan_id: plan.id,
+        os_id: os.id,
+        location_id: location.id,
+        ssh_key_id: sshKey?.id ?? null,
+        ssh_public_key: sshKey?.public_key ?? null,
+        backups_enabled: input.backups_enabled ? 1 : 0,
+        created_at: now,
+        updated_at: now,
+        deleted_at: null,
+      });
+      await tx.operations.insert({
+        serverId,
+        accountId,
+        kind: "create",
+        maxAttempts: this.#o.maxAttempts,
+        now,
+      });
+      return serverId;
+    });
+    this.#o.notifier.wake();
+    return this.get(accountId, id);
+  }
+
+  async update(accountId: number, id: number, input: UpdateServerInput): Promise<ServerDetails> {
+    const errors: FieldErrors = {};
+    if (input.name !== undefined) {
+      const problem = serverNameProblem(input.name);
+      if (problem) errors.name = [problem];
+    }
+    if (input.hostname !== undefined) {
+      const problem = hostnameProblem(input.hostname);
+      if (problem) errors.hostname = [problem];
+    }
+    if (Object.keys(errors).length > 0) throw new InvalidInput(errors);
+    const changes: ServerChanges = {};
+    if (input.name !== undefined) changes.name = input.name;
+    if (input.hostname !== undefined) changes.hostname = input.hostname;
+    if (input.backups_enabled !== undefined) changes.backups_enabled = input.backups_enabled ? 1 : 0;
+    if (Object.keys(changes).length === 0) return this.get(accountId, id);
+    if (!(await this.#o.repos.servers.update(accountId, id, changes, isoAt(this.#o.clock)))) {
+      throw new ServerNotFound();
+    }
+    return this.get(accountId, id);
+  }
+
+  /** Accepted in any state: the server leaves the API now; its machine is destroyed in the background. */
+  async delete(accountId: number, id: number): Promise<void> {
+    const now = isoAt(this.#o.clock);
+    await this.#o.repos.transaction(async (tx) => {
+      if (!(await tx.servers.markDeleted(accountId, id, now))) throw new ServerNotFound();
+      await tx.operations.insert({
+        serverId: id,
+        accountId,
+        kind: "delete",
+        maxAttempts: this.#o.maxAttempts,
+        now,
+      });
+    });
+    this.#o.notifier.wake();
+  }
+
+  /** Start, stop or reboot: a compare-and-swap on the status and the operation row, in one transaction. */
+  async power(
+    accountId: number,
+    id: number,
+    action: PowerAction,
+  ): Promise<{ message: string; server: { id: number; name: string; status: ServerStatus } }> {
+    const transition = POWER_TRANSITIONS[action];
+    const now = isoAt(this.#o.clock);
+    const name = await this.#o.repos.transaction(async (tx) => {
+      if (await tx.servers.swapStatus(id, transition.from, transition.to, now, accountId)) {
+        await tx.operations.insert({
+          serverId: id,
+          accountId,
+          kind: action,
+          maxAttempts: this.#o.maxAttempts,
+          now,
+        });
+        const server = await tx.servers.findById(id);
+        return server?.name ?? "";
+      }
+      const server = await tx.servers.findById(id);
+      if (!server || server.account_id !== accountId || server.deleted_at !== null)
+        throw new ServerNotFound();
+      throw rejectPowerAction(action, server.status as ServerStatus);
+    });
+    this.#o.notifier.wake();
+    return { message: transition.message, server: { id, name, status: transition.to } };
+  }
+}

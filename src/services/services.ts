@@ -1,0 +1,44 @@
+import type { Config } from "../config.ts";
+import type { Repositories } from "../db/repositories/repositories.ts";
+import type { Clock } from "../domain/clock.ts";
+import { AccountService } from "./account-service.ts";
+import { AuthService } from "./auth-service.ts";
+import { CatalogueService } from "./catalogue-service.ts";
+import { ServerService, type WorkNotifier } from "./server-service.ts";
+import { SshKeyService } from "./ssh-key-service.ts";
+
+/** The use cases the HTTP layer calls. */
+export interface Services {
+  config: Config;
+  clock: Clock;
+  repos: Repositories;
+  auth: AuthService;
+  accounts: AccountService;
+  servers: ServerService;
+  sshKeys: SshKeyService;
+  catalogue: CatalogueService;
+}
+
+export function createServices(
+  config: Config,
+  repos: Repositories,
+  clock: Clock,
+  notifier: WorkNotifier,
+): Services {
+  return {
+    config,
+    clock,
+    repos,
+    auth: new AuthService(repos),
+    accounts: new AccountService(repos, clock),
+    servers: new ServerService({
+      repos,
+      clock,
+      notifier,
+      minCreditHours: config.minCreditHours,
+      maxAttempts: config.maxAttempts,
+    }),
+    sshKeys: new SshKeyService(repos, clock),
+    catalogue: new CatalogueService(repos),
+  };
+}
