@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { type App, createApp } from "../../src/app.ts";
+import { loadConfig } from "../../src/config.ts";
+import { type OpenDatabase, openDatabase } from "../../src/db/database.ts";
+import { Repositories } from "../../src/db/repositories/repositories.ts";
+import { systemClock } from "../../src/domain/clock.ts";
+import { createDriver } from "../../src/drivers/create-driver.ts";
+import type { SimDriver } from "../../src/drivers/sim/sim-driver.ts";
+import { bootstrap } from "../../src/services/bootstrap.ts";
+import { type Client, client } from "./client.ts";
+
+export const ADMIN_TOKEN = "admin-token-for-tests-0123456789";
+export const OWNER_TOKEN = "owner-token-for-tests-0123456789";
+
+export interface TestApp {
+  url: string;
+  app: App;
+  database: OpenDatabase;
+  driver: SimDriver;
+  dir: string;
+  /** The bootstrap account's client (100.00 of credit). */
+  owner: Client;
+  admin: Client;
+  anonymous: Client;
+  /** A new account with its own token, through the admin API. */
+  newAccount(credit?: string): Promise<Client & { accountId: number }>;
+  close(): Promise<void>;
+}
+
+/** The real service, in this process, on a loopback port and a fresh SQLite file. */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const dir = mkdtempSync(join(tmpdir(), "vps-test-"));
+  const config = loadConfig({
+    DATABASE_URL: join(dir, "vps.db"),
+    PORT: "0",
+    VPS_SIM_DELAY_MS: "20",
+    VPS_ADMIN_TOKEN: ADMIN_TOKEN,
+    VPS_BOOTSTRAP_TOKEN: OWNER_TOKEN,
+    VPS_POWER_SYNC_MS: "60000",
+    VPS_RETRY_BASE_MS: "20",
+    VPS_POLL_MS: "200",
+    ...env,
+  });
+  const log = pino({ level: process.env.LOG_LEVEL ?? "silent" });
+  const database = await openDatabase(config.databaseUrl);
+  const driver = createDriver(config, new Repositories(database.db), systemClock) as SimDriver;
+  const app = await createApp({ config, database, driver, clock: systemClock, log });
+  await bootstrap(config, app.services.repos, app.services.accounts, log);
+  await app.startBackground();
+  await app.http.listen({ port: 0, host: "127.0.0.1" });
+  const address = app.http.server.address();
+  if (!address || typeof address === "string") throw new Error("no address");
+  const url = `http://127.0.0.1:${address.port}`;
+  const admin = client(url, ADMIN_TOKEN);
+  return {
+    url,
+    app,
+    database,
+    driver,
+    dir,
+    owner: client(url, OWNER_TOKEN),
+    admin,
+    anonymous: client(url, undefined),
+    async newAccount(credit = "50.00") {
+      const email = `user-${Math.random().toString(36).slice(2)}@example.com`;
+      const res = await admin.post("/api/v1/admin/accounts/", { email, credit });
+      if (res.status !== 201)
+        throw new Error(`account create failed: ${res.status} ${JSON.stringify(res.body)}`);
+      return Object.assign(client(url, res.body.api_token), { accountId: res.body.id as number });
+    },
+    async close() {
+      await app.close();
+      await database.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
