@@ -117,9 +117,8 @@ export async function createApp({ config, database, driver, clock, log }: AppDep
       powerSync.start();
     },
     async close() {
-      await http.close();
-      await powerSync.stop();
-      await worker.stop(config.shutdownGraceMs);
+      // The worker stops claiming at once, while in-flight requests and operations are let finish.
+      await Promise.all([http.close(), worker.stop(config.shutdownGraceMs), powerSync.stop()]);
     },
   };
 }

@@ -6,7 +6,7 @@ import type { Services } from "../../services/services.ts";
 import { bearerSecurity, requireAccount } from "../authenticate.ts";
 import { pageLink } from "../page-links.ts";
 import { presentServerDetail, presentServerSummary } from "../presenters/present-server.ts";
-import { errors, IdParams, NoContent } from "../schemas/common.ts";
+import { described, errors, NoContent } from "../schemas/common.ts";
 import {
   CreatedServer,
   CreateServerBody,
@@ -15,6 +15,7 @@ import {
   PowerResponse,
   PutServerBody,
   ServerDetail,
+  ServerIdParams,
   ServerList,
 } from "../schemas/servers.ts";
 
@@ -37,7 +38,7 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         summary: "List all servers",
         description: "Servers of the account in the summary form, oldest first, filtered and paged.",
         querystring: ListServersQuery,
-        response: { 200: ServerList, ...errors(400, 401) },
+        response: { 200: described(ServerList, "The servers, one page of them."), ...errors(400, 401) },
       },
     },
     async (request) => {
@@ -75,7 +76,10 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
           "Launches a new server. It is `provisioning` at once and becomes `active` in the background; " +
           "402 when the balance cannot cover the plan for the minimum period.",
         body: CreateServerBody,
-        response: { 201: CreatedServer, ...errors(400, 401, 402, 413, 415) },
+        response: {
+          201: described(CreatedServer, "Created; provisioning in the background."),
+          ...errors(400, 401, 402, 413, 415),
+        },
       },
     },
     async (request, reply) => {
@@ -86,59 +90,59 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
   );
 
   app.get(
-    `${BASE}:id/`,
+    `${BASE}:server_id/`,
     {
       schema: {
         tags,
         security,
         summary: "Server details",
-        params: IdParams,
-        response: { 200: ServerDetail, ...errors(401, 404) },
+        params: ServerIdParams,
+        response: { 200: described(ServerDetail, "The server."), ...errors(401, 404) },
       },
     },
-    async (request) => detail(request.accountId, request.params.id),
+    async (request) => detail(request.accountId, request.params.server_id),
   );
 
   app.put(
-    `${BASE}:id/`,
+    `${BASE}:server_id/`,
     {
       schema: {
         tags,
         security,
         summary: "Update a server",
         description: "Replaces name, hostname and backups_enabled; all three are required.",
-        params: IdParams,
+        params: ServerIdParams,
         body: PutServerBody,
-        response: { 200: ServerDetail, ...errors(400, 401, 404, 413, 415) },
+        response: { 200: described(ServerDetail, "Updated."), ...errors(400, 401, 404, 413, 415) },
       },
     },
     async (request) => {
-      await services.servers.update(request.accountId, request.params.id, request.body);
-      return detail(request.accountId, request.params.id);
+      await services.servers.update(request.accountId, request.params.server_id, request.body);
+      return detail(request.accountId, request.params.server_id);
     },
   );
 
   app.patch(
-    `${BASE}:id/`,
+    `${BASE}:server_id/`,
     {
       schema: {
         tags,
         security,
         summary: "Partially update a server",
         description: "Changes only the fields given.",
-        params: IdParams,
+        params: ServerIdParams,
         body: PatchServerBody,
-        response: { 200: ServerDetail, ...errors(400, 401, 404, 413, 415) },
+        response: { 200: described(ServerDetail, "Updated."), ...errors(400, 401, 404, 413, 415) },
       },
     },
     async (request) => {
-      await services.servers.update(request.accountId, request.params.id, request.body);
-      return detail(request.accountId, request.params.id);
+      await services.servers.update(request.accountId, request.params.server_id, request.body);
+      return detail(request.accountId, request.params.server_id);
     },
   );
 
   app.delete(
-    `${BASE}:id/`,
+    `${BASE}:server_id/`,
     {
       schema: {
         tags,
@@ -147,31 +151,31 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         description:
           "Accepted in any status. The server is gone from the API at once; its machine and disks are " +
           "destroyed in the background and its addresses return to the pool.",
-        params: IdParams,
-        response: { 204: NoContent, ...errors(401, 404) },
+        params: ServerIdParams,
+        response: { 204: described(NoContent, "Deleted."), ...errors(401, 404) },
       },
     },
     async (request, reply) => {
-      await services.servers.delete(request.accountId, request.params.id);
+      await services.servers.delete(request.accountId, request.params.server_id);
       return reply.status(204).send();
     },
   );
 
   const power = (action: PowerAction, summary: string, description: string) =>
     app.post(
-      `${BASE}:id/${action}/`,
+      `${BASE}:server_id/${action}/`,
       {
         schema: {
           tags,
           security,
           summary,
           description,
-          params: IdParams,
-          response: { 200: PowerResponse, ...errors(400, 401, 404) },
+          params: ServerIdParams,
+          response: { 200: described(PowerResponse, "Command sent."), ...errors(400, 401, 404) },
         },
       },
       async (request) => {
-        const result = await services.servers.power(request.accountId, request.params.id, action);
+        const result = await services.servers.power(request.accountId, request.params.server_id, action);
         return { status: "success" as const, ...result };
       },
     );

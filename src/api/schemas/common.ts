@@ -51,3 +51,8 @@ export function ListOf<T extends TSchema>(item: T) {
 }
 
 export const NoContent = Type.Unsafe<undefined>({ description: "No content." });
+
+/** The schema with the description OpenAPI shows for a response. */
+export function described<T extends TSchema>(schema: T, description: string): T {
+  return { ...schema, description };
+}

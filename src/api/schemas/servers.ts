@@ -1,14 +1,13 @@
 import { Type } from "@sinclair/typebox";
-import { SERVER_STATUSES } from "../../domain/server-status.ts";
+import { SERVER_STATUSES, type ServerStatus } from "../../domain/server-status.ts";
 import { Nullable, Timestamp } from "./common.ts";
 
-export const ServerStatusSchema = Type.Union(
-  SERVER_STATUSES.map((s) => Type.Literal(s)),
-  {
-    description:
-      "Transitions run in the background: provisioning→active|error, active→stopping→stopped, stopped→starting→active, active→rebooting→active, any→suspended.",
-  },
-);
+export const ServerStatusSchema = Type.Unsafe<ServerStatus>({
+  type: "string",
+  enum: [...SERVER_STATUSES],
+  description:
+    "Transitions run in the background: provisioning→active|error, active→stopping→stopped, stopped→starting→active, active→rebooting→active, any→suspended.",
+});
 
 const name = Type.String({
   description: "1-63 letters, digits and hyphens, not starting or ending with a hyphen.",
@@ -119,6 +118,14 @@ export const PatchServerBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export const ServerIdParams = Type.Object({
+  server_id: Type.Integer({
+    minimum: 1,
+    maximum: Number.MAX_SAFE_INTEGER,
+    description: "The server's unique id.",
+  }),
+});
 
 export const PowerResponse = Type.Object({
   status: Type.Literal("success"),

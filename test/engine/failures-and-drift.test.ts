@@ -1,0 +1,146 @@
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, it } from "node:test";
+import { eventually, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
+import { startTestApp, type TestApp } from "../support/test-app.ts";
+
+describe("the engine when the hypervisor fails or drifts", () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({ VPS_MAX_ATTEMPTS: "3" });
+  });
+  after(() => t.close());
+  beforeEach(() => t.driver.faults.clear());
+
+  const operations = (serverId: number) =>
+    t.app.services.repos.db
+      .selectFrom("operations")
+      .select(["kind", "status", "attempts", "error_code"])
+      .where("server_id", "=", serverId)
+      .orderBy("id")
+      .execute()
+      .then((rows) => rows.map((r) => ({ ...r })));
+
+  const addressesHeld = async (serverId: number) =>
+    (await t.app.services.repos.addresses.heldBy(serverId)).map((a) => a.address);
+
+  it("retries a transient failure with backoff and then succeeds", async () => {
+    t.driver.faults.inject("create", { transient: 2 });
+    const { body } = await t.owner.post("/api/v1/servers/", SAMPLE_CREATE);
+    await waitForStatus(t.owner, body.id, "active");
+    assert.deepEqual(await operations(body.id), [
+      { kind: "create", status: "succeeded", attempts: 3, error_code: null },
+    ]);
+  });
+
+  it("ends the server in error when a step can never succeed, and returns its addresses", async () => {
+    t.driver.faults.inject("create", { permanent: true });
+    const { body } = await t.owner.post("/api/v1/servers/", SAMPLE_CREATE);
+    const detail = await waitForStatus(t.owner, body.id, "error");
+    assert.equal(detail.ip_address, null);
+    assert.deepEqual(await addressesHeld(body.id), []);
+    assert.deepEqual(await operations(body.id), [
+      { kind: "create", status: "failed", attempts: 1, error_code: "sim_fault" },
+    ]);
+    const start = await t.owner.post(`/api/v1/servers/${body.id}/start/`);
+    assert.equal(start.status, 400);
+    assert.equal(start.body.error.code, "server_in_error");
+  });
+
+  it("gives up after the configured number of attempts of a transient failure", async () => {
+    const { body } = await t.owner.post("/api/v1/servers/", SAMPLE_CREATE);
+    await waitForStatus(t.owner, body.id, "active");
+    t.driver.faults.inject("reboot", { transient: "always" });
+    assert.equal((await t.owner.post(`/api/v1/servers/${body.id}/reboot/`)).status, 200);
+    await waitForStatus(t.owner, body.id, "error");
+    const reboot = (await operations(body.id)).at(-1);
+    assert.deepEqual(reboot, { kind: "reboot", status: "failed", attempts: 3, error_code: "sim_fault" });
+  });
+
+  it("a server deleted while provisioning is never left behind: no machine, no addresses", async () => {
+    const slow = await startTestApp({ VPS_SIM_DELAY_MS: "300" });
+    try {
+      const { body } = await slow.owner.post("/api/v1/servers/", SAMPLE_CREATE);
+      // Delete while the create operation is running inside the driver.
+      await eventually(async () => {
+        const [op] = await slow.app.services.repos.operations.unfinishedFor(body.id);
+        return op?.status === "running" ? true : undefined;
+      });
+      assert.equal((await slow.owner.delete(`/api/v1/servers/${body.id}/`)).status, 204);
+      assert.equal((await slow.owner.get(`/api/v1/servers/${body.id}/`)).status, 404);
+      await eventually(async () => {
+        const ops = await slow.app.services.repos.operations.unfinishedFor(body.id);
+        return ops.length === 0 ? true : undefined;
+      });
+      assert.equal(await slow.driver.info(String(body.id)), "missing");
+      assert.deepEqual(await slow.app.services.repos.addresses.heldBy(body.id), []);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it("marks an active server whose machine died as stopped, and a vanished machine as error", async () => {
+    const a = await t.owner.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "dies" });
+    const b = await t.owner.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "vanishes" });
+    await waitForStatus(t.owner, a.body.id, "active");
+    await waitForStatus(t.owner, b.body.id, "active");
+    await t.driver.stop(String(a.body.id));
+    await t.app.services.repos.simMachines.delete(String(b.body.id));
+    await t.app.powerSync.syncOnce();
+    assert.equal((await t.owner.get(`/api/v1/servers/${a.body.id}/`)).body.status, "stopped");
+    assert.equal((await t.owner.get(`/api/v1/servers/${b.body.id}/`)).body.status, "error");
+  });
+
+  it("reports usage within the plan's limits once the server runs", async () => {
+    const { body } = await t.owner.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "busy" });
+    await waitForStatus(t.owner, body.id, "active");
+    await new Promise((r) => setTimeout(r, 50));
+    await t.app.powerSync.syncOnce();
+    const { resource_usage: usage, plan } = (await t.owner.get(`/api/v1/servers/${body.id}/`)).body;
+    assert.ok(usage.cpu_percent > 0 && usage.cpu_percent <= 100, `cpu_percent ${usage.cpu_percent}`);
+    assert.ok(usage.memory_used > 0 && usage.memory_used <= plan.memory, `memory_used ${usage.memory_used}`);
+    assert.ok(usage.disk_used > 0 && usage.disk_used <= plan.storage, `disk_used ${usage.disk_used}`);
+    assert.ok(usage.bandwidth_used >= 0 && usage.bandwidth_used <= plan.bandwidth);
+  });
+});
+
+describe("address pools", () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp();
+  });
+  after(() => t.close());
+
+  it("hands out unique addresses, ends a server in error when its pool is empty, and reuses returned ones", async () => {
+    await t.admin.post("/api/v1/admin/locations/", { code: "tiny", name: "Tiny", country: "NL" });
+    assert.equal((await t.admin.post("/api/v1/admin/locations/tiny/addresses/", { cidr: "198.18.0.0/30" })).status, 201);
+    await t.admin.post("/api/v1/admin/plans/", {
+      name: "Tiny VPS",
+      vcpus: 1,
+      memory: 512,
+      storage: 10,
+      bandwidth: 100,
+      price_hourly: "0.01",
+      price_monthly: "2.00",
+      locations: ["tiny"],
+    });
+    const plans = (await t.owner.get("/api/v1/plans/")).body.results;
+    const planId = plans.find((p: { name: string }) => p.name === "Tiny VPS").id;
+    const create = () =>
+      t.owner.post("/api/v1/servers/", { name: "tiny", plan_id: planId, os_id: 3, location: "tiny" });
+
+    const first = await create();
+    const second = await create();
+    const a = await waitForStatus(t.owner, first.body.id, "active");
+    const b = await waitForStatus(t.owner, second.body.id, "active");
+    assert.deepEqual([a.ip_address, b.ip_address].sort(), ["198.18.0.1", "198.18.0.2"]);
+
+    const third = await create();
+    await waitForStatus(t.owner, third.body.id, "error");
+
+    await t.owner.delete(`/api/v1/servers/${first.body.id}/`);
+    await eventually(async () => ((await t.app.services.repos.addresses.heldBy(first.body.id)).length ? undefined : true));
+    const fourth = await create();
+    const d = await waitForStatus(t.owner, fourth.body.id, "active");
+    assert.equal(d.ip_address, a.ip_address);
+  });
+});
