@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite uses besides Node: the interpreters that run the original
+# documentation's samples (curl, Python requests, PHP with curl) and ssh-keygen for real SSH keys.
+set -euo pipefail
+missing=()
+command -v curl >/dev/null || missing+=(curl)
+command -v ssh-keygen >/dev/null || missing+=(openssh-client)
+/usr/bin/python3 -c 'import requests' 2>/dev/null || missing+=(python3 python3-requests)
+{ command -v php >/dev/null && php -m | grep -qi '^curl$'; } || missing+=(php-cli php-curl)
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "test packages: all present"
+  exit 0
+fi
+echo "test packages: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
