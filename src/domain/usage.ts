@@ -14,6 +14,8 @@ export interface UsageState {
   lastCpuNs: number;
   lastNetBytes: number;
   sampledAt: string;
+  /** A stopped machine still occupies its disk, so the last known figure stays. */
+  diskUsed: number;
 }
 
 export interface PlanLimits {
@@ -25,7 +27,6 @@ export interface PlanLimits {
 export interface Usage extends UsageState {
   cpuPercent: number;
   memoryUsed: number;
-  diskUsed: number;
 }
 
 /** The month a timestamp falls in, "YYYY-MM" (UTC). */
@@ -55,7 +56,7 @@ export function nextUsage(
       sampledAt: now,
       cpuPercent: 0,
       memoryUsed: 0,
-      diskUsed: 0,
+      diskUsed: previous?.diskUsed ?? 0,
     };
   }
   const elapsedNs = previous ? (Date.parse(now) - Date.parse(previous.sampledAt)) * 1e6 : 0;

@@ -92,6 +92,7 @@ export class PowerSync {
         lastCpuNs: Number(previous.last_cpu_ns),
         lastNetBytes: Number(previous.last_net_bytes),
         sampledAt: previous.sampled_at,
+        diskUsed: previous.disk_used,
       },
       stats,
       { vcpus: plan.vcpus, memoryMb: plan.memory_mb, storageGb: plan.storage_gb },

@@ -15,6 +15,8 @@ export interface SpawnedServer {
     match: (line: Record<string, unknown>) => boolean,
     timeoutMs?: number,
   ): Promise<Record<string, unknown>>;
+  /** What the process wrote to stderr so far (tokens shown on first start go there, not to the log). */
+  stderr(): string;
   /** Resolves with the exit code or signal once the process has ended. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -92,5 +94,5 @@ export async function spawnServer(env: Record<string, string>, port?: number): P
     });
   };
   await waitForLog((l) => l.msg === "ready");
-  return { url: `http://127.0.0.1:${listenPort}`, child, logs, waitForLog, exited };
+  return { url: `http://127.0.0.1:${listenPort}`, child, logs, waitForLog, exited, stderr: () => stderr };
 }
