@@ -27,6 +27,8 @@ export interface Config {
   retryBaseMs: number;
   shutdownGraceMs: number;
   bodyLimitBytes: number;
+  /** Origins allowed to call the API from a browser; empty means any. */
+  corsOrigins: string[];
 }
 
 export class ConfigError extends Error {
@@ -94,5 +96,9 @@ export function loadConfig(env: Env = process.env): Config {
     retryBaseMs: integer(env, "VPS_RETRY_BASE_MS", 1000, 1),
     shutdownGraceMs: integer(env, "VPS_SHUTDOWN_GRACE_MS", 10_000),
     bodyLimitBytes: integer(env, "VPS_BODY_LIMIT_BYTES", 64 * 1024, 1024),
+    corsOrigins: (env.VPS_CORS_ORIGINS ?? "")
+      .split(",")
+      .map((origin) => origin.trim())
+      .filter(Boolean),
   };
 }
