@@ -1,0 +1,11 @@
+const serverId = 12345;
+const response = await fetch(`https://admin.vps.org/api/v1/servers/${serverId}/`, {
+  method: 'GET',
+  headers: {
+    'Authorization': 'Bearer YOUR_API_TOKEN',
+    'Content-Type': 'application/json'
+  }
+});
+
+const server = await response.json();
+console.log(server);

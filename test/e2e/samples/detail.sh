@@ -1,0 +1,3 @@
+curl -X GET "https://admin.vps.org/api/v1/servers/12345/" \
+  -H "Authorization: Bearer YOUR_API_TOKEN" \
+  -H "Content-Type: application/json"

@@ -1,0 +1,3 @@
+curl -X POST "https://admin.vps.org/api/v1/servers/12345/reboot/" \
+  -H "Authorization: Bearer YOUR_API_TOKEN" \
+  -H "Content-Type: application/json"
