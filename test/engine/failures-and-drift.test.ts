@@ -112,7 +112,10 @@ describe("address pools", () => {
 
   it("hands out unique addresses, ends a server in error when its pool is empty, and reuses returned ones", async () => {
     await t.admin.post("/api/v1/admin/locations/", { code: "tiny", name: "Tiny", country: "NL" });
-    assert.equal((await t.admin.post("/api/v1/admin/locations/tiny/addresses/", { cidr: "198.18.0.0/30" })).status, 201);
+    assert.equal(
+      (await t.admin.post("/api/v1/admin/locations/tiny/addresses/", { cidr: "198.18.0.0/30" })).status,
+      201,
+    );
     await t.admin.post("/api/v1/admin/plans/", {
       name: "Tiny VPS",
       vcpus: 1,
@@ -138,7 +141,9 @@ describe("address pools", () => {
     await waitForStatus(t.owner, third.body.id, "error");
 
     await t.owner.delete(`/api/v1/servers/${first.body.id}/`);
-    await eventually(async () => ((await t.app.services.repos.addresses.heldBy(first.body.id)).length ? undefined : true));
+    await eventually(async () =>
+      (await t.app.services.repos.addresses.heldBy(first.body.id)).length ? undefined : true,
+    );
     const fourth = await create();
     const d = await waitForStatus(t.owner, fourth.body.id, "active");
     assert.equal(d.ip_address, a.ip_address);

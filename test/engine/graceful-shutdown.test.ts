@@ -35,7 +35,9 @@ describe("graceful shutdown on SIGTERM", () => {
 
     const db = new DatabaseSync(env.DATABASE_URL, { readOnly: true });
     const rows = db
-      .prepare("select s.name, s.status, o.status as op from servers s join operations o on o.server_id = s.id order by s.id")
+      .prepare(
+        "select s.name, s.status, o.status as op from servers s join operations o on o.server_id = s.id order by s.id",
+      )
       .all()
       .map((r) => ({ ...r }));
     db.close();

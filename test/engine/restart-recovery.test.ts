@@ -72,7 +72,9 @@ describe("recovery after the process is killed with SIGKILL", () => {
     assert.match(detail.ip_address, /^203\.0\.113\./);
     assert.deepEqual(operations(id), [{ kind: "create", status: "succeeded" }]);
     assert.deepEqual({ ...machine(id) }, { power: "running", boot_count: 1 });
-    const held = db.prepare("select count(*) as n from ip_addresses where server_id = ?").get(id) as { n: number };
+    const held = db.prepare("select count(*) as n from ip_addresses where server_id = ?").get(id) as {
+      n: number;
+    };
     assert.equal(held.n, 2, "one IPv4 and one IPv6 address, not more");
   });
 
@@ -91,7 +93,9 @@ describe("recovery after the process is killed with SIGKILL", () => {
       { kind: "stop", status: "succeeded" },
     ]);
     assert.deepEqual({ ...machine(id) }, { power: "stopped", boot_count: 1 });
-    const unfinished = db.prepare("select count(*) as n from operations where status in ('pending', 'running')").get() as {
+    const unfinished = db
+      .prepare("select count(*) as n from operations where status in ('pending', 'running')")
+      .get() as {
       n: number;
     };
     assert.equal(unfinished.n, 0);
