@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import cors from "@fastify/cors";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
 import type { Logger } from "pino";
 import { registerErrorHandling } from "./api/error-handler.ts";
 import { registerJsonBodyParser } from "./api/json-body-parser.ts";
@@ -19,6 +19,7 @@ import type { OpenDatabase } from "./db/database.ts";
 import { Repositories } from "./db/repositories/repositories.ts";
 import type { Clock } from "./domain/clock.ts";
 import type { Driver } from "./drivers/driver.ts";
+import { BillingCycle } from "./engine/billing-cycle.ts";
 import { OperationRunner } from "./engine/operation-runner.ts";
 import { OperationWorker } from "./engine/operation-worker.ts";
 import { PowerSync } from "./engine/power-sync.ts";
@@ -37,6 +38,7 @@ export interface App {
   services: Services;
   worker: OperationWorker;
   powerSync: PowerSync;
+  billing: BillingCycle;
   /** Starts the worker and the power sync (the HTTP server is started by listen). */
   startBackground(): Promise<void>;
   /** Finishes in-flight requests, stops the worker (letting running operations end), closes nothing else. */
@@ -77,6 +79,14 @@ export async function createApp({ config, database, driver, clock, log }: AppDep
     },
   });
   const services = createServices(config, repos, clock, worker);
+  const billing = new BillingCycle({
+    repos,
+    clock,
+    log: log.child({ component: "billing" }),
+    notifier: worker,
+    intervalMs: config.billingIntervalMs,
+    maxAttempts: config.maxAttempts,
+  });
 
   const http = Fastify({
     loggerInstance: log as FastifyBaseLogger,
@@ -86,6 +96,12 @@ export async function createApp({ config, database, driver, clock, log }: AppDep
     genReqId: (req) => {
       const given = req.headers["x-request-id"];
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    // Errors raised before routing (a malformed percent-encoded path) get the one error shape too.
+    frameworkErrors: (error, _request, reply) => {
+      (reply as unknown as FastifyReply)
+        .status(400)
+        .send({ error: { code: "invalid_request", message: `Malformed request: ${error.message}` } });
     },
     forceCloseConnections: "idle",
     return503OnClosing: true,
@@ -122,13 +138,20 @@ export async function createApp({ config, database, driver, clock, log }: AppDep
     services,
     worker,
     powerSync,
+    billing,
     async startBackground() {
       await worker.start();
       powerSync.start();
+      billing.start();
     },
     async close() {
       // The worker stops claiming at once, while in-flight requests and operations are let finish.
-      await Promise.all([http.close(), worker.stop(config.shutdownGraceMs), powerSync.stop()]);
+      await Promise.all([
+        http.close(),
+        worker.stop(config.shutdownGraceMs),
+        powerSync.stop(),
+        billing.stop(),
+      ]);
     },
   };
 }

@@ -23,6 +23,8 @@ export interface Config {
   leaseMs: number;
   pollMs: number;
   powerSyncMs: number;
+  /** How often due hours are charged and accounts out of credit suspended. */
+  billingIntervalMs: number;
   maxAttempts: number;
   retryBaseMs: number;
   shutdownGraceMs: number;
@@ -92,6 +94,7 @@ export function loadConfig(env: Env = process.env): Config {
     leaseMs: integer(env, "VPS_LEASE_MS", 30_000, 1000),
     pollMs: integer(env, "VPS_POLL_MS", 5000, 10),
     powerSyncMs: integer(env, "VPS_POWER_SYNC_MS", 15_000, 10),
+    billingIntervalMs: integer(env, "VPS_BILLING_INTERVAL_MS", 60_000, 10),
     maxAttempts: integer(env, "VPS_MAX_ATTEMPTS", 5, 1),
     retryBaseMs: integer(env, "VPS_RETRY_BASE_MS", 1000, 1),
     shutdownGraceMs: integer(env, "VPS_SHUTDOWN_GRACE_MS", 10_000),

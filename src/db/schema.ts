@@ -84,6 +84,8 @@ export interface ServersTable {
   created_at: string;
   updated_at: string;
   deleted_at: string | null;
+  /** The server is paid for up to this moment; null for servers that are not billed (deleted). */
+  billed_until: string | null;
 }
 
 export interface IpAddressesTable {

@@ -75,6 +75,10 @@ export class OperationRunner {
       case "reboot":
         await this.#driver.reboot(id, { hard: false }, call);
         break;
+      case "suspend":
+        // The status is `suspended` already; the machine only has to be off.
+        await this.#driver.shutdown(id, { timeoutMs: this.#shutdownTimeoutMs }, call);
+        return { status: "succeeded" };
       default:
         throw new DriverError("unknown_operation", `unknown operation kind "${op.kind}"`, true);
     }
@@ -83,7 +87,7 @@ export class OperationRunner {
 
   /** How an operation that can never succeed leaves its server: in `error`, without the addresses of a machine that never came up. */
   failure(op: OperationRow): Settlement {
-    if (op.kind === "delete") return { status: "failed" };
+    if (op.kind === "delete" || op.kind === "suspend") return { status: "failed" };
     return {
       status: "failed",
       swap: { from: TRANSITIONAL[op.kind] ?? "", to: "error" },

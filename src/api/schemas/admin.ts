@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import { AccountSchema } from "./catalogue.ts";
-import { Money } from "./common.ts";
+import { Money, Page, PageSize } from "./common.ts";
 
 const Amount = Type.String({ pattern: "^\\d{1,12}(\\.\\d{1,2})?$", examples: ["25.00"] });
 
@@ -96,6 +96,6 @@ export const AddAddressesBody = Type.Object(
 export const AddedAddresses = Type.Object({ family: Type.Integer(), added: Type.Integer() });
 
 export const AdminListQuery = Type.Object({
-  page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
-  page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  page: Type.Optional(Page),
+  page_size: Type.Optional(PageSize),
 });

@@ -46,6 +46,13 @@ export const IdParams = Type.Object({
   id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
 });
 
+/**
+ * Query parameters of a paged list. Pages are bounded so that the row offset stays an exact integer that
+ * every database accepts; an unbounded page (such as 1e20) made the offset a float that SQLite refuses.
+ */
+export const Page = Type.Integer({ minimum: 1, maximum: 1_000_000_000, default: 1 });
+export const PageSize = Type.Integer({ minimum: 1, maximum: 500, default: 50 });
+
 export function ListOf<T extends TSchema>(item: T) {
   return Type.Object({ count: Type.Integer({ minimum: 0 }), results: Type.Array(item) });
 }

@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import { SERVER_STATUSES, type ServerStatus } from "../../domain/server-status.ts";
-import { Nullable, Timestamp } from "./common.ts";
+import { Nullable, Page, PageSize, Timestamp } from "./common.ts";
 
 export const ServerStatusSchema = Type.Unsafe<ServerStatus>({
   type: "string",
@@ -88,8 +88,8 @@ export const ServerList = Type.Object({
 export const ListServersQuery = Type.Object({
   status: Type.Optional(ServerStatusSchema),
   location: Type.Optional(Type.String({ description: "Location code, e.g. us-west." })),
-  page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
-  page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  page: Type.Optional(Page),
+  page_size: Type.Optional(PageSize),
 });
 
 export const CreateServerBody = Type.Object(

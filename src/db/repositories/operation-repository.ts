@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import type { Db } from "../database.ts";
 import type { OperationRow } from "../schema.ts";
 
-export type OperationKind = "create" | "start" | "stop" | "reboot" | "delete";
+export type OperationKind = "create" | "start" | "stop" | "reboot" | "delete" | "suspend";
 export type OperationStatus = "pending" | "running" | "succeeded" | "failed" | "cancelled";
 
 const UNFINISHED = ["pending", "running"];

@@ -1,6 +1,7 @@
 import type { Db } from "../database.ts";
 import { AccountRepository } from "./account-repository.ts";
 import { AddressRepository } from "./address-repository.ts";
+import { BillingRepository } from "./billing-repository.ts";
 import { CatalogueRepository } from "./catalogue-repository.ts";
 import { OperationRepository } from "./operation-repository.ts";
 import { ServerRepository } from "./server-repository.ts";
@@ -23,6 +24,7 @@ export class Repositories {
   readonly operations: OperationRepository;
   readonly usage: UsageRepository;
   readonly simMachines: SimMachineRepository;
+  readonly billing: BillingRepository;
 
   constructor(db: Db) {
     this.db = db;
@@ -36,6 +38,7 @@ export class Repositories {
     this.operations = new OperationRepository(db);
     this.usage = new UsageRepository(db);
     this.simMachines = new SimMachineRepository(db);
+    this.billing = new BillingRepository(db);
   }
 
   /** Runs `work` in one transaction: all of its writes commit together or none do. */

@@ -1,0 +1,79 @@
+import { sql } from "kysely";
+import type { Db } from "../database.ts";
+
+export interface DueServer {
+  id: number;
+  account_id: number;
+  billed_until: string;
+  price_hourly_minor: number;
+}
+
+/** Statuses that are not charged: a suspended server waits for credit, a server in error for an operator. */
+const UNBILLED = ["suspended", "error"];
+
+export class BillingRepository {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  /** Live, billed servers whose paid time has run out by `now`, the longest overdue first. */
+  async due(now: string, limit: number): Promise<DueServer[]> {
+    return this.#db
+      .selectFrom("servers")
+      .innerJoin("plans", "plans.id", "servers.plan_id")
+      .select(["servers.id", "servers.account_id", "servers.billed_until", "plans.price_hourly_minor"])
+      .where("servers.deleted_at", "is", null)
+      .where("servers.status", "not in", UNBILLED)
+      .where("servers.billed_until", "<=", now)
+      .orderBy("servers.billed_until")
+      .orderBy("servers.id")
+      .limit(limit)
+      .$narrowType<{ billed_until: string }>()
+      .execute();
+  }
+
+  /**
+   * Moves the server's paid time on from `paidUntil` to `nextPaidUntil`, by compare-and-swap so that an hour
+   * is charged once however many processes run the cycle. Returns whether this call moved it.
+   */
+  async advance(serverId: number, paidUntil: string, nextPaidUntil: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable("servers")
+      .set({ billed_until: nextPaidUntil })
+      .where("id", "=", serverId)
+      .where("billed_until", "=", paidUntil)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  /** Accounts out of credit that still have servers to suspend. */
+  async accountsToSuspend(): Promise<number[]> {
+    const rows = await this.#db
+      .selectFrom("accounts")
+      .select("accounts.id")
+      .where("accounts.balance_minor", "<=", 0)
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom("servers")
+            .select(sql`1`.as("one"))
+            .whereRef("servers.account_id", "=", "accounts.id")
+            .where("servers.deleted_at", "is", null)
+            .where("servers.status", "in", ["active", "stopped"]),
+        ),
+      )
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  async liveServersIn(accountId: number, statuses: string[]): Promise<{ id: number; status: string }[]> {
+    return this.#db
+      .selectFrom("servers")
+      .select(["id", "status"])
+      .where("account_id", "=", accountId)
+      .where("deleted_at", "is", null)
+      .where("status", "in", statuses)
+      .orderBy("id")
+      .execute();
+  }
+}
