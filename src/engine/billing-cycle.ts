@@ -1,9 +1,8 @@
 import type { Logger } from "pino";
 import type { Repositories } from "../db/repositories/repositories.ts";
+import { hourAfter } from "../domain/billing.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
 import type { WorkNotifier } from "../services/server-service.ts";
-
-export const HOUR_MS = 3_600_000;
 
 export interface BillingCycleOptions {
   repos: Repositories;
@@ -16,9 +15,10 @@ export interface BillingCycleOptions {
 
 /**
  * Hourly billing. Each server is paid an hour ahead (the first hour at create); when its paid time runs out
- * the cycle charges the next hour of its plan's hourly price. An account whose balance has fallen to zero or
- * below has its servers suspended: stopped ones at once, running ones through a `suspend` operation that
- * powers the machine off. Suspended servers are not charged; adding credit makes them `stopped` again.
+ * the cycle charges the next hour of its plan's hourly price, even past zero. An account whose balance that
+ * took below zero has its servers suspended: stopped ones at once, running ones through a `suspend` operation
+ * that powers the machine off. Suspended servers are not charged; credit that brings the balance back above
+ * zero makes them `stopped` again.
  */
 export class BillingCycle {
   readonly #o: BillingCycleOptions;
@@ -65,7 +65,7 @@ export class BillingCycle {
       const due = await repos.billing.due(now, 500);
       if (due.length === 0) return charged;
       for (const server of due) {
-        const next = new Date(Date.parse(server.billed_until) + HOUR_MS).toISOString();
+        const next = hourAfter(server.billed_until);
         // The hour and the charge commit together; the compare-and-swap makes a second charge impossible.
         const done = await repos.transaction(async (tx) => {
           if (!(await tx.billing.advance(server.id, server.billed_until, next))) return false;

@@ -1,9 +1,10 @@
 import type { Repositories } from "../db/repositories/repositories.ts";
 import type { AccountRow } from "../db/schema.ts";
 import { generateToken, hashToken } from "../domain/api-token.ts";
+import { MAX_BALANCE_MINOR } from "../domain/billing.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
 import { Conflict, InvalidInput, NotFound } from "../domain/errors.ts";
-import { parseMoney } from "../domain/money.ts";
+import { formatMoney, parseMoney } from "../domain/money.ts";
 
 export const CURRENCY = "USD";
 
@@ -52,15 +53,29 @@ export class AccountService {
     });
   }
 
+  /**
+   * Adds credit (or deducts it, with a negative amount). An account back above zero gets its suspended
+   * servers back as `stopped`, ready to start, and billed again from now.
+   */
   async addCredit(id: number, amount: string): Promise<AccountRow> {
     const negative = amount.startsWith("-");
     const minor = parseMoney(negative ? amount.slice(1) : amount);
     if (minor === null || minor === 0) {
       throw InvalidInput.field("amount", 'Must be a non-zero amount such as "10.00" (negative to deduct).');
     }
-    const account = await this.#repos.accounts.addCredit(id, negative ? -minor : minor, isoAt(this.#clock));
-    if (!account) throw new NotFound("Account");
-    return account;
+    const now = isoAt(this.#clock);
+    return this.#repos.transaction(async (tx) => {
+      const before = await tx.accounts.findById(id);
+      if (!before) throw new NotFound("Account");
+      const delta = negative ? -minor : minor;
+      if (Number(before.balance_minor) + delta > MAX_BALANCE_MINOR) {
+        throw InvalidInput.field("amount", `The balance may not exceed ${formatMoney(MAX_BALANCE_MINOR)}.`);
+      }
+      const account = await tx.accounts.addCredit(id, delta, now);
+      if (!account) throw new NotFound("Account");
+      if (account.balance_minor > 0) await tx.servers.unsuspend(id, now);
+      return account;
+    });
   }
 
   async issueToken(accountId: number, name: string): Promise<{ id: number; token: string }> {

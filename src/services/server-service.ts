@@ -1,5 +1,6 @@
 import type { Repositories } from "../db/repositories/repositories.ts";
 import type { ServerChanges, ServerDetails, ServerFilter } from "../db/repositories/server-repository.ts";
+import { hourAfter } from "../domain/billing.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
 import { type FieldErrors, InsufficientCredit, InvalidInput, ServerNotFound } from "../domain/errors.ts";
 import { formatMoney } from "../domain/money.ts";
@@ -124,7 +125,10 @@ export class ServerService {
         created_at: now,
         updated_at: now,
         deleted_at: null,
+        billed_until: hourAfter(now),
       });
+      // The first hour is paid now; the billing cycle charges each next one when it begins.
+      await tx.accounts.addCredit(accountId, -plan.price_hourly_minor, now);
       await tx.operations.insert({
         serverId,
         accountId,

@@ -47,12 +47,12 @@ export class BillingRepository {
     return result.numUpdatedRows > 0n;
   }
 
-  /** Accounts out of credit that still have servers to suspend. */
+  /** Accounts in debt (the last hour charged took the balance below zero) that still have servers to suspend. */
   async accountsToSuspend(): Promise<number[]> {
     const rows = await this.#db
       .selectFrom("accounts")
       .select("accounts.id")
-      .where("accounts.balance_minor", "<=", 0)
+      .where("accounts.balance_minor", "<", 0)
       .where(({ exists, selectFrom }) =>
         exists(
           selectFrom("servers")

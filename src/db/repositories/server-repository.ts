@@ -176,6 +176,18 @@ export class ServerRepository {
     return result.numUpdatedRows > 0n;
   }
 
+  /** Suspended servers of the account become `stopped` again, paid from now on. */
+  async unsuspend(accountId: number, now: string): Promise<number> {
+    const result = await this.#db
+      .updateTable("servers")
+      .set({ status: "stopped", billed_until: now, updated_at: now })
+      .where("account_id", "=", accountId)
+      .where("status", "=", "suspended")
+      .where("deleted_at", "is", null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   /** Live servers in one of the statuses with no unfinished operation: the ones the power sync may correct. */
   async listSettled(statuses: string[], limit: number): Promise<ServerRow[]> {
     return this.#db
