@@ -49,8 +49,6 @@ function describe(error: ErrorObject): string {
       return `Must be at most ${p.limit} characters.`;
     case "enum":
       return `Must be one of: ${(p.allowedValues as unknown[]).join(", ")}.`;
-    case "anyOf":
-      return "Is not one of the allowed values.";
     default:
       return error.message ? `${error.message[0]?.toUpperCase()}${error.message.slice(1)}.` : "Is invalid.";
   }
@@ -59,10 +57,7 @@ function describe(error: ErrorObject): string {
 /** Ajv's errors as messages per field name, e.g. { name: ["This field is required."] }. */
 export function fieldErrors(errors: ErrorObject[], part: string): FieldErrors {
   const fields: FieldErrors = {};
-  // A union of literals (the status enum) reports one error per literal; its anyOf summary says it all.
-  const unionPaths = new Set(errors.filter((e) => e.keyword === "anyOf").map((e) => e.instancePath));
   for (const error of errors) {
-    if (error.keyword !== "anyOf" && unionPaths.has(error.instancePath)) continue;
     const p = error.params as Record<string, unknown>;
     const path = error.instancePath.split("/").filter(Boolean).join(".");
     const field =
@@ -72,17 +67,9 @@ export function fieldErrors(errors: ErrorObject[], part: string): FieldErrors {
           ? [path, String(p.additionalProperty)].filter(Boolean).join(".")
           : path || part;
     const messages = fields[field] ?? [];
-    const message =
-      error.keyword === "anyOf" && part === "querystring" ? enumMessage(errors, error) : describe(error);
+    const message = describe(error);
     if (!messages.includes(message)) messages.push(message);
     fields[field] = messages;
   }
   return fields;
-}
-
-function enumMessage(all: ErrorObject[], union: ErrorObject): string {
-  const allowed = all
-    .filter((e) => e.keyword === "const" && e.instancePath === union.instancePath)
-    .map((e) => String((e.params as { allowedValue: unknown }).allowedValue));
-  return allowed.length > 0 ? `Must be one of: ${allowed.join(", ")}.` : describe(union);
 }

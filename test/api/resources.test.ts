@@ -135,6 +135,7 @@ describe("supporting resources", () => {
         const key = keys[kind];
         const res = await t.owner.post(KEYS, { name: `my ${kind}`, public_key: key.publicKey });
         assert.equal(res.status, 201, res.text);
+        assert.equal(res.headers.get("location"), `${KEYS}${res.body.id}/`);
         assert.equal(res.body.name, `my ${kind}`);
         assert.equal(res.body.fingerprint, key.fingerprint);
         assert.equal(res.body.bits, key.bits);

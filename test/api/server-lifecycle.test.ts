@@ -17,6 +17,7 @@ describe("a server's life through the API", () => {
     assert.equal(created.body.ip_address, null);
     assert.equal(created.body.message, "Server is being provisioned. This may take 2-5 minutes.");
     const id = created.body.id;
+    assert.equal(created.headers.get("location"), `/api/v1/servers/${id}/`);
 
     const active = await waitForStatus(t.owner, id, "active");
     assert.match(active.ip_address, /^203\.0\.113\.\d+$/);

@@ -85,6 +85,7 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     async (request, reply) => {
       const server = await services.servers.create(request.accountId, request.body);
       const body = presentServerDetail(server, usagePeriod(isoAt(services.clock)));
+      reply.header("location", `${BASE}${server.id}/`);
       return reply.status(201).send({ ...body, message: PROVISIONING_MESSAGE });
     },
   );

@@ -47,6 +47,7 @@ export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         request.body.name,
         request.body.public_key,
       );
+      reply.header("location", `${BASE}${key.id}/`);
       return reply.status(201).send(presentSshKey(key));
     },
   );
