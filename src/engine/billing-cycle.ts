@@ -3,6 +3,7 @@ import type { Repositories } from "../db/repositories/repositories.ts";
 import { hourAfter } from "../domain/billing.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
 import type { WorkNotifier } from "../services/server-service.ts";
+import { PeriodicTask } from "./periodic-task.ts";
 
 export interface BillingCycleOptions {
   repos: Repositories;
@@ -22,29 +23,19 @@ export interface BillingCycleOptions {
  */
 export class BillingCycle {
   readonly #o: BillingCycleOptions;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<unknown> | undefined;
-  #stopped = false;
+  readonly #periodic: PeriodicTask;
 
   constructor(options: BillingCycleOptions) {
     this.#o = options;
+    this.#periodic = new PeriodicTask("billing cycle", options.intervalMs, options.log, () => this.runOnce());
   }
 
   start(): void {
-    const tick = () => {
-      this.#running = this.runOnce()
-        .catch((err) => this.#o.log.error({ err }, "billing cycle failed"))
-        .finally(() => {
-          if (!this.#stopped) this.#timer = setTimeout(tick, this.#o.intervalMs);
-        });
-    };
-    this.#timer = setTimeout(tick, this.#o.intervalMs);
+    this.#periodic.start();
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    await this.#running;
+  stop(): Promise<void> {
+    return this.#periodic.stop();
   }
 
   async runOnce(): Promise<{ charged: number; suspended: number }> {

@@ -4,6 +4,7 @@ import type { ServerRow } from "../db/schema.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
 import { nextUsage } from "../domain/usage.ts";
 import type { Driver, DriverCall } from "../drivers/driver.ts";
+import { PeriodicTask } from "./periodic-task.ts";
 
 export interface PowerSyncOptions {
   repos: Repositories;
@@ -19,29 +20,22 @@ export interface PowerSyncOptions {
  */
 export class PowerSync {
   readonly #o: PowerSyncOptions;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  readonly #periodic: PeriodicTask;
+  /** Aborts a driver call in progress when the sync stops. */
   readonly #controller = new AbortController();
 
   constructor(options: PowerSyncOptions) {
     this.#o = options;
+    this.#periodic = new PeriodicTask("power sync", options.intervalMs, options.log, () => this.syncOnce());
   }
 
   start(): void {
-    const tick = () => {
-      this.#running = this.syncOnce()
-        .catch((err) => this.#o.log.error({ err }, "power sync failed"))
-        .finally(() => {
-          if (!this.#controller.signal.aborted) this.#timer = setTimeout(tick, this.#o.intervalMs);
-        });
-    };
-    this.#timer = setTimeout(tick, this.#o.intervalMs);
+    this.#periodic.start();
   }
 
   async stop(): Promise<void> {
     this.#controller.abort();
-    clearTimeout(this.#timer);
-    await this.#running;
+    await this.#periodic.stop();
   }
 
   async syncOnce(): Promise<void> {

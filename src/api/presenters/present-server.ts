@@ -32,33 +32,21 @@ export function presentServerSummary(server: ServerDetails) {
   };
 }
 
+/** The detail form: the summary plus addresses, bandwidth, backups and usage (serialised in the contract's order). */
 export function presentServerDetail(server: ServerDetails, currentPeriod: string) {
-  const sameMonth = server.usage_period === currentPeriod;
+  const summary = presentServerSummary(server);
+  const running = server.status === "active";
   return {
-    id: server.id,
-    name: server.name,
-    hostname: server.hostname,
-    status: server.status,
-    ip_address: shownAddress(server, server.ipv4),
+    ...summary,
     ipv6_address: shownAddress(server, server.ipv6),
-    location: server.location,
-    plan: {
-      id: server.plan_id,
-      name: server.plan_name,
-      vcpus: server.vcpus,
-      memory: server.memory_mb,
-      storage: server.storage_gb,
-      bandwidth: server.bandwidth_gb,
-    },
-    os: { id: server.os_id, name: server.os_name },
+    plan: { ...summary.plan, bandwidth: server.bandwidth_gb },
     backups_enabled: server.backups_enabled === 1,
     resource_usage: {
-      cpu_percent: server.status === "active" ? (server.cpu_percent ?? 0) : 0,
-      memory_used: server.status === "active" ? (server.memory_used ?? 0) : 0,
+      cpu_percent: running ? (server.cpu_percent ?? 0) : 0,
+      memory_used: running ? (server.memory_used ?? 0) : 0,
       disk_used: server.disk_used ?? 0,
-      bandwidth_used: sameMonth ? bytesToGb(Number(server.bandwidth_bytes ?? 0)) : 0,
+      bandwidth_used:
+        server.usage_period === currentPeriod ? bytesToGb(Number(server.bandwidth_bytes ?? 0)) : 0,
     },
-    created_at: apiTimestamp(server.created_at),
-    updated_at: apiTimestamp(server.updated_at),
   };
 }
