@@ -49,7 +49,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function createApp({ config, database, driver, clock, log }: AppDeps): Promise<App> {
   const repos = new Repositories(database.db);
-  const runner = new OperationRunner({ repos, driver, clock, shutdownTimeoutMs: 60_000 });
+  const runner = new OperationRunner({ repos, driver, clock, shutdownTimeoutMs: config.shutdownTimeoutMs });
   const powerSync = new PowerSync({
     repos,
     driver,

@@ -31,6 +31,26 @@ export interface Config {
   bodyLimitBytes: number;
   /** Origins allowed to call the API from a browser; empty means any. */
   corsOrigins: string[];
+  /** How long a stop waits for the guest to power off after the ACPI button before stopping it hard. */
+  shutdownTimeoutMs: number;
+  qemu: QemuConfig;
+}
+
+export interface QemuConfig {
+  vmDir: string;
+  imageDir: string;
+  binary: string;
+  img: string;
+  isoTool: string;
+  accel: "kvm" | "tcg" | undefined;
+  network: "user" | "bridge";
+  hostfwdAddress: string;
+  bridge: string;
+  ipv4Prefix: number;
+  ipv4Gateway: string | undefined;
+  ipv6Prefix: number;
+  ipv6Gateway: string | undefined;
+  nameservers: string[];
 }
 
 export class ConfigError extends Error {
@@ -59,6 +79,45 @@ function decimal(env: Env, key: string, fallback: string): string {
 function optional(env: Env, key: string): string | undefined {
   const raw = env[key];
   return raw === undefined || raw === "" ? undefined : raw;
+}
+
+function choice<T extends string>(
+  env: Env,
+  key: string,
+  allowed: readonly T[],
+  fallback: T | undefined,
+): T | undefined {
+  const raw = optional(env, key);
+  if (raw === undefined) return fallback;
+  if (!allowed.includes(raw as T))
+    throw new ConfigError(`${key} must be one of ${allowed.join(", ")}, got "${raw}"`);
+  return raw as T;
+}
+
+function list(env: Env, key: string): string[] {
+  return (env[key] ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+function loadQemuConfig(env: Env): QemuConfig {
+  return {
+    vmDir: optional(env, "VPS_QEMU_DIR") ?? "data/vms",
+    imageDir: optional(env, "VPS_QEMU_IMAGE_DIR") ?? "data/images",
+    binary: optional(env, "VPS_QEMU_BINARY") ?? "qemu-system-x86_64",
+    img: optional(env, "VPS_QEMU_IMG") ?? "qemu-img",
+    isoTool: optional(env, "VPS_QEMU_ISO_TOOL") ?? "genisoimage",
+    accel: choice(env, "VPS_QEMU_ACCEL", ["kvm", "tcg"] as const, undefined),
+    network: choice(env, "VPS_QEMU_NETWORK", ["user", "bridge"] as const, "user") ?? "user",
+    hostfwdAddress: optional(env, "VPS_QEMU_HOSTFWD_ADDRESS") ?? "127.0.0.1",
+    bridge: optional(env, "VPS_QEMU_BRIDGE") ?? "br0",
+    ipv4Prefix: integer(env, "VPS_QEMU_IPV4_PREFIX", 24, 1),
+    ipv4Gateway: optional(env, "VPS_QEMU_IPV4_GATEWAY"),
+    ipv6Prefix: integer(env, "VPS_QEMU_IPV6_PREFIX", 64, 1),
+    ipv6Gateway: optional(env, "VPS_QEMU_IPV6_GATEWAY"),
+    nameservers: list(env, "VPS_QEMU_NAMESERVERS"),
+  };
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -99,9 +158,8 @@ export function loadConfig(env: Env = process.env): Config {
     retryBaseMs: integer(env, "VPS_RETRY_BASE_MS", 1000, 1),
     shutdownGraceMs: integer(env, "VPS_SHUTDOWN_GRACE_MS", 10_000),
     bodyLimitBytes: integer(env, "VPS_BODY_LIMIT_BYTES", 64 * 1024, 1024),
-    corsOrigins: (env.VPS_CORS_ORIGINS ?? "")
-      .split(",")
-      .map((origin) => origin.trim())
-      .filter(Boolean),
+    corsOrigins: list(env, "VPS_CORS_ORIGINS"),
+    shutdownTimeoutMs: integer(env, "VPS_SHUTDOWN_TIMEOUT_MS", 60_000, 0),
+    qemu: loadQemuConfig(env),
   };
 }

@@ -26,6 +26,9 @@ async function main(): Promise<void> {
   const database = await openDatabase(config.databaseUrl);
   const clock = systemClock;
   const driver = createDriver(config, new Repositories(database.db), clock);
+  const probe = await driver.probe({ signal: AbortSignal.timeout(120_000), log });
+  if (!probe.ok) throw new ConfigError(`the ${driver.name} driver cannot run here: ${probe.detail}`);
+  log.info({ driver: driver.name, detail: probe.detail }, "driver ready");
   const app = await createApp({ config, database, driver, clock, log });
   showSecrets(await bootstrap(config, app.services.repos, app.services.accounts, log));
 

@@ -86,6 +86,8 @@ export interface ServersTable {
   deleted_at: string | null;
   /** The server is paid for up to this moment; null for servers that are not billed (deleted). */
   billed_until: string | null;
+  ssh_host: string | null;
+  ssh_port: number | null;
 }
 
 export interface IpAddressesTable {

@@ -27,6 +27,12 @@ export interface MachineStats {
   netBytes: number;
 }
 
+/** Where the guest's SSH server is reached from outside. */
+export interface SshEndpoint {
+  host: string;
+  port: number;
+}
+
 export interface DriverCall {
   signal: AbortSignal;
   log: Logger;
@@ -53,6 +59,8 @@ export interface Driver {
   /** Counters of a running machine; null when it is not running. */
   stats(id: string, call: DriverCall): Promise<MachineStats | null>;
   list(call: DriverCall): Promise<string[]>;
+  /** Where to reach the machine's SSH server; null when that is simply its own address, port 22. */
+  endpoint(id: string, call: DriverCall): Promise<SshEndpoint | null>;
 }
 
 /** A failed driver step. Transient ones are retried with backoff; permanent ones end the server in `error`. */

@@ -2,7 +2,13 @@ import type { Repositories } from "../db/repositories/repositories.ts";
 import type { OperationRow, ServerRow } from "../db/schema.ts";
 import type { Clock } from "../domain/clock.ts";
 import { isoAt } from "../domain/clock.ts";
-import { type Driver, type DriverCall, DriverError, type MachineSpec } from "../drivers/driver.ts";
+import {
+  type Driver,
+  type DriverCall,
+  DriverError,
+  type MachineSpec,
+  type SshEndpoint,
+} from "../drivers/driver.ts";
 
 /** What finishing an operation changes, committed in one transaction with the operation's own end. */
 export interface Settlement {
@@ -10,6 +16,8 @@ export interface Settlement {
   /** Compare-and-swap of the server's status, from the transitional status to the settled one. */
   swap?: { from: string; to: string };
   releaseAddresses?: boolean;
+  /** Where the machine's SSH server is reached now that it runs. */
+  ssh?: SshEndpoint | null;
 }
 
 /** The status each kind of operation holds the server in while it runs. */
@@ -82,7 +90,11 @@ export class OperationRunner {
       default:
         throw new DriverError("unknown_operation", `unknown operation kind "${op.kind}"`, true);
     }
-    return { status: "succeeded", swap: { from: TRANSITIONAL[op.kind] ?? "", to: SETTLED[op.kind] ?? "" } };
+    return {
+      status: "succeeded",
+      swap: { from: TRANSITIONAL[op.kind] ?? "", to: SETTLED[op.kind] ?? "" },
+      ssh: await this.#sshEndpoint(op.server_id, call),
+    };
   }
 
   /** How an operation that can never succeed leaves its server: in `error`, without the addresses of a machine that never came up. */
@@ -93,6 +105,13 @@ export class OperationRunner {
       swap: { from: TRANSITIONAL[op.kind] ?? "", to: "error" },
       releaseAddresses: op.kind === "create",
     };
+  }
+
+  async #sshEndpoint(serverId: number, call: DriverCall): Promise<SshEndpoint | null> {
+    const endpoint = await this.#driver.endpoint(String(serverId), call);
+    if (endpoint) return endpoint;
+    const ipv4 = (await this.#repos.addresses.heldBy(serverId)).find((a) => a.family === 4);
+    return ipv4 ? { host: ipv4.address, port: 22 } : null;
   }
 
   async #spec(server: ServerRow): Promise<MachineSpec> {

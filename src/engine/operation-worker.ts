@@ -5,6 +5,7 @@ import type { Repositories } from "../db/repositories/repositories.ts";
 import type { OperationRow } from "../db/schema.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
 import { DriverError } from "../drivers/driver.ts";
+import { processAlive } from "../drivers/process-alive.ts";
 import { retryDelayMs } from "./backoff.ts";
 import type { OperationRunner, Settlement } from "./operation-runner.ts";
 import { WakeSignal } from "./wake-signal.ts";
@@ -186,8 +187,10 @@ export class OperationWorker {
         throw new LeaseLost();
       if (settlement.swap)
         await tx.servers.swapStatus(op.server_id, settlement.swap.from, settlement.swap.to, now);
+      if (settlement.ssh !== undefined) await tx.servers.setSshEndpoint(op.server_id, settlement.ssh);
       if (settlement.releaseAddresses) {
         await tx.addresses.release(op.server_id);
+        await tx.servers.setSshEndpoint(op.server_id, null);
         await tx.usage.delete(op.server_id);
       }
     });
@@ -197,16 +200,6 @@ export class OperationWorker {
 function describe(err: unknown): { code: string; message: string } {
   if (err instanceof DriverError) return { code: err.code, message: err.message };
   return { code: "internal", message: err instanceof Error ? err.message : String(err) };
-}
-
-function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 function delay(ms: number): Promise<void> {

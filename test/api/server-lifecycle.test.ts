@@ -15,6 +15,7 @@ describe("a server's life through the API", () => {
     assert.equal(created.status, 201);
     assert.equal(created.body.status, "provisioning");
     assert.equal(created.body.ip_address, null);
+    assert.equal(created.body.ssh, null);
     assert.equal(created.body.message, "Server is being provisioned. This may take 2-5 minutes.");
     const id = created.body.id;
     assert.equal(created.headers.get("location"), `/api/v1/servers/${id}/`);
@@ -22,6 +23,7 @@ describe("a server's life through the API", () => {
     const active = await waitForStatus(t.owner, id, "active");
     assert.match(active.ip_address, /^203\.0\.113\.\d+$/);
     assert.match(active.ipv6_address, /^2001:db8:1::/);
+    assert.deepEqual(active.ssh, { host: active.ip_address, port: 22 }, "the sim's servers are bridged-like");
 
     const stop = await t.owner.post(`/api/v1/servers/${id}/stop/`);
     assert.equal(stop.status, 200);

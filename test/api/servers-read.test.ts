@@ -31,6 +31,7 @@ const DETAIL_KEYS = [
   "plan",
   "os",
   "backups_enabled",
+  "ssh",
   "resource_usage",
   "created_at",
   "updated_at",

@@ -250,6 +250,7 @@ describe("the original documentation's request samples, run verbatim", () => {
         plan: STANDARD_VPS,
         os: UBUNTU,
         backups_enabled: true,
+        ssh: null,
         resource_usage: { cpu_percent: 0, memory_used: 0, disk_used: 0, bandwidth_used: 0 },
         message: "Server is being provisioned. This may take 2-5 minutes.",
       });

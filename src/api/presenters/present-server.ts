@@ -41,6 +41,10 @@ export function presentServerDetail(server: ServerDetails, currentPeriod: string
     ipv6_address: shownAddress(server, server.ipv6),
     plan: { ...summary.plan, bandwidth: server.bandwidth_gb },
     backups_enabled: server.backups_enabled === 1,
+    ssh:
+      server.ssh_host !== null && server.ssh_port !== null && server.status !== "provisioning"
+        ? { host: server.ssh_host, port: server.ssh_port }
+        : null,
     resource_usage: {
       cpu_percent: running ? (server.cpu_percent ?? 0) : 0,
       memory_used: running ? (server.memory_used ?? 0) : 0,

@@ -66,6 +66,16 @@ export const ServerDetail = Type.Object(
     plan: PlanDetail,
     os: OsRef,
     backups_enabled: Type.Boolean(),
+    ssh: Nullable(
+      Type.Object(
+        { host: Type.String(), port: Type.Integer({ minimum: 1, maximum: 65535 }) },
+        {
+          description:
+            "Where the guest's SSH server is reached: the server's address and 22 on a bridged network, " +
+            "a forwarded loopback port with user-mode networking. Null until the server has been provisioned.",
+        },
+      ),
+    ),
     resource_usage: ResourceUsage,
     created_at: Timestamp,
     updated_at: Timestamp,

@@ -2,10 +2,12 @@ import type { Migration } from "kysely";
 import * as initial from "./0001-initial.ts";
 import * as catalogue from "./0002-catalogue.ts";
 import * as billing from "./0003-billing.ts";
+import * as sshEndpoint from "./0004-ssh-endpoint.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
 export const migrations: Record<string, Migration> = {
   "0001-initial": initial,
   "0002-catalogue": catalogue,
   "0003-billing": billing,
+  "0004-ssh-endpoint": sshEndpoint,
 };

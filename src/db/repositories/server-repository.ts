@@ -24,6 +24,8 @@ export interface ServerDetails {
   os_name: string;
   ipv4: string | null;
   ipv6: string | null;
+  ssh_host: string | null;
+  ssh_port: number | null;
   cpu_percent: number | null;
   memory_used: number | null;
   disk_used: number | null;
@@ -68,6 +70,8 @@ export class ServerRepository {
         "servers.backups_enabled",
         "servers.created_at",
         "servers.updated_at",
+        "servers.ssh_host",
+        "servers.ssh_port",
         "locations.code as location",
         "plans.id as plan_id",
         "plans.name as plan_name",
@@ -174,6 +178,14 @@ export class ServerRepository {
       .where("deleted_at", "is", null)
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
+  }
+
+  async setSshEndpoint(id: number, endpoint: { host: string; port: number } | null): Promise<void> {
+    await this.#db
+      .updateTable("servers")
+      .set({ ssh_host: endpoint?.host ?? null, ssh_port: endpoint?.port ?? null })
+      .where("id", "=", id)
+      .execute();
   }
 
   /** Suspended servers of the account become `stopped` again, paid from now on. */

@@ -128,6 +128,10 @@ export class SimDriver implements Driver {
     };
   }
 
+  async endpoint(): Promise<null> {
+    return null;
+  }
+
   async list(): Promise<string[]> {
     return (await this.#machines.list()).map((m) => m.id);
   }

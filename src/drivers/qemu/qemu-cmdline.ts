@@ -1,0 +1,68 @@
+import type { Accel } from "./accel-probe.ts";
+
+export type NetworkAttachment =
+  | { mode: "user"; hostfwdAddress: string; sshPort: number }
+  | { mode: "bridge"; tap: string };
+
+export interface VmLaunch {
+  id: string;
+  accel: Accel;
+  vcpus: number;
+  memoryMb: number;
+  disk: string;
+  seed: string;
+  mac: string;
+  network: NetworkAttachment;
+  qmpSocket: string;
+  pidFile: string;
+  consoleLog: string;
+}
+
+/** The arguments of qemu-system-x86_64 for one VM: daemonised, with a QMP socket, a pidfile and a serial log. */
+export function qemuArgs(vm: VmLaunch): string[] {
+  const netdev =
+    vm.network.mode === "user"
+      ? `user,id=net0,hostfwd=tcp:${vm.network.hostfwdAddress}:${vm.network.sshPort}-:22`
+      : `tap,id=net0,ifname=${vm.network.tap},script=no,downscript=no`;
+  return [
+    "-name",
+    `vps-${vm.id},process=vps-${vm.id}`,
+    "-machine",
+    "pc",
+    "-accel",
+    vm.accel,
+    ...(vm.accel === "kvm" ? ["-cpu", "host"] : []),
+    "-smp",
+    String(vm.vcpus),
+    "-m",
+    String(vm.memoryMb),
+    "-drive",
+    `file=${vm.disk},if=virtio,format=qcow2,discard=unmap`,
+    "-drive",
+    `file=${vm.seed},if=virtio,format=raw,readonly=on`,
+    "-netdev",
+    netdev,
+    "-device",
+    `virtio-net-pci,netdev=net0,mac=${vm.mac}`,
+    "-qmp",
+    `unix:${vm.qmpSocket},server=on,wait=off`,
+    "-chardev",
+    `file,id=console,path=${vm.consoleLog},append=on`,
+    "-serial",
+    "chardev:console",
+    "-display",
+    "none",
+    "-monitor",
+    "none",
+    "-daemonize",
+    "-pidfile",
+    vm.pidFile,
+  ];
+}
+
+/** A locally administered MAC in QEMU's range, derived from the server id so it is the same at every start. */
+export function macFor(id: string): string {
+  const n = Number(id) >>> 0;
+  const bytes = [0x52, 0x54, 0x00, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
+  return bytes.map((b) => b.toString(16).padStart(2, "0")).join(":");
+}
