@@ -110,8 +110,11 @@ kver=${kernel_pkg#linux-image-}
 cp "x/boot/vmlinuz-$kver" "$work/vmlinuz"
 # Built in (config =y) and so not listed: ACPI, i8042/atkbd, af_packet, IPv6, 8250 serial console, devtmpfs.
 # Listed in load order; modprobe pulls dependencies from modules.dep (virtio, virtio_ring, virtio_pci_*_dev,
-# failover, net_failover, scsi_common, scsi_mod, libata, cdrom, fat).
-modules="virtio_pci virtio_blk virtio_net virtio_scsi virtio_rng sd_mod sr_mod ata_piix isofs vfat nls_cp437 nls_ascii nls_utf8 button evdev"
+# failover, net_failover, cdrom, fat; scsi_common, scsi_mod, libata for the late set). The late set (CD-ROM on
+# IDE or virtio-scsi, SCSI disks) is loaded only when no cidata filesystem shows up on a virtio disk.
+modules_early="virtio_pci virtio_blk virtio_net virtio_rng isofs vfat nls_cp437 nls_ascii nls_utf8 button evdev"
+modules_late="virtio_scsi sr_mod sd_mod ata_piix"
+modules="$modules_early $modules_late"
 "x/bin/busybox" depmod -b x "$kver"
 mdir="lib/modules/$kver"
 needed=$(
@@ -127,7 +130,8 @@ for f in $needed; do
 done
 cp "x/$mdir/modules.builtin" "x/$mdir/modules.order" "$R/$mdir/"
 "x/bin/busybox" depmod -b "$R" "$kver"
-echo "$modules" | tr ' ' '\n' >"$R/etc/modules"
+echo "$modules_early" | tr ' ' '\n' >"$R/etc/modules"
+echo "$modules_late" | tr ' ' '\n' >"$R/etc/modules.late"
 
 # --- configuration ----------------------------------------------------------------------------------------------
 cat >"$R/etc/passwd" <<'EOF'
@@ -374,9 +378,13 @@ mount -t tmpfs -o mode=1777 tmpfs /tmp
 echo 0 >/proc/sys/kernel/ctrl-alt-del
 hostname -F /etc/hostname
 ip link set lo up
-
-for m in $(cat /etc/modules); do modprobe "$m" || log "modprobe $m failed"; done
-log "modules loaded: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
+# Host keys in the background: the first getrandom() waits for the kernel's entropy pool (~1 s under TCG).
+mkdir -p /etc/dropbear
+for t in ed25519 ecdsa; do
+  [ -f /etc/dropbear/dropbear_${t}_host_key ] || dropbearkey -t $t -f /etc/dropbear/dropbear_${t}_host_key >/dev/null 2>&1 &
+done
+load() { for m in $(cat "$1"); do modprobe "$m" || log "modprobe $m failed"; done; }
+load /etc/modules
 
 # ---- NoCloud seed: the block device whose filesystem label is cidata (or CIDATA) ----
 find_seed() {
@@ -385,14 +393,17 @@ find_seed() {
   done
   return 1
 }
-seed=""
-i=0
-while [ $i -lt 40 ]; do
-  seed=$(find_seed) && break
-  seed=""
-  i=$((i + 1))
-  sleep 0.25
-done
+# virtio disks are probed synchronously by modprobe; CD-ROMs (IDE, virtio-scsi) need the late modules and a scan.
+seed=$(find_seed) || {
+  load /etc/modules.late
+  i=0
+  while [ $i -lt 20 ]; do
+    seed=$(find_seed) && break
+    i=$((i + 1))
+    sleep 0.25
+  done
+}
+log "modules loaded: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 S=/run/seed
 Y=/run/vps-test
 mkdir -p $S $Y
@@ -527,10 +538,9 @@ else
 fi
 
 # ---- dropbear host keys (printed so the host can pin them) ----
+wait
 for t in ed25519 ecdsa; do
-  k=/etc/dropbear/dropbear_${t}_host_key
-  [ -f $k ] || dropbearkey -t $t -f $k >/dev/null 2>&1
-  log "ssh host key $(dropbearkey -y -f $k 2>/dev/null | grep '^\(ssh-\|ecdsa-\)')"
+  log "ssh host key $(dropbearkey -y -f /etc/dropbear/dropbear_${t}_host_key 2>/dev/null | grep '^\(ssh-\|ecdsa-\)')"
 done
 exit 0
 EOF
@@ -547,7 +557,7 @@ DEFAULT vps-test
 LABEL vps-test
   KERNEL /vmlinuz
   INITRD /initrd.img
-  APPEND console=ttyS0,115200 panic=-1 mitigations=off
+  APPEND console=ttyS0,115200 panic=-1
 EOF
 part_start=2048 # sectors (1 MiB)
 payload=$(($(stat -c %s "$work/vmlinuz") + $(stat -c %s "$work/initrd.img")))

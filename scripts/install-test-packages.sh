@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite uses besides Node: the interpreters that run the original
-# documentation's samples (curl, Python requests, PHP with curl) and ssh-keygen for real SSH keys.
+# documentation's samples (curl, Python requests, PHP with curl), OpenSSH's client and ssh-keygen for real
+# SSH keys and logins, and QEMU with qemu-img and genisoimage for the qemu driver's real virtual machines.
 set -euo pipefail
 missing=()
 command -v curl >/dev/null || missing+=(curl)
-command -v ssh-keygen >/dev/null || missing+=(openssh-client)
+{ command -v ssh-keygen >/dev/null && command -v ssh >/dev/null; } || missing+=(openssh-client)
+command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
+command -v qemu-img >/dev/null || missing+=(qemu-utils)
+command -v genisoimage >/dev/null || missing+=(genisoimage)
 /usr/bin/python3 -c 'import requests' 2>/dev/null || missing+=(python3 python3-requests)
 { command -v php >/dev/null && php -m | grep -qi '^curl$'; } || missing+=(php-cli php-curl)
 if [ ${#missing[@]} -eq 0 ]; then

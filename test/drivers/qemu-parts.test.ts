@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { bootProbe, chooseAccel, probeBootSector } from "../../src/drivers/qemu/accel-probe.ts";
+import { renderSeed } from "../../src/drivers/qemu/cloud-init-seed.ts";
+import { macFor, qemuArgs } from "../../src/drivers/qemu/qemu-cmdline.ts";
+
+const spec = {
+  id: "12345",
+  hostname: "web02.example.com",
+  vcpus: 2,
+  memoryMb: 4096,
+  storageGb: 80,
+  image: "vps-test.qcow2",
+  sshPublicKey:
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl me@laptop: work",
+  ipv4: "203.0.113.10",
+  ipv6: "2001:db8:1::a",
+};
+
+describe("the NoCloud seed", () => {
+  it("names the instance and host, and installs the key without its free-text comment", () => {
+    const seed = renderSeed(spec, "52:54:00:00:30:39", { mode: "dhcp" });
+    assert.equal(seed["meta-data"], "instance-id: vps-12345\nlocal-hostname: web02.example.com\n");
+    assert.match(seed["user-data"], /^#cloud-config\n/);
+    assert.match(seed["user-data"], /\nhostname: web02\.example\.com\n/);
+    assert.match(
+      seed["user-data"],
+      /\nssh_authorized_keys:\n {2}- ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n/,
+    );
+  });
+
+  it("asks for DHCP on user-mode networks, matched by the VM's MAC", () => {
+    const { "network-config": config } = renderSeed(spec, "52:54:00:00:30:39", { mode: "dhcp" });
+    assert.equal(
+      config,
+      "version: 2\nethernets:\n  eth0:\n    match:\n      macaddress: 52:54:00:00:30:39\n    set-name: eth0\n    dhcp4: true\n",
+    );
+  });
+
+  it("configures the server's own addresses on bridged networks", () => {
+    const { "network-config": config } = renderSeed(spec, "52:54:00:00:30:39", {
+      mode: "static",
+      ipv4Prefix: 24,
+      ipv4Gateway: "203.0.113.1",
+      ipv6Prefix: 64,
+      ipv6Gateway: "2001:db8:1::1",
+      nameservers: ["192.0.2.53"],
+    });
+    assert.match(config, /\n {4}addresses:\n {6}- 203\.0\.113\.10\/24\n {6}- 2001:db8:1::a\/64\n/);
+    assert.match(config, /\n {4}gateway4: 203\.0\.113\.1\n {4}gateway6: 2001:db8:1::1\n/);
+    assert.match(config, /\n {4}nameservers:\n {6}addresses:\n {8}- 192\.0\.2\.53\n$/);
+  });
+
+  it("leaves the key list out when the server has no key", () => {
+    assert.doesNotMatch(
+      renderSeed({ ...spec, sshPublicKey: null }, "52:54:00:00:30:39", { mode: "dhcp" })["user-data"],
+      /ssh_authorized_keys/,
+    );
+  });
+});
+
+describe("the QEMU command line", () => {
+  it("daemonises the VM with a QMP socket, a pidfile, a serial log and the plan's size", () => {
+    const args = qemuArgs({
+      id: "12345",
+      accel: "tcg",
+      vcpus: 2,
+      memoryMb: 4096,
+      disk: "/vms/12345/disk.qcow2",
+      seed: "/vms/12345/seed.iso",
+      mac: macFor("12345"),
+      network: { mode: "user", hostfwdAddress: "127.0.0.1", sshPort: 40022 },
+      qmpSocket: "/vms/12345/qmp.sock",
+      pidFile: "/vms/12345/qemu.pid",
+      consoleLog: "/vms/12345/console.log",
+    });
+    const after = (flag: string) => args[args.indexOf(flag) + 1];
+    assert.equal(after("-accel"), "tcg");
+    assert.equal(after("-smp"), "2");
+    assert.equal(after("-m"), "4096");
+    assert.equal(after("-qmp"), "unix:/vms/12345/qmp.sock,server=on,wait=off");
+    assert.equal(after("-pidfile"), "/vms/12345/qemu.pid");
+    assert.equal(after("-netdev"), "user,id=net0,hostfwd=tcp:127.0.0.1:40022-:22");
+    assert.ok(args.includes("-daemonize"));
+    assert.ok(!args.includes("-cpu"), "TCG keeps QEMU's default CPU model");
+  });
+
+  it("uses the host's CPU under KVM and a tap device when bridged", () => {
+    const args = qemuArgs({
+      id: "7",
+      accel: "kvm",
+      vcpus: 1,
+      memoryMb: 512,
+      disk: "d",
+      seed: "s",
+      mac: macFor("7"),
+      network: { mode: "bridge", tap: "vps7" },
+      qmpSocket: "q",
+      pidFile: "p",
+      consoleLog: "c",
+    });
+    assert.equal(args[args.indexOf("-cpu") + 1], "host");
+    assert.equal(args[args.indexOf("-netdev") + 1], "tap,id=net0,ifname=vps7,script=no,downscript=no");
+  });
+
+  it("gives each server its own stable MAC in QEMU's range", () => {
+    assert.equal(macFor("12345"), "52:54:00:00:30:39");
+    assert.equal(macFor("12345"), macFor("12345"));
+    assert.notEqual(macFor("12345"), macFor("12346"));
+  });
+});
+
+describe("the accelerator probe", () => {
+  it("boots its probe guest under TCG and sees it finish", async () => {
+    const outcome = await bootProbe("qemu-system-x86_64", "tcg", 30_000);
+    assert.equal(outcome.works, true, outcome.detail);
+  });
+
+  it("declares an accelerator that does not finish the probe in time as not working", async () => {
+    const hangs = probeBootSector();
+    hangs[0] = 0xeb; // jmp $: spin forever, as a guest under a broken accelerator appears to
+    hangs[1] = 0xfe;
+    const outcome = await bootProbe("qemu-system-x86_64", "tcg", 1500, hangs);
+    assert.equal(outcome.works, false);
+    assert.match(outcome.detail, /did not finish within 1500 ms/);
+  });
+
+  it("chooses KVM only when a guest really runs under it, and obeys VPS_QEMU_ACCEL", async () => {
+    const probed = await chooseAccel("qemu-system-x86_64", undefined);
+    assert.ok(["kvm", "tcg"].includes(probed.accel), probed.detail);
+    if (probed.accel === "tcg") assert.match(probed.detail, /using tcg/);
+    assert.deepEqual(await chooseAccel("qemu-system-x86_64", "tcg"), {
+      accel: "tcg",
+      detail: "tcg: set by VPS_QEMU_ACCEL",
+    });
+  });
+});
