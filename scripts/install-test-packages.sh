@@ -10,7 +10,7 @@ command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
 command -v qemu-img >/dev/null || missing+=(qemu-utils)
 command -v genisoimage >/dev/null || missing+=(genisoimage)
 /usr/bin/python3 -c 'import requests' 2>/dev/null || missing+=(python3 python3-requests)
-{ command -v php >/dev/null && php -m | grep -qi '^curl$'; } || missing+=(php-cli php-curl)
+{ command -v php >/dev/null && php -r 'exit(extension_loaded("curl") ? 0 : 1);'; } || missing+=(php-cli php-curl)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "test packages: all present"
   exit 0
