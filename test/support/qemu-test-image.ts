@@ -1,0 +1,15 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+
+const IMAGE_DIR = join(import.meta.dirname, "..", "..", "data", "images");
+
+/**
+ * Where the test VM image is (built by scripts/build-test-image.sh), or why tests that boot it are skipped.
+ * With VPS_REQUIRE_QEMU=1 (as in CI) a missing image is an error, not a skip.
+ */
+export function qemuTestImage(): { dir: string; skip: string | false } {
+  if (existsSync(join(IMAGE_DIR, "vps-test.qcow2"))) return { dir: IMAGE_DIR, skip: false };
+  const reason = "the test VM image is missing: run scripts/build-test-image.sh";
+  if (process.env.VPS_REQUIRE_QEMU === "1") throw new Error(reason);
+  return { dir: IMAGE_DIR, skip: reason };
+}

@@ -1,0 +1,74 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+export interface KeyPair {
+  privateKeyPath: string;
+  publicKey: string;
+}
+
+/** A real ed25519 key pair made by ssh-keygen in a temporary folder. */
+export async function makeKeyPair(): Promise<KeyPair> {
+  const dir = mkdtempSync(join(tmpdir(), "vps-key-"));
+  const privateKeyPath = join(dir, "id_ed25519");
+  await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "tests@vps", "-f", privateKeyPath]);
+  return { privateKeyPath, publicKey: readFileSync(`${privateKeyPath}.pub`, "utf8").trim() };
+}
+
+/** Runs `command` on the guest as root over SSH with the key; rejects when SSH fails. */
+export async function sshRun(
+  host: string,
+  port: number,
+  key: KeyPair,
+  command: string,
+  timeoutMs = 20_000,
+): Promise<string> {
+  const { stdout } = await run(
+    "ssh",
+    [
+      "-i",
+      key.privateKeyPath,
+      "-p",
+      String(port),
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "StrictHostKeyChecking=no",
+      "-o",
+      "UserKnownHostsFile=/dev/null",
+      "-o",
+      "ConnectTimeout=5",
+      "-o",
+      "LogLevel=ERROR",
+      `root@${host}`,
+      command,
+    ],
+    { timeout: timeoutMs },
+  );
+  return stdout.trim();
+}
+
+/** Retries `command` until SSH answers, or fails after `timeoutMs`. */
+export async function sshWhenReady(
+  host: string,
+  port: number,
+  key: KeyPair,
+  command: string,
+  timeoutMs = 240_000,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      return await sshRun(host, port, key, command);
+    } catch (err) {
+      last = err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  throw new Error(`SSH to ${host}:${port} not ready within ${timeoutMs} ms: ${String(last)}`);
+}
