@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
-# Builds vps-test.qcow2, the tiny x86_64 guest the QEMU driver's tests boot (usage: build-test-image.sh [OUT_DIR],
-# default <repo>/data/images; FORCE=1 rebuilds even when the stamp says the image is up to date). Everything in the
-# guest comes from Debian packages fetched with `apt-get download` and unpacked with `dpkg-deb -x`: the cloud kernel,
-# busybox-static and dropbear (+ its libraries). The disk is an MBR with one FAT16 partition holding syslinux, vmlinuz
-# and an initramfs; SeaBIOS boots it with no -kernel option; the whole OS runs from RAM (cmdline console=ttyS0,115200).
-# Boot: busybox init -> rcS loads the virtio/cdrom/ACPI modules, applies the NoCloud seed, starts dropbear on :22 (root,
-# key only) and busybox acpid (ACPI power button -> poweroff); Ctrl-Alt-Del -> reboot. Serial markers:
-# "vps-test: seed applied hostname=<name>" and "vps-test: ssh ready". NoCloud subset (seed = filesystem labelled
-# cidata/CIDATA, ISO9660 or FAT, virtio disk or CD-ROM): meta-data instance-id, local-hostname, public-keys;
-# user-data (#cloud-config only) hostname, fqdn, preserve_hostname, ssh_authorized_keys, users[name=root].ssh_authorized_keys;
-# network-config v2 ethernets (match macaddress/name, set-name, dhcp4, addresses, gateway4/6, routes, nameservers, mtu).
+# Builds <repo>/data/images/vps-test.qcow2 (or $1/vps-test.qcow2; FORCE=1 rebuilds even when the .stamp is current): a tiny
+# x86_64 guest for the QEMU driver's tests, made only from Debian packages fetched with `apt-get download` and unpacked
+# with `dpkg-deb -x` (linux-image-*-cloud-amd64, busybox-static, dropbear-bin + its libs). Disk: MBR + one FAT16 partition
+# with syslinux, vmlinuz and an initramfs holding the whole OS (runs from RAM); SeaBIOS boots it, no -kernel needed.
+# busybox init: rcS loads virtio/CD-ROM/ACPI-button modules, applies the NoCloud seed, then dropbear :22 (root, key only),
+# acpid (power button -> poweroff); Ctrl-Alt-Del -> reboot. Serial (console=ttyS0,115200) markers: "vps-test: seed
+# applied hostname=<name>", "vps-test: ssh ready". NoCloud subset: seed = fs labelled cidata/CIDATA (ISO9660 or FAT,
+# virtio disk or CD-ROM); meta-data instance-id, local-hostname, public-keys; user-data (#cloud-config) hostname, fqdn,
+# preserve_hostname, prefer_fqdn_over_hostname, ssh_authorized_keys, users[name: root].ssh_authorized_keys; network-config v2 ethernets: match
+# macaddress/name, set-name, dhcp4, addresses, gateway4/6, routes, nameservers, mtu (none: DHCP on eth0). YAML: yaml.awk.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -45,30 +44,41 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# --- resolve the guest's packages -------------------------------------------------------------------------------
-candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ { print $2; exit }'; }
-case "$(candidate linux-image-cloud-amd64)" in "" | "(none)") apt_update ;; esac
-kernel_pkg=$(apt-cache depends linux-image-cloud-amd64 | awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
-[ -n "$kernel_pkg" ] || { echo "build-test-image: cannot resolve linux-image-cloud-amd64" >&2; exit 1; }
+# --- resolve and fetch the guest's packages ----------------------------------------------------------------------
+candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ && !done { print $2; done = 1 }'; }
 # dropbear-bin's shared libraries (and theirs); the build checks below that every NEEDED soname is satisfied.
 lib_pkgs=(libc6 libcrypt1 libtomcrypt1 libtommath1 libgmp10 zlib1g)
-pkgs=("$kernel_pkg" busybox-static dropbear-bin "${lib_pkgs[@]}")
-want_stamp=$(
-  sha256sum "${BASH_SOURCE[0]}" | cut -d' ' -f1
-  for p in "${pkgs[@]}"; do echo "$p=$(candidate "$p")"; done
-)
+resolve() {
+  kernel_pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+    awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ && !done { print $2; done = 1 }')
+  [ -n "$kernel_pkg" ] || { echo "build-test-image: cannot resolve linux-image-cloud-amd64" >&2; exit 1; }
+  pkgs=("$kernel_pkg" busybox-static dropbear-bin "${lib_pkgs[@]}")
+  want_stamp=$(
+    sha256sum "${BASH_SOURCE[0]}" | cut -d' ' -f1
+    for p in "${pkgs[@]}"; do echo "$p=$(candidate "$p")"; done
+  )
+}
+case "$(candidate linux-image-cloud-amd64)" in "" | "(none)") apt_update ;; esac
+resolve
 if [ "${FORCE:-0}" != 1 ] && [ -s "$image" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want_stamp" ]; then
   echo "build-test-image: $image is up to date"
   exit 0
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vps-test-image.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 cd "$work"
 mkdir debs x root
 apt_opts=(-q)
 [ "$(id -u)" -eq 0 ] && apt_opts+=(-o APT::Sandbox::User=root)
-(cd debs && apt-get "${apt_opts[@]}" download "${pkgs[@]}" >/dev/null)
+download() { (cd debs && rm -f ./*.deb && apt-get "${apt_opts[@]}" download "${pkgs[@]}" >/dev/null); }
+if ! download; then
+  # Stale package lists (a superseded kernel or security update): refresh once and retry.
+  [ "$apt_updated" -eq 0 ] || exit 1
+  apt_update
+  resolve
+  download
+fi
 for d in debs/*.deb; do dpkg-deb -x "$d" x; done
 
 # --- guest root: merged /bin, busybox applets, dropbear + libraries ----------------------------------------------
@@ -176,7 +186,7 @@ until netstat -ltn 2>/dev/null | grep -q ':22 '; do
   if [ "$i" -gt 600 ]; then echo "vps-test: dropbear is not listening"; exit 1; fi
   sleep 0.1
 done
-echo "vps-test: ssh ready [$(cut -d" " -f1 /proc/uptime)]"
+echo "vps-test: ssh ready"
 EOF
 
 cat >"$R/etc/init.d/rcK" <<'EOF'
@@ -366,7 +376,7 @@ cat >"$R/etc/init.d/rcS" <<'EOF'
 #!/bin/sh
 # vps-test sysinit, run once by busybox init before dropbear and acpid start.
 export PATH=/bin
-log() { echo "vps-test: $* [$(cut -d" " -f1 /proc/uptime)]"; }
+log() { echo "vps-test: $*"; }
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
@@ -393,15 +403,23 @@ find_seed() {
   done
   return 1
 }
-# virtio disks are probed synchronously by modprobe; CD-ROMs (IDE, virtio-scsi) need the late modules and a scan.
+# modprobe returns after the devices of a loaded driver are probed (virtio disks, IDE/SCSI CD-ROMs); give late
+# devices 2 s more, probing labels again only when the set of block devices changes (an empty CD tray is slow).
 seed=$(find_seed) || {
   load /etc/modules.late
-  i=0
-  while [ $i -lt 20 ]; do
-    seed=$(find_seed) && break
-    i=$((i + 1))
-    sleep 0.25
-  done
+  seen=$(ls /sys/class/block)
+  seed=$(find_seed) || {
+    i=0
+    while [ $i -lt 8 ]; do
+      sleep 0.25
+      i=$((i + 1))
+      now=$(ls /sys/class/block)
+      [ "$now" = "$seen" ] && continue
+      seen=$now
+      seed=$(find_seed) && break
+    done
+    [ -n "$seed" ] || seed=$(find_seed)
+  }
 }
 log "modules loaded: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 S=/run/seed
@@ -448,6 +466,8 @@ elif fqdn=$(yget local-hostname $MD); then
   h=${fqdn%%.*}
 fi
 [ "$fqdn" = "$h" ] && fqdn=""
+# cloud-init's prefer_fqdn_over_hostname: the full name becomes the hostname itself.
+if [ -n "$fqdn" ] && truthy "$(yget prefer_fqdn_over_hostname $UD)"; then h=$fqdn; fqdn=""; fi
 if [ -n "$h" ] && ! truthy "$(yget preserve_hostname $UD)"; then
   hostname "$h" && echo "$h" >/etc/hostname
   printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n' "${fqdn:+$fqdn }$h" >/etc/hosts
@@ -488,14 +508,15 @@ else
   : >$Y/static-dns
   for id in $ids; do
     E=ethernets/$id
-    mac=$(yget $E/match/macaddress $NC | tr A-F a-f || true)
-    pat=$(yget $E/match/name $NC || true)
+    mac=$(yget "$E/match/macaddress" $NC | tr A-F a-f || true)
+    pat=$(yget "$E/match/name" $NC || true)
     dev=""
     if [ -n "$mac" ] || [ -n "$pat" ]; then
       for d in /sys/class/net/*; do
         n=${d##*/}
         [ "$n" = lo ] && continue
         [ -n "$mac" ] && [ "$(cat "$d/address")" != "$mac" ] && continue
+        # shellcheck disable=SC2254 # match.name is a glob
         if [ -n "$pat" ]; then case "$n" in $pat) ;; *) continue ;; esac; fi
         dev=$n
         break
@@ -508,30 +529,30 @@ else
     fi
     first=0
     [ -n "$dev" ] || continue
-    if new=$(yget $E/set-name $NC) && [ "$new" != "$dev" ]; then
+    if new=$(yget "$E/set-name" $NC) && [ "$new" != "$dev" ]; then
       ip link set "$dev" down
       ip link set "$dev" name "$new" && dev=$new
     fi
-    mtu=$(yget $E/mtu $NC) && ip link set "$dev" mtu "$mtu"
+    mtu=$(yget "$E/mtu" $NC) && ip link set "$dev" mtu "$mtu"
     ip link set "$dev" up
-    for a in $(ylist $E/addresses $NC); do
+    for a in $(ylist "$E/addresses" $NC); do
       ip addr add "$a" dev "$dev" || log "cannot add address $a to $dev"
     done
-    gw=$(yget $E/gateway4 $NC) && { ip route add default via "$gw" dev "$dev" || log "cannot add gateway4 $gw"; }
-    gw=$(yget $E/gateway6 $NC) && { ip -6 route add default via "$gw" dev "$dev" || log "cannot add gateway6 $gw"; }
+    gw=$(yget "$E/gateway4" $NC) && { ip route add default via "$gw" dev "$dev" || log "cannot add gateway4 $gw"; }
+    gw=$(yget "$E/gateway6" $NC) && { ip -6 route add default via "$gw" dev "$dev" || log "cannot add gateway6 $gw"; }
     n=0
-    while to=$(yget $E/routes/$n/to $NC); do
-      via=$(yget $E/routes/$n/via $NC || true)
-      metric=$(yget $E/routes/$n/metric $NC || true)
+    while to=$(yget "$E/routes/$n/to" $NC); do
+      via=$(yget "$E/routes/$n/via" $NC || true)
+      metric=$(yget "$E/routes/$n/metric" $NC || true)
       fam=-4
       case "$to$via" in *:*) fam=-6 ;; esac
       case "$to" in default | 0.0.0.0/0 | ::/0) to=default ;; esac
       ip $fam route add "$to" ${via:+via "$via"} dev "$dev" ${metric:+metric "$metric"} || log "cannot add route to $to via $via"
       n=$((n + 1))
     done
-    ylist $E/nameservers/search $NC | sed 's/^/search /' >>$Y/static-dns
-    ylist $E/nameservers/addresses $NC | sed 's/^/nameserver /' >>$Y/static-dns
-    if truthy "$(yget $E/dhcp4 $NC || true)"; then dhcp "$dev"; fi
+    ylist "$E/nameservers/search" $NC | sed 's/^/search /' >>$Y/static-dns
+    ylist "$E/nameservers/addresses" $NC | sed 's/^/nameserver /' >>$Y/static-dns
+    if truthy "$(yget "$E/dhcp4" $NC || true)"; then dhcp "$dev"; fi
     log "network $dev: $(ip -o addr show dev "$dev" | awk '$3 != "inet6" || $4 !~ /^fe80/ { printf "%s ", $4 }')"
   done
   [ -s $Y/static-dns ] && cp $Y/static-dns /etc/resolv.conf
@@ -557,7 +578,7 @@ DEFAULT vps-test
 LABEL vps-test
   KERNEL /vmlinuz
   INITRD /initrd.img
-  APPEND console=ttyS0,115200 panic=-1
+  APPEND console=ttyS0,115200
 EOF
 part_start=2048 # sectors (1 MiB)
 payload=$(($(stat -c %s "$work/vmlinuz") + $(stat -c %s "$work/initrd.img")))
@@ -568,7 +589,7 @@ mkfs.vfat -F 16 -n VPSTEST -i 5e57b007 -h "$part_start" "$work/part.img" >/dev/n
 syslinux --install "$work/part.img"
 mcopy -i "$work/part.img" "$work/vmlinuz" "$work/initrd.img" "$work/syslinux.cfg" ::/
 
-le32() { printf "\\x$(printf %02x $(($1 & 255)))\\x$(printf %02x $((($1 >> 8) & 255)))\\x$(printf %02x $((($1 >> 16) & 255)))\\x$(printf %02x $((($1 >> 24) & 255)))"; }
+le32() { printf '%b' "\\x$(printf %02x $(($1 & 255)))\\x$(printf %02x $((($1 >> 8) & 255)))\\x$(printf %02x $((($1 >> 16) & 255)))\\x$(printf %02x $((($1 >> 24) & 255)))"; }
 truncate -s $(((part_start + part_sectors) * 512)) "$work/disk.img"
 dd if=/usr/lib/syslinux/mbr/mbr.bin of="$work/disk.img" conv=notrunc status=none
 # Partition 1: active, type 0x0e (FAT16 LBA), CHS fields set to the LBA-only marker.

@@ -39,6 +39,8 @@ export function renderSeed(spec: MachineSpec, mac: string, network: SeedNetwork)
     `hostname: ${spec.hostname}`,
     `fqdn: ${spec.hostname}`,
     "preserve_hostname: false",
+    // The host name asked for through the API is the guest's host name, dots and all.
+    "prefer_fqdn_over_hostname: true",
     "disable_root: false",
     ...(spec.sshPublicKey ? ["ssh_authorized_keys:", `  - ${bareKey(spec.sshPublicKey)}`] : []),
     "",
