@@ -41,7 +41,7 @@ if (image.skip) {
       async close() {
         const call = {
           signal: AbortSignal.timeout(60_000),
-          log: (await import("pino")).pino({ level: "silent" }),
+          log: pino({ level: "silent" }),
         };
         for (const id of await driver.list()) await driver.destroy(id, call);
         rmSync(vmDir, { recursive: true, force: true });
