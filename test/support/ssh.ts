@@ -52,7 +52,10 @@ export async function sshRun(
   return stdout.trim();
 }
 
-/** Retries `command` until SSH answers, or fails after `timeoutMs`. */
+/**
+ * Retries `command` until SSH answers, or fails after `timeoutMs`. Each attempt is cut short: with user-mode
+ * networking QEMU accepts the TCP connection before the guest listens, and ssh then waits for a banner forever.
+ */
 export async function sshWhenReady(
   host: string,
   port: number,
@@ -64,10 +67,10 @@ export async function sshWhenReady(
   let last: unknown;
   while (Date.now() < deadline) {
     try {
-      return await sshRun(host, port, key, command);
+      return await sshRun(host, port, key, command, 4000);
     } catch (err) {
       last = err;
-      await new Promise((r) => setTimeout(r, 1000));
+      await new Promise((r) => setTimeout(r, 250));
     }
   }
   throw new Error(`SSH to ${host}:${port} not ready within ${timeoutMs} ms: ${String(last)}`);
