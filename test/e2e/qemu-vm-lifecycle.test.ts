@@ -125,8 +125,25 @@ describe("a real VM through the API (qemu driver)", { skip: image.skip }, () => 
     api = client(server.url, TOKEN);
     // Let a power sync (every 2 s here) compare the VM with the database after the restart.
     await new Promise((r) => setTimeout(r, 3000));
-    assert.equal((await api.get(`/api/v1/servers/${id}/`)).body.status, "active");
+    const detail = (await api.get(`/api/v1/servers/${id}/`)).body;
+    assert.equal(detail.status, "active");
     assert.equal(await guest("hostname"), HOSTNAME);
+    // Usage measured on the real VM: the QEMU process's CPU time and memory, the overlay's allocated size.
+    const usage = detail.resource_usage;
+    assert.ok(usage.cpu_percent >= 0 && usage.cpu_percent <= 100, `cpu_percent ${usage.cpu_percent}`);
+    assert.ok(
+      usage.memory_used > 0 && usage.memory_used <= detail.plan.memory,
+      `memory_used ${usage.memory_used}`,
+    );
+    assert.ok(usage.disk_used >= 1 && usage.disk_used <= detail.plan.storage, `disk_used ${usage.disk_used}`);
+  });
+
+  it("marks a VM that died as stopped, and starts it again", async () => {
+    process.kill(qemuPid(), "SIGKILL");
+    await waitForStatus(api, id, "stopped", 30_000);
+    assert.equal((await api.post(`/api/v1/servers/${id}/start/`)).status, 200);
+    ssh = (await waitForStatus(api, id, "active", 120_000)).ssh;
+    assert.equal(await sshWhenReady(ssh.host, ssh.port, key, "hostname"), HOSTNAME);
   });
 
   it("deletes the server: the process, the files and the addresses are gone", async () => {
