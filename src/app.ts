@@ -16,6 +16,8 @@ import { ErrorBody } from "./api/schemas/common.ts";
 import { validatorCompiler } from "./api/validator-compiler.ts";
 import type { Config } from "./config.ts";
 import type { OpenDatabase } from "./db/database.ts";
+import { PostgresListener } from "./db/postgres-listener.ts";
+import { OPERATIONS_CHANNEL } from "./db/repositories/operation-repository.ts";
 import { Repositories } from "./db/repositories/repositories.ts";
 import type { Clock } from "./domain/clock.ts";
 import type { Driver } from "./drivers/driver.ts";
@@ -133,6 +135,7 @@ export async function createApp({ config, database, driver, clock, log }: AppDep
   await http.register(sshKeyRoutes, { services });
   await http.register(adminRoutes, { services });
 
+  let listener: PostgresListener | undefined;
   return {
     http,
     services,
@@ -140,6 +143,10 @@ export async function createApp({ config, database, driver, clock, log }: AppDep
     powerSync,
     billing,
     async startBackground() {
+      if (database.dialect === "postgres") {
+        listener = new PostgresListener(database.url, OPERATIONS_CHANNEL, () => worker.wake(), log);
+        await listener.start();
+      }
       await worker.start();
       powerSync.start();
       billing.start();
@@ -151,6 +158,7 @@ export async function createApp({ config, database, driver, clock, log }: AppDep
         worker.stop(config.shutdownGraceMs),
         powerSync.stop(),
         billing.stop(),
+        listener?.stop(),
       ]);
     },
   };

@@ -1,6 +1,10 @@
 // The only module that reads process.env. Everything else receives a Config.
 
+export type Role = "all" | "api" | "worker";
+
 export interface Config {
+  /** What this process does: serve the API, run the engine (worker, power sync, billing), or both. */
+  role: Role;
   port: number;
   host: string;
   /** `postgres://…` or a SQLite file path (`:memory:` for a throwaway database). */
@@ -136,6 +140,7 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
   return {
+    role: choice(env, "VPS_ROLE", ["all", "api", "worker"] as const, "all") ?? "all",
     port: integer(env, "PORT", 8080),
     host: env.HOST ?? "127.0.0.1",
     databaseUrl: optional(env, "DATABASE_URL") ?? "data/vps.db",

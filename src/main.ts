@@ -53,12 +53,11 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
 
-  await app.startBackground();
-  await app.http.listen({ port: config.port, host: config.host });
-  log.info(
-    { driver: driver.name, database: database.dialect, port: config.port, host: config.host },
-    "ready",
-  );
+  const { role } = config;
+  if (role !== "api") await app.startBackground();
+  if (role !== "worker") await app.http.listen({ port: config.port, host: config.host });
+  const listening = role === "worker" ? {} : { port: config.port, host: config.host };
+  log.info({ role, driver: driver.name, database: database.dialect, ...listening }, "ready");
 }
 
 main().catch((err) => {

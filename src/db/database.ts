@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { Kysely, Migrator } from "kysely";
-import { ConfigError } from "../config.ts";
+import { Kysely, Migrator, PostgresDialect } from "kysely";
+import pg from "pg";
 import type { DialectName } from "./dialect-name.ts";
 import { migrations } from "./migrations/index.ts";
 import { NodeSqliteDialect } from "./node-sqlite-dialect.ts";
@@ -12,18 +12,30 @@ export type Db = Kysely<Database>;
 export interface OpenDatabase {
   db: Db;
   dialect: DialectName;
+  url: string;
   close(): Promise<void>;
 }
 
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//.test(url);
+}
+
+// Counts and bigint columns arrive as text from PostgreSQL; every such value here (money in cents, counters,
+// row counts) is far below 2^53, so numbers are exact.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
 /** Opens the database named by DATABASE_URL and brings its schema up to date. */
-export async function openDatabase(url: string): Promise<OpenDatabase> {
-  if (/^postgres(ql)?:\/\//.test(url)) {
-    throw new ConfigError("PostgreSQL is not supported by this version yet; use a SQLite file path.");
+export async function openDatabase(url: string, poolSize = 10): Promise<OpenDatabase> {
+  if (isPostgresUrl(url)) {
+    const pool = new pg.Pool({ connectionString: url, max: poolSize });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    await migrate(db);
+    return { db, dialect: "postgres", url, close: () => db.destroy() };
   }
   if (url !== ":memory:") mkdirSync(dirname(url), { recursive: true });
   const db = new Kysely<Database>({ dialect: new NodeSqliteDialect(url) });
   await migrate(db);
-  return { db, dialect: "sqlite", close: () => db.destroy() };
+  return { db, dialect: "sqlite", url, close: () => db.destroy() };
 }
 
 async function migrate(db: Db): Promise<void> {

@@ -4,10 +4,11 @@ import { dialectName } from "../dialect-name.ts";
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against the schema as it was, not as it is
 type AnyDb = Kysely<any>;
 
-const id = (c: ColumnDefinitionBuilder) => c.primaryKey().autoIncrement();
-
 export async function up(db: AnyDb): Promise<void> {
-  const serial = dialectName(db) === "postgres" ? "serial" : "integer";
+  // SQLite: integer primary key autoincrement; PostgreSQL: serial primary key.
+  const postgres = dialectName(db) === "postgres";
+  const serial = postgres ? "serial" : "integer";
+  const id = (c: ColumnDefinitionBuilder) => (postgres ? c.primaryKey() : c.primaryKey().autoIncrement());
 
   await db.schema
     .createTable("accounts")

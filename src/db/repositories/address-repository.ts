@@ -1,9 +1,12 @@
 import type { Db } from "../database.ts";
+import { dialectName } from "../dialect-name.ts";
 
 export class AddressRepository {
   readonly #db: Db;
+  readonly #postgres: boolean;
   constructor(db: Db) {
     this.#db = db;
+    this.#postgres = dialectName(db) === "postgres";
   }
 
   /**
@@ -29,7 +32,9 @@ export class AddressRepository {
           .where("family", "=", family)
           .where("server_id", "is", null)
           .orderBy("id")
-          .limit(1),
+          .limit(1)
+          // Concurrent allocations in other processes take the next free row rather than wait for this one.
+          .$if(this.#postgres, (q) => q.forUpdate().skipLocked()),
       )
       .where("server_id", "is", null)
       .returning("address")

@@ -1,11 +1,15 @@
 import { sql } from "kysely";
 import type { Db } from "../database.ts";
+import { dialectName } from "../dialect-name.ts";
 import type { OperationRow } from "../schema.ts";
 
 export type OperationKind = "create" | "start" | "stop" | "reboot" | "delete" | "suspend";
 export type OperationStatus = "pending" | "running" | "succeeded" | "failed" | "cancelled";
 
 const UNFINISHED = ["pending", "running"];
+
+/** The PostgreSQL channel on which new operations are announced. */
+export const OPERATIONS_CHANNEL = "vps_operations";
 
 export interface NewOperation {
   serverId: number;
@@ -17,8 +21,10 @@ export interface NewOperation {
 
 export class OperationRepository {
   readonly #db: Db;
+  readonly #postgres: boolean;
   constructor(db: Db) {
     this.#db = db;
+    this.#postgres = dialectName(db) === "postgres";
   }
 
   async insert(op: NewOperation): Promise<number> {
@@ -37,6 +43,8 @@ export class OperationRepository {
       })
       .returning("id")
       .executeTakeFirstOrThrow();
+    // Delivered when the transaction commits, to every process that listens: their workers wake at once.
+    if (this.#postgres) await sql`select pg_notify(${OPERATIONS_CHANNEL}, '')`.execute(this.#db);
     return row.id;
   }
 
@@ -75,7 +83,9 @@ export class OperationRepository {
           )
           .orderBy("o.run_after")
           .orderBy("o.id")
-          .limit(1),
+          .limit(1)
+          // Workers in other processes skip a row one of them is claiming instead of queueing behind it.
+          .$if(this.#postgres, (q) => q.forUpdate().skipLocked()),
       )
       .where(sql<boolean>`(lease_owner is null or lease_expires_at < ${now})`)
       .returningAll()
@@ -117,6 +127,10 @@ export class OperationRepository {
       .where("lease_owner", "=", owner)
       .where("status", "=", "running")
       .executeTakeFirst();
+    // An operation of the same server may be queued behind this one, in any process.
+    if (this.#postgres && result.numUpdatedRows > 0n) {
+      await sql`select pg_notify(${OPERATIONS_CHANNEL}, '')`.execute(this.#db);
+    }
     return result.numUpdatedRows > 0n;
   }
 
