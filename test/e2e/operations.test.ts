@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { client } from "../support/client.ts";
 import { type SpawnedServer, spawnServer } from "../support/spawned-server.ts";
+import { dropDatabase, freshDatabaseUrl } from "../support/test-database.ts";
 
 const TOKEN = "operations-token-0123456789abcdef";
 const ADMIN = "operations-admin-0123456789abcdef";
@@ -12,9 +13,11 @@ const ADMIN = "operations-admin-0123456789abcdef";
 describe("operating the service", () => {
   const dir = mkdtempSync(join(tmpdir(), "vps-ops-"));
   let server: SpawnedServer;
+  let databaseUrl: string;
   before(async () => {
+    databaseUrl = await freshDatabaseUrl(dir);
     server = await spawnServer({
-      DATABASE_URL: join(dir, "vps.db"),
+      DATABASE_URL: databaseUrl,
       VPS_BOOTSTRAP_TOKEN: TOKEN,
       VPS_ADMIN_TOKEN: ADMIN,
     });
@@ -22,6 +25,7 @@ describe("operating the service", () => {
   after(async () => {
     server.child.kill("SIGTERM");
     await server.exited;
+    await dropDatabase(databaseUrl);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -56,8 +60,9 @@ describe("operating the service", () => {
 
   it("generates the admin and first-account tokens on first start when none are given, and shows them once", async () => {
     const fresh = mkdtempSync(join(tmpdir(), "vps-first-"));
+    const env = { DATABASE_URL: "", VPS_ADMIN_TOKEN: "", VPS_BOOTSTRAP_TOKEN: "" };
     try {
-      const env = { DATABASE_URL: join(fresh, "vps.db"), VPS_ADMIN_TOKEN: "", VPS_BOOTSTRAP_TOKEN: "" };
+      env.DATABASE_URL = await freshDatabaseUrl(fresh);
       const first = await spawnServer(env);
       first.child.kill("SIGTERM");
       await first.exited;
@@ -76,6 +81,7 @@ describe("operating the service", () => {
         await second.exited;
       }
     } finally {
+      await dropDatabase(env.DATABASE_URL);
       rmSync(fresh, { recursive: true, force: true });
     }
   });

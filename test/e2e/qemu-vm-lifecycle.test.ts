@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, it } from "node:test";
 import { processAlive } from "../../src/drivers/process-alive.ts";
 import { type Client, client, eventually, waitForStatus } from "../support/client.ts";
 import { qemuTestImage } from "../support/qemu-test-image.ts";
 import { type SpawnedServer, spawnServer } from "../support/spawned-server.ts";
 import { type KeyPair, makeKeyPair, sshRun, sshWhenReady } from "../support/ssh.ts";
+import { dropDatabase, freshDatabaseUrl, inspectDatabase } from "../support/test-database.ts";
 
 const TOKEN = "qemu-owner-token-0123456789abcdef";
 const ADMIN = "qemu-admin-token-0123456789abcdef";
@@ -23,7 +23,7 @@ const image = qemuTestImage();
 describe("a real VM through the API (qemu driver)", { skip: image.skip }, () => {
   const dir = mkdtempSync(join(tmpdir(), "vps-qemu-"));
   const env = {
-    DATABASE_URL: join(dir, "vps.db"),
+    DATABASE_URL: "",
     VPS_BOOTSTRAP_TOKEN: TOKEN,
     VPS_ADMIN_TOKEN: ADMIN,
     VPS_DRIVER: "qemu",
@@ -44,6 +44,7 @@ describe("a real VM through the API (qemu driver)", { skip: image.skip }, () => 
 
   before(async () => {
     key = await makeKeyPair();
+    env.DATABASE_URL = await freshDatabaseUrl(dir);
     server = await spawnServer(env);
     api = client(server.url, TOKEN);
   });
@@ -57,6 +58,7 @@ describe("a real VM through the API (qemu driver)", { skip: image.skip }, () => 
     }
     server.child.kill("SIGTERM");
     await server.exited;
+    await dropDatabase(env.DATABASE_URL);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -153,14 +155,16 @@ describe("a real VM through the API (qemu driver)", { skip: image.skip }, () => 
     assert.equal((await api.get(`/api/v1/servers/${id}/`)).status, 404);
     await eventually(async () => (!existsSync(directory) ? true : undefined), 60_000, "the VM's files to go");
     assert.equal(processAlive(pid), false);
-    const db = new DatabaseSync(env.DATABASE_URL, { readOnly: true });
+    const inspect = await inspectDatabase(env.DATABASE_URL);
     try {
-      const held = db.prepare("select count(*) as n from ip_addresses where server_id = ?").get(id) as {
-        n: number;
-      };
-      assert.equal(held.n, 0, "the addresses are back in the pool");
+      const held = await inspect.db
+        .selectFrom("ip_addresses")
+        .select("address")
+        .where("server_id", "=", id)
+        .execute();
+      assert.equal(held.length, 0, "the addresses are back in the pool");
     } finally {
-      db.close();
+      await inspect.close();
     }
   });
 });

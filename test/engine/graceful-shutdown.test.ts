@@ -2,23 +2,30 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { client, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
 import { spawnServer } from "../support/spawned-server.ts";
+import { dropDatabase, freshDatabaseUrl, inspectDatabase } from "../support/test-database.ts";
 
 const TOKEN = "shutdown-token-0123456789abcdef";
 
 describe("graceful shutdown on SIGTERM", () => {
   const dir = mkdtempSync(join(tmpdir(), "vps-shutdown-"));
-  after(() => rmSync(dir, { recursive: true, force: true }));
   const env = {
-    DATABASE_URL: join(dir, "vps.db"),
+    DATABASE_URL: "",
     VPS_BOOTSTRAP_TOKEN: TOKEN,
     VPS_ADMIN_TOKEN: "shutdown-admin-0123456789abcdef",
     VPS_SIM_DELAY_MS: "800",
     VPS_WORKER_CONCURRENCY: "1",
   };
+
+  before(async () => {
+    env.DATABASE_URL = await freshDatabaseUrl(dir);
+  });
+  after(async () => {
+    await dropDatabase(env.DATABASE_URL);
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it("finishes the running operation, claims no new one, exits 0, and the next start carries on", async () => {
     const server = await spawnServer(env);
@@ -33,14 +40,16 @@ describe("graceful shutdown on SIGTERM", () => {
     assert.deepEqual(await server.exited, { code: 0, signal: null });
     assert.ok(server.logs.some((l) => l.msg === "stopped cleanly"));
 
-    const db = new DatabaseSync(env.DATABASE_URL, { readOnly: true });
-    const rows = db
-      .prepare(
-        "select s.name, s.status, o.status as op from servers s join operations o on o.server_id = s.id order by s.id",
-      )
-      .all()
-      .map((r) => ({ ...r }));
-    db.close();
+    const inspect = await inspectDatabase(env.DATABASE_URL);
+    const rows = (
+      await inspect.db
+        .selectFrom("servers as s")
+        .innerJoin("operations as o", "o.server_id", "s.id")
+        .select(["s.name", "s.status", "o.status as op"])
+        .orderBy("s.id")
+        .execute()
+    ).map((r) => ({ ...r }));
+    await inspect.close();
     assert.deepEqual(rows, [
       { name: "first", status: "active", op: "succeeded" },
       { name: "second", status: "provisioning", op: "pending" },

@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, it } from "node:test";
+import type { OpenDatabase } from "../../src/db/database.ts";
 import { type Client, client, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
 import { type SpawnedServer, spawnServer } from "../support/spawned-server.ts";
+import { dropDatabase, freshDatabaseUrl, inspectDatabase } from "../support/test-database.ts";
 
 const TOKEN = "recovery-token-0123456789abcdef";
 
@@ -15,12 +16,12 @@ describe("recovery after the process is killed with SIGKILL", () => {
   let env: Record<string, string>;
   let server: SpawnedServer;
   let api: Client;
-  let db: DatabaseSync;
+  let inspect: OpenDatabase;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "vps-recovery-"));
     env = {
-      DATABASE_URL: join(dir, "vps.db"),
+      DATABASE_URL: await freshDatabaseUrl(dir),
       VPS_BOOTSTRAP_TOKEN: TOKEN,
       VPS_ADMIN_TOKEN: "recovery-admin-0123456789abcdef",
       VPS_SIM_DELAY_MS: "1500",
@@ -28,13 +29,14 @@ describe("recovery after the process is killed with SIGKILL", () => {
     };
     server = await spawnServer(env);
     api = client(server.url, TOKEN);
-    db = new DatabaseSync(env.DATABASE_URL as string, { readOnly: true });
+    inspect = await inspectDatabase(env.DATABASE_URL as string);
   });
 
   after(async () => {
-    db.close();
+    await inspect.close();
     server.child.kill("SIGKILL");
     await server.exited;
+    await dropDatabase(env.DATABASE_URL as string);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -49,33 +51,43 @@ describe("recovery after the process is killed with SIGKILL", () => {
     api = client(server.url, TOKEN);
   }
 
-  const operations = (serverId: number) =>
-    db
-      .prepare("select kind, status from operations where server_id = ? order by id")
-      .all(serverId)
-      .map((row) => ({ ...row }));
-  const machine = (serverId: number) =>
-    db.prepare("select power, boot_count from sim_machines where id = ?").get(String(serverId)) as
-      | { power: string; boot_count: number }
-      | undefined;
+  const operations = async (serverId: number) =>
+    (
+      await inspect.db
+        .selectFrom("operations")
+        .select(["kind", "status"])
+        .where("server_id", "=", serverId)
+        .orderBy("id")
+        .execute()
+    ).map((row) => ({ ...row }));
+  const machine = async (serverId: number) => {
+    const row = await inspect.db
+      .selectFrom("sim_machines")
+      .select(["power", "boot_count"])
+      .where("id", "=", String(serverId))
+      .executeTakeFirst();
+    return row && { ...row };
+  };
 
   it("a server killed in the middle of provisioning is active after the restart, built once", async () => {
     const created = await api.post("/api/v1/servers/", SAMPLE_CREATE);
     assert.equal(created.status, 201);
     const id = created.body.id;
     await killMidOperation("create", id);
-    assert.equal(machine(id), undefined, "the machine was not built before the kill");
+    assert.equal(await machine(id), undefined, "the machine was not built before the kill");
 
     await restart();
     await server.waitForLog((l) => l.msg === "resumed operations of a stopped worker");
     const detail = await waitForStatus(api, id, "active", 20_000);
     assert.match(detail.ip_address, /^203\.0\.113\./);
-    assert.deepEqual(operations(id), [{ kind: "create", status: "succeeded" }]);
-    assert.deepEqual({ ...machine(id) }, { power: "running", boot_count: 1 });
-    const held = db.prepare("select count(*) as n from ip_addresses where server_id = ?").get(id) as {
-      n: number;
-    };
-    assert.equal(held.n, 2, "one IPv4 and one IPv6 address, not more");
+    assert.deepEqual(await operations(id), [{ kind: "create", status: "succeeded" }]);
+    assert.deepEqual(await machine(id), { power: "running", boot_count: 1 });
+    const held = await inspect.db
+      .selectFrom("ip_addresses")
+      .select("address")
+      .where("server_id", "=", id)
+      .execute();
+    assert.equal(held.length, 2, "one IPv4 and one IPv6 address, not more");
   });
 
   it("a server killed in the middle of a stop is stopped after the restart, stopped once", async () => {
@@ -84,20 +96,20 @@ describe("recovery after the process is killed with SIGKILL", () => {
     const stop = await api.post(`/api/v1/servers/${id}/stop/`);
     assert.equal(stop.status, 200);
     await killMidOperation("stop", id);
-    assert.equal(machine(id)?.power, "running", "the machine was still running at the kill");
+    assert.equal((await machine(id))?.power, "running", "the machine was still running at the kill");
 
     await restart();
     await waitForStatus(api, id, "stopped", 20_000);
-    assert.deepEqual(operations(id), [
+    assert.deepEqual(await operations(id), [
       { kind: "create", status: "succeeded" },
       { kind: "stop", status: "succeeded" },
     ]);
-    assert.deepEqual({ ...machine(id) }, { power: "stopped", boot_count: 1 });
-    const unfinished = db
-      .prepare("select count(*) as n from operations where status in ('pending', 'running')")
-      .get() as {
-      n: number;
-    };
-    assert.equal(unfinished.n, 0);
+    assert.deepEqual(await machine(id), { power: "stopped", boot_count: 1 });
+    const unfinished = await inspect.db
+      .selectFrom("operations")
+      .select("id")
+      .where("status", "in", ["pending", "running"])
+      .execute();
+    assert.equal(unfinished.length, 0);
   });
 });

@@ -11,6 +11,7 @@ import { createDriver } from "../../src/drivers/create-driver.ts";
 import type { SimDriver } from "../../src/drivers/sim/sim-driver.ts";
 import { bootstrap } from "../../src/services/bootstrap.ts";
 import { type Client, client } from "./client.ts";
+import { dropDatabase, freshDatabaseUrl } from "./test-database.ts";
 
 export const ADMIN_TOKEN = "admin-token-for-tests-0123456789";
 export const OWNER_TOKEN = "owner-token-for-tests-0123456789";
@@ -33,8 +34,9 @@ export interface TestApp {
 /** The real service, in this process, on a loopback port and a fresh SQLite file. */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), "vps-test-"));
+  const databaseUrl = await freshDatabaseUrl(dir);
   const config = loadConfig({
-    DATABASE_URL: join(dir, "vps.db"),
+    DATABASE_URL: databaseUrl,
     PORT: "0",
     VPS_SIM_DELAY_MS: "20",
     VPS_ADMIN_TOKEN: ADMIN_TOKEN,
@@ -74,6 +76,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     async close() {
       await app.close();
       await database.close();
+      await dropDatabase(databaseUrl);
       rmSync(dir, { recursive: true, force: true });
     },
   };
