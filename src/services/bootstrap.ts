@@ -25,17 +25,23 @@ export async function bootstrap(
   const secrets: GeneratedSecrets = {};
   if (config.adminToken !== undefined) {
     await repos.settings.set(ADMIN_TOKEN_SETTING, hashToken(config.adminToken));
-  } else if ((await repos.settings.get(ADMIN_TOKEN_SETTING)) === undefined) {
-    secrets.adminToken = generateToken();
-    await repos.settings.set(ADMIN_TOKEN_SETTING, hashToken(secrets.adminToken));
+  } else {
+    // Several processes may start on one empty database at once: only the one whose token is stored shows it.
+    const token = generateToken();
+    if (await repos.settings.setIfAbsent(ADMIN_TOKEN_SETTING, hashToken(token))) secrets.adminToken = token;
   }
   if ((await repos.accounts.count()) === 0) {
     const token = config.bootstrapToken ?? generateToken();
-    const { account } = await accounts.create(config.bootstrapEmail, config.bootstrapCredit, token);
-    log.info({ account: account.id, email: account.email }, "created the first account");
-    if (config.bootstrapToken === undefined) {
-      secrets.bootstrapToken = token;
-      secrets.bootstrapEmail = account.email;
+    try {
+      const { account } = await accounts.create(config.bootstrapEmail, config.bootstrapCredit, token);
+      log.info({ account: account.id, email: account.email }, "created the first account");
+      if (config.bootstrapToken === undefined) {
+        secrets.bootstrapToken = token;
+        secrets.bootstrapEmail = account.email;
+      }
+    } catch (err) {
+      // Another process starting at the same moment created it first.
+      if ((await repos.accounts.count()) === 0) throw err;
     }
   }
   return secrets;

@@ -15,6 +15,16 @@ export class SettingsRepository {
     return row?.value;
   }
 
+  /** Stores the value unless the key has one; returns whether this call stored it. */
+  async setIfAbsent(key: string, value: string): Promise<boolean> {
+    const result = await this.#db
+      .insertInto("settings")
+      .values({ key, value })
+      .onConflict((oc) => oc.column("key").doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+  }
+
   async set(key: string, value: string): Promise<void> {
     await this.#db
       .insertInto("settings")
