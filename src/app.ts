@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import { registerErrorHandling } from "./api/error-handler.ts";
 import { registerJsonBodyParser } from "./api/json-body-parser.ts";
 import { openApiOptions } from "./api/openapi-options.ts";
+import { actionRoutes } from "./api/routes/actions.ts";
 import { adminRoutes } from "./api/routes/admin.ts";
 import { catalogueRoutes } from "./api/routes/catalogue.ts";
 import { healthRoutes } from "./api/routes/health.ts";
@@ -122,7 +123,7 @@ export async function createApp({ config, database, driver, clock, log }: AppDep
     origin: config.corsOrigins.length === 0 ? "*" : config.corsOrigins,
     methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
     allowedHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
-    exposedHeaders: ["X-Request-Id"],
+    exposedHeaders: ["X-Request-Id", "Action-Id", "Location"],
     maxAge: 600,
   });
   await http.register(swagger, openApiOptions);
@@ -134,6 +135,7 @@ export async function createApp({ config, database, driver, clock, log }: AppDep
   await http.register(catalogueRoutes, { services });
   await http.register(sshKeyRoutes, { services });
   await http.register(adminRoutes, { services });
+  await http.register(actionRoutes, { services });
 
   let listener: PostgresListener | undefined;
   return {

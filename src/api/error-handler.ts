@@ -42,11 +42,12 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const appError = toAppError(error, bodyLimit, request.headers["content-type"]);
     if (appError.status >= 500) request.log.error({ err: error }, "request failed");
-    const body: { code: string; message: string; fields?: Record<string, string[]> } = {
+    const body: { code: string; message: string; fields?: Record<string, string[]>; action_id?: number } = {
       code: appError.code,
       message: appError.message,
     };
     if (appError.fields) body.fields = appError.fields;
+    if (appError.actionId !== undefined) body.action_id = appError.actionId;
     return reply.status(appError.status).send({ error: body });
   });
 

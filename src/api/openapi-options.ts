@@ -21,6 +21,7 @@ export const openApiOptions: FastifyDynamicSwaggerOptions = {
     tags: [
       { name: "servers", description: "The nine endpoints of the Servers API." },
       { name: "catalogue", description: "Plans, operating systems and locations." },
+      { name: "actions", description: "What each create, start, stop, reboot and delete started." },
       { name: "ssh-keys", description: "Public keys to install on new servers." },
       { name: "account", description: "The caller's account and balance." },
       { name: "admin", description: "Operator API: accounts, tokens, credit, catalogue." },

@@ -7,6 +7,8 @@ export class AppError extends Error {
   readonly code: string;
   readonly status: number;
   readonly fields: FieldErrors | undefined;
+  /** The action (operation) the request met, for errors about one in flight. */
+  actionId: number | undefined;
   constructor(status: number, code: string, message: string, fields?: FieldErrors) {
     super(message);
     this.status = status;

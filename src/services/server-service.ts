@@ -75,7 +75,10 @@ export class ServerService {
     return server;
   }
 
-  async create(accountId: number, input: CreateServerInput): Promise<ServerDetails> {
+  async create(
+    accountId: number,
+    input: CreateServerInput,
+  ): Promise<{ server: ServerDetails; actionId: number }> {
     const { repos, clock } = this.#o;
     const errors: FieldErrors = {};
     const problem = (field: string, message: string | null) => {
@@ -129,17 +132,17 @@ export class ServerService {
       });
       // The first hour is paid now; the billing cycle charges each next one when it begins.
       await tx.accounts.addCredit(accountId, -plan.price_hourly_minor, now);
-      await tx.operations.insert({
+      const actionId = await tx.operations.insert({
         serverId,
         accountId,
         kind: "create",
         maxAttempts: this.#o.maxAttempts,
         now,
       });
-      return serverId;
+      return { serverId, actionId };
     });
     this.#o.notifier.wake();
-    return this.get(accountId, id);
+    return { server: await this.get(accountId, id.serverId), actionId: id.actionId };
   }
 
   async update(accountId: number, id: number, input: UpdateServerInput): Promise<ServerDetails> {
@@ -165,11 +168,11 @@ export class ServerService {
   }
 
   /** Accepted in any state: the server leaves the API now; its machine is destroyed in the background. */
-  async delete(accountId: number, id: number): Promise<void> {
+  async delete(accountId: number, id: number): Promise<{ actionId: number }> {
     const now = isoAt(this.#o.clock);
-    await this.#o.repos.transaction(async (tx) => {
+    const actionId = await this.#o.repos.transaction(async (tx) => {
       if (!(await tx.servers.markDeleted(accountId, id, now))) throw new ServerNotFound();
-      await tx.operations.insert({
+      return tx.operations.insert({
         serverId: id,
         accountId,
         kind: "delete",
@@ -178,6 +181,7 @@ export class ServerService {
       });
     });
     this.#o.notifier.wake();
+    return { actionId };
   }
 
   /** Start, stop or reboot: a compare-and-swap on the status and the operation row, in one transaction. */
@@ -185,12 +189,16 @@ export class ServerService {
     accountId: number,
     id: number,
     action: PowerAction,
-  ): Promise<{ message: string; server: { id: number; name: string; status: ServerStatus } }> {
+  ): Promise<{
+    message: string;
+    actionId: number;
+    server: { id: number; name: string; status: ServerStatus };
+  }> {
     const transition = POWER_TRANSITIONS[action];
     const now = isoAt(this.#o.clock);
-    const name = await this.#o.repos.transaction(async (tx) => {
+    const accepted = await this.#o.repos.transaction(async (tx) => {
       if (await tx.servers.swapStatus(id, transition.from, transition.to, now, accountId)) {
-        await tx.operations.insert({
+        const actionId = await tx.operations.insert({
           serverId: id,
           accountId,
           kind: action,
@@ -198,14 +206,21 @@ export class ServerService {
           now,
         });
         const server = await tx.servers.findById(id);
-        return server?.name ?? "";
+        return { name: server?.name ?? "", actionId };
       }
       const server = await tx.servers.findById(id);
       if (!server || server.account_id !== accountId || server.deleted_at !== null)
         throw new ServerNotFound();
-      throw rejectPowerAction(action, server.status as ServerStatus);
+      const rejection = rejectPowerAction(action, server.status as ServerStatus);
+      // A server busy with an operation says which, so a client can wait for it rather than poll.
+      rejection.actionId = (await tx.operations.unfinishedFor(id))[0]?.id;
+      throw rejection;
     });
     this.#o.notifier.wake();
-    return { message: transition.message, server: { id, name, status: transition.to } };
+    return {
+      message: transition.message,
+      actionId: accepted.actionId,
+      server: { id, name: accepted.name, status: transition.to },
+    };
   }
 }

@@ -2,6 +2,7 @@ import type { Config } from "../config.ts";
 import type { Repositories } from "../db/repositories/repositories.ts";
 import type { Clock } from "../domain/clock.ts";
 import { AccountService } from "./account-service.ts";
+import { ActionService } from "./action-service.ts";
 import { AuthService } from "./auth-service.ts";
 import { CatalogueService } from "./catalogue-service.ts";
 import { ServerService, type WorkNotifier } from "./server-service.ts";
@@ -17,6 +18,7 @@ export interface Services {
   servers: ServerService;
   sshKeys: SshKeyService;
   catalogue: CatalogueService;
+  actions: ActionService;
 }
 
 export function createServices(
@@ -40,5 +42,6 @@ export function createServices(
     }),
     sshKeys: new SshKeyService(repos, clock),
     catalogue: new CatalogueService(repos),
+    actions: new ActionService(repos),
   };
 }

@@ -29,7 +29,9 @@ export function expectError(
   assert.equal(error.code, code, context);
   assert.equal(typeof error.message, "string", context);
   assert.ok(error.message.length > 0, context);
-  for (const key of Object.keys(error)) assert.ok(["code", "message", "fields"].includes(key), context);
+  for (const key of Object.keys(error)) {
+    assert.ok(["code", "message", "fields", "action_id"].includes(key), context);
+  }
   for (const field of fields) {
     const messages = error.fields?.[field];
     assert.ok(Array.isArray(messages) && messages.length > 0, `no message for field "${field}": ${context}`);

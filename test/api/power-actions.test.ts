@@ -200,6 +200,7 @@ describe("power actions and delete", { concurrency: true }, () => {
       status: "success",
       message: "Server is starting",
       server: { id, name: ok[0]?.body.server.name, status: "starting" },
+      action_id: ok[0]?.body.action_id,
     });
 
     await waitForStatus(t.owner, id, "active");

@@ -31,7 +31,9 @@ describe("a server's life through the API", () => {
       status: "success",
       message: "Server is stopping",
       server: { id, name: "web-server-02", status: "stopping" },
+      action_id: stop.body.action_id,
     });
+    assert.ok(Number.isInteger(stop.body.action_id), "the response names the action it started");
     await waitForStatus(t.owner, id, "stopped");
 
     const start = await t.owner.post(`/api/v1/servers/${id}/start/`);
@@ -39,6 +41,7 @@ describe("a server's life through the API", () => {
       status: "success",
       message: "Server is starting",
       server: { id, name: "web-server-02", status: "starting" },
+      action_id: start.body.action_id,
     });
     await waitForStatus(t.owner, id, "active");
 
@@ -47,6 +50,7 @@ describe("a server's life through the API", () => {
       status: "success",
       message: "Server is rebooting",
       server: { id, name: "web-server-02", status: "rebooting" },
+      action_id: reboot.body.action_id,
     });
     await waitForStatus(t.owner, id, "active");
 

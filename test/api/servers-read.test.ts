@@ -253,7 +253,7 @@ describe("reading servers", () => {
     it("shows no addresses while a server is provisioning", async () => {
       const res = await reader.post(SERVERS, { ...SAMPLE_CREATE, name: "fresh" });
       assert.equal(res.status, 201, res.text);
-      assert.deepEqual(sorted(Object.keys(res.body)), sorted([...DETAIL_KEYS, "message"]));
+      assert.deepEqual(sorted(Object.keys(res.body)), sorted([...DETAIL_KEYS, "message", "action_id"]));
       assert.equal(res.body.ip_address, null);
       assert.equal(res.body.ipv6_address, null);
       assert.equal(res.body.created_at, res.body.updated_at);

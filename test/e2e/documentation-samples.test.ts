@@ -238,7 +238,8 @@ describe("the original documentation's request samples, run verbatim", () => {
       const expectedId = createdBy.size === 0 ? DOC_ID : Math.max(...createdBy.values()) + 1;
       assert.equal(printed.id, expectedId);
       createdBy.set(language, printed.id);
-      const { created_at, updated_at, ...rest } = printed;
+      const { created_at, updated_at, action_id, ...rest } = printed;
+      assert.ok(Number.isInteger(action_id), "the added action_id names the provisioning action");
       assert.deepEqual(rest, {
         id: expectedId,
         name: "web-server-02",
@@ -352,7 +353,9 @@ describe("the original documentation's request samples, run verbatim", () => {
           status: "success",
           message,
           server: { id: DOC_ID, name: "new-server-name", status },
+          action_id: printed.action_id,
         });
+        assert.ok(Number.isInteger(printed.action_id), "the added action_id names the action started");
         assert.ok(stdout.includes(shows("message", message)), stdout);
       },
     };

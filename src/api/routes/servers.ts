@@ -83,10 +83,10 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       },
     },
     async (request, reply) => {
-      const server = await services.servers.create(request.accountId, request.body);
+      const { server, actionId } = await services.servers.create(request.accountId, request.body);
       const body = presentServerDetail(server, usagePeriod(isoAt(services.clock)));
       reply.header("location", `${BASE}${server.id}/`);
-      return reply.status(201).send({ ...body, message: PROVISIONING_MESSAGE });
+      return reply.status(201).send({ ...body, message: PROVISIONING_MESSAGE, action_id: actionId });
     },
   );
 
@@ -151,13 +151,21 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         summary: "Delete a server",
         description:
           "Accepted in any status. The server is gone from the API at once; its machine and disks are " +
-          "destroyed in the background and its addresses return to the pool.",
+          "destroyed in the background and its addresses return to the pool. The `Action-Id` header names " +
+          "the delete action.",
         params: ServerIdParams,
-        response: { 204: described(NoContent, "Deleted."), ...errors(401, 404) },
+        response: {
+          204: {
+            ...described(NoContent, "Deleted."),
+            headers: { "Action-Id": { type: "integer", description: "The delete action." } },
+          },
+          ...errors(401, 404),
+        },
       },
     },
     async (request, reply) => {
-      await services.servers.delete(request.accountId, request.params.server_id);
+      const { actionId } = await services.servers.delete(request.accountId, request.params.server_id);
+      reply.header("action-id", String(actionId));
       return reply.status(204).send();
     },
   );
@@ -176,8 +184,12 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         },
       },
       async (request) => {
-        const result = await services.servers.power(request.accountId, request.params.server_id, action);
-        return { status: "success" as const, ...result };
+        const { message, actionId, server } = await services.servers.power(
+          request.accountId,
+          request.params.server_id,
+          action,
+        );
+        return { status: "success" as const, message, server, action_id: actionId };
       },
     );
   power(

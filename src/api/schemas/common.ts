@@ -16,6 +16,12 @@ export const ErrorBody = Type.Object(
       fields: Type.Optional(
         Type.Record(Type.String(), Type.Array(Type.String()), { description: "Messages per invalid field." }),
       ),
+      action_id: Type.Optional(
+        Type.Integer({
+          description:
+            "With `server_busy`: the action in flight that the request met; `GET /api/v1/actions/{id}/?wait=…` waits for it.",
+        }),
+      ),
     }),
   },
   { $id: "Error", title: "Error" },

@@ -83,8 +83,12 @@ export const ServerDetail = Type.Object(
   { title: "Server" },
 );
 
+const ActionId = Type.Integer({
+  description: "The action this request started: `GET /api/v1/actions/{action_id}/` follows it.",
+});
+
 export const CreatedServer = Type.Object(
-  { ...ServerDetail.properties, message: Type.String() },
+  { ...ServerDetail.properties, message: Type.String(), action_id: ActionId },
   { title: "CreatedServer" },
 );
 
@@ -141,4 +145,5 @@ export const PowerResponse = Type.Object({
   status: Type.Literal("success"),
   message: Type.String({ examples: ["Server is starting"] }),
   server: Type.Object({ id: Type.Integer(), name: Type.String(), status: ServerStatusSchema }),
+  action_id: ActionId,
 });

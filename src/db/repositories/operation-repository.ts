@@ -200,6 +200,37 @@ export class OperationRepository {
     return row?.due ?? undefined;
   }
 
+  /** An operation of the account, whatever became of its server. */
+  async findForAccount(accountId: number, id: number): Promise<OperationRow | undefined> {
+    return this.#db
+      .selectFrom("operations")
+      .selectAll()
+      .where("id", "=", id)
+      .where("account_id", "=", accountId)
+      .executeTakeFirst();
+  }
+
+  /** The server's operations, newest first. */
+  async listForServer(serverId: number, limit: number, offset: number): Promise<OperationRow[]> {
+    return this.#db
+      .selectFrom("operations")
+      .selectAll()
+      .where("server_id", "=", serverId)
+      .orderBy("id", "desc")
+      .limit(limit)
+      .offset(offset)
+      .execute();
+  }
+
+  async countForServer(serverId: number): Promise<number> {
+    const row = await this.#db
+      .selectFrom("operations")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("server_id", "=", serverId)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   async unfinishedFor(serverId: number): Promise<OperationRow[]> {
     return this.#db
       .selectFrom("operations")

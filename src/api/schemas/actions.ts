@@ -1,0 +1,40 @@
+import { Type } from "@sinclair/typebox";
+import { Nullable, Timestamp } from "./common.ts";
+
+export const ActionSchema = Type.Object(
+  {
+    id: Type.Integer(),
+    command: Type.Unsafe<string>({
+      type: "string",
+      enum: ["create", "start", "stop", "reboot", "delete", "suspend"],
+    }),
+    status: Type.Unsafe<string>({
+      type: "string",
+      enum: ["running", "success", "error"],
+      description: "`running` until the action ends; then `success` or `error`.",
+    }),
+    progress: Type.Integer({ minimum: 0, maximum: 100, description: "0 queued, 50 under way, 100 ended." }),
+    started_at: Timestamp,
+    finished_at: Nullable(Timestamp),
+    error: Nullable(
+      Type.Object(
+        { code: Type.String(), message: Type.String() },
+        { description: "Why the action ended in error." },
+      ),
+    ),
+    server_id: Type.Integer(),
+    attempts: Type.Integer({
+      description: "How many times the engine has tried it (retries after failures).",
+    }),
+  },
+  { title: "Action" },
+);
+
+export const ActionList = Type.Object({
+  count: Type.Integer({ minimum: 0 }),
+  results: Type.Array(ActionSchema),
+});
+
+export const ActionIdParams = Type.Object({
+  action_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+});
