@@ -54,7 +54,11 @@ export class PowerSync {
     if (server.status === "active" && observed !== "running") {
       // A missing machine cannot be started again: that server needs an operator, not a start button.
       const to = observed === "missing" ? "error" : "stopped";
-      if (await this.#o.repos.servers.swapStatus(server.id, "active", to, now)) {
+      if (
+        await this.#o.repos.servers.swapStatus(server.id, "active", to, now, {
+          unchangedSince: server.updated_at,
+        })
+      ) {
         this.#o.log.warn(
           { server: server.id, observed, status: to },
           "machine is not running; status corrected",
@@ -62,7 +66,11 @@ export class PowerSync {
         status = to;
       }
     } else if (server.status === "stopped" && observed === "running") {
-      if (await this.#o.repos.servers.swapStatus(server.id, "stopped", "active", now)) {
+      if (
+        await this.#o.repos.servers.swapStatus(server.id, "stopped", "active", now, {
+          unchangedSince: server.updated_at,
+        })
+      ) {
         this.#o.log.warn({ server: server.id, observed }, "machine is running; status corrected");
         status = "active";
       }

@@ -197,7 +197,7 @@ export class ServerService {
     const transition = POWER_TRANSITIONS[action];
     const now = isoAt(this.#o.clock);
     const accepted = await this.#o.repos.transaction(async (tx) => {
-      if (await tx.servers.swapStatus(id, transition.from, transition.to, now, accountId)) {
+      if (await tx.servers.swapStatus(id, transition.from, transition.to, now, { accountId })) {
         const actionId = await tx.operations.insert({
           serverId: id,
           accountId,

@@ -90,6 +90,39 @@ describe("the engine when the hypervisor fails or drifts", () => {
     assert.equal((await t.owner.get(`/api/v1/servers/${b.body.id}/`)).body.status, "error");
   });
 
+  it("does not let a stale power reading override an operation that ran since", async () => {
+    const { body } = await t.owner.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "raced" });
+    await waitForStatus(t.owner, body.id, "active");
+    // The power sync lists the server as active, then its reading of the machine is slow to arrive.
+    const read = Promise.withResolvers<void>();
+    const answer = Promise.withResolvers<void>();
+    const asked = Promise.withResolvers<void>();
+    const info = t.driver.info.bind(t.driver);
+    t.driver.info = async (id: string) => {
+      if (id !== String(body.id)) return info(id);
+      asked.resolve();
+      await read.promise;
+      const state = await info(id);
+      await answer.promise;
+      return state;
+    };
+    try {
+      const sync = t.app.powerSync.syncOnce();
+      await asked.promise;
+      await t.owner.post(`/api/v1/servers/${body.id}/stop/`);
+      await waitForStatus(t.owner, body.id, "stopped");
+      read.resolve(); // it reads "stopped"...
+      await new Promise((r) => setTimeout(r, 20));
+      await t.owner.post(`/api/v1/servers/${body.id}/start/`);
+      await waitForStatus(t.owner, body.id, "active");
+      answer.resolve(); // ...and answers only once the server is running again
+      await sync;
+      assert.equal((await t.owner.get(`/api/v1/servers/${body.id}/`)).body.status, "active");
+    } finally {
+      t.driver.info = info;
+    }
+  });
+
   it("reports usage within the plan's limits once the server runs", async () => {
     const { body } = await t.owner.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "busy" });
     await waitForStatus(t.owner, body.id, "active");

@@ -130,14 +130,17 @@ async function scenario(t: TestContext, cluster: ProcessCluster, kills: number):
   const chaos = (async () => {
     const restarting = new Map<number, Promise<unknown>>();
     const restartErrors: unknown[] = [];
+    const upSlots = () =>
+      Array.from({ length: cluster.size }, (_, slot) => slot).filter((slot) => cluster.isUp(slot));
     try {
-      for (let k = 0; k < kills; k++) {
-        await sleep(1000 + Math.random() * 1000);
-        const up = Array.from({ length: cluster.size }, (_, slot) => slot).filter((slot) =>
-          cluster.isUp(slot),
-        );
-        if (up.length === 0) await Promise.all(restarting.values());
-        const slot = up.length === 0 ? Math.floor(Math.random() * cluster.size) : pick(up);
+      let due = Date.now();
+      for (let k = 0; k < kills && restartErrors.length === 0; k++) {
+        due += 1000 + Math.random() * 1000;
+        await sleep(Math.max(0, due - Date.now()));
+        if (upSlots().length === 0) await Promise.all(restarting.values());
+        const up = upSlots();
+        if (up.length === 0) break;
+        const slot = pick(up);
         await cluster.kill(slot);
         restarting.set(
           slot,
@@ -160,7 +163,7 @@ async function scenario(t: TestContext, cluster: ProcessCluster, kills: number):
     let creates = 0;
     let seq = 0;
     for (let sent = 0; sent < REQUESTS_MAX && (creates < CREATE_QUOTA || !chaosDone); sent++) {
-      await sleep(100 + Math.random() * 200);
+      await sleep(50 + Math.random() * 150);
       const mine = tracked.filter(
         (s) => s.client === c && s.id !== undefined && !(s.possible.size === 1 && s.possible.has("deleted")),
       );
@@ -237,6 +240,7 @@ async function scenario(t: TestContext, cluster: ProcessCluster, kills: number):
     if (settled?.status === "rejected") throw settled.reason;
   }
 
+  const trafficSeconds = ((Date.now() - began) / 1000).toFixed(1);
   // The chaos is over: every process up, and the engine given the time to finish what was accepted.
   await cluster.ensureAllUp();
   const drainDeadline = Date.now() + DRAIN_MS;
@@ -252,11 +256,12 @@ async function scenario(t: TestContext, cluster: ProcessCluster, kills: number):
     await sleep(200);
   }
   const seconds = ((Date.now() - began) / 1000).toFixed(1);
+  const drainSeconds = ((Date.now() - drainDeadline + DRAIN_MS) / 1000).toFixed(1);
   const acceptedCreates = tracked.filter((s) => s.create === "accepted").length;
   t.diagnostic(
     `${cluster.backend}: ${stats.sent} requests sent, ${stats.accepted} accepted, ${stats.rejected} rejected, ` +
       `${stats.unknown} unknown, ${stats.unreachable} unreachable; ${acceptedCreates} creates accepted; ` +
-      `${cluster.kills} kills; ${seconds} s`,
+      `${cluster.kills} kills; ${seconds} s (traffic ${trafficSeconds} s, drain ${drainSeconds} s)`,
   );
   t.diagnostic(`answers: ${JSON.stringify(Object.fromEntries([...byStatus].sort()))}`);
   assert.equal(unfinished, 0, `operations still unfinished ${DRAIN_MS} ms after the chaos ended`);
@@ -419,7 +424,7 @@ async function scenario(t: TestContext, cluster: ProcessCluster, kills: number):
   const deleted = existing.filter((s) => finalOf(s) === "deleted").length;
   t.diagnostic(
     `${existing.length} servers (${lostCreatesApplied} from creates whose answer was lost), ${deleted} deleted; ` +
-      `${ops.length} operations`,
+      `${ops.length} operations, ${ops.filter((op) => op.attempts > 1).length} of them resumed after their worker died`,
   );
   assert.deepEqual(problems, []);
 }

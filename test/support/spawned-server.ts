@@ -93,6 +93,12 @@ export async function spawnServer(env: Record<string, string>, port?: number): P
       });
     });
   };
-  await waitForLog((l) => l.msg === "ready");
+  try {
+    await waitForLog((l) => l.msg === "ready");
+  } catch (err) {
+    // A process that never became ready must not outlive the test that started it.
+    child.kill("SIGKILL");
+    throw err;
+  }
   return { url: `http://127.0.0.1:${listenPort}`, child, logs, waitForLog, exited, stderr: () => stderr };
 }

@@ -156,14 +156,22 @@ export class ServerRepository {
    * Compare-and-swap of the status: succeeds only when the live server is in `from`. The single statement
    * is what makes exactly one of many concurrent conflicting requests win.
    */
-  async swapStatus(id: number, from: string, to: string, now: string, accountId?: number): Promise<boolean> {
+  async swapStatus(
+    id: number,
+    from: string,
+    to: string,
+    now: string,
+    guard: { accountId?: number; unchangedSince?: string } = {},
+  ): Promise<boolean> {
     let query = this.#db
       .updateTable("servers")
       .set({ status: to, updated_at: now })
       .where("id", "=", id)
       .where("status", "=", from)
       .where("deleted_at", "is", null);
-    if (accountId !== undefined) query = query.where("account_id", "=", accountId);
+    if (guard.accountId !== undefined) query = query.where("account_id", "=", guard.accountId);
+    // For observations made earlier: any change since (an operation that ran and ended) voids them.
+    if (guard.unchangedSince !== undefined) query = query.where("updated_at", "=", guard.unchangedSince);
     const result = await query.executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }
