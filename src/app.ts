@@ -23,6 +23,7 @@ import { Repositories } from "./db/repositories/repositories.ts";
 import type { Clock } from "./domain/clock.ts";
 import type { Driver } from "./drivers/driver.ts";
 import { BillingCycle } from "./engine/billing-cycle.ts";
+import { ChangeFeed } from "./engine/change-feed.ts";
 import { OperationRunner } from "./engine/operation-runner.ts";
 import { OperationWorker } from "./engine/operation-worker.ts";
 import { PowerSync } from "./engine/power-sync.ts";
@@ -42,7 +43,9 @@ export interface App {
   worker: OperationWorker;
   powerSync: PowerSync;
   billing: BillingCycle;
-  /** Starts the worker and the power sync (the HTTP server is started by listen). */
+  /** On PostgreSQL, hears what other processes commit (new work, ended operations). */
+  startListening(): Promise<void>;
+  /** Starts listening, the worker, the power sync and billing (the HTTP server is started by listen). */
   startBackground(): Promise<void>;
   /** Finishes in-flight requests, stops the worker (letting running operations end), closes nothing else. */
   close(): Promise<void>;
@@ -52,6 +55,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function createApp({ config, database, driver, clock, log }: AppDeps): Promise<App> {
   const repos = new Repositories(database.db);
+  const changes = new ChangeFeed();
   const runner = new OperationRunner({ repos, driver, clock, shutdownTimeoutMs: config.shutdownTimeoutMs });
   const powerSync = new PowerSync({
     repos,
@@ -70,6 +74,7 @@ export async function createApp({ config, database, driver, clock, log }: AppDep
     pollMs: config.pollMs,
     retryBaseMs: config.retryBaseMs,
     onSettled: (op, settlement) => {
+      changes.emit(op.server_id);
       // Usage right after a server comes up, rather than at the next power sync.
       if (settlement.status === "succeeded" && op.kind !== "delete") {
         repos.servers
@@ -81,7 +86,7 @@ export async function createApp({ config, database, driver, clock, log }: AppDep
       }
     },
   });
-  const services = createServices(config, repos, clock, worker);
+  const services = createServices(config, repos, clock, worker, changes);
   const billing = new BillingCycle({
     repos,
     clock,
@@ -138,17 +143,28 @@ export async function createApp({ config, database, driver, clock, log }: AppDep
   await http.register(actionRoutes, { services });
 
   let listener: PostgresListener | undefined;
+  const startListening = async () => {
+    if (database.dialect !== "postgres" || listener) return;
+    listener = new PostgresListener(
+      database.url,
+      OPERATIONS_CHANNEL,
+      (payload) => {
+        worker.wake();
+        if (/^\d+$/.test(payload)) changes.emit(Number(payload));
+      },
+      log,
+    );
+    await listener.start();
+  };
   return {
     http,
     services,
     worker,
     powerSync,
     billing,
+    startListening,
     async startBackground() {
-      if (database.dialect === "postgres") {
-        listener = new PostgresListener(database.url, OPERATIONS_CHANNEL, () => worker.wake(), log);
-        await listener.start();
-      }
+      await startListening();
       await worker.start();
       powerSync.start();
       billing.start();

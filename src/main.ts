@@ -55,6 +55,7 @@ async function main(): Promise<void> {
 
   const { role } = config;
   if (role !== "api") await app.startBackground();
+  else await app.startListening();
   if (role !== "worker") await app.http.listen({ port: config.port, host: config.host });
   const listening = role === "worker" ? {} : { port: config.port, host: config.host };
   log.info({ role, driver: driver.name, database: database.dialect, ...listening }, "ready");

@@ -9,7 +9,7 @@ import type { Logger } from "pino";
 export class PostgresListener {
   readonly #url: string;
   readonly #channel: string;
-  readonly #onNotify: () => void;
+  readonly #onNotify: (payload: string) => void;
   readonly #log: Logger;
   #client: pg.Client | undefined;
   #stopped = false;
@@ -18,7 +18,7 @@ export class PostgresListener {
   /** Connections already given up on: "error" and "end" both arrive for one loss. */
   readonly #lost = new WeakSet<pg.Client>();
 
-  constructor(url: string, channel: string, onNotify: () => void, log: Logger) {
+  constructor(url: string, channel: string, onNotify: (payload: string) => void, log: Logger) {
     this.#url = url;
     this.#channel = channel;
     this.#onNotify = onNotify;
@@ -37,7 +37,7 @@ export class PostgresListener {
 
   async #connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.#url });
-    client.on("notification", () => this.#onNotify());
+    client.on("notification", (message) => this.#onNotify(message.payload ?? ""));
     client.on("error", (err) => {
       this.#log.warn({ err }, "notification connection lost; reconnecting");
       this.#reconnect(client);
@@ -49,7 +49,7 @@ export class PostgresListener {
       this.#client = client;
       this.#retryMs = 250;
       // Work committed while the connection was down was not announced: look for it now.
-      this.#onNotify();
+      this.#onNotify("");
     } catch (err) {
       this.#log.warn({ err }, "could not listen for notifications; retrying");
       this.#reconnect(client);

@@ -183,8 +183,9 @@ export class OperationWorker {
   ): Promise<void> {
     const now = isoAt(this.#o.clock);
     await this.#o.repos.transaction(async (tx) => {
-      if (!(await tx.operations.finish(op.id, this.owner, settlement.status, now, error)))
+      if (!(await tx.operations.finish(op.id, this.owner, settlement.status, now, error, op.server_id))) {
         throw new LeaseLost();
+      }
       if (settlement.swap)
         await tx.servers.swapStatus(op.server_id, settlement.swap.from, settlement.swap.to, now);
       if (settlement.ssh !== undefined) await tx.servers.setSshEndpoint(op.server_id, settlement.ssh);

@@ -1,6 +1,10 @@
 import type { Repositories } from "../db/repositories/repositories.ts";
 import type { OperationRow } from "../db/schema.ts";
 import { NotFound, ServerNotFound } from "../domain/errors.ts";
+import type { ChangeFeed } from "../engine/change-feed.ts";
+
+/** The longest a request may wait (`?wait=`), in seconds. */
+export const MAX_WAIT_SECONDS = 60;
 
 /**
  * Actions are the operation engine's own records, shown to customers: what a request started, how it is
@@ -8,14 +12,27 @@ import { NotFound, ServerNotFound } from "../domain/errors.ts";
  */
 export class ActionService {
   readonly #repos: Repositories;
-  constructor(repos: Repositories) {
+  readonly #changes: ChangeFeed;
+  constructor(repos: Repositories, changes: ChangeFeed) {
     this.#repos = repos;
+    this.#changes = changes;
   }
 
-  async get(accountId: number, id: number): Promise<OperationRow> {
-    const action = await this.#repos.operations.findForAccount(accountId, id);
-    if (!action) throw new NotFound("Action");
-    return action;
+  /**
+   * The action; with `waitSeconds`, once it has ended or the time is up, whichever comes first. The request
+   * sleeps until the engine says its server changed (this process's worker, or a notification from another),
+   * so a waiting client costs one request, not a poll every second.
+   */
+  async get(accountId: number, id: number, waitSeconds = 0): Promise<OperationRow> {
+    const deadline = Date.now() + Math.min(waitSeconds, MAX_WAIT_SECONDS) * 1000;
+    for (;;) {
+      const action = await this.#repos.operations.findForAccount(accountId, id);
+      if (!action) throw new NotFound("Action");
+      const ended = action.status !== "pending" && action.status !== "running";
+      if (ended || Date.now() >= deadline) return action;
+      // A safety net of a few seconds covers a notification lost with a dropped connection.
+      await this.#changes.next(action.server_id, Math.min(deadline - Date.now(), 5000));
+    }
   }
 
   async listForServer(

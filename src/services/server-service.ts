@@ -11,6 +11,8 @@ import {
   rejectPowerAction,
   type ServerStatus,
 } from "../domain/server-status.ts";
+import type { ChangeFeed } from "../engine/change-feed.ts";
+import { MAX_WAIT_SECONDS } from "./action-service.ts";
 
 export interface CreateServerInput {
   name: string;
@@ -46,6 +48,7 @@ export interface ServerServiceOptions {
   notifier: WorkNotifier;
   minCreditHours: number;
   maxAttempts: number;
+  changes: ChangeFeed;
 }
 
 export class ServerService {
@@ -69,10 +72,19 @@ export class ServerService {
     return { count, servers };
   }
 
-  async get(accountId: number, id: number): Promise<ServerDetails> {
-    const server = await this.#o.repos.servers.findDetails(accountId, id);
-    if (!server) throw new ServerNotFound();
-    return server;
+  /** The server; with `until`, once it has that status or `waitSeconds` are up (woken by the engine, not polled). */
+  async get(
+    accountId: number,
+    id: number,
+    until?: { status: ServerStatus; waitSeconds: number },
+  ): Promise<ServerDetails> {
+    const deadline = Date.now() + Math.min(until?.waitSeconds ?? 0, MAX_WAIT_SECONDS) * 1000;
+    for (;;) {
+      const server = await this.#o.repos.servers.findDetails(accountId, id);
+      if (!server) throw new ServerNotFound();
+      if (!until || server.status === until.status || Date.now() >= deadline) return server;
+      await this.#o.changes.next(id, Math.min(deadline - Date.now(), 5000));
+    }
   }
 
   async create(

@@ -1,6 +1,7 @@
 import type { Config } from "../config.ts";
 import type { Repositories } from "../db/repositories/repositories.ts";
 import type { Clock } from "../domain/clock.ts";
+import type { ChangeFeed } from "../engine/change-feed.ts";
 import { AccountService } from "./account-service.ts";
 import { ActionService } from "./action-service.ts";
 import { AuthService } from "./auth-service.ts";
@@ -26,6 +27,7 @@ export function createServices(
   repos: Repositories,
   clock: Clock,
   notifier: WorkNotifier,
+  changes: ChangeFeed,
 ): Services {
   return {
     config,
@@ -39,9 +41,10 @@ export function createServices(
       notifier,
       minCreditHours: config.minCreditHours,
       maxAttempts: config.maxAttempts,
+      changes,
     }),
     sshKeys: new SshKeyService(repos, clock),
     catalogue: new CatalogueService(repos),
-    actions: new ActionService(repos),
+    actions: new ActionService(repos, changes),
   };
 }

@@ -4,7 +4,7 @@ import type { Services } from "../../services/services.ts";
 import { bearerSecurity, requireAccount } from "../authenticate.ts";
 import { presentAction } from "../presenters/present-action.ts";
 import { ActionIdParams, ActionList, ActionSchema } from "../schemas/actions.ts";
-import { described, errors, Page, PageSize } from "../schemas/common.ts";
+import { described, errors, Page, PageSize, WaitSeconds } from "../schemas/common.ts";
 import { ServerIdParams } from "../schemas/servers.ts";
 
 /** What each create, start, stop, reboot and delete started, for automation to follow. */
@@ -21,12 +21,17 @@ export const actionRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         security,
         summary: "An action",
         description:
-          "The action a create, start, stop, reboot or delete started, including after its server is deleted.",
+          "The action a create, start, stop, reboot or delete started, including after its server is deleted. " +
+          "With `?wait=SECONDS` the answer comes once the action has ended, or when the time is up.",
         params: ActionIdParams,
-        response: { 200: described(ActionSchema, "The action."), ...errors(401, 404) },
+        querystring: Type.Object({ wait: Type.Optional(WaitSeconds) }),
+        response: { 200: described(ActionSchema, "The action."), ...errors(400, 401, 404) },
       },
     },
-    async (request) => presentAction(await services.actions.get(request.accountId, request.params.action_id)),
+    async (request) =>
+      presentAction(
+        await services.actions.get(request.accountId, request.params.action_id, request.query.wait ?? 0),
+      ),
   );
 
   app.get(

@@ -1,12 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "@sinclair/typebox";
 import { isoAt } from "../../domain/clock.ts";
-import type { PowerAction } from "../../domain/server-status.ts";
+import { InvalidInput } from "../../domain/errors.ts";
+import type { PowerAction, ServerStatus } from "../../domain/server-status.ts";
 import { usagePeriod } from "../../domain/usage.ts";
 import type { Services } from "../../services/services.ts";
 import { bearerSecurity, requireAccount } from "../authenticate.ts";
 import { pageLink } from "../page-links.ts";
 import { presentServerDetail, presentServerSummary } from "../presenters/present-server.ts";
-import { described, errors, NoContent } from "../schemas/common.ts";
+import { described, errors, NoContent, WaitSeconds } from "../schemas/common.ts";
 import {
   CreatedServer,
   CreateServerBody,
@@ -17,6 +19,7 @@ import {
   ServerDetail,
   ServerIdParams,
   ServerList,
+  ServerStatusSchema,
 } from "../schemas/servers.ts";
 
 const BASE = "/api/v1/servers/";
@@ -26,8 +29,12 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
   requireAccount(app, services.auth);
   const tags = ["servers"];
   const security = bearerSecurity;
-  const detail = async (accountId: number, id: number) =>
-    presentServerDetail(await services.servers.get(accountId, id), usagePeriod(isoAt(services.clock)));
+  const detail = async (
+    accountId: number,
+    id: number,
+    until?: { status: ServerStatus; waitSeconds: number },
+  ) =>
+    presentServerDetail(await services.servers.get(accountId, id, until), usagePeriod(isoAt(services.clock)));
 
   app.get(
     BASE,
@@ -97,11 +104,25 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         tags,
         security,
         summary: "Server details",
+        description:
+          "With `?until_status=active&wait=SECONDS` the answer comes once the server has that status, or when " +
+          "the time is up (then with the status it has).",
         params: ServerIdParams,
-        response: { 200: described(ServerDetail, "The server."), ...errors(401, 404) },
+        querystring: Type.Object({
+          until_status: Type.Optional(ServerStatusSchema),
+          wait: Type.Optional(WaitSeconds),
+        }),
+        response: { 200: described(ServerDetail, "The server."), ...errors(400, 401, 404) },
       },
     },
-    async (request) => detail(request.accountId, request.params.server_id),
+    async (request) => {
+      const { until_status: status, wait } = request.query;
+      if (wait !== undefined && status === undefined) {
+        throw InvalidInput.field("until_status", "Name the status to wait for, e.g. until_status=active.");
+      }
+      const until = status === undefined ? undefined : { status, waitSeconds: wait ?? 0 };
+      return detail(request.accountId, request.params.server_id, until);
+    },
   );
 
   app.put(

@@ -56,6 +56,12 @@ export const IdParams = Type.Object({
  * Query parameters of a paged list. Pages are bounded so that the row offset stays an exact integer that
  * every database accepts; an unbounded page (such as 1e20) made the offset a float that SQLite refuses.
  */
+export const WaitSeconds = Type.Integer({
+  minimum: 0,
+  maximum: 60,
+  description: "Hold the request up to this many seconds until the awaited change happens (at most 60).",
+});
+
 export const Page = Type.Integer({ minimum: 1, maximum: 1_000_000_000, default: 1 });
 export const PageSize = Type.Integer({ minimum: 1, maximum: 500, default: 50 });
 

@@ -111,6 +111,7 @@ export class OperationRepository {
     status: "succeeded" | "failed" | "cancelled",
     now: string,
     error?: { code: string; message: string },
+    serverId?: number,
   ): Promise<boolean> {
     const result = await this.#db
       .updateTable("operations")
@@ -127,9 +128,10 @@ export class OperationRepository {
       .where("lease_owner", "=", owner)
       .where("status", "=", "running")
       .executeTakeFirst();
-    // An operation of the same server may be queued behind this one, in any process.
-    if (this.#postgres && result.numUpdatedRows > 0n) {
-      await sql`select pg_notify(${OPERATIONS_CHANNEL}, '')`.execute(this.#db);
+    // An operation of the same server may be queued behind this one, and requests may wait for this one to
+    // end, in any process: the payload names the server.
+    if (this.#postgres && result.numUpdatedRows > 0n && serverId !== undefined) {
+      await sql`select pg_notify(${OPERATIONS_CHANNEL}, ${String(serverId)})`.execute(this.#db);
     }
     return result.numUpdatedRows > 0n;
   }
