@@ -143,6 +143,20 @@ export interface SimMachinesTable {
   created_at: string;
 }
 
+export interface IdempotencyKeysTable {
+  account_id: number;
+  key: string;
+  request_hash: string;
+  /** `started` while the first request runs, `done` once its response is stored. */
+  state: string;
+  status_code: number | null;
+  response_body: string | null;
+  response_headers: string | null;
+  server_id: number | null;
+  action_id: number | null;
+  created_at: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_tokens: ApiTokensTable;
@@ -157,6 +171,7 @@ export interface Database {
   operations: OperationsTable;
   server_usage: ServerUsageTable;
   sim_machines: SimMachinesTable;
+  idempotency_keys: IdempotencyKeysTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -168,3 +183,4 @@ export type ServerRow = Selectable<ServersTable>;
 export type OperationRow = Selectable<OperationsTable>;
 export type SimMachineRow = Selectable<SimMachinesTable>;
 export type ServerUsageRow = Selectable<ServerUsageTable>;
+export type IdempotencyKeyRow = Selectable<IdempotencyKeysTable>;

@@ -13,6 +13,7 @@ import {
 } from "../domain/server-status.ts";
 import type { ChangeFeed } from "../engine/change-feed.ts";
 import { MAX_WAIT_SECONDS } from "./action-service.ts";
+import type { IdempotencyClaim } from "./idempotency-service.ts";
 
 export interface CreateServerInput {
   name: string;
@@ -90,6 +91,7 @@ export class ServerService {
   async create(
     accountId: number,
     input: CreateServerInput,
+    claim?: IdempotencyClaim,
   ): Promise<{ server: ServerDetails; actionId: number }> {
     const { repos, clock } = this.#o;
     const errors: FieldErrors = {};
@@ -151,6 +153,7 @@ export class ServerService {
         maxAttempts: this.#o.maxAttempts,
         now,
       });
+      if (claim) await tx.idempotency.attach(claim.accountId, claim.key, serverId, actionId);
       return { serverId, actionId };
     });
     this.#o.notifier.wake();
@@ -201,6 +204,7 @@ export class ServerService {
     accountId: number,
     id: number,
     action: PowerAction,
+    claim?: IdempotencyClaim,
   ): Promise<{
     message: string;
     actionId: number;
@@ -217,6 +221,7 @@ export class ServerService {
           maxAttempts: this.#o.maxAttempts,
           now,
         });
+        if (claim) await tx.idempotency.attach(claim.accountId, claim.key, id, actionId);
         const server = await tx.servers.findById(id);
         return { name: server?.name ?? "", actionId };
       }

@@ -6,6 +6,7 @@ import { AccountService } from "./account-service.ts";
 import { ActionService } from "./action-service.ts";
 import { AuthService } from "./auth-service.ts";
 import { CatalogueService } from "./catalogue-service.ts";
+import { IdempotencyService } from "./idempotency-service.ts";
 import { ServerService, type WorkNotifier } from "./server-service.ts";
 import { SshKeyService } from "./ssh-key-service.ts";
 
@@ -20,6 +21,7 @@ export interface Services {
   sshKeys: SshKeyService;
   catalogue: CatalogueService;
   actions: ActionService;
+  idempotency: IdempotencyService;
 }
 
 export function createServices(
@@ -46,5 +48,6 @@ export function createServices(
     sshKeys: new SshKeyService(repos, clock),
     catalogue: new CatalogueService(repos),
     actions: new ActionService(repos, changes),
+    idempotency: new IdempotencyService(repos, clock),
   };
 }

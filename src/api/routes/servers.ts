@@ -1,14 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { isoAt } from "../../domain/clock.ts";
-import { InvalidInput } from "../../domain/errors.ts";
-import type { PowerAction, ServerStatus } from "../../domain/server-status.ts";
+import { InvalidInput, ServerNotFound } from "../../domain/errors.ts";
+import { POWER_TRANSITIONS, type PowerAction, type ServerStatus } from "../../domain/server-status.ts";
 import { usagePeriod } from "../../domain/usage.ts";
 import type { Services } from "../../services/services.ts";
 import { bearerSecurity, requireAccount } from "../authenticate.ts";
+import { idempotentPosts } from "../idempotency-hooks.ts";
 import { pageLink } from "../page-links.ts";
 import { presentServerDetail, presentServerSummary } from "../presenters/present-server.ts";
-import { described, errors, NoContent, WaitSeconds } from "../schemas/common.ts";
+import { described, errors, IdempotencyHeaders, NoContent, WaitSeconds } from "../schemas/common.ts";
 import {
   CreatedServer,
   CreateServerBody,
@@ -27,6 +28,32 @@ const PROVISIONING_MESSAGE = "Server is being provisioned. This may take 2-5 min
 
 export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   requireAccount(app, services.auth);
+  idempotentPosts(app, services.idempotency, async (request, { serverId, actionId }) => {
+    const action = await services.actions.get(request.accountId, actionId);
+    if (action.kind === "create") {
+      const server = await services.servers.get(request.accountId, serverId).catch(() => undefined);
+      if (!server) throw new ServerNotFound();
+      const body = presentServerDetail(server, usagePeriod(isoAt(services.clock)));
+      return {
+        status: 201,
+        body: { ...body, message: PROVISIONING_MESSAGE, action_id: actionId },
+        headers: { location: `${BASE}${serverId}/` } as Record<string, string>,
+      };
+    }
+    const transition = POWER_TRANSITIONS[action.kind as PowerAction];
+    const server = await services.servers.get(request.accountId, serverId).catch(() => undefined);
+    if (!transition || !server) throw new ServerNotFound();
+    return {
+      status: 200,
+      body: {
+        status: "success",
+        message: transition.message,
+        server: { id: serverId, name: server.name, status: transition.to },
+        action_id: actionId,
+      },
+      headers: {} as Record<string, string>,
+    };
+  });
   const tags = ["servers"];
   const security = bearerSecurity;
   const detail = async (
@@ -83,14 +110,19 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
           "Launches a new server. It is `provisioning` at once and becomes `active` in the background; " +
           "402 when the balance cannot cover the plan for the minimum period.",
         body: CreateServerBody,
+        headers: IdempotencyHeaders,
         response: {
           201: described(CreatedServer, "Created; provisioning in the background."),
-          ...errors(400, 401, 402, 413, 415),
+          ...errors(400, 401, 402, 409, 413, 415),
         },
       },
     },
     async (request, reply) => {
-      const { server, actionId } = await services.servers.create(request.accountId, request.body);
+      const { server, actionId } = await services.servers.create(
+        request.accountId,
+        request.body,
+        request.idempotency,
+      );
       const body = presentServerDetail(server, usagePeriod(isoAt(services.clock)));
       reply.header("location", `${BASE}${server.id}/`);
       return reply.status(201).send({ ...body, message: PROVISIONING_MESSAGE, action_id: actionId });
@@ -201,7 +233,8 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
           summary,
           description,
           params: ServerIdParams,
-          response: { 200: described(PowerResponse, "Command sent."), ...errors(400, 401, 404) },
+          headers: IdempotencyHeaders,
+          response: { 200: described(PowerResponse, "Command sent."), ...errors(400, 401, 404, 409) },
         },
       },
       async (request) => {
@@ -209,6 +242,7 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
           request.accountId,
           request.params.server_id,
           action,
+          request.idempotency,
         );
         return { status: "success" as const, message, server, action_id: actionId };
       },

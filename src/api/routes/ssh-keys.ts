@@ -1,14 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { Services } from "../../services/services.ts";
 import { bearerSecurity, requireAccount } from "../authenticate.ts";
+import { idempotentPosts } from "../idempotency-hooks.ts";
 import { presentSshKey } from "../presenters/present-catalogue.ts";
-import { errors, IdParams, ListOf, NoContent } from "../schemas/common.ts";
+import { errors, IdempotencyHeaders, IdParams, ListOf, NoContent } from "../schemas/common.ts";
 import { CreateSshKeyBody, RenameSshKeyBody, SshKeySchema } from "../schemas/ssh-keys.ts";
 
 const BASE = "/api/v1/ssh-keys/";
 
 export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   requireAccount(app, services.auth);
+  idempotentPosts(app, services.idempotency);
   const tags = ["ssh-keys"];
   const security = bearerSecurity;
 
@@ -38,6 +40,7 @@ export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         description:
           "The key is parsed and validated (ed25519, ECDSA, RSA of 2048 bits or more); 409 if the account has it already.",
         body: CreateSshKeyBody,
+        headers: IdempotencyHeaders,
         response: { 201: SshKeySchema, ...errors(400, 401, 409, 413, 415) },
       },
     },

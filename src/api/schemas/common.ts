@@ -56,6 +56,20 @@ export const IdParams = Type.Object({
  * Query parameters of a paged list. Pages are bounded so that the row offset stays an exact integer that
  * every database accepts; an unbounded page (such as 1e20) made the offset a float that SQLite refuses.
  */
+/** The Idempotency-Key request header that every customer POST accepts. */
+export const IdempotencyHeaders = Type.Object({
+  "idempotency-key": Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      description:
+        "Makes a retry safe: within 24 hours, the same key and body get the first response again (with " +
+        "`Idempotent-Replayed: true`) and nothing is done twice; the same key with another body is a 409 " +
+        "`idempotency_key_reused`. Scoped to the account.",
+    }),
+  ),
+});
+
 export const WaitSeconds = Type.Integer({
   minimum: 0,
   maximum: 60,

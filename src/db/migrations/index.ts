@@ -3,6 +3,7 @@ import * as initial from "./0001-initial.ts";
 import * as catalogue from "./0002-catalogue.ts";
 import * as billing from "./0003-billing.ts";
 import * as sshEndpoint from "./0004-ssh-endpoint.ts";
+import * as idempotencyKeys from "./0005-idempotency-keys.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   "0002-catalogue": catalogue,
   "0003-billing": billing,
   "0004-ssh-endpoint": sshEndpoint,
+  "0005-idempotency-keys": idempotencyKeys,
 };

@@ -3,6 +3,7 @@ import { AccountRepository } from "./account-repository.ts";
 import { AddressRepository } from "./address-repository.ts";
 import { BillingRepository } from "./billing-repository.ts";
 import { CatalogueRepository } from "./catalogue-repository.ts";
+import { IdempotencyRepository } from "./idempotency-repository.ts";
 import { OperationRepository } from "./operation-repository.ts";
 import { ServerRepository } from "./server-repository.ts";
 import { SettingsRepository } from "./settings-repository.ts";
@@ -25,6 +26,7 @@ export class Repositories {
   readonly usage: UsageRepository;
   readonly simMachines: SimMachineRepository;
   readonly billing: BillingRepository;
+  readonly idempotency: IdempotencyRepository;
 
   constructor(db: Db) {
     this.db = db;
@@ -39,6 +41,7 @@ export class Repositories {
     this.usage = new UsageRepository(db);
     this.simMachines = new SimMachineRepository(db);
     this.billing = new BillingRepository(db);
+    this.idempotency = new IdempotencyRepository(db);
   }
 
   /** Runs `work` in one transaction: all of its writes commit together or none do. */

@@ -1,0 +1,81 @@
+import { createHash } from "node:crypto";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { InvalidInput } from "../domain/errors.ts";
+import type { IdempotencyClaim, IdempotencyService } from "../services/idempotency-service.ts";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Set when this request is the first with its Idempotency-Key: its response is stored for retries. */
+    idempotency: IdempotencyClaim | undefined;
+  }
+}
+
+/** How a route answers a retry whose first request committed its work but lost its response. */
+export type Rebuild = (
+  request: FastifyRequest,
+  found: { serverId: number; actionId: number },
+) => Promise<{ status: number; body: unknown; headers: Record<string, string> }>;
+
+const KEY = /^[\x21-\x7e]{1,255}$/;
+const REPLAYED_HEADERS = ["location", "action-id"];
+
+/** JSON with object keys sorted, so that the same body written in another key order is the same request. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+/**
+ * Idempotency-Key on the scope's POST routes: runs after authentication and validation, before the handler.
+ * The first request with a key does the work and its response is stored; a retry gets that response again.
+ */
+export function idempotentPosts(
+  scope: FastifyInstance,
+  service: IdempotencyService,
+  rebuild?: Rebuild,
+): void {
+  scope.decorateRequest("idempotency", undefined);
+
+  scope.addHook("preHandler", async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.method !== "POST") return;
+    const key = request.headers["idempotency-key"];
+    if (key === undefined) return;
+    if (typeof key !== "string" || !KEY.test(key)) {
+      throw InvalidInput.field("Idempotency-Key", "Must be 1-255 printable characters without spaces.");
+    }
+    const hash = createHash("sha256")
+      .update(canonical({ method: request.method, path: request.url.split("?")[0], body: request.body }))
+      .digest("hex");
+    const start = await service.begin(request.accountId, key, hash);
+    if (start.kind === "new") {
+      request.idempotency = start.claim;
+      return;
+    }
+    reply.header("idempotent-replayed", "true");
+    if (start.kind === "replay") {
+      for (const [name, value] of Object.entries(start.headers)) reply.header(name, value);
+      return reply.code(start.status).type("application/json; charset=utf-8").send(start.body);
+    }
+    if (!rebuild) throw new Error("a committed idempotent request has no way to be answered again");
+    const rebuilt = await rebuild(request, start);
+    for (const [name, value] of Object.entries(rebuilt.headers)) reply.header(name, value);
+    return reply.code(rebuilt.status).send(rebuilt.body);
+  });
+
+  scope.addHook("onSend", async (request, reply, payload) => {
+    const claim = request.idempotency;
+    if (!claim) return payload;
+    request.idempotency = undefined;
+    const headers: Record<string, string> = {};
+    for (const name of REPLAYED_HEADERS) {
+      const value = reply.getHeader(name);
+      if (value !== undefined) headers[name] = String(value);
+    }
+    await service.complete(claim, reply.statusCode, typeof payload === "string" ? payload : "", headers);
+    return payload;
+  });
+}

@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
+import { startTestApp, type TestApp } from "../support/test-app.ts";
+import { expectError } from "./expect-error.ts";
+
+describe("Idempotency-Key on POST", () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp();
+  });
+  after(() => t.close());
+
+  const post = (path: string, body: unknown, key: string, api = t.owner) =>
+    api.request("POST", path, body, { "Idempotency-Key": key });
+  const serversNamed = async (name: string, api = t.owner) =>
+    (await api.get("/api/v1/servers/?page_size=500")).body.results.filter(
+      (s: { name: string }) => s.name === name,
+    );
+
+  it("answers a retry with the first response and creates one server", async () => {
+    const body = { ...SAMPLE_CREATE, name: "once" };
+    const first = await post("/api/v1/servers/", body, "create-once");
+    const retry = await post("/api/v1/servers/", body, "create-once");
+    assert.equal(first.status, 201);
+    assert.equal(retry.status, 201);
+    assert.equal(retry.text, first.text);
+    assert.equal(retry.headers.get("idempotent-replayed"), "true");
+    assert.equal(retry.headers.get("location"), first.headers.get("location"));
+    assert.equal((await serversNamed("once")).length, 1);
+  });
+
+  it("treats the same body in another key order as the same request", async () => {
+    const first = await post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "ordered" }, "create-ordered");
+    const reordered = Object.fromEntries(Object.entries({ ...SAMPLE_CREATE, name: "ordered" }).reverse());
+    const retry = await post("/api/v1/servers/", reordered, "create-ordered");
+    assert.equal(retry.body.id, first.body.id);
+  });
+
+  it("refuses the same key with a different body: 409 idempotency_key_reused", async () => {
+    await post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "first-body" }, "create-reused");
+    const other = await post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "other-body" }, "create-reused");
+    expectError(other, 409, "idempotency_key_reused");
+    assert.equal((await serversNamed("other-body")).length, 0);
+  });
+
+  it("does the work once for concurrent requests with one key", async () => {
+    const body = { ...SAMPLE_CREATE, name: "concurrent" };
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () => post("/api/v1/servers/", body, "create-concurrent")),
+    );
+    assert.deepEqual([...new Set(responses.map((r) => r.status))], [201]);
+    assert.equal(new Set(responses.map((r) => r.body.id)).size, 1);
+    assert.equal((await serversNamed("concurrent")).length, 1);
+  });
+
+  it("starts a server once for a retried start, with the same action", async () => {
+    const created = await t.owner.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "restartable" });
+    await waitForStatus(t.owner, created.body.id, "active");
+    await t.owner.post(`/api/v1/servers/${created.body.id}/stop/`);
+    await waitForStatus(t.owner, created.body.id, "stopped");
+    const first = await post(`/api/v1/servers/${created.body.id}/start/`, undefined, "start-once");
+    const retry = await post(`/api/v1/servers/${created.body.id}/start/`, undefined, "start-once");
+    assert.equal(first.status, 200);
+    assert.equal(retry.status, 200, retry.text);
+    assert.equal(retry.body.action_id, first.body.action_id);
+    const actions = await t.owner.get(`/api/v1/servers/${created.body.id}/actions/`);
+    assert.equal(actions.body.results.filter((a: { command: string }) => a.command === "start").length, 1);
+  });
+
+  it("keeps keys per account", async () => {
+    const other = await t.newAccount();
+    const mine = await post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "scoped" }, "create-scoped");
+    const theirs = await post(
+      "/api/v1/servers/",
+      { ...SAMPLE_CREATE, name: "scoped" },
+      "create-scoped",
+      other,
+    );
+    assert.equal(theirs.status, 201);
+    assert.notEqual(theirs.body.id, mine.body.id);
+  });
+
+  it("replays an error response too, and refuses a malformed key", async () => {
+    const bad = { ...SAMPLE_CREATE, name: "-bad-" };
+    const first = await post("/api/v1/servers/", bad, "create-invalid");
+    const retry = await post("/api/v1/servers/", bad, "create-invalid");
+    expectError(first, 400, "invalid_input", ["name"]);
+    assert.equal(retry.text, first.text);
+    expectError(await post("/api/v1/servers/", SAMPLE_CREATE, "has space"), 400, "invalid_input", [
+      "Idempotency-Key",
+    ]);
+  });
+
+  it("answers a retry from what the first request committed when its response was lost with its process", async () => {
+    const body = { ...SAMPLE_CREATE, name: "crashed" };
+    const first = await post("/api/v1/servers/", body, "create-crashed");
+    // As if the process had died between the create's commit and storing its response.
+    await t.app.services.repos.db
+      .updateTable("idempotency_keys")
+      .set({
+        state: "started",
+        status_code: null,
+        response_body: null,
+        created_at: "2000-01-01T00:00:00.000Z",
+      })
+      .where("key", "=", "create-crashed")
+      .execute();
+    await t.app.services.repos.db
+      .updateTable("idempotency_keys")
+      .set({ created_at: new Date(Date.now() - 5000).toISOString() })
+      .where("key", "=", "create-crashed")
+      .execute();
+    const retry = await post("/api/v1/servers/", body, "create-crashed");
+    assert.equal(retry.status, 201);
+    assert.equal(retry.body.id, first.body.id);
+    assert.equal(retry.body.action_id, first.body.action_id);
+    assert.equal(retry.headers.get("idempotent-replayed"), "true");
+    assert.equal((await serversNamed("crashed")).length, 1);
+  });
+});
