@@ -37,6 +37,8 @@ export interface Config {
   corsOrigins: string[];
   /** How long a stop waits for the guest to power off after the ACPI button before stopping it hard. */
   shutdownTimeoutMs: number;
+  /** Requests per token and window, reads and writes apart; 0 turns a budget off. */
+  rateLimits: { reads: number; writes: number; windowMs: number };
   qemu: QemuConfig;
 }
 
@@ -165,6 +167,11 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: integer(env, "VPS_BODY_LIMIT_BYTES", 64 * 1024, 1024),
     corsOrigins: list(env, "VPS_CORS_ORIGINS"),
     shutdownTimeoutMs: integer(env, "VPS_SHUTDOWN_TIMEOUT_MS", 60_000, 0),
+    rateLimits: {
+      reads: integer(env, "VPS_RATE_LIMIT_READS", 1200),
+      writes: integer(env, "VPS_RATE_LIMIT_WRITES", 300),
+      windowMs: integer(env, "VPS_RATE_LIMIT_WINDOW_MS", 60_000, 1000),
+    },
     qemu: loadQemuConfig(env),
   };
 }

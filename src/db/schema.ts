@@ -157,6 +157,13 @@ export interface IdempotencyKeysTable {
   created_at: string;
 }
 
+export interface RateLimitsTable {
+  token_id: number;
+  budget: string;
+  window_start: string;
+  count: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_tokens: ApiTokensTable;
@@ -172,6 +179,7 @@ export interface Database {
   server_usage: ServerUsageTable;
   sim_machines: SimMachinesTable;
   idempotency_keys: IdempotencyKeysTable;
+  rate_limits: RateLimitsTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;

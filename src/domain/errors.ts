@@ -81,6 +81,14 @@ export class UnsupportedMediaType extends AppError {
   }
 }
 
+export class RateLimited extends AppError {
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
+    super(429, "rate_limited", `Too many requests; the budget is whole again in ${retryAfterSeconds} s.`);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
 export class Conflict extends AppError {
   constructor(code: string, message: string) {
     super(409, code, message);

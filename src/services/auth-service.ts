@@ -12,14 +12,14 @@ export class AuthService {
   }
 
   /** The account id of the token in the header; 401 for a missing, malformed, unknown or revoked token. */
-  async authenticate(header: string | undefined): Promise<number> {
+  async authenticate(header: string | undefined): Promise<{ accountId: number; tokenId: number }> {
     const token = bearerToken(header);
     if (!token)
       throw new Unauthorized(header ? "Malformed Authorization header; use: Bearer <token>." : undefined);
     const digest = hashToken(token);
     const owner = await this.#repos.tokens.findActiveByHash(digest);
     if (!owner || !sameDigest(owner.tokenHash, digest)) throw new Unauthorized("Invalid API token.");
-    return owner.accountId;
+    return { accountId: owner.accountId, tokenId: owner.tokenId };
   }
 
   async authenticateAdmin(header: string | undefined): Promise<void> {

@@ -7,6 +7,7 @@ import { ActionService } from "./action-service.ts";
 import { AuthService } from "./auth-service.ts";
 import { CatalogueService } from "./catalogue-service.ts";
 import { IdempotencyService } from "./idempotency-service.ts";
+import { RateLimitService } from "./rate-limit-service.ts";
 import { ServerService, type WorkNotifier } from "./server-service.ts";
 import { SshKeyService } from "./ssh-key-service.ts";
 
@@ -22,6 +23,7 @@ export interface Services {
   catalogue: CatalogueService;
   actions: ActionService;
   idempotency: IdempotencyService;
+  rateLimits: RateLimitService;
 }
 
 export function createServices(
@@ -49,5 +51,6 @@ export function createServices(
     catalogue: new CatalogueService(repos),
     actions: new ActionService(repos, changes),
     idempotency: new IdempotencyService(repos, clock),
+    rateLimits: new RateLimitService(repos, clock, config.rateLimits),
   };
 }

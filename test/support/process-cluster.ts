@@ -93,7 +93,13 @@ export class ProcessCluster {
       // Not freshDatabaseUrl: that gives PostgreSQL whenever VPS_TEST_POSTGRES_URL is set.
       this.databaseUrl = join(this.dir, "vps.db");
     }
-    this.env = { ...this.#baseEnv, DATABASE_URL: this.databaseUrl, VPS_TEST_CLUSTER: this.marker };
+    this.env = {
+      VPS_RATE_LIMIT_READS: "100000",
+      VPS_RATE_LIMIT_WRITES: "100000",
+      ...this.#baseEnv,
+      DATABASE_URL: this.databaseUrl,
+      VPS_TEST_CLUSTER: this.marker,
+    };
     for (let i = 0; i < this.size; i++) this.ports.push(await freePort());
     await this.restart(0);
     await Promise.all(this.ports.slice(1).map((_, i) => this.restart(i + 1)));

@@ -44,6 +44,9 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     VPS_POWER_SYNC_MS: "60000",
     VPS_RETRY_BASE_MS: "20",
     VPS_POLL_MS: "200",
+    // Tests that are not about rate limits send bursts no client would; their own test sets small budgets.
+    VPS_RATE_LIMIT_READS: "100000",
+    VPS_RATE_LIMIT_WRITES: "100000",
     ...env,
   });
   const log = pino({ level: process.env.LOG_LEVEL ?? "silent" });

@@ -9,7 +9,7 @@ import { ServerIdParams } from "../schemas/servers.ts";
 
 /** What each create, start, stop, reboot and delete started, for automation to follow. */
 export const actionRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
-  requireAccount(app, services.auth);
+  requireAccount(app, services.auth, services.rateLimits);
   const tags = ["actions"];
   const security = bearerSecurity;
 

@@ -10,7 +10,7 @@ export const catalogueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
   app,
   { services },
 ) => {
-  requireAccount(app, services.auth);
+  requireAccount(app, services.auth, services.rateLimits);
   const security = bearerSecurity;
 
   app.get(

@@ -27,7 +27,7 @@ const BASE = "/api/v1/servers/";
 const PROVISIONING_MESSAGE = "Server is being provisioned. This may take 2-5 minutes.";
 
 export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
-  requireAccount(app, services.auth);
+  requireAccount(app, services.auth, services.rateLimits);
   idempotentPosts(app, services.idempotency, async (request, { serverId, actionId }) => {
     const action = await services.actions.get(request.accountId, actionId);
     if (action.kind === "create") {

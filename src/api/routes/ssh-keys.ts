@@ -9,7 +9,7 @@ import { CreateSshKeyBody, RenameSshKeyBody, SshKeySchema } from "../schemas/ssh
 const BASE = "/api/v1/ssh-keys/";
 
 export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
-  requireAccount(app, services.auth);
+  requireAccount(app, services.auth, services.rateLimits);
   idempotentPosts(app, services.idempotency);
   const tags = ["ssh-keys"];
   const security = bearerSecurity;

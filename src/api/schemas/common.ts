@@ -35,6 +35,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   409: "Conflict.",
   413: "Request body too large.",
   415: "Unsupported media type: send application/json.",
+  429: "Rate limited: the token's read or write budget for this window is spent; see Retry-After.",
   503: "Service unavailable.",
 };
 

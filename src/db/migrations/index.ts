@@ -4,6 +4,7 @@ import * as catalogue from "./0002-catalogue.ts";
 import * as billing from "./0003-billing.ts";
 import * as sshEndpoint from "./0004-ssh-endpoint.ts";
 import * as idempotencyKeys from "./0005-idempotency-keys.ts";
+import * as rateLimits from "./0006-rate-limits.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   "0003-billing": billing,
   "0004-ssh-endpoint": sshEndpoint,
   "0005-idempotency-keys": idempotencyKeys,
+  "0006-rate-limits": rateLimits,
 };

@@ -5,6 +5,7 @@ import { BillingRepository } from "./billing-repository.ts";
 import { CatalogueRepository } from "./catalogue-repository.ts";
 import { IdempotencyRepository } from "./idempotency-repository.ts";
 import { OperationRepository } from "./operation-repository.ts";
+import { RateLimitRepository } from "./rate-limit-repository.ts";
 import { ServerRepository } from "./server-repository.ts";
 import { SettingsRepository } from "./settings-repository.ts";
 import { SimMachineRepository } from "./sim-machine-repository.ts";
@@ -27,6 +28,7 @@ export class Repositories {
   readonly simMachines: SimMachineRepository;
   readonly billing: BillingRepository;
   readonly idempotency: IdempotencyRepository;
+  readonly rateLimits: RateLimitRepository;
 
   constructor(db: Db) {
     this.db = db;
@@ -42,6 +44,7 @@ export class Repositories {
     this.simMachines = new SimMachineRepository(db);
     this.billing = new BillingRepository(db);
     this.idempotency = new IdempotencyRepository(db);
+    this.rateLimits = new RateLimitRepository(db);
   }
 
   /** Runs `work` in one transaction: all of its writes commit together or none do. */

@@ -1,6 +1,7 @@
 import type { Db } from "../database.ts";
 
 export interface TokenOwner {
+  tokenId: number;
   accountId: number;
   tokenHash: string;
 }
@@ -23,11 +24,11 @@ export class TokenRepository {
   async findActiveByHash(tokenHash: string): Promise<TokenOwner | undefined> {
     const row = await this.#db
       .selectFrom("api_tokens")
-      .select(["account_id", "token_hash"])
+      .select(["id", "account_id", "token_hash"])
       .where("token_hash", "=", tokenHash)
       .where("revoked_at", "is", null)
       .executeTakeFirst();
-    return row && { accountId: row.account_id, tokenHash: row.token_hash };
+    return row && { tokenId: row.id, accountId: row.account_id, tokenHash: row.token_hash };
   }
 
   async list(accountId: number) {
