@@ -1,8 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import { RateLimited } from "../domain/errors.ts";
-import { errors } from "./schemas/common.ts";
 import type { AuthService } from "../services/auth-service.ts";
 import type { RateLimitService } from "../services/rate-limit-service.ts";
+import { errors } from "./schemas/common.ts";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -23,7 +23,8 @@ export function requireAccount(
   scope.decorateRequest("accountId", 0);
   // Every route of the scope may answer 429: say so in its OpenAPI description.
   scope.addHook("onRoute", (route) => {
-    const schema = (route.schema ??= {}) as { response?: Record<number, unknown> };
+    route.schema ??= {};
+    const schema = route.schema as { response?: Record<number, unknown> };
     schema.response = { ...schema.response, ...errors(429) };
   });
   scope.addHook("onRequest", async (request, reply) => {

@@ -50,7 +50,8 @@ export function idempotentPosts(
     const hash = createHash("sha256")
       .update(canonical({ method: request.method, path: request.url.split("?")[0], body: request.body }))
       .digest("hex");
-    const start = await service.begin(request.accountId, key, hash);
+    // The admin API has no account: its keys live under account 0, the operator's.
+    const start = await service.begin(request.accountId ?? 0, key, hash);
     if (start.kind === "new") {
       request.idempotency = start.claim;
       return;

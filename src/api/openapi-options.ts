@@ -9,7 +9,10 @@ export const openApiOptions: FastifyDynamicSwaggerOptions = {
       description:
         "Manage your VPS servers programmatically: create, configure, control and monitor virtual private " +
         "servers. Every request carries `Authorization: Bearer YOUR_API_TOKEN`. Errors share one shape: " +
-        '`{"error": {"code": "…", "message": "…", "fields": {"field": ["…"]}}}`.',
+        '`{"error": {"code": "…", "message": "…", "fields": {"field": ["…"]}}}`. Every POST accepts an ' +
+        "`Idempotency-Key` header. Customer requests are rate limited per token (separate read and write " +
+        "budgets): every answer carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` " +
+        "(seconds), and a spent budget is a 429 `rate_limited` with `Retry-After`.",
     },
     servers: [{ url: "/" }],
     components: {

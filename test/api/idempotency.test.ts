@@ -92,6 +92,18 @@ describe("Idempotency-Key on POST", () => {
     ]);
   });
 
+  it("adds a retried credit top-up once", async () => {
+    const api = await t.newAccount("1.00");
+    const { id } = (await api.get("/api/v1/account/")).body;
+    const topUp = () =>
+      post(`/api/v1/admin/accounts/${id}/credit/`, { amount: "10.00" }, "top-up-1", t.admin);
+    assert.equal((await topUp()).body.balance, "11.00");
+    const retry = await topUp();
+    assert.equal(retry.body.balance, "11.00");
+    assert.equal(retry.headers.get("idempotent-replayed"), "true");
+    assert.equal((await api.get("/api/v1/account/")).body.balance, "11.00");
+  });
+
   it("answers a retry from what the first request committed when its response was lost with its process", async () => {
     const body = { ...SAMPLE_CREATE, name: "crashed" };
     const first = await post("/api/v1/servers/", body, "create-crashed");

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { formatMoney } from "../../domain/money.ts";
 import type { Services } from "../../services/services.ts";
 import { adminSecurity, requireAdmin } from "../authenticate.ts";
+import { idempotentPosts } from "../idempotency-hooks.ts";
 import { presentAccount, presentLocation, presentOs, presentPlan } from "../presenters/present-catalogue.ts";
 import {
   AccountList,
@@ -25,6 +26,8 @@ import { errors, IdParams, NoContent } from "../schemas/common.ts";
 /** The operator's API, behind the admin token: accounts, tokens, credit and the catalogue. */
 export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   requireAdmin(app, services.auth);
+  // A retried top-up must not add the credit twice.
+  idempotentPosts(app, services.idempotency);
   const tags = ["admin"];
   const security = adminSecurity;
 
