@@ -1,0 +1,336 @@
+// The benchmark suite: npm run bench. Every HTTP figure is measured with autocannon over loopback against the
+// real service, running as its own process, beside a baseline measured in the same run: a bare Fastify route
+// answering the same bytes. Figures are ratios to that ceiling, not absolute numbers from a noisy machine.
+//
+//   BENCH_SIZES=1000,10000,100000   servers in the database (spread over ten accounts)
+//   BENCH_DURATION=5                seconds per load
+//   BENCH_POSTGRES_URL=postgres://postgres:postgres@127.0.0.1:5432/postgres   also on PostgreSQL
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import pg from "pg";
+import { openDatabase } from "../src/db/database.ts";
+import { freePort } from "../test/support/spawned-server.ts";
+import { BENCH_TOKEN, seedServers } from "./seed.ts";
+
+const ROOT = join(import.meta.dirname, "..");
+const SIZES = (process.env.BENCH_SIZES ?? "1000,10000,100000").split(",").map(Number);
+const DURATION = Number(process.env.BENCH_DURATION ?? 5);
+const CONNECTIONS = 10;
+const POSTGRES = process.env.BENCH_POSTGRES_URL;
+const AUTH = { authorization: `Bearer ${BENCH_TOKEN}`, "content-type": "application/json" };
+const work = mkdtempSync(join(tmpdir(), "vps-bench-"));
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+interface Running {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+const rows: string[] = [];
+const targets: string[] = [];
+function report(line: string): void {
+  rows.push(line);
+  console.log(line);
+}
+function target(name: string, met: boolean, figure: string): void {
+  const line = `  [${met ? "met" : "NOT MET"}] ${name}: ${figure}`;
+  targets.push(line);
+  console.log(line);
+}
+
+async function until(probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function startProcess(args: string[], env: Record<string, string>, port: number): Promise<Running> {
+  const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await until(async () => (await fetch(`${url}/healthz`)).ok, 30_000);
+  return {
+    url,
+    child,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+async function startService(databaseUrl: string, extra: Record<string, string> = {}): Promise<Running> {
+  const port = await freePort();
+  return startProcess(
+    [join(ROOT, "src", "main.ts")],
+    {
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      VPS_ADMIN_TOKEN: "bench-admin-token-0123456789abcdef",
+      VPS_SIM_DELAY_MS: "0",
+      VPS_RATE_LIMIT_READS: "0",
+      VPS_RATE_LIMIT_WRITES: "0",
+      VPS_POWER_SYNC_MS: "600000",
+      VPS_BILLING_INTERVAL_MS: "600000",
+      ...extra,
+    },
+    port,
+  );
+}
+
+async function startBaseline(body: string): Promise<Running> {
+  const port = await freePort();
+  const file = join(work, `baseline-${port}.json`);
+  writeFileSync(file, body);
+  // The baseline answers on /healthz too (every path), which is how startProcess sees it is up.
+  return startProcess([join(ROOT, "bench", "baseline-server.ts"), String(port), file], {}, port);
+}
+
+function load(url: string, options: { method?: "GET" | "POST"; body?: string } = {}): Promise<Load> {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url,
+        connections: CONNECTIONS,
+        duration: DURATION,
+        headers: AUTH,
+        method: options.method ?? "GET",
+        body: options.body,
+      },
+      (err, result) => {
+        if (err) return reject(err);
+        resolve({
+          rps: result.requests.average,
+          p50: result.latency.p50,
+          p99: result.latency.p99,
+          errors: result.non2xx + result.errors,
+        });
+      },
+    );
+  });
+}
+
+function rssMiB(pid: number | undefined): number {
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+async function freshDatabase(backend: string, name: string): Promise<string> {
+  if (backend === "sqlite" || !POSTGRES) return join(work, `${name}.db`);
+  const admin = new pg.Client({ connectionString: POSTGRES });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(POSTGRES);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function seed(databaseUrl: string, size: number): Promise<number[]> {
+  const database = await openDatabase(databaseUrl);
+  try {
+    return await seedServers(database.db, size);
+  } finally {
+    await database.close();
+  }
+}
+
+/** The endpoint under load against its baseline of the same bytes; returns the ratio of requests per second. */
+async function compare(
+  label: string,
+  service: Running,
+  path: string,
+): Promise<{ ratio: number; p99: number }> {
+  const body = await (await fetch(`${service.url}${path}`, { headers: AUTH })).text();
+  const baseline = await startBaseline(body);
+  const base = await load(`${baseline.url}${path}`);
+  await baseline.stop();
+  const real = await load(`${service.url}${path}`);
+  const ratio = real.rps / base.rps;
+  report(
+    `${label.padEnd(44)} ${real.rps.toFixed(0).padStart(7)} req/s  p50 ${String(real.p50).padStart(3)} ms  p99 ${String(real.p99).padStart(3)} ms` +
+      `   baseline ${base.rps.toFixed(0).padStart(7)} req/s (${body.length} B)  ratio ${ratio.toFixed(2)}${real.errors ? `  errors ${real.errors}` : ""}`,
+  );
+  return { ratio, p99: real.p99 };
+}
+
+async function lifecycle(service: Running): Promise<{ createMs: number[]; stopMs: number[] }> {
+  const createMs: number[] = [];
+  const stopMs: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const started = performance.now();
+    const created = (await (
+      await fetch(`${service.url}/api/v1/servers/`, {
+        method: "POST",
+        headers: AUTH,
+        body: JSON.stringify({ name: `life-${i}`, plan_id: 3, os_id: 3, location: "eu-central" }),
+      })
+    ).json()) as { id: number };
+    await fetch(`${service.url}/api/v1/servers/${created.id}/?until_status=active&wait=30`, {
+      headers: AUTH,
+    });
+    createMs.push(performance.now() - started);
+    const stopping = performance.now();
+    await fetch(`${service.url}/api/v1/servers/${created.id}/stop/`, { method: "POST", headers: AUTH });
+    await fetch(`${service.url}/api/v1/servers/${created.id}/?until_status=stopped&wait=30`, {
+      headers: AUTH,
+    });
+    stopMs.push(performance.now() - stopping);
+    await fetch(`${service.url}/api/v1/servers/${created.id}/`, { method: "DELETE", headers: AUTH });
+  }
+  return { createMs, stopMs };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const p99 = (xs: number[]) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))] ?? Number.NaN;
+
+/** Operations per second through the engine with `count` servers changing state at once. */
+async function engineThroughput(backend: string, count: number): Promise<number> {
+  const databaseUrl = await freshDatabase(backend, "vps_bench_engine");
+  await seed(databaseUrl, count);
+  const service = await startService(databaseUrl, { VPS_POLL_MS: "20", VPS_WORKER_CONCURRENCY: "64" });
+  const database = await openDatabase(databaseUrl);
+  try {
+    const now = new Date().toISOString();
+    // Every server at once: the active ones stop, the stopped ones start, all committed in one transaction.
+    await database.db.transaction().execute(async (tx) => {
+      const servers = await tx.selectFrom("servers").select(["id", "account_id", "status"]).execute();
+      await tx.updateTable("servers").set({ status: "stopping" }).where("status", "=", "active").execute();
+      await tx.updateTable("servers").set({ status: "starting" }).where("status", "=", "stopped").execute();
+      for (let i = 0; i < servers.length; i += 500) {
+        await tx
+          .insertInto("operations")
+          .values(
+            servers.slice(i, i + 500).map((s) => ({
+              server_id: s.id,
+              account_id: s.account_id,
+              kind: s.status === "active" ? "stop" : "start",
+              status: "pending",
+              attempts: 0,
+              max_attempts: 5,
+              run_after: now,
+              created_at: now,
+              updated_at: now,
+            })),
+          )
+          .execute();
+      }
+    });
+    const started = performance.now();
+    await until(async () => {
+      const row = await database.db
+        .selectFrom("operations")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where("status", "in", ["pending", "running"])
+        .executeTakeFirstOrThrow();
+      return Number(row.n) === 0;
+    }, 600_000);
+    return count / ((performance.now() - started) / 1000);
+  } finally {
+    await database.close();
+    await service.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `vps control plane benchmarks — ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, ` +
+      `Node ${process.version}, autocannon ${CONNECTIONS} connections × ${DURATION} s per figure\n`,
+  );
+  for (const backend of POSTGRES ? ["sqlite", "postgres"] : ["sqlite"]) {
+    for (const size of SIZES) {
+      console.log(`\n== ${backend}, ${size.toLocaleString("en")} servers`);
+      const databaseUrl = await freshDatabase(backend, `vps_bench_${size}`);
+      const mine = await seed(databaseUrl, size);
+      const service = await startService(databaseUrl);
+      const idle = rssMiB(service.child.pid);
+      const id = mine[Math.floor(mine.length / 2)];
+      const detail = await compare("token check + GET /servers/{id}/", service, `/api/v1/servers/${id}/`);
+      await compare("GET /servers/?page_size=50", service, "/api/v1/servers/?page_size=50");
+      const filtered = await compare(
+        "GET /servers/?page_size=50&status&location",
+        service,
+        "/api/v1/servers/?page_size=50&status=active&location=us-west",
+      );
+      if (size === SIZES[0]) {
+        // Lifecycle first, while the engine's queue is empty; then the create load, which fills it.
+        const { createMs, stopMs } = await lifecycle(service);
+        report(
+          `POST /servers/ -> active (sim delay 0)          median ${median(createMs).toFixed(1)} ms  p99 ${p99(createMs).toFixed(1)} ms`,
+        );
+        report(
+          `POST stop -> stopped (sim delay 0)             median ${median(stopMs).toFixed(1)} ms  p99 ${p99(stopMs).toFixed(1)} ms`,
+        );
+        if (backend === "sqlite")
+          target(
+            "create -> active under 20 ms at zero sim delay",
+            median(createMs) < 20,
+            `${median(createMs).toFixed(1)} ms`,
+          );
+        const create = await load(`${service.url}/api/v1/servers/`, {
+          method: "POST",
+          body: JSON.stringify({ name: "bench-create", plan_id: 3, os_id: 3, location: "us-east" }),
+        });
+        report(
+          `${"POST /servers/".padEnd(44)} ${create.rps.toFixed(0).padStart(7)} req/s  p50 ${String(create.p50).padStart(3)} ms  p99 ${String(create.p99).padStart(3)} ms`,
+        );
+      }
+      report(`resident memory: idle ${idle} MiB, after the loads ${rssMiB(service.child.pid)} MiB`);
+      if (backend === "sqlite") {
+        target(
+          `detail at >= 50% of baseline (${size} servers)`,
+          detail.ratio >= 0.5,
+          `${(detail.ratio * 100).toFixed(0)}%`,
+        );
+        target(
+          `filtered list at >= 50% of baseline (${size} servers)`,
+          filtered.ratio >= 0.5,
+          `${(filtered.ratio * 100).toFixed(0)}%`,
+        );
+        if (size >= 100_000) {
+          target("detail p99 under 10 ms at 100,000 servers", detail.p99 < 10, `${detail.p99} ms`);
+          target("filtered list p99 under 10 ms at 100,000 servers", filtered.p99 < 10, `${filtered.p99} ms`);
+        }
+      }
+      await service.stop();
+    }
+    const opsPerSecond = await engineThroughput(backend, 10_000);
+    report(
+      `engine: 10,000 servers changing state at once: ${opsPerSecond.toFixed(0)} operations/s (${backend})`,
+    );
+    if (backend === "sqlite")
+      target(
+        "at least 2,000 operations per second through the engine",
+        opsPerSecond >= 2000,
+        `${opsPerSecond.toFixed(0)}/s`,
+      );
+  }
+  console.log("\ntargets:");
+  for (const line of targets) console.log(line);
+}
+
+try {
+  await main();
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
