@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { bootProbe, chooseAccel, probeBootSector } from "../../src/drivers/qemu/accel-probe.ts";
 import { renderSeed } from "../../src/drivers/qemu/cloud-init-seed.ts";
 import { macFor, qemuArgs } from "../../src/drivers/qemu/qemu-cmdline.ts";
+import { qemuAvailable } from "../support/qemu-test-image.ts";
 
 const spec = {
   id: "12345",
@@ -110,7 +111,7 @@ describe("the QEMU command line", () => {
   });
 });
 
-describe("the accelerator probe", () => {
+describe("the accelerator probe", { skip: qemuAvailable() }, () => {
   it("boots its probe guest under TCG and sees it finish", async () => {
     const outcome = await bootProbe("qemu-system-x86_64", "tcg", 30_000);
     assert.equal(outcome.works, true, outcome.detail);
