@@ -16,25 +16,32 @@ import {
 
 type SqlValue = null | number | bigint | string | NodeJS.ArrayBufferView;
 
+interface Prepared {
+  stmt: StatementSync;
+  /** Whether the statement returns rows, known once when it is prepared. */
+  reader: boolean;
+}
+
 /** Prepared statements are cached by SQL text; Kysely emits the same text for the same query shape. */
 class StatementCache {
   readonly #db: DatabaseSync;
-  readonly #cache = new Map<string, StatementSync>();
+  readonly #cache = new Map<string, Prepared>();
   readonly #limit: number;
   constructor(db: DatabaseSync, limit = 500) {
     this.#db = db;
     this.#limit = limit;
   }
-  get(sql: string): StatementSync {
-    let stmt = this.#cache.get(sql);
-    if (stmt) return stmt;
-    stmt = this.#db.prepare(sql);
+  get(sql: string): Prepared {
+    let prepared = this.#cache.get(sql);
+    if (prepared) return prepared;
+    const stmt = this.#db.prepare(sql);
+    prepared = { stmt, reader: stmt.columns().length > 0 };
     if (this.#cache.size >= this.#limit) {
       const oldest = this.#cache.keys().next().value;
       if (oldest !== undefined) this.#cache.delete(oldest);
     }
-    this.#cache.set(sql, stmt);
-    return stmt;
+    this.#cache.set(sql, prepared);
+    return prepared;
   }
 }
 
@@ -51,9 +58,9 @@ class NodeSqliteConnection implements DatabaseConnection {
     this.#statements = statements;
   }
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const stmt = this.#statements.get(compiled.sql);
+    const { stmt, reader } = this.#statements.get(compiled.sql);
     const params = compiled.parameters.map(toSqlValue);
-    if (stmt.columns().length > 0) {
+    if (reader) {
       return { rows: stmt.all(...params) as R[] };
     }
     const { changes, lastInsertRowid } = stmt.run(...params);
