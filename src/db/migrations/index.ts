@@ -5,6 +5,7 @@ import * as billing from "./0003-billing.ts";
 import * as sshEndpoint from "./0004-ssh-endpoint.ts";
 import * as idempotencyKeys from "./0005-idempotency-keys.ts";
 import * as rateLimits from "./0006-rate-limits.ts";
+import * as statusLocationIndex from "./0007-servers-status-location-index.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   "0004-ssh-endpoint": sshEndpoint,
   "0005-idempotency-keys": idempotencyKeys,
   "0006-rate-limits": rateLimits,
+  "0007-servers-status-location-index": statusLocationIndex,
 };
