@@ -94,9 +94,3 @@ export class Conflict extends AppError {
     super(409, code, message);
   }
 }
-
-export class ServiceUnavailable extends AppError {
-  constructor(message: string) {
-    super(503, "unavailable", message);
-  }
-}

@@ -2,6 +2,7 @@ import type { Repositories } from "../db/repositories/repositories.ts";
 import type { OperationRow, ServerRow } from "../db/schema.ts";
 import type { Clock } from "../domain/clock.ts";
 import { isoAt } from "../domain/clock.ts";
+import { SETTLED_STATUS } from "../domain/server-status.ts";
 import {
   type Driver,
   type DriverCall,
@@ -27,13 +28,6 @@ const TRANSITIONAL: Record<string, string> = {
   stop: "stopping",
   reboot: "rebooting",
   delete: "deleting",
-};
-
-const SETTLED: Record<string, string> = {
-  create: "active",
-  start: "active",
-  stop: "stopped",
-  reboot: "active",
 };
 
 export interface OperationRunnerOptions {
@@ -92,7 +86,10 @@ export class OperationRunner {
     }
     return {
       status: "succeeded",
-      swap: { from: TRANSITIONAL[op.kind] ?? "", to: SETTLED[op.kind] ?? "" },
+      swap: {
+        from: TRANSITIONAL[op.kind] ?? "",
+        to: (SETTLED_STATUS as Record<string, string>)[op.kind] ?? "",
+      },
       ssh: await this.#sshEndpoint(op.server_id, call),
     };
   }

@@ -4,11 +4,6 @@ import type { LocationRow, OperatingSystemsTable, OsRow, PlanRow, PlansTable } f
 
 export type PlanWithLocations = PlanRow & { locations: string[] };
 
-export interface LocationWithPool extends LocationRow {
-  ipv4_free: number;
-  ipv6_free: number;
-}
-
 export class CatalogueRepository {
   readonly #db: Db;
   constructor(db: Db) {
@@ -68,19 +63,8 @@ export class CatalogueRepository {
     return this.#db.insertInto("operating_systems").values(os).returningAll().executeTakeFirstOrThrow();
   }
 
-  async listLocations(): Promise<LocationWithPool[]> {
-    const [locations, free] = await Promise.all([
-      this.#db.selectFrom("locations").selectAll().orderBy("id").execute(),
-      this.#db
-        .selectFrom("ip_addresses")
-        .select(["location_id", "family", (eb) => eb.fn.countAll<number>().as("n")])
-        .where("server_id", "is", null)
-        .groupBy(["location_id", "family"])
-        .execute(),
-    ]);
-    const freeOf = (locationId: number, family: number) =>
-      Number(free.find((f) => f.location_id === locationId && f.family === family)?.n ?? 0);
-    return locations.map((l) => ({ ...l, ipv4_free: freeOf(l.id, 4), ipv6_free: freeOf(l.id, 6) }));
+  async listLocations(): Promise<LocationRow[]> {
+    return this.#db.selectFrom("locations").selectAll().orderBy("id").execute();
   }
 
   async findLocationByCode(code: string): Promise<LocationRow | undefined> {

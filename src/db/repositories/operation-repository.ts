@@ -242,13 +242,4 @@ export class OperationRepository {
       .orderBy("id")
       .execute();
   }
-
-  async countUnfinished(): Promise<number> {
-    const row = await this.#db
-      .selectFrom("operations")
-      .select((eb) => eb.fn.countAll<number>().as("n"))
-      .where("status", "in", UNFINISHED)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
-  }
 }

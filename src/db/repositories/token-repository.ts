@@ -31,15 +31,6 @@ export class TokenRepository {
     return row && { tokenId: row.id, accountId: row.account_id, tokenHash: row.token_hash };
   }
 
-  async list(accountId: number) {
-    return this.#db
-      .selectFrom("api_tokens")
-      .select(["id", "name", "created_at", "revoked_at"])
-      .where("account_id", "=", accountId)
-      .orderBy("id")
-      .execute();
-  }
-
   async revoke(accountId: number, tokenId: number, now: string): Promise<boolean> {
     const result = await this.#db
       .updateTable("api_tokens")
