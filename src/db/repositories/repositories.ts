@@ -1,4 +1,5 @@
 import type { Db } from "../database.ts";
+import { PreparedQueries } from "../prepared-queries.ts";
 import { AccountRepository } from "./account-repository.ts";
 import { AddressRepository } from "./address-repository.ts";
 import { BillingRepository } from "./billing-repository.ts";
@@ -30,14 +31,18 @@ export class Repositories {
   readonly idempotency: IdempotencyRepository;
   readonly rateLimits: RateLimitRepository;
 
-  constructor(db: Db) {
+  readonly #prepared: PreparedQueries;
+
+  /** `prepared` is shared by every Repositories of one database, so a query is compiled once per process. */
+  constructor(db: Db, prepared = new PreparedQueries()) {
     this.db = db;
+    this.#prepared = prepared;
     this.accounts = new AccountRepository(db);
-    this.tokens = new TokenRepository(db);
+    this.tokens = new TokenRepository(db, prepared);
     this.settings = new SettingsRepository(db);
     this.catalogue = new CatalogueRepository(db);
     this.sshKeys = new SshKeyRepository(db);
-    this.servers = new ServerRepository(db);
+    this.servers = new ServerRepository(db, prepared);
     this.addresses = new AddressRepository(db);
     this.operations = new OperationRepository(db);
     this.usage = new UsageRepository(db);
@@ -49,6 +54,6 @@ export class Repositories {
 
   /** Runs `work` in one transaction: all of its writes commit together or none do. */
   transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((tx) => work(new Repositories(tx)));
+    return this.db.transaction().execute((tx) => work(new Repositories(tx, this.#prepared)));
   }
 }

@@ -1,6 +1,7 @@
 import { type ExpressionBuilder, type Insertable, sql } from "kysely";
 import type { ServerStatus } from "../../domain/server-status.ts";
 import type { Db } from "../database.ts";
+import type { Param, PreparedQueries } from "../prepared-queries.ts";
 import type { Database, ServerRow, ServersTable } from "../schema.ts";
 
 /** A live server with what its representations show: plan, OS, location, addresses and last usage sample. */
@@ -48,10 +49,17 @@ const address = (family: number) => (eb: ExpressionBuilder<Database, "servers">)
     .where("ip_addresses.family", "=", family)
     .limit(1);
 
+/** The name suffix of a filtered query's shape: which filters it has. */
+function shape(filter: ServerFilter): string {
+  return `${filter.status === undefined ? "" : ":status"}${filter.locationId === undefined ? "" : ":location"}`;
+}
+
 export class ServerRepository {
   readonly #db: Db;
-  constructor(db: Db) {
+  readonly #prepared: PreparedQueries;
+  constructor(db: Db, prepared: PreparedQueries) {
     this.#db = db;
+    this.#prepared = prepared;
   }
 
   #details() {
@@ -98,12 +106,19 @@ export class ServerRepository {
     return row.id;
   }
 
+  // The reads below serve every GET of a server or a page of servers: compiled once, per filter shape.
+
   /** A live server of the account, or undefined: another account's server is indistinguishable from none. */
   async findDetails(accountId: number, id: number): Promise<ServerDetails | undefined> {
-    return this.#details()
-      .where("servers.account_id", "=", accountId)
-      .where("servers.id", "=", id)
-      .executeTakeFirst();
+    return this.#prepared.first(
+      this.#db,
+      "servers.findDetails",
+      (p) =>
+        this.#details()
+          .where("servers.account_id", "=", p<number>("accountId"))
+          .where("servers.id", "=", p<number>("id")),
+      { accountId, id },
+    );
   }
 
   async list(
@@ -112,27 +127,41 @@ export class ServerRepository {
     limit: number,
     offset: number,
   ): Promise<ServerDetails[]> {
-    return this.#filtered(this.#details(), accountId, filter)
-      .orderBy("servers.id")
-      .limit(limit)
-      .offset(offset)
-      .execute();
+    return this.#prepared.all(
+      this.#db,
+      `servers.list${shape(filter)}`,
+      (p) =>
+        this.#filtered(this.#details(), p, filter)
+          .orderBy("servers.id")
+          .limit(p<number>("limit"))
+          .offset(p<number>("offset")),
+      { accountId, ...filter, limit, offset },
+    );
   }
 
   async count(accountId: number, filter: ServerFilter): Promise<number> {
-    const query = this.#db
-      .selectFrom("servers")
-      .select((eb) => eb.fn.countAll<number>().as("n"))
-      .where("servers.deleted_at", "is", null);
-    const row = await this.#filtered(query, accountId, filter).executeTakeFirstOrThrow();
-    return Number(row.n);
+    const row = await this.#prepared.first(
+      this.#db,
+      `servers.count${shape(filter)}`,
+      (p) =>
+        this.#filtered(
+          this.#db
+            .selectFrom("servers")
+            .select((eb) => eb.fn.countAll<number>().as("n"))
+            .where("servers.deleted_at", "is", null),
+          p,
+          filter,
+        ),
+      { accountId, ...filter },
+    );
+    return Number(row?.n ?? 0);
   }
 
   // biome-ignore lint/suspicious/noExplicitAny: shared by two query shapes over the servers table
-  #filtered<Q extends { where: any }>(query: Q, accountId: number, filter: ServerFilter): Q {
-    let q = query.where("servers.account_id", "=", accountId);
-    if (filter.status !== undefined) q = q.where("servers.status", "=", filter.status);
-    if (filter.locationId !== undefined) q = q.where("servers.location_id", "=", filter.locationId);
+  #filtered<Q extends { where: any }>(query: Q, p: Param, filter: ServerFilter): Q {
+    let q = query.where("servers.account_id", "=", p<number>("accountId"));
+    if (filter.status !== undefined) q = q.where("servers.status", "=", p<string>("status"));
+    if (filter.locationId !== undefined) q = q.where("servers.location_id", "=", p<number>("locationId"));
     return q;
   }
 

@@ -1,4 +1,5 @@
 import type { Db } from "../database.ts";
+import type { PreparedQueries } from "../prepared-queries.ts";
 
 export interface TokenOwner {
   tokenId: number;
@@ -8,8 +9,10 @@ export interface TokenOwner {
 
 export class TokenRepository {
   readonly #db: Db;
-  constructor(db: Db) {
+  readonly #prepared: PreparedQueries;
+  constructor(db: Db, prepared: PreparedQueries) {
     this.#db = db;
+    this.#prepared = prepared;
   }
 
   async insert(accountId: number, tokenHash: string, name: string, now: string): Promise<number> {
@@ -22,12 +25,18 @@ export class TokenRepository {
   }
 
   async findActiveByHash(tokenHash: string): Promise<TokenOwner | undefined> {
-    const row = await this.#db
-      .selectFrom("api_tokens")
-      .select(["id", "account_id", "token_hash"])
-      .where("token_hash", "=", tokenHash)
-      .where("revoked_at", "is", null)
-      .executeTakeFirst();
+    // Every authenticated request runs this: compiled once.
+    const row = await this.#prepared.first(
+      this.#db,
+      "tokens.findActiveByHash",
+      (p) =>
+        this.#db
+          .selectFrom("api_tokens")
+          .select(["id", "account_id", "token_hash"])
+          .where("token_hash", "=", p<string>("tokenHash"))
+          .where("revoked_at", "is", null),
+      { tokenHash },
+    );
     return row && { tokenId: row.id, accountId: row.account_id, tokenHash: row.token_hash };
   }
 

@@ -1,0 +1,146 @@
+// What the benchmark scripts share: the service and the baseline started as processes of their own, a fresh
+// database seeded with servers, and autocannon's load.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import pg from "pg";
+import { openDatabase } from "../src/db/database.ts";
+import { freePort } from "../test/support/spawned-server.ts";
+import { BENCH_TOKEN, seedServers } from "./seed.ts";
+
+const ROOT = join(import.meta.dirname, "..");
+export const DURATION = Number(process.env.BENCH_DURATION ?? 5);
+export const CONNECTIONS = 10;
+export const POSTGRES = process.env.BENCH_POSTGRES_URL;
+export const AUTH = { authorization: `Bearer ${BENCH_TOKEN}`, "content-type": "application/json" };
+/** Scratch space of this run: SQLite files, baseline bodies, profiles. */
+export const work = mkdtempSync(join(tmpdir(), "vps-bench-"));
+
+export interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+export interface Running {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function until(probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function startProcess(args: string[], env: Record<string, string>, port: number): Promise<Running> {
+  const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await until(async () => (await fetch(`${url}/healthz`)).ok, 30_000);
+  return {
+    url,
+    child,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+/** The real service (`src/main.ts`, sim driver at zero delay, rate limits off), optionally under node flags. */
+export async function startService(
+  databaseUrl: string,
+  extra: Record<string, string> = {},
+  nodeFlags: string[] = [],
+): Promise<Running> {
+  const port = await freePort();
+  return startProcess(
+    [...nodeFlags, join(ROOT, "src", "main.ts")],
+    {
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      VPS_ADMIN_TOKEN: "bench-admin-token-0123456789abcdef",
+      VPS_SIM_DELAY_MS: "0",
+      VPS_RATE_LIMIT_READS: "0",
+      VPS_RATE_LIMIT_WRITES: "0",
+      VPS_POWER_SYNC_MS: "600000",
+      VPS_BILLING_INTERVAL_MS: "600000",
+      ...extra,
+    },
+    port,
+  );
+}
+
+/** A bare Fastify route answering `body` on every path. */
+export async function startBaseline(body: string): Promise<Running> {
+  const port = await freePort();
+  const file = join(work, `baseline-${port}.json`);
+  writeFileSync(file, body);
+  // The baseline answers on /healthz too (every path), which is how startProcess sees it is up.
+  return startProcess([join(ROOT, "bench", "baseline-server.ts"), String(port), file], {}, port);
+}
+
+export function load(url: string, options: { method?: "GET" | "POST"; body?: string } = {}): Promise<Load> {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url,
+        connections: CONNECTIONS,
+        duration: DURATION,
+        headers: AUTH,
+        method: options.method ?? "GET",
+        body: options.body,
+      },
+      (err, result) => {
+        if (err) return reject(err);
+        resolve({
+          rps: result.requests.average,
+          p50: result.latency.p50,
+          p99: result.latency.p99,
+          errors: result.non2xx + result.errors,
+        });
+      },
+    );
+  });
+}
+
+export function rssMiB(pid: number | undefined): number {
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+/** A new empty database of the backend: a file under the scratch folder, or a PostgreSQL database made anew. */
+export async function freshDatabase(backend: string, name: string): Promise<string> {
+  if (backend === "sqlite" || !POSTGRES) return join(work, `${name}.db`);
+  const admin = new pg.Client({ connectionString: POSTGRES });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(POSTGRES);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Seeds `size` servers; returns the ids of the bench account's. */
+export async function seed(databaseUrl: string, size: number): Promise<number[]> {
+  const database = await openDatabase(databaseUrl);
+  try {
+    return await seedServers(database.db, size);
+  } finally {
+    await database.close();
+  }
+}

@@ -1,0 +1,78 @@
+// Where the service's time goes under one load: npm run bench:profile. Starts the service under --cpu-prof on
+// a database seeded with PROFILE_SERVERS servers, drives PROFILE_ENDPOINT with autocannon for BENCH_DURATION
+// seconds, and prints the busy time by package (or source file) and the costliest functions.
+//
+//   PROFILE_ENDPOINT=detail|list|filtered   (default detail)
+//   PROFILE_SERVERS=10000
+import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { freshDatabase, load, seed, startService, work } from "./harness.ts";
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** The package, or the project's source file, a function belongs to. */
+function owner(url: string, functionName: string): string {
+  if (!url) return functionName.startsWith("(") ? functionName : "(native)";
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (pkg) return pkg[1] as string;
+  const own = /\/((?:src|bench)\/.*)$/.exec(url);
+  if (own) return own[1] as string;
+  return url.startsWith("node:") ? "node (built-in modules)" : url;
+}
+
+function top(totals: Map<string, number>, all: number, count: number): string[] {
+  return [...totals]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([name, us]) => `${((us / all) * 100).toFixed(1).padStart(5)}%  ${name}`);
+}
+
+const endpoint = process.env.PROFILE_ENDPOINT ?? "detail";
+const size = Number(process.env.PROFILE_SERVERS ?? 10_000);
+try {
+  const databaseUrl = await freshDatabase("sqlite", "vps_profile");
+  const mine = await seed(databaseUrl, size);
+  const profiles = join(work, "profiles");
+  const service = await startService(databaseUrl, {}, ["--cpu-prof", `--cpu-prof-dir=${profiles}`]);
+  const path = {
+    detail: `/api/v1/servers/${mine[Math.floor(mine.length / 2)]}/`,
+    list: "/api/v1/servers/?page_size=50",
+    filtered: "/api/v1/servers/?page_size=50&status=active&location=us-west",
+  }[endpoint];
+  if (!path) throw new Error(`PROFILE_ENDPOINT must be detail, list or filtered, not ${endpoint}`);
+  const result = await load(`${service.url}${path}`);
+  await service.stop();
+  console.log(`${endpoint} at ${size} servers: ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms\n`);
+
+  const file = readdirSync(profiles).find((name) => name.endsWith(".cpuprofile"));
+  if (!file) throw new Error("the service wrote no profile");
+  const profile = JSON.parse(readFileSync(join(profiles, file), "utf8")) as Profile;
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const byOwner = new Map<string, number>();
+  const byFunction = new Map<string, number>();
+  let busy = 0;
+  profile.samples.forEach((id, i) => {
+    const frame = byId.get(id)?.callFrame;
+    const us = profile.timeDeltas[i] ?? 0;
+    if (!frame || frame.functionName === "(idle)") return;
+    busy += us;
+    const who = owner(frame.url, frame.functionName);
+    byOwner.set(who, (byOwner.get(who) ?? 0) + us);
+    const name = `${frame.functionName || "(anonymous)"}  ${who}:${frame.lineNumber + 1}`;
+    byFunction.set(name, (byFunction.get(name) ?? 0) + us);
+  });
+  console.log(`busy ${(busy / 1e6).toFixed(1)} s of the service's CPU; self time by package or file:`);
+  for (const line of top(byOwner, busy, 20)) console.log(`  ${line}`);
+  console.log("\ncostliest functions (self time):");
+  for (const line of top(byFunction, busy, 25)) console.log(`  ${line}`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
