@@ -144,3 +144,59 @@ export async function seed(databaseUrl: string, size: number): Promise<number[]>
     await database.close();
   }
 }
+
+/** Operations per second through the engine with `count` servers changing state at once. */
+export async function engineThroughput(
+  backend: string,
+  count: number,
+  nodeFlags: string[] = [],
+): Promise<number> {
+  const databaseUrl = await freshDatabase(backend, "vps_bench_engine");
+  await seed(databaseUrl, count);
+  const service = await startService(
+    databaseUrl,
+    { VPS_POLL_MS: "20", VPS_WORKER_CONCURRENCY: "64" },
+    nodeFlags,
+  );
+  const database = await openDatabase(databaseUrl);
+  try {
+    const now = new Date().toISOString();
+    // Every server at once: the active ones stop, the stopped ones start, all committed in one transaction.
+    await database.db.transaction().execute(async (tx) => {
+      const servers = await tx.selectFrom("servers").select(["id", "account_id", "status"]).execute();
+      await tx.updateTable("servers").set({ status: "stopping" }).where("status", "=", "active").execute();
+      await tx.updateTable("servers").set({ status: "starting" }).where("status", "=", "stopped").execute();
+      for (let i = 0; i < servers.length; i += 500) {
+        await tx
+          .insertInto("operations")
+          .values(
+            servers.slice(i, i + 500).map((s) => ({
+              server_id: s.id,
+              account_id: s.account_id,
+              kind: s.status === "active" ? "stop" : "start",
+              status: "pending",
+              attempts: 0,
+              max_attempts: 5,
+              run_after: now,
+              created_at: now,
+              updated_at: now,
+            })),
+          )
+          .execute();
+      }
+    });
+    const started = performance.now();
+    await until(async () => {
+      const row = await database.db
+        .selectFrom("operations")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where("status", "in", ["pending", "running"])
+        .executeTakeFirstOrThrow();
+      return Number(row.n) === 0;
+    }, 600_000);
+    return count / ((performance.now() - started) / 1000);
+  } finally {
+    await database.close();
+    await service.stop();
+  }
+}

@@ -2,11 +2,11 @@
 // a database seeded with PROFILE_SERVERS servers, drives PROFILE_ENDPOINT with autocannon for BENCH_DURATION
 // seconds, and prints the busy time by package (or source file) and the costliest functions.
 //
-//   PROFILE_ENDPOINT=detail|list|filtered   (default detail)
+//   PROFILE_ENDPOINT=detail|list|filtered|engine   (default detail; engine: every server changes state at once)
 //   PROFILE_SERVERS=10000
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { freshDatabase, load, seed, startService, work } from "./harness.ts";
+import { engineThroughput, freshDatabase, load, seed, startService, work } from "./harness.ts";
 
 interface ProfileNode {
   id: number;
@@ -38,19 +38,25 @@ function top(totals: Map<string, number>, all: number, count: number): string[] 
 const endpoint = process.env.PROFILE_ENDPOINT ?? "detail";
 const size = Number(process.env.PROFILE_SERVERS ?? 10_000);
 try {
-  const databaseUrl = await freshDatabase("sqlite", "vps_profile");
-  const mine = await seed(databaseUrl, size);
   const profiles = join(work, "profiles");
-  const service = await startService(databaseUrl, {}, ["--cpu-prof", `--cpu-prof-dir=${profiles}`]);
-  const path = {
-    detail: `/api/v1/servers/${mine[Math.floor(mine.length / 2)]}/`,
-    list: "/api/v1/servers/?page_size=50",
-    filtered: "/api/v1/servers/?page_size=50&status=active&location=us-west",
-  }[endpoint];
-  if (!path) throw new Error(`PROFILE_ENDPOINT must be detail, list or filtered, not ${endpoint}`);
-  const result = await load(`${service.url}${path}`);
-  await service.stop();
-  console.log(`${endpoint} at ${size} servers: ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms\n`);
+  const flags = ["--cpu-prof", `--cpu-prof-dir=${profiles}`];
+  if (endpoint === "engine") {
+    const perSecond = await engineThroughput("sqlite", size, flags);
+    console.log(`engine with ${size} servers changing state: ${perSecond.toFixed(0)} operations/s\n`);
+  } else {
+    const databaseUrl = await freshDatabase("sqlite", "vps_profile");
+    const mine = await seed(databaseUrl, size);
+    const service = await startService(databaseUrl, {}, flags);
+    const path = {
+      detail: `/api/v1/servers/${mine[Math.floor(mine.length / 2)]}/`,
+      list: "/api/v1/servers/?page_size=50",
+      filtered: "/api/v1/servers/?page_size=50&status=active&location=us-west",
+    }[endpoint];
+    if (!path) throw new Error(`PROFILE_ENDPOINT must be detail, list, filtered or engine, not ${endpoint}`);
+    const result = await load(`${service.url}${path}`);
+    await service.stop();
+    console.log(`${endpoint} at ${size} servers: ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms\n`);
+  }
 
   const file = readdirSync(profiles).find((name) => name.endsWith(".cpuprofile"));
   if (!file) throw new Error("the service wrote no profile");

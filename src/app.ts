@@ -52,6 +52,8 @@ export interface App {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** The operations after which a server runs: its usage is sampled at once. */
+const COMES_UP = new Set(["create", "start", "reboot"]);
 
 export async function createApp({ config, database, driver, clock, log }: AppDeps): Promise<App> {
   const repos = new Repositories(database.db);
@@ -75,8 +77,9 @@ export async function createApp({ config, database, driver, clock, log }: AppDep
     retryBaseMs: config.retryBaseMs,
     onSettled: (op, settlement) => {
       changes.emit(op.server_id);
-      // Usage right after a server comes up, rather than at the next power sync.
-      if (settlement.status === "succeeded" && op.kind !== "delete") {
+      // Usage right after a server comes up, rather than at the next power sync (a stopped server shows no
+      // CPU or memory in use whatever its last sample says).
+      if (settlement.status === "succeeded" && COMES_UP.has(op.kind)) {
         repos.servers
           .findById(op.server_id)
           .then(async (server) => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { pino } from "pino";
 import { openDatabase } from "../../src/db/database.ts";
-import { SimMachineRepository } from "../../src/db/repositories/sim-machine-repository.ts";
+import { Repositories } from "../../src/db/repositories/repositories.ts";
 import { systemClock } from "../../src/domain/clock.ts";
 import type { DriverError } from "../../src/drivers/driver.ts";
 import { SimDriver } from "../../src/drivers/sim/sim-driver.ts";
@@ -24,7 +24,7 @@ const spec = (id: string) => ({
 async function simDriver(faults = new SimFaults()) {
   const database = await openDatabase(":memory:");
   const driver = new SimDriver({
-    machines: new SimMachineRepository(database.db),
+    machines: new Repositories(database.db).simMachines,
     clock: systemClock,
     delayMs: 5,
     faults,

@@ -6,6 +6,7 @@ import * as sshEndpoint from "./0004-ssh-endpoint.ts";
 import * as idempotencyKeys from "./0005-idempotency-keys.ts";
 import * as rateLimits from "./0006-rate-limits.ts";
 import * as statusLocationIndex from "./0007-servers-status-location-index.ts";
+import * as operationQueueIndexes from "./0008-operation-queue-indexes.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   "0005-idempotency-keys": idempotencyKeys,
   "0006-rate-limits": rateLimits,
   "0007-servers-status-location-index": statusLocationIndex,
+  "0008-operation-queue-indexes": operationQueueIndexes,
 };

@@ -1,11 +1,14 @@
 import type { Db } from "../database.ts";
 import { dialectName } from "../dialect-name.ts";
+import type { PreparedQueries } from "../prepared-queries.ts";
 
 export class AddressRepository {
   readonly #db: Db;
+  readonly #prepared: PreparedQueries;
   readonly #postgres: boolean;
-  constructor(db: Db) {
+  constructor(db: Db, prepared: PreparedQueries) {
     this.#db = db;
+    this.#prepared = prepared;
     this.#postgres = dialectName(db) === "postgres";
   }
 
@@ -43,12 +46,17 @@ export class AddressRepository {
   }
 
   async heldBy(serverId: number): Promise<{ family: number; address: string }[]> {
-    return this.#db
-      .selectFrom("ip_addresses")
-      .select(["family", "address"])
-      .where("server_id", "=", serverId)
-      .orderBy("family")
-      .execute();
+    return this.#prepared.all(
+      this.#db,
+      "addresses.heldBy",
+      (p) =>
+        this.#db
+          .selectFrom("ip_addresses")
+          .select(["family", "address"])
+          .where("server_id", "=", p<number>("serverId"))
+          .orderBy("family"),
+      { serverId },
+    );
   }
 
   async release(serverId: number): Promise<void> {

@@ -1,13 +1,16 @@
 import type { Insertable } from "kysely";
 import type { Db } from "../database.ts";
+import type { PreparedQueries } from "../prepared-queries.ts";
 import type { LocationRow, OperatingSystemsTable, OsRow, PlanRow, PlansTable } from "../schema.ts";
 
 export type PlanWithLocations = PlanRow & { locations: string[] };
 
 export class CatalogueRepository {
   readonly #db: Db;
-  constructor(db: Db) {
+  readonly #prepared: PreparedQueries;
+  constructor(db: Db, prepared: PreparedQueries) {
     this.#db = db;
+    this.#prepared = prepared;
   }
 
   async listPlans(): Promise<PlanWithLocations[]> {
@@ -27,7 +30,12 @@ export class CatalogueRepository {
   }
 
   async findPlan(id: number): Promise<PlanRow | undefined> {
-    return this.#db.selectFrom("plans").selectAll().where("id", "=", id).executeTakeFirst();
+    return this.#prepared.first(
+      this.#db,
+      "catalogue.findPlan",
+      (p) => this.#db.selectFrom("plans").selectAll().where("id", "=", p<number>("id")),
+      { id },
+    );
   }
 
   async isPlanOffered(planId: number, locationId: number): Promise<boolean> {
@@ -56,7 +64,12 @@ export class CatalogueRepository {
   }
 
   async findOs(id: number): Promise<OsRow | undefined> {
-    return this.#db.selectFrom("operating_systems").selectAll().where("id", "=", id).executeTakeFirst();
+    return this.#prepared.first(
+      this.#db,
+      "catalogue.findOs",
+      (p) => this.#db.selectFrom("operating_systems").selectAll().where("id", "=", p<number>("id")),
+      { id },
+    );
   }
 
   async createOs(os: Insertable<OperatingSystemsTable>): Promise<OsRow> {

@@ -1,12 +1,18 @@
 import { sql } from "kysely";
 import type { Db } from "../database.ts";
 import { dialectName } from "../dialect-name.ts";
+import type { PreparedQueries } from "../prepared-queries.ts";
 import type { OperationRow } from "../schema.ts";
 
 export type OperationKind = "create" | "start" | "stop" | "reboot" | "delete" | "suspend";
 export type OperationStatus = "pending" | "running" | "succeeded" | "failed" | "cancelled";
 
 const UNFINISHED = ["pending", "running"];
+/**
+ * The same condition as SQL text: the partial indexes over unfinished operations are chosen only for a query
+ * that states their condition literally (SQLite does not match a bound parameter against an index's WHERE).
+ */
+const unfinished = (column: string) => sql<boolean>`${sql.ref(column)} in ('pending', 'running')`;
 
 /** The PostgreSQL channel on which new operations are announced. */
 export const OPERATIONS_CHANNEL = "vps_operations";
@@ -21,9 +27,11 @@ export interface NewOperation {
 
 export class OperationRepository {
   readonly #db: Db;
+  readonly #prepared: PreparedQueries;
   readonly #postgres: boolean;
-  constructor(db: Db) {
+  constructor(db: Db, prepared: PreparedQueries) {
     this.#db = db;
+    this.#prepared = prepared;
     this.#postgres = dialectName(db) === "postgres";
   }
 
@@ -49,59 +57,71 @@ export class OperationRepository {
   }
 
   /**
-   * Leases the next runnable operation to `owner`, in one statement. Runnable: unfinished, due, not leased
-   * (or its lease expired with its worker), and the oldest unfinished operation of its server, so the
-   * operations of one server run one at a time and in order.
+   * Leases up to `limit` runnable operations to `owner`, in one statement. Runnable: unfinished, due, not
+   * leased (or its lease expired with its worker), and the oldest unfinished operation of its server, so the
+   * operations of one server run one at a time and in order. Oldest due first.
    */
-  async claim(owner: string, now: string, leaseUntil: string): Promise<OperationRow | undefined> {
-    return this.#db
-      .updateTable("operations")
-      .set({
-        status: "running",
-        lease_owner: owner,
-        lease_expires_at: leaseUntil,
-        attempts: sql`attempts + 1`,
-        updated_at: now,
-      })
-      .where("id", "=", (eb) =>
-        eb
-          .selectFrom("operations as o")
-          .select("o.id")
-          .where("o.status", "in", UNFINISHED)
-          .where("o.run_after", "<=", now)
-          .where(sql<boolean>`(o.lease_owner is null or o.lease_expires_at < ${now})`)
-          .where(({ not, exists, selectFrom }) =>
-            not(
-              exists(
-                selectFrom("operations as p")
-                  .select(sql`1`.as("one"))
-                  .whereRef("p.server_id", "=", "o.server_id")
-                  .whereRef("p.id", "<", "o.id")
-                  .where("p.status", "in", UNFINISHED),
-              ),
-            ),
+  async claim(owner: string, now: string, leaseUntil: string, limit: number): Promise<OperationRow[]> {
+    const rows = await this.#prepared.all(
+      this.#db,
+      "operations.claim",
+      (p) =>
+        this.#db
+          .updateTable("operations")
+          .set({
+            status: "running",
+            lease_owner: p<string>("owner"),
+            lease_expires_at: p<string>("leaseUntil"),
+            attempts: sql`attempts + 1`,
+            updated_at: p<string>("now"),
+          })
+          .where("id", "in", (eb) =>
+            eb
+              .selectFrom("operations as o")
+              // Walks the partial index of unfinished operations in due order and stops after `limit`.
+              .select("o.id")
+              .where(unfinished("o.status"))
+              .where("o.run_after", "<=", p<string>("now"))
+              .where(sql<boolean>`(o.lease_owner is null or o.lease_expires_at < ${p<string>("now")})`)
+              .where(({ not, exists, selectFrom }) =>
+                not(
+                  exists(
+                    selectFrom("operations as q")
+                      .select(sql`1`.as("one"))
+                      .whereRef("q.server_id", "=", "o.server_id")
+                      .whereRef("q.id", "<", "o.id")
+                      .where("q.status", "in", UNFINISHED),
+                  ),
+                ),
+              )
+              .orderBy("o.run_after")
+              .orderBy("o.id")
+              .limit(p<number>("limit"))
+              // Workers in other processes skip rows another is claiming instead of queueing behind them.
+              .$if(this.#postgres, (q) => q.forUpdate().skipLocked()),
           )
-          .orderBy("o.run_after")
-          .orderBy("o.id")
-          .limit(1)
-          // Workers in other processes skip a row one of them is claiming instead of queueing behind it.
-          .$if(this.#postgres, (q) => q.forUpdate().skipLocked()),
-      )
-      .where(sql<boolean>`(lease_owner is null or lease_expires_at < ${now})`)
-      .returningAll()
-      .executeTakeFirst();
+          .where(sql<boolean>`(lease_owner is null or lease_expires_at < ${p<string>("now")})`)
+          .returningAll(),
+      { owner, now, leaseUntil, limit },
+    );
+    return rows.sort((a, b) => a.id - b.id);
   }
 
   /** Keeps a long step's lease alive; false means the lease was lost and the step must not commit. */
   async extendLease(id: number, owner: string, leaseUntil: string): Promise<boolean> {
-    const result = await this.#db
-      .updateTable("operations")
-      .set({ lease_expires_at: leaseUntil })
-      .where("id", "=", id)
-      .where("lease_owner", "=", owner)
-      .where("status", "=", "running")
-      .executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+    const changed = await this.#prepared.run(
+      this.#db,
+      "operations.extendLease",
+      (p) =>
+        this.#db
+          .updateTable("operations")
+          .set({ lease_expires_at: p<string>("leaseUntil") })
+          .where("id", "=", p<number>("id"))
+          .where("lease_owner", "=", p<string>("owner"))
+          .where("status", "=", "running"),
+      { id, owner, leaseUntil },
+    );
+    return changed > 0;
   }
 
   /** Ends the operation, fenced by the lease: a worker whose lease was taken over changes nothing. */
@@ -113,27 +133,32 @@ export class OperationRepository {
     error?: { code: string; message: string },
     serverId?: number,
   ): Promise<boolean> {
-    const result = await this.#db
-      .updateTable("operations")
-      .set({
-        status,
-        lease_owner: null,
-        lease_expires_at: null,
-        finished_at: now,
-        updated_at: now,
-        error_code: error?.code ?? null,
-        error_message: error?.message ?? null,
-      })
-      .where("id", "=", id)
-      .where("lease_owner", "=", owner)
-      .where("status", "=", "running")
-      .executeTakeFirst();
+    const changed = await this.#prepared.run(
+      this.#db,
+      "operations.finish",
+      (p) =>
+        this.#db
+          .updateTable("operations")
+          .set({
+            status: p<OperationStatus>("status"),
+            lease_owner: null,
+            lease_expires_at: null,
+            finished_at: p<string>("now"),
+            updated_at: p<string>("now"),
+            error_code: p<string | null>("errorCode"),
+            error_message: p<string | null>("errorMessage"),
+          })
+          .where("id", "=", p<number>("id"))
+          .where("lease_owner", "=", p<string>("owner"))
+          .where("status", "=", "running"),
+      { id, owner, status, now, errorCode: error?.code ?? null, errorMessage: error?.message ?? null },
+    );
     // An operation of the same server may be queued behind this one, and requests may wait for this one to
     // end, in any process: the payload names the server.
-    if (this.#postgres && result.numUpdatedRows > 0n && serverId !== undefined) {
+    if (this.#postgres && changed > 0 && serverId !== undefined) {
       await sql`select pg_notify(${OPERATIONS_CHANNEL}, ${String(serverId)})`.execute(this.#db);
     }
-    return result.numUpdatedRows > 0n;
+    return changed > 0;
   }
 
   /** Puts the operation back in the queue to run again at `runAfter`, keeping the error for operators. */
@@ -189,17 +214,36 @@ export class OperationRepository {
    * or a lease running out. Operations due already but queued behind another are woken when that one ends.
    */
   async nextDue(now: string): Promise<string | undefined> {
-    const row = await this.#db
-      .selectFrom("operations")
-      .select(
-        sql<string | null>`min(case when status = 'pending' then run_after else lease_expires_at end)`.as(
-          "due",
-        ),
-      )
-      .where("status", "in", UNFINISHED)
-      .where(sql<boolean>`(case when status = 'pending' then run_after else lease_expires_at end) > ${now}`)
-      .executeTakeFirst();
-    return row?.due ?? undefined;
+    // Two walks of an index each, stopping at the first row, rather than one pass over the whole queue.
+    const retry = await this.#prepared.first(
+      this.#db,
+      "operations.nextRetry",
+      (p) =>
+        this.#db
+          .selectFrom("operations")
+          .select("run_after as due")
+          .where(unfinished("status"))
+          .where("status", "=", "pending")
+          .where("run_after", ">", p<string>("now"))
+          .orderBy("run_after")
+          .limit(1),
+      { now },
+    );
+    const expiry = await this.#prepared.first(
+      this.#db,
+      "operations.nextLeaseExpiry",
+      (p) =>
+        this.#db
+          .selectFrom("operations")
+          .select("lease_expires_at as due")
+          .where(sql<boolean>`status = 'running'`)
+          .where("lease_expires_at", ">", p<string>("now"))
+          .orderBy("lease_expires_at")
+          .limit(1),
+      { now },
+    );
+    const dues = [retry?.due, expiry?.due].filter((due): due is string => typeof due === "string");
+    return dues.sort()[0];
   }
 
   /** An operation of the account, whatever became of its server. */

@@ -167,7 +167,12 @@ export class ServerRepository {
 
   /** Any row, deleted or not, for the engine. */
   async findById(id: number): Promise<ServerRow | undefined> {
-    return this.#db.selectFrom("servers").selectAll().where("id", "=", id).executeTakeFirst();
+    return this.#prepared.first(
+      this.#db,
+      "servers.findById",
+      (p) => this.#db.selectFrom("servers").selectAll().where("id", "=", p<number>("id")),
+      { id },
+    );
   }
 
   async update(accountId: number, id: number, changes: ServerChanges, now: string): Promise<boolean> {
@@ -192,17 +197,26 @@ export class ServerRepository {
     now: string,
     guard: { accountId?: number; unchangedSince?: string } = {},
   ): Promise<boolean> {
-    let query = this.#db
-      .updateTable("servers")
-      .set({ status: to, updated_at: now })
-      .where("id", "=", id)
-      .where("status", "=", from)
-      .where("deleted_at", "is", null);
-    if (guard.accountId !== undefined) query = query.where("account_id", "=", guard.accountId);
-    // For observations made earlier: any change since (an operation that ran and ended) voids them.
-    if (guard.unchangedSince !== undefined) query = query.where("updated_at", "=", guard.unchangedSince);
-    const result = await query.executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+    const byAccount = guard.accountId !== undefined;
+    const sinceObserved = guard.unchangedSince !== undefined;
+    const changed = await this.#prepared.run(
+      this.#db,
+      `servers.swapStatus${byAccount ? ":account" : ""}${sinceObserved ? ":unchanged" : ""}`,
+      (p) => {
+        let query = this.#db
+          .updateTable("servers")
+          .set({ status: p<string>("to"), updated_at: p<string>("now") })
+          .where("id", "=", p<number>("id"))
+          .where("status", "=", p<string>("from"))
+          .where("deleted_at", "is", null);
+        if (byAccount) query = query.where("account_id", "=", p<number>("accountId"));
+        // For observations made earlier: any change since (an operation that ran and ended) voids them.
+        if (sinceObserved) query = query.where("updated_at", "=", p<string>("unchangedSince"));
+        return query;
+      },
+      { id, from, to, now, ...guard },
+    );
+    return changed > 0;
   }
 
   /** Takes the server out of the API at once; the engine destroys its machine afterwards. */
@@ -218,11 +232,16 @@ export class ServerRepository {
   }
 
   async setSshEndpoint(id: number, endpoint: { host: string; port: number } | null): Promise<void> {
-    await this.#db
-      .updateTable("servers")
-      .set({ ssh_host: endpoint?.host ?? null, ssh_port: endpoint?.port ?? null })
-      .where("id", "=", id)
-      .execute();
+    await this.#prepared.run(
+      this.#db,
+      "servers.setSshEndpoint",
+      (p) =>
+        this.#db
+          .updateTable("servers")
+          .set({ ssh_host: p<string | null>("host"), ssh_port: p<number | null>("port") })
+          .where("id", "=", p<number>("id")),
+      { id, host: endpoint?.host ?? null, port: endpoint?.port ?? null },
+    );
   }
 
   /** Suspended servers of the account become `stopped` again, paid from now on. */

@@ -1,16 +1,24 @@
 import type { Insertable, Updateable } from "kysely";
 import type { Db } from "../database.ts";
+import type { PreparedQueries } from "../prepared-queries.ts";
 import type { SimMachineRow, SimMachinesTable } from "../schema.ts";
 
 /** The simulated hypervisor keeps its machines in the database, so they outlive the process like real VMs. */
 export class SimMachineRepository {
   readonly #db: Db;
-  constructor(db: Db) {
+  readonly #prepared: PreparedQueries;
+  constructor(db: Db, prepared: PreparedQueries) {
     this.#db = db;
+    this.#prepared = prepared;
   }
 
   async find(id: string): Promise<SimMachineRow | undefined> {
-    return this.#db.selectFrom("sim_machines").selectAll().where("id", "=", id).executeTakeFirst();
+    return this.#prepared.first(
+      this.#db,
+      "simMachines.find",
+      (p) => this.#db.selectFrom("sim_machines").selectAll().where("id", "=", p<string>("id")),
+      { id },
+    );
   }
 
   async list(): Promise<SimMachineRow[]> {
@@ -28,7 +36,18 @@ export class SimMachineRepository {
   }
 
   async update(id: string, changes: Updateable<SimMachinesTable>): Promise<void> {
-    await this.#db.updateTable("sim_machines").set(changes).where("id", "=", id).execute();
+    // One compiled statement per set of columns changed.
+    const columns = Object.keys(changes).sort() as (keyof SimMachinesTable)[];
+    await this.#prepared.run(
+      this.#db,
+      `simMachines.update:${columns.join(",")}`,
+      (p) =>
+        this.#db
+          .updateTable("sim_machines")
+          .set(Object.fromEntries(columns.map((column) => [column, p(column)])))
+          .where("id", "=", p<string>("id")),
+      { ...changes, id },
+    );
   }
 
   async delete(id: string): Promise<void> {
