@@ -11,6 +11,7 @@ import { engineThroughput, freshDatabase, load, seed, startService, work } from 
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
 interface Profile {
   nodes: ProfileNode[];
@@ -62,6 +63,9 @@ try {
   if (!file) throw new Error("the service wrote no profile");
   const profile = JSON.parse(readFileSync(join(profiles, file), "utf8")) as Profile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const byFunctionInclusive = new Map<string, number>();
   const byOwner = new Map<string, number>();
   const byFunction = new Map<string, number>();
   let busy = 0;
@@ -74,11 +78,23 @@ try {
     byOwner.set(who, (byOwner.get(who) ?? 0) + us);
     const name = `${frame.functionName || "(anonymous)"}  ${who}:${frame.lineNumber + 1}`;
     byFunction.set(name, (byFunction.get(name) ?? 0) + us);
+    // Inclusive: every project function on the sample's stack, once each.
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const f = byId.get(at)?.callFrame;
+      if (!f || !/\/(src|bench)\//.test(f.url)) continue;
+      const label = `${f.functionName || "(anonymous)"}  ${owner(f.url, f.functionName)}:${f.lineNumber + 1}`;
+      if (seen.has(label)) continue;
+      seen.add(label);
+      byFunctionInclusive.set(label, (byFunctionInclusive.get(label) ?? 0) + us);
+    }
   });
   console.log(`busy ${(busy / 1e6).toFixed(1)} s of the service's CPU; self time by package or file:`);
   for (const line of top(byOwner, busy, 20)) console.log(`  ${line}`);
   console.log("\ncostliest functions (self time):");
   for (const line of top(byFunction, busy, 25)) console.log(`  ${line}`);
+  console.log("\nthe project's functions, time including what they call (async work is not followed):");
+  for (const line of top(byFunctionInclusive, busy, 25)) console.log(`  ${line}`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

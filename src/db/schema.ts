@@ -164,6 +164,14 @@ export interface RateLimitsTable {
   count: number;
 }
 
+/** Live servers per account, status and location, kept by triggers on servers (migration 0009). */
+export interface ServerCountsTable {
+  account_id: number;
+  status: string;
+  location_id: number;
+  n: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_tokens: ApiTokensTable;
@@ -180,6 +188,7 @@ export interface Database {
   sim_machines: SimMachinesTable;
   idempotency_keys: IdempotencyKeysTable;
   rate_limits: RateLimitsTable;
+  server_counts: ServerCountsTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;

@@ -1,5 +1,10 @@
 import type { Repositories } from "../db/repositories/repositories.ts";
-import type { ServerChanges, ServerDetails, ServerFilter } from "../db/repositories/server-repository.ts";
+import type {
+  ServerChanges,
+  ServerDetails,
+  ServerFilter,
+  ServerSummary,
+} from "../db/repositories/server-repository.ts";
 import { hourAfter } from "../domain/billing.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
 import { type FieldErrors, InsufficientCredit, InvalidInput, ServerNotFound } from "../domain/errors.ts";
@@ -58,7 +63,7 @@ export class ServerService {
     this.#o = options;
   }
 
-  async list(accountId: number, query: ListQuery): Promise<{ count: number; servers: ServerDetails[] }> {
+  async list(accountId: number, query: ListQuery): Promise<{ count: number; servers: ServerSummary[] }> {
     const filter: ServerFilter = { status: query.status };
     if (query.location !== undefined) {
       const location = await this.#o.repos.catalogue.findLocationByCode(query.location);

@@ -1,4 +1,4 @@
-import type { ServerDetails } from "../../db/repositories/server-repository.ts";
+import type { ServerDetails, ServerSummary } from "../../db/repositories/server-repository.ts";
 import { bytesToGb } from "../../domain/usage.ts";
 
 /** RFC 3339 UTC to the second, as the contract's samples show: 2025-01-16T15:30:00Z. */
@@ -7,11 +7,11 @@ export function apiTimestamp(iso: string): string {
 }
 
 /** Addresses are shown once the server has been provisioned. */
-function shownAddress(server: ServerDetails, address: string | null): string | null {
+function shownAddress(server: Pick<ServerSummary, "status">, address: string | null): string | null {
   return server.status === "provisioning" ? null : address;
 }
 
-export function presentServerSummary(server: ServerDetails) {
+export function presentServerSummary(server: ServerSummary) {
   return {
     id: server.id,
     name: server.name,

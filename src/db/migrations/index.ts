@@ -7,6 +7,7 @@ import * as idempotencyKeys from "./0005-idempotency-keys.ts";
 import * as rateLimits from "./0006-rate-limits.ts";
 import * as statusLocationIndex from "./0007-servers-status-location-index.ts";
 import * as operationQueueIndexes from "./0008-operation-queue-indexes.ts";
+import * as serverCounts from "./0009-server-counts.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   "0006-rate-limits": rateLimits,
   "0007-servers-status-location-index": statusLocationIndex,
   "0008-operation-queue-indexes": operationQueueIndexes,
+  "0009-server-counts": serverCounts,
 };

@@ -1,0 +1,162 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { type OpenDatabase, openDatabase } from "../../src/db/database.ts";
+import { Repositories } from "../../src/db/repositories/repositories.ts";
+import type { ServerFilter } from "../../src/db/repositories/server-repository.ts";
+import { dropDatabase, freshDatabaseUrl } from "../support/test-database.ts";
+
+const STATUSES = ["provisioning", "active", "stopped", "stopping", "deleting", "error", "suspended"];
+const LOCATIONS = [1, 2, 3];
+
+/** A small deterministic generator, so a failure can be replayed. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+}
+
+describe("exact server counts kept by the database", () => {
+  let dir: string;
+  let url: string;
+  let database: OpenDatabase;
+  let repos: Repositories;
+  const accounts: number[] = [];
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "vps-counts-"));
+    url = await freshDatabaseUrl(dir);
+    database = await openDatabase(url);
+    repos = new Repositories(database.db);
+    for (const email of ["a@example.com", "b@example.com"]) {
+      const row = await database.db
+        .insertInto("accounts")
+        .values({ email, balance_minor: 0, currency: "USD", created_at: "now", updated_at: "now" })
+        .returning("id")
+        .executeTakeFirstOrThrow();
+      accounts.push(row.id);
+    }
+  });
+  after(async () => {
+    await database.close();
+    await dropDatabase(url);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The count the list shows against counting the live rows themselves, for every filter. */
+  async function assertCountsExact(step: string): Promise<void> {
+    for (const accountId of accounts) {
+      const filters: ServerFilter[] = [{}];
+      for (const status of STATUSES) filters.push({ status });
+      for (const locationId of LOCATIONS) {
+        filters.push({ locationId });
+        for (const status of STATUSES) filters.push({ status, locationId });
+      }
+      for (const filter of filters) {
+        let query = database.db
+          .selectFrom("servers")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("account_id", "=", accountId)
+          .where("deleted_at", "is", null);
+        if (filter.status) query = query.where("status", "=", filter.status);
+        if (filter.locationId) query = query.where("location_id", "=", filter.locationId);
+        const actual = Number((await query.executeTakeFirstOrThrow()).n);
+        assert.equal(
+          await repos.servers.count(accountId, filter),
+          actual,
+          `${step}: account ${accountId}, ${JSON.stringify(filter)}`,
+        );
+      }
+    }
+  }
+
+  it("match the live servers through inserts, status changes, deletes and removals", async () => {
+    const next = random(7);
+    const pick = <T>(xs: T[]) => xs[Math.floor(next() * xs.length)] as T;
+    const ids: number[] = [];
+    await assertCountsExact("empty");
+    for (let step = 0; step < 300; step++) {
+      const roll = next();
+      if (roll < 0.35 || ids.length === 0) {
+        ids.push(
+          await repos.servers.insert({
+            account_id: pick(accounts),
+            name: `s${step}`,
+            hostname: null,
+            status: pick(STATUSES),
+            plan_id: 1,
+            os_id: 1,
+            location_id: pick(LOCATIONS),
+            ssh_key_id: null,
+            ssh_public_key: null,
+            backups_enabled: 0,
+            created_at: "now",
+            updated_at: "now",
+            deleted_at: null,
+            billed_until: null,
+            ssh_host: null,
+            ssh_port: null,
+          }),
+        );
+      } else if (roll < 0.75) {
+        // A status change through the engine's compare-and-swap, or one that matches nothing.
+        const id = pick(ids);
+        const server = await repos.servers.findById(id);
+        await repos.servers.swapStatus(id, server?.status ?? "", pick(STATUSES), `t${step}`);
+      } else if (roll < 0.85) {
+        await database.db
+          .updateTable("servers")
+          .set({ name: `renamed-${step}`, status: pick(STATUSES) })
+          .where("id", "=", pick(ids))
+          .execute();
+      } else if (roll < 0.95) {
+        const server = await repos.servers.findById(pick(ids));
+        if (server) await repos.servers.markDeleted(server.account_id, server.id, `t${step}`);
+      } else {
+        const id = pick(ids);
+        await database.db.deleteFrom("servers").where("id", "=", id).execute();
+        ids.splice(ids.indexOf(id), 1);
+      }
+      if (step % 25 === 0) await assertCountsExact(`step ${step}`);
+    }
+    // Many rows in one statement, as the billing cycle's suspension and release do.
+    await database.db
+      .updateTable("servers")
+      .set({ status: "suspended" })
+      .where("status", "=", "stopped")
+      .execute();
+    await assertCountsExact("after a bulk update");
+  });
+
+  it("roll back with the transaction that made them", async () => {
+    const before = await repos.servers.count(accounts[0] as number, {});
+    await assert.rejects(
+      repos.transaction(async (tx) => {
+        await tx.servers.insert({
+          account_id: accounts[0] as number,
+          name: "never",
+          hostname: null,
+          status: "provisioning",
+          plan_id: 1,
+          os_id: 1,
+          location_id: 1,
+          ssh_key_id: null,
+          ssh_public_key: null,
+          backups_enabled: 0,
+          created_at: "now",
+          updated_at: "now",
+          deleted_at: null,
+          billed_until: null,
+          ssh_host: null,
+          ssh_port: null,
+        });
+        throw new Error("abandon");
+      }),
+      /abandon/,
+    );
+    assert.equal(await repos.servers.count(accounts[0] as number, {}), before);
+  });
+});
