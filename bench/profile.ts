@@ -4,6 +4,7 @@
 //
 //   PROFILE_ENDPOINT=detail|list|filtered|engine   (default detail; engine: every server changes state at once)
 //   PROFILE_SERVERS=10000
+//   PROFILE_INCLUSIVE=all   list every function by inclusive time, not only the project's
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { engineThroughput, freshDatabase, load, seed, startService, work } from "./harness.ts";
@@ -38,6 +39,7 @@ function top(totals: Map<string, number>, all: number, count: number): string[] 
 
 const endpoint = process.env.PROFILE_ENDPOINT ?? "detail";
 const size = Number(process.env.PROFILE_SERVERS ?? 10_000);
+const everyFunction = process.env.PROFILE_INCLUSIVE === "all";
 try {
   const profiles = join(work, "profiles");
   const flags = ["--cpu-prof", `--cpu-prof-dir=${profiles}`];
@@ -82,7 +84,7 @@ try {
     const seen = new Set<string>();
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const f = byId.get(at)?.callFrame;
-      if (!f || !/\/(src|bench)\//.test(f.url)) continue;
+      if (!f || !(everyFunction || /\/(src|bench)\//.test(f.url))) continue;
       const label = `${f.functionName || "(anonymous)"}  ${owner(f.url, f.functionName)}:${f.lineNumber + 1}`;
       if (seen.has(label)) continue;
       seen.add(label);
@@ -93,8 +95,10 @@ try {
   for (const line of top(byOwner, busy, 20)) console.log(`  ${line}`);
   console.log("\ncostliest functions (self time):");
   for (const line of top(byFunction, busy, 25)) console.log(`  ${line}`);
-  console.log("\nthe project's functions, time including what they call (async work is not followed):");
-  for (const line of top(byFunctionInclusive, busy, 25)) console.log(`  ${line}`);
+  console.log(
+    `\n${everyFunction ? "all" : "the project's"} functions, time including what they call (async work is not followed):`,
+  );
+  for (const line of top(byFunctionInclusive, busy, everyFunction ? 60 : 25)) console.log(`  ${line}`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -118,8 +118,10 @@ export async function createApp({ config, database, driver, clock, log }: AppDep
     return503OnClosing: true,
   });
   http.setValidatorCompiler(validatorCompiler);
-  http.addHook("onRequest", async (request, reply) => {
+  // A callback hook, not an async one: it runs on every request and has nothing to wait for.
+  http.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
+    done();
   });
   registerJsonBodyParser(http, config.bodyLimitBytes);
   registerErrorHandling(http, config.bodyLimitBytes);

@@ -40,8 +40,7 @@ export function idempotentPosts(
 ): void {
   scope.decorateRequest("idempotency", undefined);
 
-  scope.addHook("preHandler", async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.method !== "POST") return;
+  const begin = async (request: FastifyRequest, reply: FastifyReply) => {
     const key = request.headers["idempotency-key"];
     if (key === undefined) return;
     if (typeof key !== "string" || !KEY.test(key)) {
@@ -65,9 +64,9 @@ export function idempotentPosts(
     const rebuilt = await rebuild(request, start);
     for (const [name, value] of Object.entries(rebuilt.headers)) reply.header(name, value);
     return reply.code(rebuilt.status).send(rebuilt.body);
-  });
+  };
 
-  scope.addHook("onSend", async (request, reply, payload) => {
+  const complete = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const claim = request.idempotency;
     if (!claim) return payload;
     request.idempotency = undefined;
@@ -78,5 +77,18 @@ export function idempotentPosts(
     }
     await service.complete(claim, reply.statusCode, typeof payload === "string" ? payload : "", headers);
     return payload;
+  };
+
+  // On the POST routes only: reads, the hot path, pay for no hook.
+  scope.addHook("onRoute", (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!methods.includes("POST")) return;
+    route.preHandler = [...asArray(route.preHandler), begin];
+    route.onSend = [...asArray(route.onSend), complete];
   });
+}
+
+function asArray<T>(value: T | T[] | undefined): T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
 }
