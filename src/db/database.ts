@@ -6,6 +6,7 @@ import type { DialectName } from "./dialect-name.ts";
 import { migrations } from "./migrations/index.ts";
 import { NodeSqliteDialect } from "./node-sqlite-dialect.ts";
 import type { Database } from "./schema.ts";
+import { StatementNamingPool } from "./statement-naming-pool.ts";
 
 export type Db = Kysely<Database>;
 
@@ -27,9 +28,10 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 /** Opens the database named by DATABASE_URL and brings its schema up to date. */
 export async function openDatabase(url: string, poolSize = 10): Promise<OpenDatabase> {
   if (isPostgresUrl(url)) {
-    const pool = new pg.Pool({ connectionString: url, max: poolSize });
+    const pool = new StatementNamingPool(new pg.Pool({ connectionString: url, max: poolSize }));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     await migrate(db);
+    pool.startNaming();
     return { db, dialect: "postgres", url, close: () => db.destroy() };
   }
   if (url !== ":memory:") mkdirSync(dirname(url), { recursive: true });
