@@ -83,6 +83,35 @@ async function lifecycle(service: Running): Promise<{ createMs: number[]; stopMs
   return { createMs, stopMs };
 }
 
+/**
+ * Start/stop cycles: CONNECTIONS clients, each with a server of its own, stop it and wait for `stopped`, start
+ * it and wait for `active`, over and over for DURATION seconds. Each cycle is four requests.
+ */
+async function startStopCycles(
+  service: Running,
+  ids: number[],
+): Promise<{ cycleMs: number[]; seconds: number }> {
+  const cycleMs: number[] = [];
+  const started = performance.now();
+  const deadline = started + DURATION * 1000;
+  const post = (url: string) => fetch(url, { method: "POST", headers: AUTH }).then((r) => r.arrayBuffer());
+  const get = (url: string) => fetch(url, { headers: AUTH }).then((r) => r.arrayBuffer());
+  await Promise.all(
+    ids.slice(0, CONNECTIONS).map(async (id) => {
+      const server = `${service.url}/api/v1/servers/${id}/`;
+      while (performance.now() < deadline) {
+        const cycle = performance.now();
+        await post(`${server}stop/`);
+        await get(`${server}?until_status=stopped&wait=30`);
+        await post(`${server}start/`);
+        await get(`${server}?until_status=active&wait=30`);
+        cycleMs.push(performance.now() - cycle);
+      }
+    }),
+  );
+  return { cycleMs, seconds: (performance.now() - started) / 1000 };
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const p99 = (xs: number[]) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))] ?? Number.NaN;
@@ -115,6 +144,10 @@ async function main(): Promise<void> {
         );
         report(
           `POST stop -> stopped (sim delay 0)             median ${median(stopMs).toFixed(1)} ms  p99 ${p99(stopMs).toFixed(1)} ms`,
+        );
+        const cycles = await startStopCycles(service, mine);
+        report(
+          `${"start/stop cycle (stop, wait, start, wait)".padEnd(44)} ${(cycles.cycleMs.length / cycles.seconds).toFixed(0).padStart(7)} cycles/s  p50 ${median(cycles.cycleMs).toFixed(1)} ms  p99 ${p99(cycles.cycleMs).toFixed(1)} ms  (${CONNECTIONS} clients)`,
         );
         if (backend === "sqlite")
           target(

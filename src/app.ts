@@ -183,6 +183,8 @@ export async function createApp({ config, database, driver, clock, log }: AppDep
         billing.stop(),
         listener?.stop(),
       ]);
+      // Counts made in memory reach the database before the process goes.
+      await services.rateLimits.flush();
     },
   };
 }

@@ -7,13 +7,15 @@ export class RateLimitRepository {
     this.#db = db;
   }
 
-  /** Counts one request in the window and returns the window's count so far, in one atomic statement. */
-  async hit(tokenId: number, budget: string, windowStart: string): Promise<number> {
+  /** Counts `requests` in the window and returns the window's count so far, in one atomic statement. */
+  async hit(tokenId: number, budget: string, windowStart: string, requests: number): Promise<number> {
     const row = await this.#db
       .insertInto("rate_limits")
-      .values({ token_id: tokenId, budget, window_start: windowStart, count: 1 })
+      .values({ token_id: tokenId, budget, window_start: windowStart, count: requests })
       .onConflict((oc) =>
-        oc.columns(["token_id", "budget", "window_start"]).doUpdateSet({ count: sql`rate_limits.count + 1` }),
+        oc
+          .columns(["token_id", "budget", "window_start"])
+          .doUpdateSet({ count: sql`rate_limits.count + ${requests}` }),
       )
       .returning("count")
       .executeTakeFirstOrThrow();
