@@ -137,6 +137,13 @@ async function main(): Promise<void> {
         "/api/v1/servers/?page_size=50&status=active&location=us-west",
       );
       if (size === SIZES[0]) {
+        // What rate limiting costs a read, with a budget too large to run out under the load.
+        const limited = await startService(databaseUrl, {
+          VPS_RATE_LIMIT_READS: "1000000000",
+          VPS_RATE_LIMIT_WRITES: "1000000000",
+        });
+        await compare("same, rate limits on (never reached)", limited, `/api/v1/servers/${id}/`);
+        await limited.stop();
         // Lifecycle first, while the engine's queue is empty; then the create load, which fills it.
         const { createMs, stopMs } = await lifecycle(service);
         report(
