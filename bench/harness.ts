@@ -11,7 +11,7 @@ import { freePort } from "../test/support/spawned-server.ts";
 import { BENCH_TOKEN, seedServers } from "./seed.ts";
 
 const ROOT = join(import.meta.dirname, "..");
-export const DURATION = Number(process.env.BENCH_DURATION ?? 5);
+export const DURATION = Number(process.env.BENCH_DURATION ?? 6);
 export const CONNECTIONS = 10;
 export const POSTGRES = process.env.BENCH_POSTGRES_URL;
 export const AUTH = { authorization: `Bearer ${BENCH_TOKEN}`, "content-type": "application/json" };
@@ -93,13 +93,16 @@ export async function startBaseline(body: string): Promise<Running> {
   return startProcess([join(ROOT, "bench", "baseline-server.ts"), String(port), file], {}, port);
 }
 
-export function load(url: string, options: { method?: "GET" | "POST"; body?: string } = {}): Promise<Load> {
+export function load(
+  url: string,
+  options: { method?: "GET" | "POST"; body?: string; seconds?: number } = {},
+): Promise<Load> {
   return new Promise((resolve, reject) => {
     autocannon(
       {
         url,
         connections: CONNECTIONS,
-        duration: DURATION,
+        duration: options.seconds ?? DURATION,
         headers: AUTH,
         method: options.method ?? "GET",
         body: options.body,

@@ -3,7 +3,7 @@
 // answering the same bytes. Figures are ratios to that ceiling, not absolute numbers from a noisy machine.
 //
 //   BENCH_SIZES=1000,10000,100000   servers in the database (spread over ten accounts)
-//   BENCH_DURATION=5                seconds per load
+//   BENCH_DURATION=6                seconds per figure (split over alternating rounds)
 //   BENCH_POSTGRES_URL=postgres://postgres:postgres@127.0.0.1:5432/postgres   also on PostgreSQL
 import { rmSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
@@ -13,6 +13,7 @@ import {
   DURATION,
   engineThroughput,
   freshDatabase,
+  type Load,
   load,
   POSTGRES,
   type Running,
@@ -23,6 +24,8 @@ import {
   work,
 } from "./harness.ts";
 
+/** Alternating baseline/service rounds per HTTP figure. */
+const ROUNDS = 3;
 const SIZES = (process.env.BENCH_SIZES ?? "1000,10000,100000").split(",").filter(Boolean).map(Number);
 
 const rows: string[] = [];
@@ -37,7 +40,11 @@ function target(name: string, met: boolean, figure: string): void {
   console.log(line);
 }
 
-/** The endpoint under load against its baseline of the same bytes; returns the ratio of requests per second. */
+/**
+ * The endpoint under load against its baseline of the same bytes, in ROUNDS alternating rounds (baseline, then
+ * service), so that a change in the machine's speed during the run falls on both. Figures are the medians of
+ * the rounds; the ratio is the median of each round's ratio.
+ */
 async function compare(
   label: string,
   service: Running,
@@ -45,13 +52,25 @@ async function compare(
 ): Promise<{ ratio: number; p99: number }> {
   const body = await (await fetch(`${service.url}${path}`, { headers: AUTH })).text();
   const baseline = await startBaseline(body);
-  const base = await load(`${baseline.url}${path}`);
-  await baseline.stop();
-  const real = await load(`${service.url}${path}`);
-  const ratio = real.rps / base.rps;
+  const rounds: { base: Load; real: Load }[] = [];
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const seconds = DURATION / ROUNDS;
+      const base = await load(`${baseline.url}${path}`, { seconds });
+      const real = await load(`${service.url}${path}`, { seconds });
+      rounds.push({ base, real });
+    }
+  } finally {
+    await baseline.stop();
+  }
+  const of = (pick: (r: { base: Load; real: Load }) => number) => median(rounds.map(pick));
+  const real = { rps: of((r) => r.real.rps), p50: of((r) => r.real.p50), p99: of((r) => r.real.p99) };
+  const base = of((r) => r.base.rps);
+  const ratio = of((r) => r.real.rps / r.base.rps);
+  const errors = rounds.reduce((sum, r) => sum + r.real.errors, 0);
   report(
     `${label.padEnd(44)} ${real.rps.toFixed(0).padStart(7)} req/s  p50 ${String(real.p50).padStart(3)} ms  p99 ${String(real.p99).padStart(3)} ms` +
-      `   baseline ${base.rps.toFixed(0).padStart(7)} req/s (${body.length} B)  ratio ${ratio.toFixed(2)}${real.errors ? `  errors ${real.errors}` : ""}`,
+      `   baseline ${base.toFixed(0).padStart(7)} req/s (${body.length} B)  ratio ${ratio.toFixed(2)}${errors ? `  errors ${errors}` : ""}`,
   );
   return { ratio, p99: real.p99 };
 }
