@@ -1,37 +1,21 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { type OpenDatabase, openDatabase } from "../../src/db/database.ts";
+import { describe, it } from "node:test";
 import { PreparedQueries } from "../../src/db/prepared-queries.ts";
-import { dropDatabase, freshDatabaseUrl } from "../support/test-database.ts";
+import { suiteDatabase } from "../support/test-database.ts";
 
 describe("queries compiled once and run with new values", () => {
-  let dir: string;
-  let url: string;
-  let database: OpenDatabase;
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "vps-prepared-"));
-    url = await freshDatabaseUrl(dir);
-    database = await openDatabase(url);
-  });
-  after(async () => {
-    await database.close();
-    await dropDatabase(url);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = suiteDatabase();
 
   it("binds each call's values and keeps the constants the query was built with", async () => {
     const prepared = new PreparedQueries();
     let builds = 0;
     const plansOver = (minimumVcpus: number) =>
       prepared.all(
-        database.db,
+        suite.database.db,
         "plans.over",
         (p) => {
           builds++;
-          return database.db
+          return suite.database.db
             .selectFrom("plans")
             .select("id")
             .where("vcpus", ">=", p<number>("minimumVcpus"))
@@ -40,7 +24,7 @@ describe("queries compiled once and run with new values", () => {
         },
         { minimumVcpus },
       );
-    const all = await database.db.selectFrom("plans").select(["id", "vcpus"]).orderBy("id").execute();
+    const all = await suite.database.db.selectFrom("plans").select(["id", "vcpus"]).orderBy("id").execute();
     for (const minimum of [1, 4, 1000]) {
       const expected = all.filter((plan) => plan.vcpus >= minimum).map((plan) => plan.id);
       assert.deepEqual(
@@ -54,7 +38,7 @@ describe("queries compiled once and run with new values", () => {
   it("runs statements inside a transaction and reports the rows they changed", async () => {
     const prepared = new PreparedQueries();
     const rename = (id: number, name: string) =>
-      database.db.transaction().execute((tx) =>
+      suite.database.db.transaction().execute((tx) =>
         prepared.run(
           tx,
           "plans.rename",
@@ -68,7 +52,11 @@ describe("queries compiled once and run with new values", () => {
       );
     assert.equal(await rename(1, "renamed"), 1);
     assert.equal(await rename(999_999, "none"), 0);
-    const plan = await database.db.selectFrom("plans").select("name").where("id", "=", 1).executeTakeFirst();
+    const plan = await suite.database.db
+      .selectFrom("plans")
+      .select("name")
+      .where("id", "=", 1)
+      .executeTakeFirst();
     assert.equal(plan?.name, "renamed");
   });
 
@@ -76,9 +64,9 @@ describe("queries compiled once and run with new values", () => {
     const prepared = new PreparedQueries();
     await assert.rejects(
       prepared.all(
-        database.db,
+        suite.database.db,
         "plans.byId",
-        (p) => database.db.selectFrom("plans").select("id").where("id", "=", p<number>("id")),
+        (p) => suite.database.db.selectFrom("plans").select("id").where("id", "=", p<number>("id")),
         {},
       ),
       /no value for id/,

@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { type OpenDatabase, openDatabase } from "../../src/db/database.ts";
+import { before, describe, it } from "node:test";
+import type { Insertable } from "kysely";
+import type { Db } from "../../src/db/database.ts";
 import { Repositories } from "../../src/db/repositories/repositories.ts";
 import type { ServerFilter } from "../../src/db/repositories/server-repository.ts";
-import { dropDatabase, freshDatabaseUrl } from "../support/test-database.ts";
+import type { ServersTable } from "../../src/db/schema.ts";
+import { suiteDatabase } from "../support/test-database.ts";
 
 const STATUSES = ["provisioning", "active", "stopped", "stopping", "deleting", "error", "suspended"];
 const LOCATIONS = [1, 2, 3];
@@ -20,30 +19,43 @@ function random(seed: number): () => number {
   };
 }
 
+function newServer(accountId: number, status: string, locationId: number): Insertable<ServersTable> {
+  return {
+    account_id: accountId,
+    name: "counted",
+    hostname: null,
+    status,
+    plan_id: 1,
+    os_id: 1,
+    location_id: locationId,
+    ssh_key_id: null,
+    ssh_public_key: null,
+    backups_enabled: 0,
+    created_at: "now",
+    updated_at: "now",
+    deleted_at: null,
+    billed_until: null,
+    ssh_host: null,
+    ssh_port: null,
+  };
+}
+
 describe("exact server counts kept by the database", () => {
-  let dir: string;
-  let url: string;
-  let database: OpenDatabase;
+  const suite = suiteDatabase();
+  let db: Db;
   let repos: Repositories;
   const accounts: number[] = [];
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "vps-counts-"));
-    url = await freshDatabaseUrl(dir);
-    database = await openDatabase(url);
-    repos = new Repositories(database.db);
+    db = suite.database.db;
+    repos = new Repositories(db);
     for (const email of ["a@example.com", "b@example.com"]) {
-      const row = await database.db
+      const row = await db
         .insertInto("accounts")
         .values({ email, balance_minor: 0, currency: "USD", created_at: "now", updated_at: "now" })
         .returning("id")
         .executeTakeFirstOrThrow();
       accounts.push(row.id);
     }
-  });
-  after(async () => {
-    await database.close();
-    await dropDatabase(url);
-    rmSync(dir, { recursive: true, force: true });
   });
 
   /** The count the list shows against counting the live rows themselves, for every filter. */
@@ -56,7 +68,7 @@ describe("exact server counts kept by the database", () => {
         for (const status of STATUSES) filters.push({ status, locationId });
       }
       for (const filter of filters) {
-        let query = database.db
+        let query = db
           .selectFrom("servers")
           .select((eb) => eb.fn.countAll<number>().as("n"))
           .where("account_id", "=", accountId)
@@ -81,33 +93,14 @@ describe("exact server counts kept by the database", () => {
     for (let step = 0; step < 300; step++) {
       const roll = next();
       if (roll < 0.35 || ids.length === 0) {
-        ids.push(
-          await repos.servers.insert({
-            account_id: pick(accounts),
-            name: `s${step}`,
-            hostname: null,
-            status: pick(STATUSES),
-            plan_id: 1,
-            os_id: 1,
-            location_id: pick(LOCATIONS),
-            ssh_key_id: null,
-            ssh_public_key: null,
-            backups_enabled: 0,
-            created_at: "now",
-            updated_at: "now",
-            deleted_at: null,
-            billed_until: null,
-            ssh_host: null,
-            ssh_port: null,
-          }),
-        );
+        ids.push(await repos.servers.insert(newServer(pick(accounts), pick(STATUSES), pick(LOCATIONS))));
       } else if (roll < 0.75) {
         // A status change through the engine's compare-and-swap, or one that matches nothing.
         const id = pick(ids);
         const server = await repos.servers.findById(id);
         await repos.servers.swapStatus(id, server?.status ?? "", pick(STATUSES), `t${step}`);
       } else if (roll < 0.85) {
-        await database.db
+        await db
           .updateTable("servers")
           .set({ name: `renamed-${step}`, status: pick(STATUSES) })
           .where("id", "=", pick(ids))
@@ -117,17 +110,13 @@ describe("exact server counts kept by the database", () => {
         if (server) await repos.servers.markDeleted(server.account_id, server.id, `t${step}`);
       } else {
         const id = pick(ids);
-        await database.db.deleteFrom("servers").where("id", "=", id).execute();
+        await db.deleteFrom("servers").where("id", "=", id).execute();
         ids.splice(ids.indexOf(id), 1);
       }
       if (step % 25 === 0) await assertCountsExact(`step ${step}`);
     }
     // Many rows in one statement, as the billing cycle's suspension and release do.
-    await database.db
-      .updateTable("servers")
-      .set({ status: "suspended" })
-      .where("status", "=", "stopped")
-      .execute();
+    await db.updateTable("servers").set({ status: "suspended" }).where("status", "=", "stopped").execute();
     await assertCountsExact("after a bulk update");
   });
 
@@ -135,24 +124,7 @@ describe("exact server counts kept by the database", () => {
     const before = await repos.servers.count(accounts[0] as number, {});
     await assert.rejects(
       repos.transaction(async (tx) => {
-        await tx.servers.insert({
-          account_id: accounts[0] as number,
-          name: "never",
-          hostname: null,
-          status: "provisioning",
-          plan_id: 1,
-          os_id: 1,
-          location_id: 1,
-          ssh_key_id: null,
-          ssh_public_key: null,
-          backups_enabled: 0,
-          created_at: "now",
-          updated_at: "now",
-          deleted_at: null,
-          billed_until: null,
-          ssh_host: null,
-          ssh_port: null,
-        });
+        await tx.servers.insert(newServer(accounts[0] as number, "provisioning", 1));
         throw new Error("abandon");
       }),
       /abandon/,

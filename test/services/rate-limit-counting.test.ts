@@ -1,39 +1,25 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { type OpenDatabase, openDatabase } from "../../src/db/database.ts";
+import { before, describe, it } from "node:test";
 import { Repositories } from "../../src/db/repositories/repositories.ts";
 import type { Clock } from "../../src/domain/clock.ts";
 import { RateLimitService } from "../../src/services/rate-limit-service.ts";
-import { dropDatabase, freshDatabaseUrl } from "../support/test-database.ts";
+import { suiteDatabase } from "../support/test-database.ts";
 
 const HOUR = 3_600_000;
 /** Mid-window, so no test crosses into the next one. */
 const clock: Clock = { now: () => new Date(Math.floor(Date.now() / HOUR) * HOUR + HOUR / 2) };
 
 describe("counting requests against a budget", () => {
-  let dir: string;
-  let url: string;
-  let database: OpenDatabase;
+  const suite = suiteDatabase();
   let repos: Repositories;
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "vps-rate-"));
-    url = await freshDatabaseUrl(dir);
-    database = await openDatabase(url);
-    repos = new Repositories(database.db);
-  });
-  after(async () => {
-    await database.close();
-    await dropDatabase(url);
-    rmSync(dir, { recursive: true, force: true });
+  before(() => {
+    repos = new Repositories(suite.database.db);
   });
 
   const stored = async (tokenId: number) =>
     Number(
       (
-        await database.db
+        await suite.database.db
           .selectFrom("rate_limits")
           .select("count")
           .where("token_id", "=", tokenId)

@@ -1,5 +1,8 @@
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import pg from "pg";
 import { isPostgresUrl, type OpenDatabase, openDatabase } from "../../src/db/database.ts";
 
@@ -41,4 +44,30 @@ export async function dropDatabase(url: string): Promise<void> {
 /** A connection of the test's own to look at what the service wrote, whichever the backend. */
 export function inspectDatabase(url: string): Promise<OpenDatabase> {
   return openDatabase(url, 2);
+}
+
+/**
+ * A fresh database of the suite's own, opened before its first test and closed and dropped after its last;
+ * `database` may be read from `before` hooks registered after this call and from the tests.
+ */
+export function suiteDatabase(): { readonly database: OpenDatabase } {
+  let dir: string | undefined;
+  let url: string | undefined;
+  let open: OpenDatabase | undefined;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "vps-suite-"));
+    url = await freshDatabaseUrl(dir);
+    open = await openDatabase(url);
+  });
+  after(async () => {
+    await open?.close();
+    if (url) await dropDatabase(url);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get database() {
+      if (!open) throw new Error("the suite's database is opened in its before hook");
+      return open;
+    },
+  };
 }

@@ -29,6 +29,17 @@ export async function up(db: Kysely<any>): Promise<void> {
           and old.location_id = new.location_id and (old.deleted_at is null) = (new.deleted_at is null) then
           return null;
         end if;
+        -- A move touches two counts; taking them in one order everywhere keeps two concurrent moves from
+        -- waiting on each other's rows in a cycle.
+        if tg_op = 'UPDATE' and old.deleted_at is null and new.deleted_at is null
+          and (new.account_id, new.status, new.location_id) < (old.account_id, old.status, old.location_id) then
+          insert into server_counts (account_id, status, location_id, n)
+          values (new.account_id, new.status, new.location_id, 1)
+          on conflict (account_id, status, location_id) do update set n = server_counts.n + 1;
+          update server_counts set n = n - 1
+          where account_id = old.account_id and status = old.status and location_id = old.location_id;
+          return null;
+        end if;
         if tg_op in ('UPDATE', 'DELETE') and old.deleted_at is null then
           update server_counts set n = n - 1
           where account_id = old.account_id and status = old.status and location_id = old.location_id;

@@ -74,6 +74,24 @@ function shape(filter: ServerFilter): string {
   return `${filter.status === undefined ? "" : ":status"}${filter.locationId === undefined ? "" : ":location"}`;
 }
 
+/** The columns of the summary form, which the detail form shows too (the address comes from a subquery). */
+const SUMMARY_COLUMNS = [
+  "servers.id",
+  "servers.name",
+  "servers.hostname",
+  "servers.status",
+  "servers.created_at",
+  "servers.updated_at",
+  "locations.code as location",
+  "plans.id as plan_id",
+  "plans.name as plan_name",
+  "plans.vcpus",
+  "plans.memory_mb",
+  "plans.storage_gb",
+  "operating_systems.id as os_id",
+  "operating_systems.name as os_name",
+] as const;
+
 export class ServerRepository {
   readonly #db: Db;
   readonly #prepared: PreparedQueries;
@@ -82,60 +100,32 @@ export class ServerRepository {
     this.#prepared = prepared;
   }
 
-  #summaries() {
+  /** Live servers with their plan, OS and location. */
+  #live() {
     return this.#db
       .selectFrom("servers")
       .innerJoin("plans", "plans.id", "servers.plan_id")
       .innerJoin("operating_systems", "operating_systems.id", "servers.os_id")
       .innerJoin("locations", "locations.id", "servers.location_id")
-      .select([
-        "servers.id",
-        "servers.name",
-        "servers.hostname",
-        "servers.status",
-        "servers.created_at",
-        "servers.updated_at",
-        "locations.code as location",
-        "plans.id as plan_id",
-        "plans.name as plan_name",
-        "plans.vcpus",
-        "plans.memory_mb",
-        "plans.storage_gb",
-        "operating_systems.id as os_id",
-        "operating_systems.name as os_name",
-        (eb) => address(4)(eb).as("ipv4"),
-      ])
-      .where("servers.deleted_at", "is", null)
+      .where("servers.deleted_at", "is", null);
+  }
+
+  #summaries() {
+    return this.#live()
+      .select([...SUMMARY_COLUMNS, (eb) => address(4)(eb).as("ipv4")])
       .$castTo<ServerSummary>();
   }
 
   #details() {
-    return this.#db
-      .selectFrom("servers")
-      .innerJoin("plans", "plans.id", "servers.plan_id")
-      .innerJoin("operating_systems", "operating_systems.id", "servers.os_id")
-      .innerJoin("locations", "locations.id", "servers.location_id")
+    return this.#live()
       .leftJoin("server_usage", "server_usage.server_id", "servers.id")
       .select([
-        "servers.id",
+        ...SUMMARY_COLUMNS,
         "servers.account_id",
-        "servers.name",
-        "servers.hostname",
-        "servers.status",
         "servers.backups_enabled",
-        "servers.created_at",
-        "servers.updated_at",
         "servers.ssh_host",
         "servers.ssh_port",
-        "locations.code as location",
-        "plans.id as plan_id",
-        "plans.name as plan_name",
-        "plans.vcpus",
-        "plans.memory_mb",
-        "plans.storage_gb",
         "plans.bandwidth_gb",
-        "operating_systems.id as os_id",
-        "operating_systems.name as os_name",
         (eb) => address(4)(eb).as("ipv4"),
         (eb) => address(6)(eb).as("ipv6"),
         "server_usage.cpu_percent",
@@ -144,7 +134,6 @@ export class ServerRepository {
         "server_usage.bandwidth_bytes",
         "server_usage.period as usage_period",
       ])
-      .where("servers.deleted_at", "is", null)
       .$castTo<ServerDetails>();
   }
 
