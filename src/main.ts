@@ -23,7 +23,9 @@ function showSecrets(secrets: GeneratedSecrets): void {
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = pino({ level: config.logLevel, base: { service: "vps" } });
-  const database = await openDatabase(config.databaseUrl);
+  const database = await openDatabase(config.databaseUrl, undefined, (err) =>
+    log.warn({ err }, "an idle database connection was lost; the next query opens a new one"),
+  );
   const clock = systemClock;
   const driver = createDriver(config, new Repositories(database.db), clock);
   const probe = await driver.probe({ signal: AbortSignal.timeout(120_000), log });

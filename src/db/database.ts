@@ -25,10 +25,20 @@ export function isPostgresUrl(url: string): boolean {
 // row counts) is far below 2^53, so numbers are exact.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
-/** Opens the database named by DATABASE_URL and brings its schema up to date. */
-export async function openDatabase(url: string, poolSize = 10): Promise<OpenDatabase> {
+/**
+ * Opens the database named by DATABASE_URL and brings its schema up to date. `onConnectionLost` hears of pooled
+ * PostgreSQL connections that broke while idle (a server restart, an operator's terminate): the next query
+ * opens a new one, and without a listener the error would end the process.
+ */
+export async function openDatabase(
+  url: string,
+  poolSize = 10,
+  onConnectionLost: (err: Error) => void = () => {},
+): Promise<OpenDatabase> {
   if (isPostgresUrl(url)) {
-    const pool = new StatementNamingPool(new pg.Pool({ connectionString: url, max: poolSize }));
+    const pgPool = new pg.Pool({ connectionString: url, max: poolSize });
+    pgPool.on("error", onConnectionLost);
+    const pool = new StatementNamingPool(pgPool);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     await migrate(db);
     pool.startNaming();
