@@ -2,7 +2,7 @@
 // a database seeded with PROFILE_SERVERS servers, drives PROFILE_ENDPOINT with autocannon for BENCH_DURATION
 // seconds, and prints the busy time by package (or source file) and the costliest functions.
 //
-//   PROFILE_ENDPOINT=detail|list|filtered|engine   (default detail; engine: every server changes state at once)
+//   PROFILE_ENDPOINT=detail|list|filtered|create|engine   (default detail; engine: every server changes state at once)
 //   PROFILE_SERVERS=10000
 //   PROFILE_INCLUSIVE=all   list every function by inclusive time, not only the project's
 import { readdirSync, readFileSync, rmSync } from "node:fs";
@@ -54,9 +54,19 @@ try {
       detail: `/api/v1/servers/${mine[Math.floor(mine.length / 2)]}/`,
       list: "/api/v1/servers/?page_size=50",
       filtered: "/api/v1/servers/?page_size=50&status=active&location=us-west",
+      create: "/api/v1/servers/",
     }[endpoint];
-    if (!path) throw new Error(`PROFILE_ENDPOINT must be detail, list, filtered or engine, not ${endpoint}`);
-    const result = await load(`${service.url}${path}`);
+    if (!path)
+      throw new Error(`PROFILE_ENDPOINT must be detail, list, filtered, create or engine, not ${endpoint}`);
+    const result = await load(
+      `${service.url}${path}`,
+      endpoint === "create"
+        ? {
+            method: "POST",
+            body: JSON.stringify({ name: "profiled", plan_id: 3, os_id: 3, location: "us-east" }),
+          }
+        : {},
+    );
     await service.stop();
     console.log(`${endpoint} at ${size} servers: ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms\n`);
   }

@@ -90,7 +90,7 @@ export class OperationRepository {
                       .select(sql`1`.as("one"))
                       .whereRef("q.server_id", "=", "o.server_id")
                       .whereRef("q.id", "<", "o.id")
-                      .where("q.status", "in", UNFINISHED),
+                      .where(unfinished("q.status")),
                   ),
                 ),
               )

@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { after, before, describe, it } from "node:test";
+import { type CompiledQuery, Kysely } from "kysely";
+import { openDatabase } from "../../src/db/database.ts";
+import { NodeSqliteDialect } from "../../src/db/node-sqlite-dialect.ts";
+import { Repositories } from "../../src/db/repositories/repositories.ts";
+import type { Database } from "../../src/db/schema.ts";
+
+// Every request and every engine step runs these queries: none may read a whole table or sort its rows, or
+// its cost would grow with the number of servers and operations. Checked on SQLite's plans.
+describe("the hot queries' plans", () => {
+  const dir = mkdtempSync(join(tmpdir(), "vps-plans-"));
+  const file = join(dir, "vps.db");
+  const seen: CompiledQuery[] = [];
+  let db: Kysely<Database>;
+  let repos: Repositories;
+  before(async () => {
+    await (await openDatabase(file)).close();
+    db = new Kysely<Database>({
+      dialect: new NodeSqliteDialect(file),
+      log: (event) => {
+        if (event.level === "query") seen.push(event.query);
+      },
+    });
+    repos = new Repositories(db);
+  });
+  after(async () => {
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function plansOf(run: (repos: Repositories) => Promise<unknown>): Promise<string[]> {
+    seen.length = 0;
+    await run(repos);
+    const raw = new DatabaseSync(file);
+    try {
+      return seen.flatMap((query) =>
+        (
+          raw.prepare(`explain query plan ${query.sql}`).all(...(query.parameters as never[])) as {
+            detail: string;
+          }[]
+        ).map((row) => row.detail),
+      );
+    } finally {
+      raw.close();
+    }
+  }
+
+  const BIG = /^(SCAN|SEARCH) (servers|operations|ip_addresses|api_tokens|server_counts)\b/;
+  function assertIndexed(plans: string[]): void {
+    assert.ok(plans.length > 0);
+    for (const step of plans) {
+      assert.doesNotMatch(
+        step,
+        /^SCAN (servers|operations|ip_addresses|api_tokens|server_counts|q|o)\b/,
+        step,
+      );
+      assert.doesNotMatch(step, /TEMP B-TREE/, step);
+      if (BIG.test(step))
+        assert.match(step, /USING (INTEGER PRIMARY KEY|PRIMARY KEY|(COVERING )?INDEX)/, step);
+    }
+  }
+
+  const now = new Date().toISOString();
+  const cases: [string, (repos: Repositories) => Promise<unknown>][] = [
+    ["token lookup", (r) => r.tokens.findActiveByHash("0".repeat(64))],
+    ["server detail", (r) => r.servers.findDetails(1, 12345)],
+    ["page of servers", (r) => r.servers.list(1, {}, 50, 0)],
+    ["page by status", (r) => r.servers.list(1, { status: "active" }, 50, 0)],
+    ["page by location", (r) => r.servers.list(1, { locationId: 1 }, 50, 0)],
+    ["page by status and location", (r) => r.servers.list(1, { status: "active", locationId: 1 }, 50, 0)],
+    ["count", (r) => r.servers.count(1, {})],
+    ["count by status and location", (r) => r.servers.count(1, { status: "active", locationId: 1 })],
+    ["claim", (r) => r.operations.claim("worker", now, now, 8)],
+    ["next due", (r) => r.operations.nextDue(now)],
+  ];
+  for (const [name, run] of cases) {
+    it(`${name} reads through an index`, async () => assertIndexed(await plansOf(run)));
+  }
+});
