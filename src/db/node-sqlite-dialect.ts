@@ -20,6 +20,21 @@ interface Prepared {
   stmt: StatementSync;
   /** Whether the statement returns rows, known once when it is prepared. */
   reader: boolean;
+  /** The names of its columns when rows come back as arrays (see `toRow`). */
+  columns: string[] | undefined;
+}
+
+type ArrayRows = StatementSync & { setReturnArrays?(enabled: boolean): void };
+
+/**
+ * node:sqlite builds each row object natively, with a null prototype and properties V8 keeps in a dictionary:
+ * reading them cost more than the query (presenting a page of 50 servers took 90 µs). Rows taken as arrays and
+ * made into objects here, all of one statement in one key order, share a hidden class and read fast.
+ */
+function toRow(columns: string[], values: unknown[]): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  for (let i = 0; i < columns.length; i++) row[columns[i] as string] = values[i];
+  return row;
 }
 
 /** Prepared statements are cached by SQL text; Kysely emits the same text for the same query shape. */
@@ -34,8 +49,12 @@ class StatementCache {
   get(sql: string): Prepared {
     let prepared = this.#cache.get(sql);
     if (prepared) return prepared;
-    const stmt = this.#db.prepare(sql);
-    prepared = { stmt, reader: stmt.columns().length > 0 };
+    const stmt: ArrayRows = this.#db.prepare(sql);
+    const columns = stmt.columns().map((column) => column.name);
+    const reader = columns.length > 0;
+    const asArrays = reader && typeof stmt.setReturnArrays === "function";
+    if (asArrays) stmt.setReturnArrays?.(true);
+    prepared = { stmt, reader, columns: asArrays ? columns : undefined };
     if (this.#cache.size >= this.#limit) {
       const oldest = this.#cache.keys().next().value;
       if (oldest !== undefined) this.#cache.delete(oldest);
@@ -58,10 +77,12 @@ class NodeSqliteConnection implements DatabaseConnection {
     this.#statements = statements;
   }
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const { stmt, reader } = this.#statements.get(compiled.sql);
+    const { stmt, reader, columns } = this.#statements.get(compiled.sql);
     const params = compiled.parameters.map(toSqlValue);
     if (reader) {
-      return { rows: stmt.all(...params) as R[] };
+      const rows = stmt.all(...params);
+      if (!columns) return { rows: rows as R[] };
+      return { rows: (rows as unknown as unknown[][]).map((values) => toRow(columns, values) as R) };
     }
     const { changes, lastInsertRowid } = stmt.run(...params);
     return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
