@@ -75,6 +75,7 @@ export async function createApp({ config, database, driver, clock, log }: AppDep
     leaseMs: config.leaseMs,
     pollMs: config.pollMs,
     retryBaseMs: config.retryBaseMs,
+    groupSettlements: database.dialect === "sqlite",
     onSettled: (op, settlement) => {
       changes.emit(op.server_id);
       // Usage right after a server comes up, rather than at the next power sync (a stopped server shows no

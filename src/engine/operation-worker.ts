@@ -8,6 +8,7 @@ import { DriverError } from "../drivers/driver.ts";
 import { processAlive } from "../drivers/process-alive.ts";
 import { retryDelayMs } from "./backoff.ts";
 import type { OperationRunner, Settlement } from "./operation-runner.ts";
+import { SettlementQueue } from "./settlement-queue.ts";
 import { WakeSignal } from "./wake-signal.ts";
 
 export interface OperationWorkerOptions {
@@ -19,6 +20,8 @@ export interface OperationWorkerOptions {
   leaseMs: number;
   pollMs: number;
   retryBaseMs: number;
+  /** Commit the ends of operations that finish together in one transaction (for SQLite's one writer). */
+  groupSettlements?: boolean;
   /** Called after an operation has ended and its result is committed. */
   onSettled?: (op: OperationRow, settlement: Settlement) => void;
 }
@@ -39,8 +42,11 @@ export class OperationWorker {
   #stopping = false;
   #loop: Promise<void> | undefined;
 
+  readonly #settlements: SettlementQueue;
+
   constructor(options: OperationWorkerOptions) {
     this.#o = options;
+    this.#settlements = new SettlementQueue(options.repos, options.groupSettlements ?? false);
   }
 
   get inFlight(): number {
@@ -185,9 +191,9 @@ export class OperationWorker {
     error?: { code: string; message: string },
   ): Promise<void> {
     const now = isoAt(this.#o.clock);
-    await this.#o.repos.transaction(async (tx) => {
+    const written = await this.#settlements.settle(async (tx) => {
       if (!(await tx.operations.finish(op.id, this.owner, settlement.status, now, error, op.server_id))) {
-        throw new LeaseLost();
+        return false;
       }
       if (settlement.swap)
         await tx.servers.swapStatus(op.server_id, settlement.swap.from, settlement.swap.to, now);
@@ -197,7 +203,9 @@ export class OperationWorker {
         await tx.servers.setSshEndpoint(op.server_id, null);
         await tx.usage.delete(op.server_id);
       }
+      return true;
     });
+    if (!written) throw new LeaseLost();
   }
 }
 
