@@ -18,6 +18,7 @@ import {
 } from "../domain/server-status.ts";
 import type { ChangeFeed } from "../engine/change-feed.ts";
 import { MAX_WAIT_SECONDS } from "./action-service.ts";
+import type { CatalogueMemory } from "./catalogue-memory.ts";
 import type { IdempotencyClaim } from "./idempotency-service.ts";
 
 export interface CreateServerInput {
@@ -55,6 +56,7 @@ export interface ServerServiceOptions {
   minCreditHours: number;
   maxAttempts: number;
   changes: ChangeFeed;
+  catalogue: CatalogueMemory;
 }
 
 export class ServerService {
@@ -66,15 +68,38 @@ export class ServerService {
   async list(accountId: number, query: ListQuery): Promise<{ count: number; servers: ServerSummary[] }> {
     const filter: ServerFilter = { status: query.status };
     if (query.location !== undefined) {
-      const location = await this.#o.repos.catalogue.findLocationByCode(query.location);
+      const location = await this.#o.catalogue.locationByCode(query.location);
       if (!location) throw InvalidInput.field("location", `Unknown location "${query.location}".`);
       filter.locationId = location.id;
     }
     const offset = (query.page - 1) * query.pageSize;
-    const [count, servers] = await Promise.all([
+    const [count, rows] = await Promise.all([
       this.#o.repos.servers.count(accountId, filter),
       this.#o.repos.servers.list(accountId, filter, query.pageSize, offset),
     ]);
+    const { catalogue } = this.#o;
+    await catalogue.learn(rows);
+    const servers = rows.map((row): ServerSummary => {
+      const plan = catalogue.plan(row.plan_id);
+      const os = catalogue.os(row.os_id);
+      return {
+        id: row.id,
+        name: row.name,
+        hostname: row.hostname,
+        status: row.status,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        ipv4: row.ipv4,
+        location: catalogue.location(row.location_id).code,
+        plan_id: plan.id,
+        plan_name: plan.name,
+        vcpus: plan.vcpus,
+        memory_mb: plan.memory_mb,
+        storage_gb: plan.storage_gb,
+        os_id: os.id,
+        os_name: os.name,
+      };
+    });
     return { count, servers };
   }
 

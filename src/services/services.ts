@@ -5,6 +5,7 @@ import type { ChangeFeed } from "../engine/change-feed.ts";
 import { AccountService } from "./account-service.ts";
 import { ActionService } from "./action-service.ts";
 import { AuthService } from "./auth-service.ts";
+import { CatalogueMemory } from "./catalogue-memory.ts";
 import { CatalogueService } from "./catalogue-service.ts";
 import { IdempotencyService } from "./idempotency-service.ts";
 import { RateLimitService } from "./rate-limit-service.ts";
@@ -46,6 +47,7 @@ export function createServices(
       minCreditHours: config.minCreditHours,
       maxAttempts: config.maxAttempts,
       changes,
+      catalogue: new CatalogueMemory(repos),
     }),
     sshKeys: new SshKeyService(repos, clock),
     catalogue: new CatalogueService(repos),

@@ -5,6 +5,11 @@ import type { LocationRow, OperatingSystemsTable, OsRow, PlanRow, PlansTable } f
 
 export type PlanWithLocations = PlanRow & { locations: string[] };
 
+/**
+ * Plans, operating systems and locations. Their rows are only ever inserted, never changed or deleted: servers
+ * refer to them for life, and `CatalogueMemory` keeps them in memory by id on that promise. A change that
+ * edits catalogue rows must give the memory a way to forget them.
+ */
 export class CatalogueRepository {
   readonly #db: Db;
   readonly #prepared: PreparedQueries;
@@ -78,6 +83,15 @@ export class CatalogueRepository {
 
   async listLocations(): Promise<LocationRow[]> {
     return this.#db.selectFrom("locations").selectAll().orderBy("id").execute();
+  }
+
+  async findLocation(id: number): Promise<LocationRow | undefined> {
+    return this.#prepared.first(
+      this.#db,
+      "catalogue.findLocation",
+      (p) => this.#db.selectFrom("locations").selectAll().where("id", "=", p<number>("id")),
+      { id },
+    );
   }
 
   async findLocationByCode(code: string): Promise<LocationRow | undefined> {
