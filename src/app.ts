@@ -176,14 +176,21 @@ export async function createApp({ config, database, driver, clock, log }: AppDep
       billing.start();
     },
     async close() {
+      // A keep-alive connection whose request was in flight when the close began stays open once answered,
+      // and the close would wait out the keep-alive timeout (72 s): close such connections as they go idle.
+      const sweep = setInterval(() => http.server.closeIdleConnections(), 50);
       // The worker stops claiming at once, while in-flight requests and operations are let finish.
-      await Promise.all([
-        http.close(),
-        worker.stop(config.shutdownGraceMs),
-        powerSync.stop(),
-        billing.stop(),
-        listener?.stop(),
-      ]);
+      try {
+        await Promise.all([
+          http.close(),
+          worker.stop(config.shutdownGraceMs),
+          powerSync.stop(),
+          billing.stop(),
+          listener?.stop(),
+        ]);
+      } finally {
+        clearInterval(sweep);
+      }
       // Counts made in memory reach the database before the process goes.
       await services.rateLimits.flush();
     },
