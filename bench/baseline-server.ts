@@ -6,6 +6,7 @@ import Fastify from "fastify";
 const [port, bodyFile] = process.argv.slice(2);
 const body = readFileSync(bodyFile ?? "", "utf8");
 const app = Fastify();
-app.get("/*", async (_request, reply) => reply.type("application/json; charset=utf-8").send(body));
+// Every method: a POST's JSON body is parsed, as the service parses it, and the same bytes answered.
+app.all("/*", async (_request, reply) => reply.type("application/json; charset=utf-8").send(body));
 await app.listen({ port: Number(port), host: "127.0.0.1" });
 process.stdout.write("ready\n");
