@@ -173,9 +173,18 @@ async function main(): Promise<void> {
         report(
           `POST stop -> stopped (sim delay 0)             median ${median(stopMs).toFixed(1)} ms  p99 ${p99(stopMs).toFixed(1)} ms`,
         );
+        // The baseline runs the same four requests per cycle against a bare route answering a server's detail.
+        const detailBody = await (
+          await fetch(`${service.url}/api/v1/servers/${id}/`, { headers: AUTH })
+        ).text();
+        const cycleBaseline = await startBaseline(detailBody);
+        const baseCycles = await startStopCycles(cycleBaseline, mine).finally(() => cycleBaseline.stop());
         const cycles = await startStopCycles(service, mine);
+        const perSecond = cycles.cycleMs.length / cycles.seconds;
+        const basePerSecond = baseCycles.cycleMs.length / baseCycles.seconds;
         report(
-          `${"start/stop cycle (stop, wait, start, wait)".padEnd(44)} ${(cycles.cycleMs.length / cycles.seconds).toFixed(0).padStart(7)} cycles/s  p50 ${median(cycles.cycleMs).toFixed(1)} ms  p99 ${p99(cycles.cycleMs).toFixed(1)} ms  (${CONNECTIONS} clients)`,
+          `${"start/stop cycle (stop, wait, start, wait)".padEnd(44)} ${perSecond.toFixed(0).padStart(7)} cycles/s  p50 ${median(cycles.cycleMs).toFixed(1)} ms  p99 ${p99(cycles.cycleMs).toFixed(1)} ms` +
+            `   baseline ${basePerSecond.toFixed(0).padStart(7)} cycles/s  ratio ${(perSecond / basePerSecond).toFixed(2)}  (${CONNECTIONS} clients)`,
         );
         if (backend === "sqlite")
           target(
