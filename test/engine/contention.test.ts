@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { it } from "node:test";
 import { client, waitForStatus } from "../support/client.ts";
-import { type Backend, POSTGRES_SKIP, ProcessCluster } from "../support/process-cluster.ts";
+import { type Backend, clusterSuite, POSTGRES_SKIP } from "../support/process-cluster.ts";
 
 // The compare-and-swap on the server's status is what makes one of many concurrent conflicting requests win,
 // whichever process each of them reaches.
@@ -18,18 +18,9 @@ const ENV = {
 const REQUESTS = 50;
 
 function suite(title: string, backend: Backend, size: number, skip: string | false): void {
-  describe(title, { skip }, () => {
-    let cluster: ProcessCluster | undefined;
-    before(async () => {
-      cluster = new ProcessCluster(backend, size, ENV);
-      await cluster.boot();
-    });
-    after(async () => {
-      await cluster?.close();
-    });
-
+  clusterSuite(title, { backend, size, env: ENV, skip }, (cluster) => {
     it(`${REQUESTS} simultaneous start requests on one stopped server, spread across processes: exactly one 200, the rest 400, and exactly one start performed by the driver`, async (t) => {
-      const c = cluster as ProcessCluster;
+      const c = cluster();
       const api = client(c.urls[0] as string, OWNER_TOKEN);
       const created = await api.post("/api/v1/servers/", {
         name: "contended",

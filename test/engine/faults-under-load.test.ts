@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it, type TestContext } from "node:test";
+import { it, type TestContext } from "node:test";
 import { client } from "../support/client.ts";
 import {
   type Backend,
+  clusterSuite,
   type Outcome,
   POSTGRES_SKIP,
-  ProcessCluster,
+  type ProcessCluster,
   sleep,
 } from "../support/process-cluster.ts";
 
@@ -430,17 +431,9 @@ async function scenario(t: TestContext, cluster: ProcessCluster, kills: number):
 }
 
 function suite(title: string, backend: Backend, size: number, kills: number, skip: string | false): void {
-  describe(title, { skip }, () => {
-    let cluster: ProcessCluster | undefined;
-    before(async () => {
-      cluster = new ProcessCluster(backend, size, ENV);
-      await cluster.boot();
-    });
-    after(async () => {
-      await cluster?.close();
-    });
+  clusterSuite(title, { backend, size, env: ENV, skip }, (cluster) => {
     it("loses no operation and does none twice while processes are killed under load", (t) =>
-      scenario(t, cluster as ProcessCluster, kills));
+      scenario(t, cluster(), kills));
   });
 }
 

@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before, describe } from "node:test";
 import type { OpenDatabase } from "../../src/db/database.ts";
 import type { Json } from "./client.ts";
 import { freePort, type SpawnedServer, spawnServer } from "./spawned-server.ts";
@@ -271,6 +272,31 @@ function rawRequest(
       resolve(connected ? { kind: "unknown", error } : { kind: "refused", error });
     });
     req.end(payload);
+  });
+}
+
+/**
+ * A suite whose tests share one cluster of `size` processes on `backend`, booted before them and closed after;
+ * `tests` registers the tests and reaches the cluster through the getter it is given.
+ */
+export function clusterSuite(
+  title: string,
+  cluster: { backend: Backend; size: number; env: Record<string, string>; skip: string | false },
+  tests: (current: () => ProcessCluster) => void,
+): void {
+  describe(title, { skip: cluster.skip }, () => {
+    let running: ProcessCluster | undefined;
+    before(async () => {
+      running = new ProcessCluster(cluster.backend, cluster.size, cluster.env);
+      await running.boot();
+    });
+    after(async () => {
+      await running?.close();
+    });
+    tests(() => {
+      if (!running) throw new Error("the cluster boots in the suite's before hook");
+      return running;
+    });
   });
 }
 

@@ -88,14 +88,19 @@ export interface ServerListRow {
   ipv4: string | null;
 }
 
-/** The columns of the summary form, which the detail form shows too (the address comes from a subquery). */
-const SUMMARY_COLUMNS = [
+/** The server's own columns that every form shows. */
+const OWN_COLUMNS = [
   "servers.id",
   "servers.name",
   "servers.hostname",
   "servers.status",
   "servers.created_at",
   "servers.updated_at",
+] as const;
+
+/** The columns of the summary form, which the detail form shows too (the address comes from a subquery). */
+const SUMMARY_COLUMNS = [
+  ...OWN_COLUMNS,
   "locations.code as location",
   "plans.id as plan_id",
   "plans.name as plan_name",
@@ -205,12 +210,7 @@ export class ServerRepository {
     let q = this.#db
       .selectFrom("servers")
       .select([
-        "servers.id",
-        "servers.name",
-        "servers.hostname",
-        "servers.status",
-        "servers.created_at",
-        "servers.updated_at",
+        ...OWN_COLUMNS,
         "servers.plan_id",
         "servers.os_id",
         "servers.location_id",
