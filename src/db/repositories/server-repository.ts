@@ -88,7 +88,7 @@ export interface ServerListRow {
   ipv4: string | null;
 }
 
-/** The server's own columns that every form shows. */
+/** The server's own columns that both its forms show. */
 const OWN_COLUMNS = [
   "servers.id",
   "servers.name",
@@ -96,19 +96,6 @@ const OWN_COLUMNS = [
   "servers.status",
   "servers.created_at",
   "servers.updated_at",
-] as const;
-
-/** The columns of the summary form, which the detail form shows too (the address comes from a subquery). */
-const SUMMARY_COLUMNS = [
-  ...OWN_COLUMNS,
-  "locations.code as location",
-  "plans.id as plan_id",
-  "plans.name as plan_name",
-  "plans.vcpus",
-  "plans.memory_mb",
-  "plans.storage_gb",
-  "operating_systems.id as os_id",
-  "operating_systems.name as os_name",
 ] as const;
 
 export class ServerRepository {
@@ -119,21 +106,24 @@ export class ServerRepository {
     this.#prepared = prepared;
   }
 
-  /** Live servers with their plan, OS and location. */
-  #live() {
+  #details() {
     return this.#db
       .selectFrom("servers")
       .innerJoin("plans", "plans.id", "servers.plan_id")
       .innerJoin("operating_systems", "operating_systems.id", "servers.os_id")
       .innerJoin("locations", "locations.id", "servers.location_id")
-      .where("servers.deleted_at", "is", null);
-  }
-
-  #details() {
-    return this.#live()
       .leftJoin("server_usage", "server_usage.server_id", "servers.id")
+      .where("servers.deleted_at", "is", null)
       .select([
-        ...SUMMARY_COLUMNS,
+        ...OWN_COLUMNS,
+        "locations.code as location",
+        "plans.id as plan_id",
+        "plans.name as plan_name",
+        "plans.vcpus",
+        "plans.memory_mb",
+        "plans.storage_gb",
+        "operating_systems.id as os_id",
+        "operating_systems.name as os_name",
         "servers.account_id",
         "servers.backups_enabled",
         "servers.ssh_host",
