@@ -23,6 +23,9 @@ export const RATE_LIMIT_FLUSH_MS = 100;
 
 /** This process's view of one token's budget in one window. */
 interface Tally {
+  tokenId: number;
+  budget: Budget;
+  windowStart: string;
   /** The window's count in the database when this process last wrote to it (every process's requests). */
   known: number;
   /** Requests this process let through and has not written yet. */
@@ -45,7 +48,7 @@ export class RateLimitService {
   readonly #repos: Repositories;
   readonly #clock: Clock;
   readonly #limits: RateLimits;
-  readonly #tallies = new Map<string, Tally & { tokenId: number; budget: Budget; windowStart: string }>();
+  readonly #tallies = new Map<string, Tally>();
   #cleanedWindow = "";
   #flushTimer: NodeJS.Timeout | undefined;
 
@@ -86,10 +89,7 @@ export class RateLimitService {
         tally = { tokenId, budget, windowStart, known: 0, pending: 0 };
         this.#tallies.set(key, tally);
       }
-      const unwritten = tally.pending;
-      tally.pending = 0;
-      count = await this.#repos.rateLimits.hit(tokenId, budget, windowStart, unwritten + 1);
-      tally.known = Math.max(tally.known, count);
+      count = await this.#write(tally, 1);
     }
     return {
       allowed: count <= limit,
@@ -104,21 +104,27 @@ export class RateLimitService {
     if (this.#flushTimer) clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     for (const tally of this.#tallies.values()) {
-      if (tally.pending === 0) continue;
-      const unwritten = tally.pending;
-      tally.pending = 0;
-      try {
-        const count = await this.#repos.rateLimits.hit(
-          tally.tokenId,
-          tally.budget,
-          tally.windowStart,
-          unwritten,
-        );
-        tally.known = Math.max(tally.known, count);
-      } catch {
-        // The database is unreachable for now: keep the counts for the next flush.
-        tally.pending += unwritten;
-      }
+      // An unreachable database keeps the counts for the next flush.
+      if (tally.pending > 0) await this.#write(tally, 0).catch(() => undefined);
+    }
+  }
+
+  /** Writes the tally's unwritten counts and `more` in one statement; returns the window's count. */
+  async #write(tally: Tally, more: number): Promise<number> {
+    const unwritten = tally.pending;
+    tally.pending = 0;
+    try {
+      const count = await this.#repos.rateLimits.hit(
+        tally.tokenId,
+        tally.budget,
+        tally.windowStart,
+        unwritten + more,
+      );
+      tally.known = Math.max(tally.known, count);
+      return count;
+    } catch (err) {
+      tally.pending += unwritten;
+      throw err;
     }
   }
 
