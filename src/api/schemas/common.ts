@@ -14,7 +14,10 @@ export const ErrorBody = Type.Object(
       code: Type.String({ description: "Stable machine-readable code, e.g. invalid_input, not_found." }),
       message: Type.String(),
       fields: Type.Optional(
-        Type.Record(Type.String(), Type.Array(Type.String()), { description: "Messages per invalid field." }),
+        Type.Record(Type.String(), Type.Array(Type.String()), {
+          description:
+            'Messages per invalid field: the first 10 fields, then an entry `…` saying how many more, e.g. `["and 4990 more"]`.',
+        }),
       ),
       action_id: Type.Optional(
         Type.Integer({
