@@ -1,5 +1,5 @@
 import { Type } from "@sinclair/typebox";
-import { Nullable, Timestamp } from "./common.ts";
+import { Nullable, PathId, Timestamp } from "./common.ts";
 
 export const ActionSchema = Type.Object(
   {
@@ -35,6 +35,4 @@ export const ActionList = Type.Object({
   results: Type.Array(ActionSchema),
 });
 
-export const ActionIdParams = Type.Object({
-  action_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
-});
+export const ActionIdParams = Type.Object({ action_id: PathId() });

@@ -52,9 +52,19 @@ export function errors(...statuses: number[]): Record<number, TSchema> {
   );
 }
 
-export const IdParams = Type.Object({
-  id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
-});
+/**
+ * An id in a path. The validator reads it with parseCanonicalId (src/api/canonical-id.ts): only canonical
+ * decimal digits name a resource; any other spelling of a number is a 404.
+ */
+export function PathId(description?: string) {
+  return Type.Integer({
+    minimum: 1,
+    maximum: Number.MAX_SAFE_INTEGER,
+    ...(description === undefined ? {} : { description }),
+  });
+}
+
+export const IdParams = Type.Object({ id: PathId() });
 
 /**
  * Query parameters of a paged list. Pages are bounded so that the row offset stays an exact integer that

@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import { SERVER_STATUSES, type ServerStatus } from "../../domain/server-status.ts";
-import { Nullable, Page, PageSize, Timestamp } from "./common.ts";
+import { Nullable, Page, PageSize, PathId, Timestamp } from "./common.ts";
 
 export const ServerStatusSchema = Type.Unsafe<ServerStatus>({
   type: "string",
@@ -133,13 +133,7 @@ export const PatchServerBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const ServerIdParams = Type.Object({
-  server_id: Type.Integer({
-    minimum: 1,
-    maximum: Number.MAX_SAFE_INTEGER,
-    description: "The server's unique id.",
-  }),
-});
+export const ServerIdParams = Type.Object({ server_id: PathId("The server's unique id.") });
 
 export const PowerResponse = Type.Object({
   status: Type.Literal("success"),
