@@ -1,9 +1,9 @@
 import type { PlanWithLocations } from "../db/repositories/catalogue-repository.ts";
 import type { Repositories } from "../db/repositories/repositories.ts";
 import type { LocationRow, OsRow } from "../db/schema.ts";
-import { Conflict, InvalidInput, NotFound } from "../domain/errors.ts";
+import { AmountOutOfRange, Conflict, InvalidInput, NotFound } from "../domain/errors.ts";
 import { expandCidr } from "../domain/ip-range.ts";
-import { parseMoney } from "../domain/money.ts";
+import { parseMoney, withinMoneyLimit } from "../domain/money.ts";
 
 export interface NewPlan {
   name: string;
@@ -47,6 +47,11 @@ export class CatalogueService {
     const unknown = input.locations.filter((code) => !locations.some((l) => l.code === code));
     if (unknown.length > 0) errors.locations = [`Unknown locations: ${unknown.join(", ")}.`];
     if (Object.keys(errors).length > 0 || hourly === null || monthly === null) throw new InvalidInput(errors);
+    const outOfRange = [
+      ...(withinMoneyLimit(hourly) ? [] : ["price_hourly"]),
+      ...(withinMoneyLimit(monthly) ? [] : ["price_monthly"]),
+    ];
+    if (outOfRange.length > 0) throw new AmountOutOfRange(outOfRange, "Prices");
     const plan = await this.#repos.transaction((tx) =>
       tx.catalogue.createPlan(
         {

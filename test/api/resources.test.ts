@@ -303,6 +303,91 @@ describe("supporting resources", () => {
     });
   });
 
+  describe("money bounds", () => {
+    const credit = (accountId: number, amount: string) =>
+      t.admin.post(`/api/v1/admin/accounts/${accountId}/credit/`, { amount });
+
+    it("refuses a deduction beyond the bound every time, with a stable code and the balance untouched", async () => {
+      const acct = await t.newAccount("20.00");
+      for (let i = 0; i < 100; i++) {
+        const res = await credit(acct.accountId, "-999999999999.99");
+        expectError(res, 400, "amount_out_of_range", ["amount"]);
+      }
+      expectError(await credit(acct.accountId, "999999999999.99"), 400, "amount_out_of_range", ["amount"]);
+      assert.equal((await acct.get("/api/v1/account/")).body.balance, "20.00");
+    });
+
+    it("lets a balance reach ±1,000,000,000.00 and not one cent beyond", async () => {
+      const rich = await t.newAccount("0.00");
+      assert.equal((await credit(rich.accountId, "1000000000.00")).body.balance, "1000000000.00");
+      expectError(await credit(rich.accountId, "0.01"), 400, "amount_out_of_range", ["amount"]);
+      const poor = await t.newAccount("0.00");
+      assert.equal((await credit(poor.accountId, "-600000000.00")).body.balance, "-600000000.00");
+      assert.equal((await credit(poor.accountId, "-400000000.00")).body.balance, "-1000000000.00");
+      expectError(await credit(poor.accountId, "-0.01"), 400, "amount_out_of_range", ["amount"]);
+      assert.equal((await poor.get("/api/v1/account/")).body.balance, "-1000000000.00");
+    });
+
+    it("holds the bound when top-ups arrive at once", async () => {
+      const acct = await t.newAccount("0.00");
+      const answers = await Promise.all(
+        Array.from({ length: 16 }, () => credit(acct.accountId, "100000000.00")),
+      );
+      const accepted = answers.filter((res) => res.status === 200);
+      for (const res of answers.filter((r) => r.status !== 200)) {
+        expectError(res, 400, "amount_out_of_range", ["amount"]);
+      }
+      assert.equal(accepted.length, 10);
+      assert.equal((await acct.get("/api/v1/account/")).body.balance, "1000000000.00");
+    });
+
+    it("refuses an opening credit beyond the bound", async () => {
+      expectError(
+        await t.admin.post("/api/v1/admin/accounts/", {
+          email: "whale@example.com",
+          credit: "999999999999.99",
+        }),
+        400,
+        "amount_out_of_range",
+        ["credit"],
+      );
+      expectError(
+        await t.admin.post("/api/v1/admin/accounts/", {
+          email: "whale@example.com",
+          credit: "1000000000.01",
+        }),
+        400,
+        "amount_out_of_range",
+        ["credit"],
+      );
+      const res = await t.admin.post("/api/v1/admin/accounts/", {
+        email: "whale@example.com",
+        credit: "1000000000.00",
+      });
+      assert.equal(res.status, 201, res.text);
+      assert.equal(res.body.balance, "1000000000.00");
+    });
+
+    it("refuses plan prices beyond the bound", async () => {
+      const plan = {
+        name: "Gold-plated",
+        vcpus: 1,
+        memory: 1024,
+        storage: 25,
+        bandwidth: 1024,
+        price_hourly: "999999999999.99",
+        price_monthly: "999999999999.99",
+        locations: ["us-west"],
+      };
+      expectError(await t.admin.post("/api/v1/admin/plans/", plan), 400, "amount_out_of_range", [
+        "price_hourly",
+        "price_monthly",
+      ]);
+      const plans = await t.owner.get("/api/v1/plans/");
+      assert.ok(!plans.body.results.some((p: Json) => p.name === "Gold-plated"));
+    });
+  });
+
   describe("admin accounts", () => {
     it("creates an account whose api_token works at once", async () => {
       const res = await t.admin.post("/api/v1/admin/accounts/", {
