@@ -44,10 +44,11 @@ export class AccountService {
     if (!withinMoneyLimit(creditMinor)) throw new AmountOutOfRange(["credit"]);
     const now = isoAt(this.#clock);
     return this.#repos.transaction(async (tx) => {
-      if (await tx.accounts.findByEmail(email)) {
-        throw new Conflict("account_exists", "An account with this email already exists.");
-      }
+      // Emails differing only in case are one address; the database's index also settles concurrent creates.
+      const exists = () => new Conflict("account_exists", "An account with this email already exists.");
+      if (await tx.accounts.findByEmail(email)) throw exists();
       const account = await tx.accounts.create(email, creditMinor, CURRENCY, now);
+      if (!account) throw exists();
       await tx.tokens.insert(account.id, hashToken(token), "default", now);
       return { account, token };
     });

@@ -428,6 +428,26 @@ describe("supporting resources", () => {
       expectError(await t.admin.post("/api/v1/admin/accounts/", body), 409, "account_exists");
     });
 
+    it("takes emails differing only in case for one address, keeping the email as given", async () => {
+      const first = await t.admin.post("/api/v1/admin/accounts/", { email: "Mixed.Case@Example.COM" });
+      assert.equal(first.status, 201, first.text);
+      assert.equal(first.body.email, "Mixed.Case@Example.COM");
+      for (const email of ["mixed.case@example.com", "MIXED.CASE@EXAMPLE.COM", "Mixed.Case@example.com"]) {
+        expectError(await t.admin.post("/api/v1/admin/accounts/", { email }), 409, "account_exists");
+      }
+      const account = await t.admin.get(`/api/v1/admin/accounts/${first.body.id}/`);
+      assert.equal(account.body.email, "Mixed.Case@Example.COM");
+    });
+
+    it("makes one account of concurrent creates of one email in different cases", async () => {
+      const emails = ["race@example.com", "Race@example.com", "RACE@example.com", "race@EXAMPLE.com"];
+      const answers = await Promise.all(
+        [...emails, ...emails].map((email) => t.admin.post("/api/v1/admin/accounts/", { email })),
+      );
+      assert.equal(answers.filter((res) => res.status === 201).length, 1);
+      for (const res of answers.filter((r) => r.status !== 201)) expectError(res, 409, "account_exists");
+    });
+
     it("refuses a malformed email or credit", async () => {
       expectInvalid(await t.admin.post("/api/v1/admin/accounts/", { email: "not-an-email" }), "email");
       expectInvalid(

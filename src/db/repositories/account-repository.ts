@@ -8,20 +8,32 @@ export class AccountRepository {
     this.#db = db;
   }
 
-  async create(email: string, balanceMinor: number, currency: string, now: string): Promise<AccountRow> {
+  /** The new account, or undefined when one with this email in any case exists (migration 0010's index). */
+  async create(
+    email: string,
+    balanceMinor: number,
+    currency: string,
+    now: string,
+  ): Promise<AccountRow | undefined> {
     return this.#db
       .insertInto("accounts")
       .values({ email, balance_minor: balanceMinor, currency, created_at: now, updated_at: now })
+      .onConflict((oc) => oc.doNothing())
       .returningAll()
-      .executeTakeFirstOrThrow();
+      .executeTakeFirst();
   }
 
   async findById(id: number): Promise<AccountRow | undefined> {
     return this.#db.selectFrom("accounts").selectAll().where("id", "=", id).executeTakeFirst();
   }
 
+  /** The account with this email in any case (the lower-cased email is unique, and indexed). */
   async findByEmail(email: string): Promise<AccountRow | undefined> {
-    return this.#db.selectFrom("accounts").selectAll().where("email", "=", email).executeTakeFirst();
+    return this.#db
+      .selectFrom("accounts")
+      .selectAll()
+      .where(sql`lower(email)`, "=", sql`lower(${email})`)
+      .executeTakeFirst();
   }
 
   async list(limit: number, offset: number): Promise<AccountRow[]> {
