@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { client, type Json, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
+import { pathOf, queryOf } from "../support/page-links.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
 import { expectError, expectInvalid } from "./expect-error.ts";
 
@@ -417,7 +418,19 @@ describe("supporting resources", () => {
       const res = await t.admin.get("/api/v1/admin/accounts/?page_size=2");
       assert.equal(res.status, 200, res.text);
       assert.equal(res.body.results.length, 2);
-      assert.ok(res.body.count >= 2);
+      assert.ok(res.body.count > 2);
+      assert.equal(res.body.previous, null);
+      assert.deepEqual(queryOf(res.body.next), {
+        page: "2",
+        page_size: "2",
+      });
+      const second = await t.admin.get(pathOf(res.body.next));
+      assert.equal(second.status, 200, second.text);
+      assert.notEqual(second.body.results[0].id, res.body.results[0].id);
+      assert.deepEqual(queryOf(second.body.previous), {
+        page: "1",
+        page_size: "2",
+      });
       expectInvalid(await t.admin.get("/api/v1/admin/accounts/?page=99999999999999999999"), "page");
       expectInvalid(await t.admin.get("/api/v1/admin/accounts/?page_size=501"), "page_size");
     });

@@ -3,6 +3,7 @@ import { formatMoney } from "../../domain/money.ts";
 import type { Services } from "../../services/services.ts";
 import { adminSecurity, requireAdmin } from "../authenticate.ts";
 import { idempotentPosts } from "../idempotency-hooks.ts";
+import { pageOf } from "../page-links.ts";
 import { presentAccount, presentLocation, presentOs, presentPlan } from "../presenters/present-catalogue.ts";
 import {
   AccountList,
@@ -72,7 +73,14 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     async (request) => {
       const { page = 1, page_size: pageSize = 50 } = request.query;
       const { count, accounts } = await services.accounts.list(pageSize, (page - 1) * pageSize);
-      return { count, results: accounts.map(presentAccount) };
+      return pageOf(
+        request,
+        services.config.publicUrl,
+        "/api/v1/admin/accounts/",
+        {},
+        { page, pageSize, count },
+        accounts.map(presentAccount),
+      );
     },
   );
 

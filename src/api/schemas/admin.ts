@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import { AccountSchema } from "./catalogue.ts";
-import { Money, Page, PageSize, PathId } from "./common.ts";
+import { Money, Page, Paged, PageSize, PathId } from "./common.ts";
 
 const Amount = Type.String({ pattern: "^\\d{1,12}(\\.\\d{1,2})?$", examples: ["25.00"] });
 
@@ -31,7 +31,7 @@ export const CreditBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const AccountList = Type.Object({ count: Type.Integer(), results: Type.Array(AccountSchema) });
+export const AccountList = Paged(AccountSchema, "All accounts.");
 
 export const CreateTokenBody = Type.Object(
   { name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) },

@@ -93,6 +93,17 @@ export const WaitSeconds = Type.Integer({
 export const Page = Type.Integer({ minimum: 1, maximum: 1_000_000_000, default: 1 });
 export const PageSize = Type.Integer({ minimum: 1, maximum: 500, default: 50 });
 
+/** A paged list (see pageOf in page-links.ts); `count` says what `what` counts. */
+export function Paged<T extends TSchema>(item: T, what: string) {
+  return Type.Object({
+    count: Type.Integer({ minimum: 0, description: what }),
+    next: Nullable(Type.String({ description: "URL of the next page." })),
+    previous: Nullable(Type.String({ description: "URL of the previous page." })),
+    results: Type.Array(item),
+  });
+}
+
+/** A list that is not paged: everything at once. */
 export function ListOf<T extends TSchema>(item: T) {
   return Type.Object({ count: Type.Integer({ minimum: 0 }), results: Type.Array(item) });
 }

@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import { SERVER_STATUSES, type ServerStatus } from "../../domain/server-status.ts";
-import { Nullable, Page, PageSize, PathId, Timestamp } from "./common.ts";
+import { Nullable, Page, Paged, PageSize, PathId, Timestamp } from "./common.ts";
 
 export const ServerStatusSchema = Type.Unsafe<ServerStatus>({
   type: "string",
@@ -92,12 +92,7 @@ export const CreatedServer = Type.Object(
   { title: "CreatedServer" },
 );
 
-export const ServerList = Type.Object({
-  count: Type.Integer({ minimum: 0, description: "All servers matching the filters." }),
-  next: Nullable(Type.String({ description: "URL of the next page." })),
-  previous: Nullable(Type.String({ description: "URL of the previous page." })),
-  results: Type.Array(ServerSummary),
-});
+export const ServerList = Paged(ServerSummary, "All servers matching the filters.");
 
 export const ListServersQuery = Type.Object({
   status: Type.Optional(ServerStatusSchema),
