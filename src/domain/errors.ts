@@ -101,6 +101,13 @@ export class RateLimited extends AppError {
   }
 }
 
+/** A block of addresses that shares addresses with a pool already: adding only the rest would hide it. */
+export class AddressRangeOverlaps extends AppError {
+  constructor(message: string) {
+    super(409, "address_range_overlaps", message, { cidr: [message] });
+  }
+}
+
 export class Conflict extends AppError {
   constructor(code: string, message: string) {
     super(409, code, message);

@@ -475,6 +475,37 @@ describe("supporting resources", () => {
   });
 
   describe("admin catalogue", () => {
+    it("refuses a block that overlaps a pool, naming the pool and the addresses, and adds none of it", async () => {
+      const added = (code: string, cidr: string) =>
+        t.admin.post(`/api/v1/admin/locations/${code}/addresses/`, { cidr });
+      const location = await t.admin.post("/api/v1/admin/locations/", {
+        code: "lab-2",
+        name: "Lab 2",
+        country: "NL",
+      });
+      assert.equal(location.status, 201, location.text);
+      assert.deepEqual((await added("lab-2", "198.19.0.0/29")).body, { family: 4, added: 6 });
+
+      const overlapping = await added("lab-2", "198.19.0.0/26");
+      expectError(overlapping, 409, "address_range_overlaps", ["cidr"]);
+      assert.equal(
+        overlapping.body.error.message,
+        "198.19.0.0/26 overlaps the pool of lab-2: 6 of its 62 addresses (198.19.0.1 to 198.19.0.6). " +
+          "Add a block that no pool holds yet.",
+      );
+      // Another location's pool counts too: us-west holds 203.0.113.1 to .250 from the start.
+      const elsewhere = await added("lab-2", "203.0.113.128/25");
+      expectError(elsewhere, 409, "address_range_overlaps", ["cidr"]);
+      assert.match(
+        elsewhere.body.error.message,
+        /the pool of us-west: 122 of its 126 addresses \(203\.0\.113\.129 to 203\.0\.113\.250\)/,
+      );
+
+      // Nothing of a refused block was added: the rest of the /26 is still free to add, and adds in full.
+      assert.deepEqual((await added("lab-2", "198.19.0.8/29")).body, { family: 4, added: 6 });
+      assert.deepEqual((await added("lab-2", "198.19.0.64/26")).body, { family: 4, added: 62 });
+    });
+
     it("adds a location, its addresses, an OS and a plan, and a server there gets an address of the block", async () => {
       const location = await t.admin.post("/api/v1/admin/locations/", {
         code: "lab-1",
@@ -496,8 +527,12 @@ describe("supporting resources", () => {
       const block = await t.admin.post("/api/v1/admin/locations/lab-1/addresses/", { cidr: "198.18.0.0/29" });
       assert.equal(block.status, 201, block.text);
       assert.deepEqual(block.body, { family: 4, added: 6 });
-      const again = await t.admin.post("/api/v1/admin/locations/lab-1/addresses/", { cidr: "198.18.0.0/29" });
-      assert.deepEqual(again.body, { family: 4, added: 0 });
+      expectError(
+        await t.admin.post("/api/v1/admin/locations/lab-1/addresses/", { cidr: "198.18.0.0/29" }),
+        409,
+        "address_range_overlaps",
+        ["cidr"],
+      );
       expectInvalid(
         await t.admin.post("/api/v1/admin/locations/lab-1/addresses/", { cidr: "198.18.0.0/99" }),
         "cidr",

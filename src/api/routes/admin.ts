@@ -202,10 +202,13 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         tags,
         security,
         summary: "Add a block of addresses to a location's pool",
-        description: "IPv4 or IPv6, in CIDR notation; at most 65,536 addresses a request.",
+        description:
+          "IPv4 or IPv6, in CIDR notation; at most 65,536 addresses a request. All of the block's addresses are " +
+          "added, or none: a block that shares any address with a pool (of any location) is a 409 " +
+          "`address_range_overlaps` naming the pool and the addresses.",
         params: CodeParams,
         body: AddAddressesBody,
-        response: { 201: AddedAddresses, ...errors(400, 401, 404, 413, 415) },
+        response: { 201: AddedAddresses, ...errors(400, 401, 404, 409, 413, 415) },
       },
     },
     async (request, reply) =>
