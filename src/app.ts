@@ -4,6 +4,7 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
 import type { Logger } from "pino";
+import { corsOptions } from "./api/cors-options.ts";
 import { registerErrorHandling } from "./api/error-handler.ts";
 import { registerJsonBodyParser } from "./api/json-body-parser.ts";
 import { openApiOptions } from "./api/openapi-options.ts";
@@ -128,15 +129,7 @@ export async function createApp({ config, database, driver, clock, log }: AppDep
   registerErrorHandling(http, config.bodyLimitBytes);
   http.addSchema(ErrorBody);
 
-  // Tokens travel in a header, never in cookies, so any origin may call the API from a browser (the
-  // original documentation's JavaScript sample is a browser fetch); VPS_CORS_ORIGINS narrows it.
-  await http.register(cors, {
-    origin: config.corsOrigins.length === 0 ? "*" : config.corsOrigins,
-    methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
-    allowedHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
-    exposedHeaders: ["X-Request-Id", "Action-Id", "Location"],
-    maxAge: 600,
-  });
+  await http.register(cors, corsOptions(config));
   await http.register(swagger, openApiOptions);
   await http.register(swaggerUi, { routePrefix: "/docs" });
   http.get("/api/v1/openapi.json", { schema: { hide: true } }, async () => http.swagger());

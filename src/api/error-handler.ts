@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import {
   AppError,
+  type FieldErrors,
   InvalidInput,
   InvalidJson,
   NotFound,
@@ -8,6 +9,26 @@ import {
   UnsupportedMediaType,
 } from "../domain/errors.ts";
 import { fieldErrors } from "./validator-compiler.ts";
+
+/** Fields an error body names at most; a body of thousands of bad keys must not get a larger answer. */
+const MAX_ERROR_FIELDS = 10;
+/** Longest field name an error body repeats back (a key may be as long as the body limit allows). */
+const MAX_FIELD_NAME = 100;
+/** The entry that says how many more fields were refused than the body names. */
+const MORE_FIELDS_KEY = "…";
+
+/** The first MAX_ERROR_FIELDS fields, each name cut to MAX_FIELD_NAME characters, and how many more there were. */
+export function boundedFields(fields: FieldErrors): FieldErrors {
+  const entries = Object.entries(fields);
+  const bounded: FieldErrors = {};
+  for (const [field, messages] of entries.slice(0, MAX_ERROR_FIELDS)) {
+    const name = field.length > MAX_FIELD_NAME ? `${field.slice(0, MAX_FIELD_NAME)}…` : field;
+    bounded[name] = [...(bounded[name] ?? []), ...messages.slice(0, MAX_ERROR_FIELDS)];
+  }
+  const more = entries.length - MAX_ERROR_FIELDS;
+  if (more > 0) bounded[MORE_FIELDS_KEY] = [`and ${more} more`];
+  return bounded;
+}
 
 /** Maps anything thrown while serving a request to the one error shape, with a stable code. */
 export function toAppError(
@@ -46,7 +67,7 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
       code: appError.code,
       message: appError.message,
     };
-    if (appError.fields) body.fields = appError.fields;
+    if (appError.fields) body.fields = boundedFields(appError.fields);
     if (appError.actionId !== undefined) body.action_id = appError.actionId;
     return reply.status(appError.status).send({ error: body });
   });

@@ -6,7 +6,7 @@ const SAFE_HOST = /^(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::
  * `next`/`previous` links of a page: absolute, on VPS_PUBLIC_URL when it is set, else on the request's
  * own Host when that is a plain host name (a forged Host header cannot inject anything), else relative.
  */
-export function pageLink(
+function pageLink(
   request: FastifyRequest,
   publicUrl: string | undefined,
   path: string,
@@ -19,4 +19,35 @@ export function pageLink(
   const host = request.headers.host;
   const base = publicUrl ?? (host && SAFE_HOST.test(host) ? `${request.protocol}://${host}` : "");
   return `${base}${path}?${query.toString()}`;
+}
+
+/** A page of a list as every paged list answers it: `count`, `next`, `previous`, `results`. */
+export interface PageOf<T> {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: T[];
+}
+
+/**
+ * The page `page` of `count` items, `pageSize` a page, with its links; `query` is the list's other query
+ * parameters (filters), carried into both links. A page beyond the last links back to the last page.
+ */
+export function pageOf<T>(
+  request: FastifyRequest,
+  publicUrl: string | undefined,
+  path: string,
+  query: Record<string, string | number | undefined>,
+  at: { page: number; pageSize: number; count: number },
+  results: T[],
+): PageOf<T> {
+  const { page, pageSize, count } = at;
+  const link = (p: number) => pageLink(request, publicUrl, path, { ...query, page: p, page_size: pageSize });
+  const lastPage = Math.max(1, Math.ceil(count / pageSize));
+  return {
+    count,
+    next: page * pageSize < count ? link(page + 1) : null,
+    previous: page > 1 ? link(Math.min(page - 1, lastPage)) : null,
+    results,
+  };
 }

@@ -1,10 +1,12 @@
 import { Ajv, type ErrorObject } from "ajv";
 import type { FastifySchemaCompiler } from "fastify";
 import type { FieldErrors } from "../domain/errors.ts";
+import { parseCanonicalId } from "./canonical-id.ts";
 
 // Bodies are validated strictly: a wrong JSON type is an error, never silently coerced, and unknown
-// fields are rejected rather than dropped. Query strings and path parameters arrive as text, so they
-// are coerced to the declared types.
+// fields are rejected rather than dropped. Query strings arrive as text, so they are coerced to the
+// declared types. Path parameters are not coerced: an integer one (an id) is read by parseCanonicalId, so
+// that "0x3039" or "012345" is no id at all (a 404) rather than another spelling of 12345.
 const options = { allErrors: true, removeAdditional: false, useDefaults: true, strict: false } as const;
 const strictAjv = new Ajv({ ...options, coerceTypes: false });
 const coercingAjv = new Ajv({ ...options, coerceTypes: true });
@@ -13,9 +15,34 @@ for (const ajv of [strictAjv, coercingAjv]) {
 }
 
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
+  if (httpPart === "params") return paramsValidator(schema as ObjectSchema);
   const ajv = httpPart === "body" ? strictAjv : coercingAjv;
   return ajv.compile(schema as object);
 };
+
+interface ObjectSchema {
+  properties?: Record<string, { type?: unknown }>;
+}
+
+function paramsValidator(schema: ObjectSchema) {
+  const validate = strictAjv.compile(schema);
+  const ids = Object.entries(schema.properties ?? {})
+    .filter(([, property]) => property.type === "integer")
+    .map(([name]) => name);
+  const validator = (params: Record<string, unknown>) => {
+    const value = { ...params };
+    for (const name of ids) {
+      const text = value[name];
+      // Text that is no canonical id stays text, which the integer schema then refuses.
+      if (typeof text === "string") value[name] = parseCanonicalId(text) ?? text;
+    }
+    if (validate(value)) return { value };
+    validator.errors = validate.errors;
+    return false;
+  };
+  validator.errors = null as typeof validate.errors;
+  return validator;
+}
 
 const TYPE_NAMES: Record<string, string> = {
   string: "a string",

@@ -1,10 +1,7 @@
 // Servers are billed by the hour, paid an hour ahead: the first hour when the server is created, each next
-// one when the paid time runs out. Balances stay within a bound that integer arithmetic keeps exact.
+// one when the paid time runs out.
 
 export const HOUR_MS = 3_600_000;
-
-/** The largest balance an account may hold, in minor units (1,000,000,000.00). */
-export const MAX_BALANCE_MINOR = 100_000_000_000;
 
 /** The end of the hour that starts at `from`. */
 export function hourAfter(from: string): string {

@@ -1,6 +1,10 @@
 // Every error a user can see: a stable machine-readable code and an HTTP status.
 // Services throw these; one handler in the API layer turns them into the error shape.
 
+import { formatMoney, MONEY_LIMIT_MINOR } from "./money.ts";
+
+const LIMIT = formatMoney(MONEY_LIMIT_MINOR);
+
 export type FieldErrors = Record<string, string[]>;
 
 export class AppError extends Error {
@@ -29,6 +33,14 @@ export class InvalidInput extends AppError {
 export class InvalidJson extends AppError {
   constructor(detail: string) {
     super(400, "invalid_json", "The request body is not valid JSON.", { body: [detail] });
+  }
+}
+
+/** An amount, or the balance it would make, beyond ±1,000,000,000.00 (see domain/money.ts). */
+export class AmountOutOfRange extends AppError {
+  constructor(fields: string[], what = "Amounts and balances") {
+    const message = `${what} must stay within -${LIMIT} and ${LIMIT}.`;
+    super(400, "amount_out_of_range", message, Object.fromEntries(fields.map((f) => [f, [message]])));
   }
 }
 
@@ -86,6 +98,13 @@ export class RateLimited extends AppError {
   constructor(retryAfterSeconds: number) {
     super(429, "rate_limited", `Too many requests; the budget is whole again in ${retryAfterSeconds} s.`);
     this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** A block of addresses that shares addresses with a pool already: adding only the rest would hide it. */
+export class AddressRangeOverlaps extends AppError {
+  constructor(message: string) {
+    super(409, "address_range_overlaps", message, { cidr: [message] });
   }
 }
 

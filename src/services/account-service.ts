@@ -1,10 +1,9 @@
 import type { Repositories } from "../db/repositories/repositories.ts";
 import type { AccountRow } from "../db/schema.ts";
 import { generateToken, hashToken } from "../domain/api-token.ts";
-import { MAX_BALANCE_MINOR } from "../domain/billing.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
-import { Conflict, InvalidInput, NotFound } from "../domain/errors.ts";
-import { formatMoney, parseMoney } from "../domain/money.ts";
+import { AmountOutOfRange, Conflict, InvalidInput, NotFound } from "../domain/errors.ts";
+import { MONEY_LIMIT_MINOR, parseMoney, parseSignedMoney, withinMoneyLimit } from "../domain/money.ts";
 
 export const CURRENCY = "USD";
 
@@ -42,37 +41,37 @@ export class AccountService {
     const creditMinor = parseMoney(credit);
     if (creditMinor === null)
       throw InvalidInput.field("credit", 'Must be a non-negative amount such as "25.00".');
+    if (!withinMoneyLimit(creditMinor)) throw new AmountOutOfRange(["credit"]);
     const now = isoAt(this.#clock);
     return this.#repos.transaction(async (tx) => {
-      if (await tx.accounts.findByEmail(email)) {
-        throw new Conflict("account_exists", "An account with this email already exists.");
-      }
+      // Emails differing only in case are one address; the database's index also settles concurrent creates.
+      const exists = () => new Conflict("account_exists", "An account with this email already exists.");
+      if (await tx.accounts.findByEmail(email)) throw exists();
       const account = await tx.accounts.create(email, creditMinor, CURRENCY, now);
+      if (!account) throw exists();
       await tx.tokens.insert(account.id, hashToken(token), "default", now);
       return { account, token };
     });
   }
 
   /**
-   * Adds credit (or deducts it, with a negative amount). An account back above zero gets its suspended
-   * servers back as `stopped`, ready to start, and billed again from now.
+   * Adds credit (or deducts it, with a negative amount) as long as the balance stays within the money limit.
+   * An account back above zero gets its suspended servers back as `stopped`, ready to start, and billed
+   * again from now.
    */
   async addCredit(id: number, amount: string): Promise<AccountRow> {
-    const negative = amount.startsWith("-");
-    const minor = parseMoney(negative ? amount.slice(1) : amount);
-    if (minor === null || minor === 0) {
+    const delta = parseSignedMoney(amount);
+    if (delta === null || delta === 0) {
       throw InvalidInput.field("amount", 'Must be a non-zero amount such as "10.00" (negative to deduct).');
     }
+    if (!withinMoneyLimit(delta)) throw new AmountOutOfRange(["amount"]);
     const now = isoAt(this.#clock);
     return this.#repos.transaction(async (tx) => {
-      const before = await tx.accounts.findById(id);
-      if (!before) throw new NotFound("Account");
-      const delta = negative ? -minor : minor;
-      if (Number(before.balance_minor) + delta > MAX_BALANCE_MINOR) {
-        throw InvalidInput.field("amount", `The balance may not exceed ${formatMoney(MAX_BALANCE_MINOR)}.`);
+      const account = await tx.accounts.addCreditWithin(id, delta, MONEY_LIMIT_MINOR, now);
+      if (!account) {
+        if (!(await tx.accounts.findById(id))) throw new NotFound("Account");
+        throw new AmountOutOfRange(["amount"], "The balance");
       }
-      const account = await tx.accounts.addCredit(id, delta, now);
-      if (!account) throw new NotFound("Account");
       if (account.balance_minor > 0) await tx.servers.unsuspend(id, now);
       return account;
     });

@@ -1,9 +1,15 @@
 import type { PlanWithLocations } from "../db/repositories/catalogue-repository.ts";
 import type { Repositories } from "../db/repositories/repositories.ts";
 import type { LocationRow, OsRow } from "../db/schema.ts";
-import { Conflict, InvalidInput, NotFound } from "../domain/errors.ts";
+import {
+  AddressRangeOverlaps,
+  AmountOutOfRange,
+  Conflict,
+  InvalidInput,
+  NotFound,
+} from "../domain/errors.ts";
 import { expandCidr } from "../domain/ip-range.ts";
-import { parseMoney } from "../domain/money.ts";
+import { parseMoney, withinMoneyLimit } from "../domain/money.ts";
 
 export interface NewPlan {
   name: string;
@@ -47,6 +53,11 @@ export class CatalogueService {
     const unknown = input.locations.filter((code) => !locations.some((l) => l.code === code));
     if (unknown.length > 0) errors.locations = [`Unknown locations: ${unknown.join(", ")}.`];
     if (Object.keys(errors).length > 0 || hourly === null || monthly === null) throw new InvalidInput(errors);
+    const outOfRange = [
+      ...(withinMoneyLimit(hourly) ? [] : ["price_hourly"]),
+      ...(withinMoneyLimit(monthly) ? [] : ["price_monthly"]),
+    ];
+    if (outOfRange.length > 0) throw new AmountOutOfRange(outOfRange, "Prices");
     const plan = await this.#repos.transaction((tx) =>
       tx.catalogue.createPlan(
         {
@@ -81,15 +92,44 @@ export class CatalogueService {
     return this.#repos.catalogue.createLocation(input.code, input.name, input.country);
   }
 
-  /** Adds the host addresses of a CIDR block to a location's pool; addresses already known are skipped. */
+  /**
+   * Adds the host addresses of a CIDR block to a location's pool, all of them or none: a block that shares
+   * any address with a pool (this location's or another's) is refused with the overlap named, since adding
+   * only the rest would leave the operator believing the whole block was new.
+   */
   async addAddresses(code: string, cidr: string): Promise<{ family: 4 | 6; added: number }> {
     const location = await this.#repos.catalogue.findLocationByCode(code);
     if (!location) throw new NotFound("Location");
     const block = expandCidr(cidr, MAX_BLOCK);
     if ("error" in block) throw InvalidInput.field("cidr", block.error);
-    const added = await this.#repos.transaction((tx) =>
-      tx.catalogue.addAddresses(location.id, block.family, block.addresses),
-    );
+    const added = await this.#repos.transaction(async (tx) => {
+      const overlap = await tx.catalogue.pooledAmong(block.addresses);
+      if (overlap.length > 0) throw new AddressRangeOverlaps(describeOverlap(cidr, block.addresses, overlap));
+      const added = await tx.catalogue.addAddresses(location.id, block.family, block.addresses);
+      // Another request added some of them since the check: refuse the whole block (this rolls back).
+      if (added < block.addresses.length) {
+        throw new AddressRangeOverlaps(`${cidr} overlaps addresses added to a pool at the same time.`);
+      }
+      return added;
+    });
     return { family: block.family, added };
   }
+}
+
+/** "203.0.113.0/26 overlaps the pool of us-west: 9 of its 62 addresses (203.0.113.1 to 203.0.113.9)." */
+function describeOverlap(
+  cidr: string,
+  block: string[],
+  overlap: { address: string; location: string }[],
+): string {
+  const order = new Map(block.map((address, i) => [address, i]));
+  const byLocation = new Map<string, string[]>();
+  for (const { address, location } of overlap)
+    byLocation.set(location, [...(byLocation.get(location) ?? []), address]);
+  const parts = [...byLocation].map(([location, addresses]) => {
+    const sorted = addresses.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+    const range = sorted.length === 1 ? sorted[0] : `${sorted[0]} to ${sorted[sorted.length - 1]}`;
+    return `the pool of ${location}: ${sorted.length} of its ${block.length} addresses (${range})`;
+  });
+  return `${cidr} overlaps ${parts.join("; and ")}. Add a block that no pool holds yet.`;
 }

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { eventually, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
+import { eventually, type Json, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
+import { pathOf, queryOf } from "../support/page-links.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
-import { expectError } from "./expect-error.ts";
+import { expectError, expectInvalid } from "./expect-error.ts";
 
 describe("actions: what each request started", () => {
   let t: TestApp;
@@ -49,6 +50,66 @@ describe("actions: what each request started", () => {
         [created.body.action_id, "create"],
       ],
     );
+  });
+
+  it("pages a server's actions like the server list: page, page_size, links, newest first", async () => {
+    const created = await t.owner.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "paged" });
+    const id = created.body.id;
+    const path = `/api/v1/servers/${id}/actions/`;
+    const started: number[] = [created.body.action_id];
+    await waitForStatus(t.owner, id, "active");
+    for (const [action, status] of [
+      ["stop", "stopped"],
+      ["start", "active"],
+      ["stop", "stopped"],
+      ["start", "active"],
+    ] as const) {
+      const res = await t.owner.post(`${path.replace("actions/", "")}${action}/`);
+      assert.equal(res.status, 200, res.text);
+      started.push(res.body.action_id);
+      await waitForStatus(t.owner, id, status);
+    }
+    const newestFirst = [...started].reverse();
+
+    const all = await t.owner.get(path);
+    assert.equal(all.status, 200, all.text);
+    assert.deepEqual(Object.keys(all.body).sort(), ["count", "next", "previous", "results"]);
+    assert.equal(all.body.count, 5);
+    assert.equal(all.body.next, null);
+    assert.equal(all.body.previous, null);
+    assert.deepEqual(
+      all.body.results.map((a: Json) => a.id),
+      newestFirst,
+    );
+
+    const pages: Json[] = [];
+    let res = await t.owner.get(`${path}?page_size=2`);
+    for (;;) {
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.body.count, 5);
+      pages.push(res.body);
+      if (res.body.next === null) break;
+      res = await t.owner.get(pathOf(res.body.next));
+    }
+    assert.deepEqual(
+      pages.map((p) => p.results.map((a: Json) => a.id)),
+      [newestFirst.slice(0, 2), newestFirst.slice(2, 4), newestFirst.slice(4)],
+    );
+    assert.equal(pages[0].previous, null);
+    assert.match(pages[0].next, new RegExp(`^http://127\\.0\\.0\\.1:\\d+${path}\\?`));
+    assert.deepEqual(queryOf(pages[0].next), { page: "2", page_size: "2" });
+    assert.deepEqual(queryOf(pages[1].previous), { page: "1", page_size: "2" });
+    assert.deepEqual(queryOf(pages[2].previous), { page: "2", page_size: "2" });
+
+    const beyond = await t.owner.get(`${path}?page=7&page_size=2`);
+    assert.equal(beyond.status, 200, beyond.text);
+    assert.equal(beyond.body.count, 5);
+    assert.deepEqual(beyond.body.results, []);
+    assert.equal(beyond.body.next, null);
+    assert.deepEqual(queryOf(beyond.body.previous), { page: "3", page_size: "2" });
+
+    expectInvalid(await t.owner.get(`${path}?page=0`), "page");
+    expectInvalid(await t.owner.get(`${path}?page_size=501`), "page_size");
   });
 
   it("names the action in flight when a request meets a busy server", async () => {

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { client, type Json, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
+import { pathOf, queryOf } from "../support/page-links.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
 import { expectError, expectInvalid } from "./expect-error.ts";
 
@@ -303,6 +304,91 @@ describe("supporting resources", () => {
     });
   });
 
+  describe("money bounds", () => {
+    const credit = (accountId: number, amount: string) =>
+      t.admin.post(`/api/v1/admin/accounts/${accountId}/credit/`, { amount });
+
+    it("refuses a deduction beyond the bound every time, with a stable code and the balance untouched", async () => {
+      const acct = await t.newAccount("20.00");
+      for (let i = 0; i < 100; i++) {
+        const res = await credit(acct.accountId, "-999999999999.99");
+        expectError(res, 400, "amount_out_of_range", ["amount"]);
+      }
+      expectError(await credit(acct.accountId, "999999999999.99"), 400, "amount_out_of_range", ["amount"]);
+      assert.equal((await acct.get("/api/v1/account/")).body.balance, "20.00");
+    });
+
+    it("lets a balance reach ±1,000,000,000.00 and not one cent beyond", async () => {
+      const rich = await t.newAccount("0.00");
+      assert.equal((await credit(rich.accountId, "1000000000.00")).body.balance, "1000000000.00");
+      expectError(await credit(rich.accountId, "0.01"), 400, "amount_out_of_range", ["amount"]);
+      const poor = await t.newAccount("0.00");
+      assert.equal((await credit(poor.accountId, "-600000000.00")).body.balance, "-600000000.00");
+      assert.equal((await credit(poor.accountId, "-400000000.00")).body.balance, "-1000000000.00");
+      expectError(await credit(poor.accountId, "-0.01"), 400, "amount_out_of_range", ["amount"]);
+      assert.equal((await poor.get("/api/v1/account/")).body.balance, "-1000000000.00");
+    });
+
+    it("holds the bound when top-ups arrive at once", async () => {
+      const acct = await t.newAccount("0.00");
+      const answers = await Promise.all(
+        Array.from({ length: 16 }, () => credit(acct.accountId, "100000000.00")),
+      );
+      const accepted = answers.filter((res) => res.status === 200);
+      for (const res of answers.filter((r) => r.status !== 200)) {
+        expectError(res, 400, "amount_out_of_range", ["amount"]);
+      }
+      assert.equal(accepted.length, 10);
+      assert.equal((await acct.get("/api/v1/account/")).body.balance, "1000000000.00");
+    });
+
+    it("refuses an opening credit beyond the bound", async () => {
+      expectError(
+        await t.admin.post("/api/v1/admin/accounts/", {
+          email: "whale@example.com",
+          credit: "999999999999.99",
+        }),
+        400,
+        "amount_out_of_range",
+        ["credit"],
+      );
+      expectError(
+        await t.admin.post("/api/v1/admin/accounts/", {
+          email: "whale@example.com",
+          credit: "1000000000.01",
+        }),
+        400,
+        "amount_out_of_range",
+        ["credit"],
+      );
+      const res = await t.admin.post("/api/v1/admin/accounts/", {
+        email: "whale@example.com",
+        credit: "1000000000.00",
+      });
+      assert.equal(res.status, 201, res.text);
+      assert.equal(res.body.balance, "1000000000.00");
+    });
+
+    it("refuses plan prices beyond the bound", async () => {
+      const plan = {
+        name: "Gold-plated",
+        vcpus: 1,
+        memory: 1024,
+        storage: 25,
+        bandwidth: 1024,
+        price_hourly: "999999999999.99",
+        price_monthly: "999999999999.99",
+        locations: ["us-west"],
+      };
+      expectError(await t.admin.post("/api/v1/admin/plans/", plan), 400, "amount_out_of_range", [
+        "price_hourly",
+        "price_monthly",
+      ]);
+      const plans = await t.owner.get("/api/v1/plans/");
+      assert.ok(!plans.body.results.some((p: Json) => p.name === "Gold-plated"));
+    });
+  });
+
   describe("admin accounts", () => {
     it("creates an account whose api_token works at once", async () => {
       const res = await t.admin.post("/api/v1/admin/accounts/", {
@@ -332,7 +418,19 @@ describe("supporting resources", () => {
       const res = await t.admin.get("/api/v1/admin/accounts/?page_size=2");
       assert.equal(res.status, 200, res.text);
       assert.equal(res.body.results.length, 2);
-      assert.ok(res.body.count >= 2);
+      assert.ok(res.body.count > 2);
+      assert.equal(res.body.previous, null);
+      assert.deepEqual(queryOf(res.body.next), {
+        page: "2",
+        page_size: "2",
+      });
+      const second = await t.admin.get(pathOf(res.body.next));
+      assert.equal(second.status, 200, second.text);
+      assert.notEqual(second.body.results[0].id, res.body.results[0].id);
+      assert.deepEqual(queryOf(second.body.previous), {
+        page: "1",
+        page_size: "2",
+      });
       expectInvalid(await t.admin.get("/api/v1/admin/accounts/?page=99999999999999999999"), "page");
       expectInvalid(await t.admin.get("/api/v1/admin/accounts/?page_size=501"), "page_size");
     });
@@ -341,6 +439,26 @@ describe("supporting resources", () => {
       const body = { email: "dup@example.com", credit: "1.00" };
       assert.equal((await t.admin.post("/api/v1/admin/accounts/", body)).status, 201);
       expectError(await t.admin.post("/api/v1/admin/accounts/", body), 409, "account_exists");
+    });
+
+    it("takes emails differing only in case for one address, keeping the email as given", async () => {
+      const first = await t.admin.post("/api/v1/admin/accounts/", { email: "Mixed.Case@Example.COM" });
+      assert.equal(first.status, 201, first.text);
+      assert.equal(first.body.email, "Mixed.Case@Example.COM");
+      for (const email of ["mixed.case@example.com", "MIXED.CASE@EXAMPLE.COM", "Mixed.Case@example.com"]) {
+        expectError(await t.admin.post("/api/v1/admin/accounts/", { email }), 409, "account_exists");
+      }
+      const account = await t.admin.get(`/api/v1/admin/accounts/${first.body.id}/`);
+      assert.equal(account.body.email, "Mixed.Case@Example.COM");
+    });
+
+    it("makes one account of concurrent creates of one email in different cases", async () => {
+      const emails = ["race@example.com", "Race@example.com", "RACE@example.com", "race@EXAMPLE.com"];
+      const answers = await Promise.all(
+        [...emails, ...emails].map((email) => t.admin.post("/api/v1/admin/accounts/", { email })),
+      );
+      assert.equal(answers.filter((res) => res.status === 201).length, 1);
+      for (const res of answers.filter((r) => r.status !== 201)) expectError(res, 409, "account_exists");
     });
 
     it("refuses a malformed email or credit", async () => {
@@ -357,6 +475,37 @@ describe("supporting resources", () => {
   });
 
   describe("admin catalogue", () => {
+    it("refuses a block that overlaps a pool, naming the pool and the addresses, and adds none of it", async () => {
+      const added = (code: string, cidr: string) =>
+        t.admin.post(`/api/v1/admin/locations/${code}/addresses/`, { cidr });
+      const location = await t.admin.post("/api/v1/admin/locations/", {
+        code: "lab-2",
+        name: "Lab 2",
+        country: "NL",
+      });
+      assert.equal(location.status, 201, location.text);
+      assert.deepEqual((await added("lab-2", "198.19.0.0/29")).body, { family: 4, added: 6 });
+
+      const overlapping = await added("lab-2", "198.19.0.0/26");
+      expectError(overlapping, 409, "address_range_overlaps", ["cidr"]);
+      assert.equal(
+        overlapping.body.error.message,
+        "198.19.0.0/26 overlaps the pool of lab-2: 6 of its 62 addresses (198.19.0.1 to 198.19.0.6). " +
+          "Add a block that no pool holds yet.",
+      );
+      // Another location's pool counts too: us-west holds 203.0.113.1 to .250 from the start.
+      const elsewhere = await added("lab-2", "203.0.113.128/25");
+      expectError(elsewhere, 409, "address_range_overlaps", ["cidr"]);
+      assert.match(
+        elsewhere.body.error.message,
+        /the pool of us-west: 122 of its 126 addresses \(203\.0\.113\.129 to 203\.0\.113\.250\)/,
+      );
+
+      // Nothing of a refused block was added: the rest of the /26 is still free to add, and adds in full.
+      assert.deepEqual((await added("lab-2", "198.19.0.8/29")).body, { family: 4, added: 6 });
+      assert.deepEqual((await added("lab-2", "198.19.0.64/26")).body, { family: 4, added: 62 });
+    });
+
     it("adds a location, its addresses, an OS and a plan, and a server there gets an address of the block", async () => {
       const location = await t.admin.post("/api/v1/admin/locations/", {
         code: "lab-1",
@@ -378,8 +527,12 @@ describe("supporting resources", () => {
       const block = await t.admin.post("/api/v1/admin/locations/lab-1/addresses/", { cidr: "198.18.0.0/29" });
       assert.equal(block.status, 201, block.text);
       assert.deepEqual(block.body, { family: 4, added: 6 });
-      const again = await t.admin.post("/api/v1/admin/locations/lab-1/addresses/", { cidr: "198.18.0.0/29" });
-      assert.deepEqual(again.body, { family: 4, added: 0 });
+      expectError(
+        await t.admin.post("/api/v1/admin/locations/lab-1/addresses/", { cidr: "198.18.0.0/29" }),
+        409,
+        "address_range_overlaps",
+        ["cidr"],
+      );
       expectInvalid(
         await t.admin.post("/api/v1/admin/locations/lab-1/addresses/", { cidr: "198.18.0.0/99" }),
         "cidr",

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { type Client, type Json, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
+import { pathOf, queryOf } from "../support/page-links.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
 import { expectError, expectInvalid } from "./expect-error.ts";
 
@@ -40,16 +41,6 @@ const PLAN_SUMMARY_KEYS = ["id", "name", "vcpus", "memory", "storage"];
 const USAGE_KEYS = ["cpu_percent", "memory_used", "disk_used", "bandwidth_used"];
 
 const sorted = (keys: string[]) => [...keys].sort();
-
-/** The path and query of a `next`/`previous` link, to follow it on the test's own base URL. */
-function pathOf(link: string): string {
-  const url = new URL(link, "http://placeholder");
-  return `${url.pathname}${url.search}`;
-}
-
-function queryOf(link: string): Record<string, string> {
-  return Object.fromEntries(new URL(link, "http://placeholder").searchParams);
-}
 
 describe("reading servers", () => {
   let t: TestApp;

@@ -74,6 +74,23 @@ describe("server input validation", () => {
       expectInvalid(await create({ ...SAMPLE_CREATE, region: "us-west" }), "region");
     });
 
+    it("answers a body of thousands of unknown fields with a small error naming a few and counting the rest", async () => {
+      const body: Record<string, unknown> = { ...SAMPLE_CREATE };
+      for (let i = 0; i < 5000; i++) body[`u${i}`] = 1;
+      const res = await create(body);
+      expectError(res, 400, "invalid_input");
+      const fields = Object.keys(res.body.error.fields);
+      assert.equal(fields.length, 11, res.text.slice(0, 500));
+      assert.deepEqual(res.body.error.fields["…"], ["and 4990 more"]);
+      assert.ok(res.text.length < 2000, `an error body of ${res.text.length} bytes`);
+    });
+
+    it("cuts a very long unknown field name in the error", async () => {
+      const res = await create({ ...SAMPLE_CREATE, ["x".repeat(30_000)]: 1 });
+      expectError(res, 400, "invalid_input");
+      assert.ok(res.text.length < 1000, `an error body of ${res.text.length} bytes`);
+    });
+
     const badNames: [string, string][] = [
       ["empty", ""],
       ["64 characters long", "a".repeat(64)],

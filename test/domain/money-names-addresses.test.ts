@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { expandCidr, formatIpv6 } from "../../src/domain/ip-range.ts";
-import { formatMoney, parseMoney } from "../../src/domain/money.ts";
+import { formatMoney, parseMoney, parseSignedMoney, withinMoneyLimit } from "../../src/domain/money.ts";
 import { hostnameProblem, serverNameProblem } from "../../src/domain/names.ts";
 
 describe("money", () => {
@@ -15,6 +15,15 @@ describe("money", () => {
   it("refuses what is not an amount", () => {
     for (const bad of ["", "1.234", "-1", "1e3", "abc", " 1", "0x10"])
       assert.equal(parseMoney(bad), null, bad);
+  });
+  it("reads a signed amount, and bounds amounts and balances at ±1,000,000,000.00", () => {
+    assert.equal(parseSignedMoney("-5.5"), -550);
+    assert.equal(parseSignedMoney("5.50"), 550);
+    assert.equal(parseSignedMoney("--5"), null);
+    assert.ok(withinMoneyLimit(100_000_000_000));
+    assert.ok(withinMoneyLimit(-100_000_000_000));
+    assert.ok(!withinMoneyLimit(100_000_000_001));
+    assert.ok(!withinMoneyLimit(-100_000_000_001));
   });
 });
 

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { Services } from "../../services/services.ts";
 import { bearerSecurity, requireAccount } from "../authenticate.ts";
+import { pageOf } from "../page-links.ts";
 import { presentAction } from "../presenters/present-action.ts";
 import { ActionIdParams, ActionList, ActionSchema } from "../schemas/actions.ts";
 import { described, errors, Page, PageSize, WaitSeconds } from "../schemas/common.ts";
@@ -41,7 +42,7 @@ export const actionRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         tags,
         security,
         summary: "A server's actions",
-        description: "Newest first.",
+        description: "Newest first, paged like the server list.",
         params: ServerIdParams,
         querystring: Type.Object({ page: Type.Optional(Page), page_size: Type.Optional(PageSize) }),
         response: { 200: described(ActionList, "The server's actions."), ...errors(400, 401, 404) },
@@ -55,7 +56,14 @@ export const actionRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         page,
         pageSize,
       );
-      return { count, results: actions.map(presentAction) };
+      return pageOf(
+        request,
+        services.config.publicUrl,
+        `/api/v1/servers/${request.params.server_id}/actions/`,
+        {},
+        { page, pageSize, count },
+        actions.map(presentAction),
+      );
     },
   );
 };

@@ -3,6 +3,7 @@ import { formatMoney } from "../../domain/money.ts";
 import type { Services } from "../../services/services.ts";
 import { adminSecurity, requireAdmin } from "../authenticate.ts";
 import { idempotentPosts } from "../idempotency-hooks.ts";
+import { pageOf } from "../page-links.ts";
 import { presentAccount, presentLocation, presentOs, presentPlan } from "../presenters/present-catalogue.ts";
 import {
   AccountList,
@@ -72,7 +73,14 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     async (request) => {
       const { page = 1, page_size: pageSize = 50 } = request.query;
       const { count, accounts } = await services.accounts.list(pageSize, (page - 1) * pageSize);
-      return { count, results: accounts.map(presentAccount) };
+      return pageOf(
+        request,
+        services.config.publicUrl,
+        "/api/v1/admin/accounts/",
+        {},
+        { page, pageSize, count },
+        accounts.map(presentAccount),
+      );
     },
   );
 
@@ -194,10 +202,13 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         tags,
         security,
         summary: "Add a block of addresses to a location's pool",
-        description: "IPv4 or IPv6, in CIDR notation; at most 65,536 addresses a request.",
+        description:
+          "IPv4 or IPv6, in CIDR notation; at most 65,536 addresses a request. All of the block's addresses are " +
+          "added, or none: a block that shares any address with a pool (of any location) is a 409 " +
+          "`address_range_overlaps` naming the pool and the addresses.",
         params: CodeParams,
         body: AddAddressesBody,
-        response: { 201: AddedAddresses, ...errors(400, 401, 404, 413, 415) },
+        response: { 201: AddedAddresses, ...errors(400, 401, 404, 409, 413, 415) },
       },
     },
     async (request, reply) =>

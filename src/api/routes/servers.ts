@@ -7,7 +7,7 @@ import { usagePeriod } from "../../domain/usage.ts";
 import type { Services } from "../../services/services.ts";
 import { bearerSecurity, requireAccount } from "../authenticate.ts";
 import { idempotentPosts } from "../idempotency-hooks.ts";
-import { pageLink } from "../page-links.ts";
+import { pageOf } from "../page-links.ts";
 import { presentServerDetail, presentServerSummary } from "../presenters/present-server.ts";
 import { described, errors, IdempotencyHeaders, NoContent, WaitSeconds } from "../schemas/common.ts";
 import {
@@ -83,19 +83,14 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         page,
         pageSize,
       });
-      const link = (p: number) =>
-        pageLink(request, services.config.publicUrl, BASE, {
-          status,
-          location,
-          page: p,
-          page_size: pageSize,
-        });
-      return {
-        count,
-        next: page * pageSize < count ? link(page + 1) : null,
-        previous: page > 1 ? link(Math.min(page - 1, Math.max(1, Math.ceil(count / pageSize)))) : null,
-        results: servers.map(presentServerSummary),
-      };
+      return pageOf(
+        request,
+        services.config.publicUrl,
+        BASE,
+        { status, location },
+        { page, pageSize, count },
+        servers.map(presentServerSummary),
+      );
     },
   );
 

@@ -1,5 +1,5 @@
 import { Type } from "@sinclair/typebox";
-import { Nullable, Timestamp } from "./common.ts";
+import { Nullable, Paged, PathId, Timestamp } from "./common.ts";
 
 export const ActionSchema = Type.Object(
   {
@@ -30,11 +30,6 @@ export const ActionSchema = Type.Object(
   { title: "Action" },
 );
 
-export const ActionList = Type.Object({
-  count: Type.Integer({ minimum: 0 }),
-  results: Type.Array(ActionSchema),
-});
+export const ActionList = Paged(ActionSchema, "All actions of the server.");
 
-export const ActionIdParams = Type.Object({
-  action_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
-});
+export const ActionIdParams = Type.Object({ action_id: PathId() });

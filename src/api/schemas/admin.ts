@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import { AccountSchema } from "./catalogue.ts";
-import { Money, Page, PageSize } from "./common.ts";
+import { Money, Page, Paged, PageSize, PathId } from "./common.ts";
 
 const Amount = Type.String({ pattern: "^\\d{1,12}(\\.\\d{1,2})?$", examples: ["25.00"] });
 
@@ -31,7 +31,7 @@ export const CreditBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const AccountList = Type.Object({ count: Type.Integer(), results: Type.Array(AccountSchema) });
+export const AccountList = Paged(AccountSchema, "All accounts.");
 
 export const CreateTokenBody = Type.Object(
   { name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) },
@@ -44,10 +44,7 @@ export const CreatedToken = Type.Object({
   api_token: Type.String(),
 });
 
-export const TokenParams = Type.Object({
-  id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
-  token_id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
-});
+export const TokenParams = Type.Object({ id: PathId(), token_id: PathId() });
 
 export const CreatePlanBody = Type.Object(
   {

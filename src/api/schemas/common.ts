@@ -14,7 +14,10 @@ export const ErrorBody = Type.Object(
       code: Type.String({ description: "Stable machine-readable code, e.g. invalid_input, not_found." }),
       message: Type.String(),
       fields: Type.Optional(
-        Type.Record(Type.String(), Type.Array(Type.String()), { description: "Messages per invalid field." }),
+        Type.Record(Type.String(), Type.Array(Type.String()), {
+          description:
+            'Messages per invalid field: the first 10 fields, then an entry `…` saying how many more, e.g. `["and 4990 more"]`.',
+        }),
       ),
       action_id: Type.Optional(
         Type.Integer({
@@ -49,9 +52,19 @@ export function errors(...statuses: number[]): Record<number, TSchema> {
   );
 }
 
-export const IdParams = Type.Object({
-  id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
-});
+/**
+ * An id in a path. The validator reads it with parseCanonicalId (src/api/canonical-id.ts): only canonical
+ * decimal digits name a resource; any other spelling of a number is a 404.
+ */
+export function PathId(description?: string) {
+  return Type.Integer({
+    minimum: 1,
+    maximum: Number.MAX_SAFE_INTEGER,
+    ...(description === undefined ? {} : { description }),
+  });
+}
+
+export const IdParams = Type.Object({ id: PathId() });
 
 /**
  * Query parameters of a paged list. Pages are bounded so that the row offset stays an exact integer that
@@ -80,6 +93,17 @@ export const WaitSeconds = Type.Integer({
 export const Page = Type.Integer({ minimum: 1, maximum: 1_000_000_000, default: 1 });
 export const PageSize = Type.Integer({ minimum: 1, maximum: 500, default: 50 });
 
+/** A paged list (see pageOf in page-links.ts); `count` says what `what` counts. */
+export function Paged<T extends TSchema>(item: T, what: string) {
+  return Type.Object({
+    count: Type.Integer({ minimum: 0, description: what }),
+    next: Nullable(Type.String({ description: "URL of the next page." })),
+    previous: Nullable(Type.String({ description: "URL of the previous page." })),
+    results: Type.Array(item),
+  });
+}
+
+/** A list that is not paged: everything at once. */
 export function ListOf<T extends TSchema>(item: T) {
   return Type.Object({ count: Type.Integer({ minimum: 0 }), results: Type.Array(item) });
 }

@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import { SERVER_STATUSES, type ServerStatus } from "../../domain/server-status.ts";
-import { Nullable, Page, PageSize, Timestamp } from "./common.ts";
+import { Nullable, Page, Paged, PageSize, PathId, Timestamp } from "./common.ts";
 
 export const ServerStatusSchema = Type.Unsafe<ServerStatus>({
   type: "string",
@@ -92,12 +92,7 @@ export const CreatedServer = Type.Object(
   { title: "CreatedServer" },
 );
 
-export const ServerList = Type.Object({
-  count: Type.Integer({ minimum: 0, description: "All servers matching the filters." }),
-  next: Nullable(Type.String({ description: "URL of the next page." })),
-  previous: Nullable(Type.String({ description: "URL of the previous page." })),
-  results: Type.Array(ServerSummary),
-});
+export const ServerList = Paged(ServerSummary, "All servers matching the filters.");
 
 export const ListServersQuery = Type.Object({
   status: Type.Optional(ServerStatusSchema),
@@ -133,13 +128,7 @@ export const PatchServerBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const ServerIdParams = Type.Object({
-  server_id: Type.Integer({
-    minimum: 1,
-    maximum: Number.MAX_SAFE_INTEGER,
-    description: "The server's unique id.",
-  }),
-});
+export const ServerIdParams = Type.Object({ server_id: PathId("The server's unique id.") });
 
 export const PowerResponse = Type.Object({
   status: Type.Literal("success"),

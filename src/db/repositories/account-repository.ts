@@ -8,20 +8,32 @@ export class AccountRepository {
     this.#db = db;
   }
 
-  async create(email: string, balanceMinor: number, currency: string, now: string): Promise<AccountRow> {
+  /** The new account, or undefined when one with this email in any case exists (migration 0010's index). */
+  async create(
+    email: string,
+    balanceMinor: number,
+    currency: string,
+    now: string,
+  ): Promise<AccountRow | undefined> {
     return this.#db
       .insertInto("accounts")
       .values({ email, balance_minor: balanceMinor, currency, created_at: now, updated_at: now })
+      .onConflict((oc) => oc.doNothing())
       .returningAll()
-      .executeTakeFirstOrThrow();
+      .executeTakeFirst();
   }
 
   async findById(id: number): Promise<AccountRow | undefined> {
     return this.#db.selectFrom("accounts").selectAll().where("id", "=", id).executeTakeFirst();
   }
 
+  /** The account with this email in any case (the lower-cased email is unique, and indexed). */
   async findByEmail(email: string): Promise<AccountRow | undefined> {
-    return this.#db.selectFrom("accounts").selectAll().where("email", "=", email).executeTakeFirst();
+    return this.#db
+      .selectFrom("accounts")
+      .selectAll()
+      .where(sql`lower(email)`, "=", sql`lower(${email})`)
+      .executeTakeFirst();
   }
 
   async list(limit: number, offset: number): Promise<AccountRow[]> {
@@ -34,6 +46,26 @@ export class AccountRepository {
       .select((eb) => eb.fn.countAll<number>().as("n"))
       .executeTakeFirstOrThrow();
     return Number(row.n);
+  }
+
+  /**
+   * Adds (or takes) credit unless the balance would leave ±`limitMinor`. The bound is in the statement's WHERE,
+   * so it holds however many top-ups run at once; undefined when no row moved (no such account, or the
+   * balance would leave the bound).
+   */
+  async addCreditWithin(
+    id: number,
+    amountMinor: number,
+    limitMinor: number,
+    now: string,
+  ): Promise<AccountRow | undefined> {
+    return this.#db
+      .updateTable("accounts")
+      .set({ balance_minor: sql`balance_minor + ${amountMinor}`, updated_at: now })
+      .where("id", "=", id)
+      .where(sql<boolean>`balance_minor + ${amountMinor} between ${-limitMinor} and ${limitMinor}`)
+      .returningAll()
+      .executeTakeFirst();
   }
 
   /** Adds (or with a negative amount, takes) credit in one statement, so concurrent top-ups never lose one. */

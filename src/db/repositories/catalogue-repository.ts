@@ -112,6 +112,22 @@ export class CatalogueRepository {
   }
 
   /** Adds addresses to a location's pool; ones already present anywhere are skipped. Returns how many were added. */
+  /** Which of `addresses` are already in a pool, and the code of that pool's location. */
+  async pooledAmong(addresses: string[]): Promise<{ address: string; location: string }[]> {
+    const found: { address: string; location: string }[] = [];
+    for (let i = 0; i < addresses.length; i += 500) {
+      found.push(
+        ...(await this.#db
+          .selectFrom("ip_addresses")
+          .innerJoin("locations", "locations.id", "ip_addresses.location_id")
+          .select(["ip_addresses.address", "locations.code as location"])
+          .where("ip_addresses.address", "in", addresses.slice(i, i + 500))
+          .execute()),
+      );
+    }
+    return found;
+  }
+
   async addAddresses(locationId: number, family: 4 | 6, addresses: string[]): Promise<number> {
     let added = 0;
     for (let i = 0; i < addresses.length; i += 500) {
