@@ -145,11 +145,13 @@ export interface SimMachinesTable {
 
 export interface IdempotencyKeysTable {
   account_id: number;
+  /** The Idempotency-Key's digest, never the key (migration 0011). */
   key: string;
   request_hash: string;
   /** `started` while the first request runs, `done` once its response is stored. */
   state: string;
   status_code: number | null;
+  /** Sealed with a key derived from the Idempotency-Key: only its holder's retry can open it. */
   response_body: string | null;
   response_headers: string | null;
   server_id: number | null;

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
+import type { Kysely } from "kysely";
+import { idempotencyKeyDigest } from "../../src/domain/sealed-response.ts";
+import { client, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
 import { expectError } from "./expect-error.ts";
 
@@ -13,6 +15,17 @@ describe("Idempotency-Key on POST", () => {
 
   const post = (path: string, body: unknown, key: string, api = t.owner) =>
     api.request("POST", path, body, { "Idempotency-Key": key });
+  /** Every row of every table, as JSON text: what a copy of the database would reveal. */
+  const everyRow = async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: every table, whatever its columns
+    const db = t.database.db as unknown as Kysely<any>;
+    const rows: string[] = [];
+    for (const table of await db.introspection.getTables()) {
+      for (const row of await db.selectFrom(table.name).selectAll().execute())
+        rows.push(`${table.name} ${JSON.stringify(row)}`);
+    }
+    return rows;
+  };
   const serversNamed = async (name: string, api = t.owner) =>
     (await api.get("/api/v1/servers/?page_size=500")).body.results.filter(
       (s: { name: string }) => s.name === name,
@@ -116,12 +129,12 @@ describe("Idempotency-Key on POST", () => {
         response_body: null,
         created_at: "2000-01-01T00:00:00.000Z",
       })
-      .where("key", "=", "create-crashed")
+      .where("key", "=", idempotencyKeyDigest("create-crashed"))
       .execute();
     await t.app.services.repos.db
       .updateTable("idempotency_keys")
       .set({ created_at: new Date(Date.now() - 5000).toISOString() })
-      .where("key", "=", "create-crashed")
+      .where("key", "=", idempotencyKeyDigest("create-crashed"))
       .execute();
     const retry = await post("/api/v1/servers/", body, "create-crashed");
     assert.equal(retry.status, 201);
@@ -129,5 +142,49 @@ describe("Idempotency-Key on POST", () => {
     assert.equal(retry.body.action_id, first.body.action_id);
     assert.equal(retry.headers.get("idempotent-replayed"), "true");
     assert.equal((await serversNamed("crashed")).length, 1);
+  });
+
+  it("keeps no API token of a keyed account or token create in the database, and replays it to the key's holder", async () => {
+    const body = { email: "sealed@example.com", credit: "5.00" };
+    const created = await post("/api/v1/admin/accounts/", body, "account-sealed-1", t.admin);
+    assert.equal(created.status, 201);
+    const issued = await post(
+      `/api/v1/admin/accounts/${created.body.id}/tokens/`,
+      { name: "ci" },
+      "token-sealed-1",
+      t.admin,
+    );
+    assert.equal(issued.status, 201);
+    const rows = await everyRow();
+    assert.ok(
+      rows.some((row) => row.startsWith("idempotency_keys ")),
+      "the keys are stored",
+    );
+    for (const secret of [
+      created.body.api_token,
+      issued.body.api_token,
+      "account-sealed-1",
+      "token-sealed-1",
+    ]) {
+      const leaks = rows.filter((row) => row.includes(secret));
+      assert.deepEqual(leaks, [], `${secret} is stored in plaintext`);
+    }
+
+    const replayedAccount = await post("/api/v1/admin/accounts/", body, "account-sealed-1", t.admin);
+    assert.equal(replayedAccount.status, 201);
+    assert.equal(replayedAccount.headers.get("idempotent-replayed"), "true");
+    assert.equal(replayedAccount.text, created.text);
+    const replayedToken = await post(
+      `/api/v1/admin/accounts/${created.body.id}/tokens/`,
+      { name: "ci" },
+      "token-sealed-1",
+      t.admin,
+    );
+    assert.equal(replayedToken.headers.get("idempotent-replayed"), "true");
+    assert.equal(replayedToken.text, issued.text);
+    for (const token of [created.body.api_token, issued.body.api_token]) {
+      const me = await client(t.url, token).get("/api/v1/account/");
+      assert.equal(me.body.email, "sealed@example.com");
+    }
   });
 });
