@@ -30,7 +30,8 @@ const STALE_MS = 10_000;
 
 /**
  * Idempotency-Key on POSTs: within a day, a retry with the same key and body gets the first response and
- * does nothing again; the same key with another body is a 409. Keys live in
+ * does nothing again; the same key with another body is a 409. Only work done is kept: a refusal (4xx) or a
+ * failure (5xx) releases the key, so that the same key can be retried once the condition clears. Keys live in
  * the database as digests, scoped to the account, with their responses sealed by a key derived from the
  * Idempotency-Key, so they hold across processes and restarts and a copy of the database reveals no response.
  */
@@ -89,14 +90,17 @@ export class IdempotencyService {
     }
   }
 
-  /** Stores the first response, sealed; a server error releases the key so that a retry can do the work. */
+  /**
+   * Stores the response of work done (2xx), sealed; anything else did nothing worth protecting and releases
+   * the key, so that a retry after the condition clears (the action in flight ends, credit arrives) does the work.
+   */
   async complete(
     claim: IdempotencyClaim,
     status: number,
     body: string,
     headers: Record<string, string>,
   ): Promise<void> {
-    if (status >= 500) {
+    if (status < 200 || status >= 300) {
       await this.#repos.idempotency.release(claim.accountId, claim.key);
       return;
     }

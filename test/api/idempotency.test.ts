@@ -94,15 +94,27 @@ describe("Idempotency-Key on POST", () => {
     assert.notEqual(theirs.body.id, mine.body.id);
   });
 
-  it("replays an error response too, and refuses a malformed key", async () => {
+  it("keeps no refusal: the same key is new again, and a malformed key is refused", async () => {
     const bad = { ...SAMPLE_CREATE, name: "-bad-" };
     const first = await post("/api/v1/servers/", bad, "create-invalid");
     const retry = await post("/api/v1/servers/", bad, "create-invalid");
     expectError(first, 400, "invalid_input", ["name"]);
-    assert.equal(retry.text, first.text);
+    expectError(retry, 400, "invalid_input", ["name"]);
+    assert.equal(retry.headers.get("idempotent-replayed"), null, "validated again, not replayed");
     expectError(await post("/api/v1/servers/", SAMPLE_CREATE, "has space"), 400, "invalid_input", [
       "Idempotency-Key",
     ]);
+  });
+
+  it("takes a path with and without its trailing slash as one request", async () => {
+    const created = await t.owner.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "slashed" });
+    await waitForStatus(t.owner, created.body.id, "active");
+    const first = await post(`/api/v1/servers/${created.body.id}/reboot`, undefined, "reboot-slash");
+    const retry = await post(`/api/v1/servers/${created.body.id}/reboot/`, undefined, "reboot-slash");
+    assert.equal(first.status, 200, first.text);
+    assert.equal(retry.status, 200, retry.text);
+    assert.equal(retry.headers.get("idempotent-replayed"), "true");
+    assert.equal(retry.body.action_id, first.body.action_id);
   });
 
   it("adds a retried credit top-up once", async () => {
@@ -186,5 +198,36 @@ describe("Idempotency-Key on POST", () => {
       const me = await client(t.url, token).get("/api/v1/account/");
       assert.equal(me.body.email, "sealed@example.com");
     }
+  });
+});
+
+describe("Idempotency-Key after a refusal", () => {
+  let t: TestApp;
+  before(async () => {
+    // Each transition takes 1.5 s, so that the server is still busy with its create when the stop arrives.
+    t = await startTestApp({ VPS_SIM_DELAY_MS: "1500" });
+  });
+  after(() => t.close());
+
+  it("lets the same key stop a server once the action it was busy with has ended", async () => {
+    const created = await t.owner.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "busy" });
+    const stop = () =>
+      t.owner.request("POST", `/api/v1/servers/${created.body.id}/stop/`, undefined, {
+        "Idempotency-Key": "stop-when-ready",
+      });
+    const refused = await stop();
+    expectError(refused, 400, "server_busy");
+    assert.equal(refused.body.error.action_id, created.body.action_id);
+    const ended = await t.owner.get(`/api/v1/actions/${created.body.action_id}/?wait=30`);
+    assert.equal(ended.body.status, "success");
+
+    const stopped = await stop();
+    assert.equal(stopped.status, 200, stopped.text);
+    assert.equal(stopped.headers.get("idempotent-replayed"), null);
+    assert.equal(stopped.body.server.status, "stopping");
+    await waitForStatus(t.owner, created.body.id, "stopped");
+    const again = await stop();
+    assert.equal(again.headers.get("idempotent-replayed"), "true");
+    assert.equal(again.body.action_id, stopped.body.action_id);
   });
 });

@@ -21,7 +21,7 @@ describe("migration 0011: idempotency keys stored before it", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("are kept as digests with their responses sealed, and still replay to the key's holder", async () => {
+  it("are kept as digests with their responses sealed (refusals dropped), and still replay to the key's holder", async () => {
     url = await freshDatabaseUrl(dir);
     // The schema as it was before sealed responses, with a response stored in plaintext.
     // biome-ignore lint/suspicious/noExplicitAny: the schema as it was
@@ -44,6 +44,7 @@ describe("migration 0011: idempotency keys stored before it", () => {
       .values([
         { ...row, key: "old-key", response_body: body, response_headers: "{}" },
         { ...row, key: "expired-key", response_body: body, created_at: "2000-01-01T00:00:00.000Z" },
+        { ...row, key: "refused-key", status_code: 400, response_body: '{"error":{}}' },
       ])
       .execute();
     await old.destroy();
@@ -51,7 +52,7 @@ describe("migration 0011: idempotency keys stored before it", () => {
     const database = await openDatabase(url);
     try {
       const stored = await database.db.selectFrom("idempotency_keys").selectAll().execute();
-      assert.equal(stored.length, 1, "the expired key is gone");
+      assert.equal(stored.length, 1, "the expired key and the refusal are gone");
       assert.doesNotMatch(JSON.stringify(stored), /vps_stored-before-0011|old-key/);
       const service = new IdempotencyService(new Repositories(database.db), systemClock);
       const replay = await service.begin(0, "old-key", "h");

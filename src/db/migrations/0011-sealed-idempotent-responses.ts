@@ -3,12 +3,17 @@ import { idempotencyKeyDigest, responseSealKey, sealResponse } from "../../domai
 
 // Idempotency keys are kept as digests and their responses sealed with a key derived from the Idempotency-Key
 // (a response can carry a new account's API token). Rows stored before are converted while their keys are
-// still known; rows more than a day old are dropped, as the service would have dropped them.
+// still known; rows more than a day old, and refusals (no longer kept), are dropped.
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against the schema as it was, not as it is
 export async function up(db: Kysely<any>): Promise<void> {
   const dayAgo = new Date(Date.now() - 24 * 3_600_000).toISOString();
-  await db.deleteFrom("idempotency_keys").where("created_at", "<", dayAgo).execute();
+  await db
+    .deleteFrom("idempotency_keys")
+    .where((eb) =>
+      eb.or([eb("created_at", "<", dayAgo), eb("status_code", "<", 200), eb("status_code", ">=", 300)]),
+    )
+    .execute();
   const rows = await db
     .selectFrom("idempotency_keys")
     .select(["account_id", "key", "request_hash", "response_body"])
