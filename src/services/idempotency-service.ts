@@ -27,6 +27,8 @@ export type IdempotencyStart =
 const DAY_MS = 24 * 3_600_000;
 /** A first request that has neither finished nor committed its work after this long died with its process. */
 const STALE_MS = 10_000;
+/** How often a process deletes every expired key, beside the one a request meets. */
+const PURGE_MS = 3_600_000;
 
 /**
  * Idempotency-Key on POSTs: within a day, a retry with the same key and body gets the first response and
@@ -38,6 +40,7 @@ const STALE_MS = 10_000;
 export class IdempotencyService {
   readonly #repos: Repositories;
   readonly #clock: Clock;
+  #purgedAt = Number.NEGATIVE_INFINITY;
   constructor(repos: Repositories, clock: Clock) {
     this.#repos = repos;
     this.#clock = clock;
@@ -47,7 +50,7 @@ export class IdempotencyService {
     const { idempotency } = this.#repos;
     const key = idempotencyKeyDigest(rawKey);
     const sealKey = responseSealKey(rawKey, accountId, requestHash);
-    await idempotency.release(accountId, key, isoAt(this.#clock, -DAY_MS));
+    await this.#forgetExpired(accountId, key);
     const deadline = Date.now() + 3 * STALE_MS;
     for (;;) {
       if (Date.now() > deadline) {
@@ -111,5 +114,18 @@ export class IdempotencyService {
       sealResponse(body, claim.sealKey),
       JSON.stringify(headers),
     );
+  }
+
+  /** The key this request meets, if a day old; and, once an hour per process, every key a day old. */
+  async #forgetExpired(accountId: number, key: string): Promise<void> {
+    const { idempotency } = this.#repos;
+    const expiredBefore = isoAt(this.#clock, -DAY_MS);
+    const now = this.#clock.now().getTime();
+    if (now - this.#purgedAt >= PURGE_MS) {
+      this.#purgedAt = now;
+      await idempotency.forgetBefore(expiredBefore);
+      return;
+    }
+    await idempotency.release(accountId, key, expiredBefore);
   }
 }

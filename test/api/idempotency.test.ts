@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import type { Kysely } from "kysely";
 import { idempotencyKeyDigest } from "../../src/domain/sealed-response.ts";
 import { client, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
+import { SettableClock } from "../support/settable-clock.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
 import { expectError } from "./expect-error.ts";
 
@@ -229,5 +230,49 @@ describe("Idempotency-Key after a refusal", () => {
     const again = await stop();
     assert.equal(again.headers.get("idempotent-replayed"), "true");
     assert.equal(again.body.action_id, stopped.body.action_id);
+  });
+});
+
+describe("Idempotency-Key expiry", () => {
+  const clock = new SettableClock();
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({}, clock);
+  });
+  after(() => t.close());
+
+  const MINUTE = 60_000;
+  const HOUR = 60 * MINUTE;
+
+  it("replays a key for 24 hours and takes it as new after them", async () => {
+    const api = await t.newAccount("1.00");
+    const topUp = (key: string) =>
+      t.admin.request(
+        "POST",
+        `/api/v1/admin/accounts/${api.accountId}/credit/`,
+        { amount: "10.00" },
+        {
+          "Idempotency-Key": key,
+        },
+      );
+    assert.equal((await topUp("daily-top-up")).body.balance, "11.00");
+    assert.equal((await topUp("other-top-up")).body.balance, "21.00");
+
+    clock.advance(23 * HOUR + 59 * MINUTE);
+    const withinDay = await topUp("daily-top-up");
+    assert.equal(withinDay.headers.get("idempotent-replayed"), "true");
+    assert.equal(withinDay.body.balance, "11.00");
+    assert.equal((await api.get("/api/v1/account/")).body.balance, "21.00");
+
+    clock.advance(MINUTE);
+    const nextDay = await topUp("daily-top-up");
+    assert.equal(nextDay.headers.get("idempotent-replayed"), null);
+    assert.equal(nextDay.body.balance, "31.00", "the top-up is done again");
+
+    // Every expired key is forgotten within the hour, whether or not it is used again.
+    clock.advance(HOUR);
+    await topUp("later-top-up");
+    const kept = await t.database.db.selectFrom("idempotency_keys").select("key").execute();
+    assert.equal(kept.length, 2, "the day-old key of the second top-up is gone");
   });
 });
