@@ -166,6 +166,13 @@ export interface RateLimitsTable {
   count: number;
 }
 
+/** Failed authentications per client address (an IPv6 address by its /64) and window (migration 0012). */
+export interface AuthFailuresTable {
+  address: string;
+  window_start: string;
+  count: number;
+}
+
 /** Live servers per account, status and location, kept by triggers on servers (migration 0009). */
 export interface ServerCountsTable {
   account_id: number;
@@ -190,6 +197,7 @@ export interface Database {
   sim_machines: SimMachinesTable;
   idempotency_keys: IdempotencyKeysTable;
   rate_limits: RateLimitsTable;
+  auth_failures: AuthFailuresTable;
   server_counts: ServerCountsTable;
 }
 

@@ -50,6 +50,7 @@ export async function startTestApp(
     // Tests that are not about rate limits send bursts no client would; their own test sets small budgets.
     VPS_RATE_LIMIT_READS: "100000",
     VPS_RATE_LIMIT_WRITES: "100000",
+    VPS_AUTH_FAILURE_LIMIT: "100000",
     ...env,
   });
   const log = pino({ level: process.env.LOG_LEVEL ?? "silent" });
