@@ -1,4 +1,5 @@
 // The only module that reads process.env. Everything else receives a Config.
+import { isIP } from "node:net";
 
 export type Role = "all" | "api" | "worker";
 
@@ -39,6 +40,13 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Requests per token and window, reads and writes apart; 0 turns a budget off. */
   rateLimits: { reads: number; writes: number; windowMs: number };
+  /** Failed authentications per client address and window before it is refused; 0 turns the limit off. */
+  authFailures: { failures: number; windowMs: number };
+  /**
+   * Which proxies' `X-Forwarded-For` names the client (Fastify's `trustProxy`): none, every one (`true`), or
+   * the proxies' addresses and CIDR blocks. With none, the client is the socket's peer.
+   */
+  trustProxy: boolean | string[];
   qemu: QemuConfig;
 }
 
@@ -107,6 +115,22 @@ function list(env: Env, key: string): string[] {
     .filter(Boolean);
 }
 
+function trustProxy(env: Env): boolean | string[] {
+  const raw = optional(env, "VPS_TRUST_PROXY");
+  if (raw === undefined || raw === "false") return false;
+  if (raw === "true") return true;
+  const proxies = list(env, "VPS_TRUST_PROXY");
+  for (const proxy of proxies) {
+    const [ip = "", prefix] = proxy.split("/");
+    if (isIP(ip) === 0 || (prefix !== undefined && !/^\d{1,3}$/.test(prefix))) {
+      throw new ConfigError(
+        `VPS_TRUST_PROXY must be true, false or comma-separated addresses and CIDR blocks, got "${raw}"`,
+      );
+    }
+  }
+  return proxies;
+}
+
 function loadQemuConfig(env: Env): QemuConfig {
   return {
     vmDir: optional(env, "VPS_QEMU_DIR") ?? "data/vms",
@@ -172,6 +196,11 @@ export function loadConfig(env: Env = process.env): Config {
       writes: integer(env, "VPS_RATE_LIMIT_WRITES", 300),
       windowMs: integer(env, "VPS_RATE_LIMIT_WINDOW_MS", 60_000, 1000),
     },
+    authFailures: {
+      failures: integer(env, "VPS_AUTH_FAILURE_LIMIT", 20),
+      windowMs: integer(env, "VPS_AUTH_FAILURE_WINDOW_MS", 60_000, 1000),
+    },
+    trustProxy: trustProxy(env),
     qemu: loadQemuConfig(env),
   };
 }

@@ -1,6 +1,6 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { RateLimited } from "../domain/errors.ts";
-import type { AuthService } from "../services/auth-service.ts";
+import { ADMIN_TOKEN_ID, type AuthService } from "../services/auth-service.ts";
 import type { RateLimitService } from "../services/rate-limit-service.ts";
 import { errors } from "./schemas/common.ts";
 
@@ -21,33 +21,60 @@ export function requireAccount(
   rateLimits: RateLimitService,
 ): void {
   scope.decorateRequest("accountId", 0);
-  // Every route of the scope may answer 429: say so in its OpenAPI description.
+  mayAnswer429(scope);
+  scope.addHook("onRequest", async (request, reply) => {
+    const { accountId, tokenId } = await withRetryAfter(reply, () =>
+      auth.authenticate(request.headers.authorization, request.ip),
+    );
+    request.accountId = accountId;
+    await spendBudget(request, reply, rateLimits, tokenId);
+  });
+}
+
+/** Every route of the scope needs the admin token, which has the same budgets as an API token. */
+export function requireAdmin(scope: FastifyInstance, auth: AuthService, rateLimits: RateLimitService): void {
+  mayAnswer429(scope);
+  scope.addHook("onRequest", async (request, reply) => {
+    await withRetryAfter(reply, () => auth.authenticateAdmin(request.headers.authorization, request.ip));
+    await spendBudget(request, reply, rateLimits, ADMIN_TOKEN_ID);
+  });
+}
+
+/** Every route of the scope may answer 429: say so in its OpenAPI description. */
+function mayAnswer429(scope: FastifyInstance): void {
   scope.addHook("onRoute", (route) => {
     route.schema ??= {};
     const schema = route.schema as { response?: Record<number, unknown> };
     schema.response = { ...schema.response, ...errors(429) };
   });
-  scope.addHook("onRequest", async (request, reply) => {
-    const { accountId, tokenId } = await auth.authenticate(request.headers.authorization);
-    request.accountId = accountId;
-    const decision = await rateLimits.check(
-      tokenId,
-      request.method === "GET" || request.method === "HEAD" ? "read" : "write",
-    );
-    if (!decision) return;
-    reply.header("ratelimit-limit", decision.limit);
-    reply.header("ratelimit-remaining", decision.remaining);
-    reply.header("ratelimit-reset", decision.resetSeconds);
-    if (!decision.allowed) {
-      reply.header("retry-after", decision.resetSeconds);
-      throw new RateLimited(decision.resetSeconds);
-    }
-  });
 }
 
-/** Every route of the scope needs the admin token. */
-export function requireAdmin(scope: FastifyInstance, auth: AuthService): void {
-  scope.addHook("onRequest", async (request) => {
-    await auth.authenticateAdmin(request.headers.authorization);
-  });
+/** An address past its failed authentications is told when it may try again. */
+async function withRetryAfter<T>(reply: FastifyReply, authenticate: () => Promise<T>): Promise<T> {
+  try {
+    return await authenticate();
+  } catch (err) {
+    if (err instanceof RateLimited) reply.header("retry-after", err.retryAfterSeconds);
+    throw err;
+  }
+}
+
+async function spendBudget(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  rateLimits: RateLimitService,
+  tokenId: number,
+): Promise<void> {
+  const decision = await rateLimits.check(
+    tokenId,
+    request.method === "GET" || request.method === "HEAD" ? "read" : "write",
+  );
+  if (!decision) return;
+  reply.header("ratelimit-limit", decision.limit);
+  reply.header("ratelimit-remaining", decision.remaining);
+  reply.header("ratelimit-reset", decision.resetSeconds);
+  if (!decision.allowed) {
+    reply.header("retry-after", decision.resetSeconds);
+    throw new RateLimited(decision.resetSeconds);
+  }
 }

@@ -32,6 +32,7 @@ function canonical(value: unknown): string {
 /**
  * Idempotency-Key on the scope's POST routes: runs after authentication and validation, before the handler.
  * The first request with a key does the work and its response is stored; a retry gets that response again.
+ * A response that did no work (4xx, 5xx) is not kept: the key is free again for a retry.
  */
 export function idempotentPosts(
   scope: FastifyInstance,
@@ -46,8 +47,17 @@ export function idempotentPosts(
     if (typeof key !== "string" || !KEY.test(key)) {
       throw InvalidInput.field("Idempotency-Key", "Must be 1-255 printable characters without spaces.");
     }
+    // The matched route and its parsed parameters, not the raw path: `/servers/1/stop` and `/servers/1/stop/`
+    // are one request.
     const hash = createHash("sha256")
-      .update(canonical({ method: request.method, path: request.url.split("?")[0], body: request.body }))
+      .update(
+        canonical({
+          method: request.method,
+          route: request.routeOptions.url,
+          params: request.params,
+          body: request.body,
+        }),
+      )
       .digest("hex");
     // The admin API has no account: its keys live under account 0, the operator's.
     const start = await service.begin(request.accountId ?? 0, key, hash);

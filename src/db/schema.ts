@@ -145,11 +145,13 @@ export interface SimMachinesTable {
 
 export interface IdempotencyKeysTable {
   account_id: number;
+  /** The Idempotency-Key's digest, never the key (migration 0011). */
   key: string;
   request_hash: string;
   /** `started` while the first request runs, `done` once its response is stored. */
   state: string;
   status_code: number | null;
+  /** Sealed with a key derived from the Idempotency-Key: only its holder's retry can open it. */
   response_body: string | null;
   response_headers: string | null;
   server_id: number | null;
@@ -160,6 +162,13 @@ export interface IdempotencyKeysTable {
 export interface RateLimitsTable {
   token_id: number;
   budget: string;
+  window_start: string;
+  count: number;
+}
+
+/** Failed authentications per client address (an IPv6 address by its /64) and window (migration 0012). */
+export interface AuthFailuresTable {
+  address: string;
   window_start: string;
   count: number;
 }
@@ -188,6 +197,7 @@ export interface Database {
   sim_machines: SimMachinesTable;
   idempotency_keys: IdempotencyKeysTable;
   rate_limits: RateLimitsTable;
+  auth_failures: AuthFailuresTable;
   server_counts: ServerCountsTable;
 }
 

@@ -15,7 +15,7 @@ function intToIpv4(n: number): string {
   return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
 }
 
-function ipv6ToBigInt(ip: string): bigint {
+export function ipv6ToBigInt(ip: string): bigint {
   const [head = "", tail] = ip.split("::");
   const headParts = head === "" ? [] : head.split(":");
   const tailParts = tail === undefined || tail === "" ? [] : tail.split(":");

@@ -1,32 +1,64 @@
 import type { Repositories } from "../db/repositories/repositories.ts";
 import { bearerToken, hashToken, sameDigest } from "../domain/api-token.ts";
+import type { Clock } from "../domain/clock.ts";
 import { Unauthorized } from "../domain/errors.ts";
+import { AuthFailureLimit, type AuthFailureLimits } from "./auth-failure-limit.ts";
 
 export const ADMIN_TOKEN_SETTING = "admin_token_sha256";
+/** The admin token's budgets are counted under this id, which no API token has (theirs start at 1). */
+export const ADMIN_TOKEN_ID = 0;
 
-/** Who a request's bearer token belongs to. */
+/** Who a request's bearer token belongs to; an address that keeps sending wrong tokens is refused for a while. */
 export class AuthService {
   readonly #repos: Repositories;
-  constructor(repos: Repositories) {
+  readonly #failures: AuthFailureLimit;
+  constructor(repos: Repositories, clock: Clock, limits: AuthFailureLimits) {
     this.#repos = repos;
+    this.#failures = new AuthFailureLimit(repos, clock, limits);
   }
 
-  /** The account id of the token in the header; 401 for a missing, malformed, unknown or revoked token. */
-  async authenticate(header: string | undefined): Promise<{ accountId: number; tokenId: number }> {
-    const token = bearerToken(header);
-    if (!token)
-      throw new Unauthorized(header ? "Malformed Authorization header; use: Bearer <token>." : undefined);
-    const digest = hashToken(token);
-    const owner = await this.#repos.tokens.findActiveByHash(digest);
-    if (!owner || !sameDigest(owner.tokenHash, digest)) throw new Unauthorized("Invalid API token.");
-    return { accountId: owner.accountId, tokenId: owner.tokenId };
+  /**
+   * The account id of the token in the header; 401 for a missing, malformed, unknown or revoked token, and 429
+   * from an address past its limit of failed authentications.
+   */
+  async authenticate(
+    header: string | undefined,
+    address: string,
+  ): Promise<{ accountId: number; tokenId: number }> {
+    return this.#guarded(header, address, undefined, async (token) => {
+      const digest = hashToken(token);
+      const owner = await this.#repos.tokens.findActiveByHash(digest);
+      if (!owner || !sameDigest(owner.tokenHash, digest)) throw new Unauthorized("Invalid API token.");
+      return { accountId: owner.accountId, tokenId: owner.tokenId };
+    });
   }
 
-  async authenticateAdmin(header: string | undefined): Promise<void> {
+  async authenticateAdmin(header: string | undefined, address: string): Promise<void> {
+    await this.#guarded(header, address, "Invalid or missing admin token.", async (token) => {
+      const stored = await this.#repos.settings.get(ADMIN_TOKEN_SETTING);
+      if (!stored || !sameDigest(stored, hashToken(token))) {
+        throw new Unauthorized("Invalid or missing admin token.");
+      }
+    });
+  }
+
+  async #guarded<T>(
+    header: string | undefined,
+    address: string,
+    missing: string | undefined,
+    verify: (token: string) => Promise<T>,
+  ): Promise<T> {
+    const refused = this.#failures.refusal(address);
+    if (refused) throw refused;
+    // No header is no attempt: it is answered 401 but not counted.
+    if (!header) throw new Unauthorized(missing);
     const token = bearerToken(header);
-    const stored = await this.#repos.settings.get(ADMIN_TOKEN_SETTING);
-    if (!token || !stored || !sameDigest(stored, hashToken(token))) {
-      throw new Unauthorized("Invalid or missing admin token.");
+    try {
+      if (!token) throw new Unauthorized("Malformed Authorization header; use: Bearer <token>.");
+      return await verify(token);
+    } catch (err) {
+      if (!(err instanceof Unauthorized)) throw err;
+      throw (await this.#failures.fail(address)) ?? err;
     }
   }
 }

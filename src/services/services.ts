@@ -38,7 +38,7 @@ export function createServices(
     config,
     clock,
     repos,
-    auth: new AuthService(repos),
+    auth: new AuthService(repos, clock, config.authFailures),
     accounts: new AccountService(repos, clock),
     servers: new ServerService({
       repos,

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
+import type { Kysely } from "kysely";
+import { idempotencyKeyDigest } from "../../src/domain/sealed-response.ts";
+import { client, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
+import { SettableClock } from "../support/settable-clock.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
 import { expectError } from "./expect-error.ts";
 
@@ -13,6 +16,17 @@ describe("Idempotency-Key on POST", () => {
 
   const post = (path: string, body: unknown, key: string, api = t.owner) =>
     api.request("POST", path, body, { "Idempotency-Key": key });
+  /** Every row of every table, as JSON text: what a copy of the database would reveal. */
+  const everyRow = async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: every table, whatever its columns
+    const db = t.database.db as unknown as Kysely<any>;
+    const rows: string[] = [];
+    for (const table of await db.introspection.getTables()) {
+      for (const row of await db.selectFrom(table.name).selectAll().execute())
+        rows.push(`${table.name} ${JSON.stringify(row)}`);
+    }
+    return rows;
+  };
   const serversNamed = async (name: string, api = t.owner) =>
     (await api.get("/api/v1/servers/?page_size=500")).body.results.filter(
       (s: { name: string }) => s.name === name,
@@ -81,15 +95,27 @@ describe("Idempotency-Key on POST", () => {
     assert.notEqual(theirs.body.id, mine.body.id);
   });
 
-  it("replays an error response too, and refuses a malformed key", async () => {
+  it("keeps no refusal: the same key is new again, and a malformed key is refused", async () => {
     const bad = { ...SAMPLE_CREATE, name: "-bad-" };
     const first = await post("/api/v1/servers/", bad, "create-invalid");
     const retry = await post("/api/v1/servers/", bad, "create-invalid");
     expectError(first, 400, "invalid_input", ["name"]);
-    assert.equal(retry.text, first.text);
+    expectError(retry, 400, "invalid_input", ["name"]);
+    assert.equal(retry.headers.get("idempotent-replayed"), null, "validated again, not replayed");
     expectError(await post("/api/v1/servers/", SAMPLE_CREATE, "has space"), 400, "invalid_input", [
       "Idempotency-Key",
     ]);
+  });
+
+  it("takes a path with and without its trailing slash as one request", async () => {
+    const created = await t.owner.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "slashed" });
+    await waitForStatus(t.owner, created.body.id, "active");
+    const first = await post(`/api/v1/servers/${created.body.id}/reboot`, undefined, "reboot-slash");
+    const retry = await post(`/api/v1/servers/${created.body.id}/reboot/`, undefined, "reboot-slash");
+    assert.equal(first.status, 200, first.text);
+    assert.equal(retry.status, 200, retry.text);
+    assert.equal(retry.headers.get("idempotent-replayed"), "true");
+    assert.equal(retry.body.action_id, first.body.action_id);
   });
 
   it("adds a retried credit top-up once", async () => {
@@ -116,12 +142,12 @@ describe("Idempotency-Key on POST", () => {
         response_body: null,
         created_at: "2000-01-01T00:00:00.000Z",
       })
-      .where("key", "=", "create-crashed")
+      .where("key", "=", idempotencyKeyDigest("create-crashed"))
       .execute();
     await t.app.services.repos.db
       .updateTable("idempotency_keys")
       .set({ created_at: new Date(Date.now() - 5000).toISOString() })
-      .where("key", "=", "create-crashed")
+      .where("key", "=", idempotencyKeyDigest("create-crashed"))
       .execute();
     const retry = await post("/api/v1/servers/", body, "create-crashed");
     assert.equal(retry.status, 201);
@@ -129,5 +155,124 @@ describe("Idempotency-Key on POST", () => {
     assert.equal(retry.body.action_id, first.body.action_id);
     assert.equal(retry.headers.get("idempotent-replayed"), "true");
     assert.equal((await serversNamed("crashed")).length, 1);
+  });
+
+  it("keeps no API token of a keyed account or token create in the database, and replays it to the key's holder", async () => {
+    const body = { email: "sealed@example.com", credit: "5.00" };
+    const created = await post("/api/v1/admin/accounts/", body, "account-sealed-1", t.admin);
+    assert.equal(created.status, 201);
+    const issued = await post(
+      `/api/v1/admin/accounts/${created.body.id}/tokens/`,
+      { name: "ci" },
+      "token-sealed-1",
+      t.admin,
+    );
+    assert.equal(issued.status, 201);
+    const rows = await everyRow();
+    assert.ok(
+      rows.some((row) => row.startsWith("idempotency_keys ")),
+      "the keys are stored",
+    );
+    for (const secret of [
+      created.body.api_token,
+      issued.body.api_token,
+      "account-sealed-1",
+      "token-sealed-1",
+    ]) {
+      const leaks = rows.filter((row) => row.includes(secret));
+      assert.deepEqual(leaks, [], `${secret} is stored in plaintext`);
+    }
+
+    const replayedAccount = await post("/api/v1/admin/accounts/", body, "account-sealed-1", t.admin);
+    assert.equal(replayedAccount.status, 201);
+    assert.equal(replayedAccount.headers.get("idempotent-replayed"), "true");
+    assert.equal(replayedAccount.text, created.text);
+    const replayedToken = await post(
+      `/api/v1/admin/accounts/${created.body.id}/tokens/`,
+      { name: "ci" },
+      "token-sealed-1",
+      t.admin,
+    );
+    assert.equal(replayedToken.headers.get("idempotent-replayed"), "true");
+    assert.equal(replayedToken.text, issued.text);
+    for (const token of [created.body.api_token, issued.body.api_token]) {
+      const me = await client(t.url, token).get("/api/v1/account/");
+      assert.equal(me.body.email, "sealed@example.com");
+    }
+  });
+});
+
+describe("Idempotency-Key after a refusal", () => {
+  let t: TestApp;
+  before(async () => {
+    // Each transition takes 1.5 s, so that the server is still busy with its create when the stop arrives.
+    t = await startTestApp({ VPS_SIM_DELAY_MS: "1500" });
+  });
+  after(() => t.close());
+
+  it("lets the same key stop a server once the action it was busy with has ended", async () => {
+    const created = await t.owner.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "busy" });
+    const stop = () =>
+      t.owner.request("POST", `/api/v1/servers/${created.body.id}/stop/`, undefined, {
+        "Idempotency-Key": "stop-when-ready",
+      });
+    const refused = await stop();
+    expectError(refused, 400, "server_busy");
+    assert.equal(refused.body.error.action_id, created.body.action_id);
+    const ended = await t.owner.get(`/api/v1/actions/${created.body.action_id}/?wait=30`);
+    assert.equal(ended.body.status, "success");
+
+    const stopped = await stop();
+    assert.equal(stopped.status, 200, stopped.text);
+    assert.equal(stopped.headers.get("idempotent-replayed"), null);
+    assert.equal(stopped.body.server.status, "stopping");
+    await waitForStatus(t.owner, created.body.id, "stopped");
+    const again = await stop();
+    assert.equal(again.headers.get("idempotent-replayed"), "true");
+    assert.equal(again.body.action_id, stopped.body.action_id);
+  });
+});
+
+describe("Idempotency-Key expiry", () => {
+  const clock = new SettableClock();
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({}, clock);
+  });
+  after(() => t.close());
+
+  const MINUTE = 60_000;
+  const HOUR = 60 * MINUTE;
+
+  it("replays a key for 24 hours and takes it as new after them", async () => {
+    const api = await t.newAccount("1.00");
+    const topUp = (key: string) =>
+      t.admin.request(
+        "POST",
+        `/api/v1/admin/accounts/${api.accountId}/credit/`,
+        { amount: "10.00" },
+        {
+          "Idempotency-Key": key,
+        },
+      );
+    assert.equal((await topUp("daily-top-up")).body.balance, "11.00");
+    assert.equal((await topUp("other-top-up")).body.balance, "21.00");
+
+    clock.advance(23 * HOUR + 59 * MINUTE);
+    const withinDay = await topUp("daily-top-up");
+    assert.equal(withinDay.headers.get("idempotent-replayed"), "true");
+    assert.equal(withinDay.body.balance, "11.00");
+    assert.equal((await api.get("/api/v1/account/")).body.balance, "21.00");
+
+    clock.advance(MINUTE);
+    const nextDay = await topUp("daily-top-up");
+    assert.equal(nextDay.headers.get("idempotent-replayed"), null);
+    assert.equal(nextDay.body.balance, "31.00", "the top-up is done again");
+
+    // Every expired key is forgotten within the hour, whether or not it is used again.
+    clock.advance(HOUR);
+    await topUp("later-top-up");
+    const kept = await t.database.db.selectFrom("idempotency_keys").select("key").execute();
+    assert.equal(kept.length, 2, "the day-old key of the second top-up is gone");
   });
 });

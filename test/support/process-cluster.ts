@@ -97,6 +97,7 @@ export class ProcessCluster {
     this.env = {
       VPS_RATE_LIMIT_READS: "100000",
       VPS_RATE_LIMIT_WRITES: "100000",
+      VPS_AUTH_FAILURE_LIMIT: "100000",
       ...this.#baseEnv,
       DATABASE_URL: this.databaseUrl,
       VPS_TEST_CLUSTER: this.marker,

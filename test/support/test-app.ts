@@ -6,7 +6,7 @@ import { type App, createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { type OpenDatabase, openDatabase } from "../../src/db/database.ts";
 import { Repositories } from "../../src/db/repositories/repositories.ts";
-import { systemClock } from "../../src/domain/clock.ts";
+import { type Clock, systemClock } from "../../src/domain/clock.ts";
 import { createDriver } from "../../src/drivers/create-driver.ts";
 import type { SimDriver } from "../../src/drivers/sim/sim-driver.ts";
 import { bootstrap } from "../../src/services/bootstrap.ts";
@@ -31,8 +31,11 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The real service, in this process, on a loopback port and a fresh SQLite file. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+/** The real service, in this process, on a loopback port and a fresh SQLite file; `clock` lets a test move time. */
+export async function startTestApp(
+  env: Record<string, string> = {},
+  clock: Clock = systemClock,
+): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), "vps-test-"));
   const databaseUrl = await freshDatabaseUrl(dir);
   const config = loadConfig({
@@ -47,12 +50,13 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     // Tests that are not about rate limits send bursts no client would; their own test sets small budgets.
     VPS_RATE_LIMIT_READS: "100000",
     VPS_RATE_LIMIT_WRITES: "100000",
+    VPS_AUTH_FAILURE_LIMIT: "100000",
     ...env,
   });
   const log = pino({ level: process.env.LOG_LEVEL ?? "silent" });
   const database = await openDatabase(config.databaseUrl);
-  const driver = createDriver(config, new Repositories(database.db), systemClock) as SimDriver;
-  const app = await createApp({ config, database, driver, clock: systemClock, log });
+  const driver = createDriver(config, new Repositories(database.db), clock) as SimDriver;
+  const app = await createApp({ config, database, driver, clock, log });
   await bootstrap(config, app.services.repos, app.services.accounts, log);
   await app.startBackground();
   await app.http.listen({ port: 0, host: "127.0.0.1" });

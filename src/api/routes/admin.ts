@@ -26,7 +26,7 @@ import { errors, IdParams, NoContent } from "../schemas/common.ts";
 
 /** The operator's API, behind the admin token: accounts, tokens, credit and the catalogue. */
 export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
-  requireAdmin(app, services.auth);
+  requireAdmin(app, services.auth, services.rateLimits);
   // A retried top-up must not add the credit twice.
   idempotentPosts(app, services.idempotency);
   const tags = ["admin"];

@@ -79,7 +79,8 @@ export const IdempotencyHeaders = Type.Object({
       description:
         "Makes a retry safe: within 24 hours, the same key and body get the first response again (with " +
         "`Idempotent-Replayed: true`) and nothing is done twice; the same key with another body is a 409 " +
-        "`idempotency_key_reused`. Scoped to the account.",
+        "`idempotency_key_reused`. Only work done (2xx) is kept: after a 4xx or 5xx the same key may be " +
+        "retried. Scoped to the account.",
     }),
   ),
 });

@@ -9,6 +9,8 @@ import * as statusLocationIndex from "./0007-servers-status-location-index.ts";
 import * as operationQueueIndexes from "./0008-operation-queue-indexes.ts";
 import * as serverCounts from "./0009-server-counts.ts";
 import * as emailCaseInsensitive from "./0010-accounts-email-case-insensitive.ts";
+import * as sealedIdempotentResponses from "./0011-sealed-idempotent-responses.ts";
+import * as authFailures from "./0012-auth-failures.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +24,6 @@ export const migrations: Record<string, Migration> = {
   "0008-operation-queue-indexes": operationQueueIndexes,
   "0009-server-counts": serverCounts,
   "0010-accounts-email-case-insensitive": emailCaseInsensitive,
+  "0011-sealed-idempotent-responses": sealedIdempotentResponses,
+  "0012-auth-failures": authFailures,
 };

@@ -61,6 +61,11 @@ export class IdempotencyRepository {
     await query.execute();
   }
 
+  /** Forgets every key created before `createdBefore`: the expired ones. */
+  async forgetBefore(createdBefore: string): Promise<void> {
+    await this.#db.deleteFrom("idempotency_keys").where("created_at", "<", createdBefore).execute();
+  }
+
   /** Takes over a key whose first request died before its work committed. */
   async restart(accountId: number, key: string, seenCreatedAt: string, now: string): Promise<boolean> {
     const result = await this.#db

@@ -25,4 +25,21 @@ export class RateLimitRepository {
   async forgetBefore(windowStart: string): Promise<void> {
     await this.#db.deleteFrom("rate_limits").where("window_start", "<", windowStart).execute();
   }
+
+  /** Counts one failed authentication from `address` in the window; returns the window's count, atomically. */
+  async countFailure(address: string, windowStart: string): Promise<number> {
+    const row = await this.#db
+      .insertInto("auth_failures")
+      .values({ address, window_start: windowStart, count: 1 })
+      .onConflict((oc) =>
+        oc.columns(["address", "window_start"]).doUpdateSet({ count: sql`auth_failures.count + 1` }),
+      )
+      .returning("count")
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
+  async forgetFailuresBefore(windowStart: string): Promise<void> {
+    await this.#db.deleteFrom("auth_failures").where("window_start", "<", windowStart).execute();
+  }
 }
