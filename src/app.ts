@@ -21,6 +21,7 @@ import { PostgresListener } from "./db/postgres-listener.ts";
 import { OPERATIONS_CHANNEL } from "./db/repositories/operation-repository.ts";
 import { Repositories } from "./db/repositories/repositories.ts";
 import type { Clock } from "./domain/clock.ts";
+import { LIFECYCLE } from "./domain/lifecycle.ts";
 import type { Driver } from "./drivers/driver.ts";
 import { BillingCycle } from "./engine/billing-cycle.ts";
 import { ChangeFeed } from "./engine/change-feed.ts";
@@ -52,8 +53,6 @@ export interface App {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-/** The operations after which a server runs: its usage is sampled at once. */
-const COMES_UP = new Set(["create", "start", "reboot"]);
 
 export async function createApp({ config, database, driver, clock, log }: AppDeps): Promise<App> {
   const repos = new Repositories(database.db);
@@ -80,7 +79,7 @@ export async function createApp({ config, database, driver, clock, log }: AppDep
       changes.emit(op.server_id);
       // Usage right after a server comes up, rather than at the next power sync (a stopped server shows no
       // CPU or memory in use whatever its last sample says).
-      if (settlement.status === "succeeded" && COMES_UP.has(op.kind)) {
+      if (settlement.status === "succeeded" && LIFECYCLE[op.kind].comesUp) {
         repos.servers
           .findById(op.server_id)
           .then(async (server) => {

@@ -1,4 +1,6 @@
 import type { Generated, Selectable } from "kysely";
+import type { OperationKind, OperationStatus } from "../domain/lifecycle.ts";
+import type { StoredServerStatus } from "../domain/server-status.ts";
 
 // Booleans are integers (0/1) and timestamps ISO 8601 UTC strings, so that both dialects store them alike.
 
@@ -73,7 +75,7 @@ export interface ServersTable {
   account_id: number;
   name: string;
   hostname: string | null;
-  status: string;
+  status: StoredServerStatus;
   plan_id: number;
   os_id: number;
   location_id: number;
@@ -103,8 +105,8 @@ export interface OperationsTable {
   id: Generated<number>;
   server_id: number;
   account_id: number;
-  kind: string;
-  status: string;
+  kind: OperationKind;
+  status: OperationStatus;
   attempts: number;
   max_attempts: number;
   run_after: string;
@@ -167,7 +169,7 @@ export interface RateLimitsTable {
 /** Live servers per account, status and location, kept by triggers on servers (migration 0009). */
 export interface ServerCountsTable {
   account_id: number;
-  status: string;
+  status: StoredServerStatus;
   location_id: number;
   n: number;
 }

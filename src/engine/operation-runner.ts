@@ -2,7 +2,8 @@ import type { Repositories } from "../db/repositories/repositories.ts";
 import type { OperationRow, ServerRow } from "../db/schema.ts";
 import type { Clock } from "../domain/clock.ts";
 import { isoAt } from "../domain/clock.ts";
-import { SETTLED_STATUS } from "../domain/server-status.ts";
+import { LIFECYCLE, type OperationEnd } from "../domain/lifecycle.ts";
+import type { StoredServerStatus } from "../domain/server-status.ts";
 import {
   type Driver,
   type DriverCall,
@@ -13,22 +14,13 @@ import {
 
 /** What finishing an operation changes, committed in one transaction with the operation's own end. */
 export interface Settlement {
-  status: "succeeded" | "failed" | "cancelled";
+  status: OperationEnd;
   /** Compare-and-swap of the server's status, from the transitional status to the settled one. */
-  swap?: { from: string; to: string };
+  swap?: { from: StoredServerStatus; to: StoredServerStatus };
   releaseAddresses?: boolean;
   /** Where the machine's SSH server is reached now that it runs. */
   ssh?: SshEndpoint | null;
 }
-
-/** The status each kind of operation holds the server in while it runs. */
-const TRANSITIONAL: Record<string, string> = {
-  create: "provisioning",
-  start: "starting",
-  stop: "stopping",
-  reboot: "rebooting",
-  delete: "deleting",
-};
 
 export interface OperationRunnerOptions {
   repos: Repositories;
@@ -86,22 +78,14 @@ export class OperationRunner {
     }
     return {
       status: "succeeded",
-      swap: {
-        from: TRANSITIONAL[op.kind] ?? "",
-        to: (SETTLED_STATUS as Record<string, string>)[op.kind] ?? "",
-      },
+      swap: swapTo(op, "settled"),
       ssh: await this.#sshEndpoint(op.server_id, call),
     };
   }
 
-  /** How an operation that can never succeed leaves its server: in `error`, without the addresses of a machine that never came up. */
+  /** How an operation that can never succeed leaves its server: in its failure status, without the addresses of a machine that never came up. */
   failure(op: OperationRow): Settlement {
-    if (op.kind === "delete" || op.kind === "suspend") return { status: "failed" };
-    return {
-      status: "failed",
-      swap: { from: TRANSITIONAL[op.kind] ?? "", to: "error" },
-      releaseAddresses: op.kind === "create",
-    };
+    return { status: "failed", swap: swapTo(op, "failed"), releaseAddresses: op.kind === "create" };
   }
 
   async #sshEndpoint(serverId: number, call: DriverCall): Promise<SshEndpoint | null> {
@@ -138,4 +122,11 @@ export class OperationRunner {
       ipv6,
     };
   }
+}
+
+/** The status change the operation's end makes, from its transitional status; none where the table keeps it. */
+function swapTo(op: OperationRow, end: "settled" | "failed"): Settlement["swap"] {
+  const lifecycle = LIFECYCLE[op.kind];
+  const to = lifecycle[end];
+  return to === lifecycle.transitional ? undefined : { from: lifecycle.transitional, to };
 }

@@ -8,14 +8,10 @@ import type {
 import { hourAfter } from "../domain/billing.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
 import { type FieldErrors, InsufficientCredit, InvalidInput, ServerNotFound } from "../domain/errors.ts";
+import { type PowerAction, powerTransition, rejectPowerAction } from "../domain/lifecycle.ts";
 import { formatMoney } from "../domain/money.ts";
 import { hostnameProblem, serverNameProblem } from "../domain/names.ts";
-import {
-  POWER_TRANSITIONS,
-  type PowerAction,
-  rejectPowerAction,
-  type ServerStatus,
-} from "../domain/server-status.ts";
+import type { ServerStatus } from "../domain/server-status.ts";
 import type { ChangeFeed } from "../engine/change-feed.ts";
 import { MAX_WAIT_SECONDS } from "./action-service.ts";
 import type { CatalogueMemory } from "./catalogue-memory.ts";
@@ -240,7 +236,7 @@ export class ServerService {
     actionId: number;
     server: { id: number; name: string; status: ServerStatus };
   }> {
-    const transition = POWER_TRANSITIONS[action];
+    const transition = powerTransition(action);
     const now = isoAt(this.#o.clock);
     const accepted = await this.#o.repos.transaction(async (tx) => {
       if (await tx.servers.swapStatus(id, transition.from, transition.to, now, { accountId })) {
@@ -258,7 +254,7 @@ export class ServerService {
       const server = await tx.servers.findById(id);
       if (!server || server.account_id !== accountId || server.deleted_at !== null)
         throw new ServerNotFound();
-      const rejection = rejectPowerAction(action, server.status as ServerStatus);
+      const rejection = rejectPowerAction(action, server.status);
       // A server busy with an operation says which, so a client can wait for it rather than poll.
       rejection.actionId = (await tx.operations.unfinishedFor(id))[0]?.id;
       throw rejection;

@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { isoAt } from "../../domain/clock.ts";
 import { InvalidInput, ServerNotFound } from "../../domain/errors.ts";
-import { POWER_TRANSITIONS, type PowerAction, type ServerStatus } from "../../domain/server-status.ts";
+import { LIFECYCLE, type PowerAction, powerTransition } from "../../domain/lifecycle.ts";
+import type { ServerStatus } from "../../domain/server-status.ts";
 import { usagePeriod } from "../../domain/usage.ts";
 import type { Services } from "../../services/services.ts";
 import { bearerSecurity, requireAccount } from "../authenticate.ts";
@@ -24,7 +25,6 @@ import {
 } from "../schemas/servers.ts";
 
 const BASE = "/api/v1/servers/";
-const PROVISIONING_MESSAGE = "Server is being provisioned. This may take 2-5 minutes.";
 
 export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   requireAccount(app, services.auth, services.rateLimits);
@@ -36,11 +36,13 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       const body = presentServerDetail(server, usagePeriod(isoAt(services.clock)));
       return {
         status: 201,
-        body: { ...body, message: PROVISIONING_MESSAGE, action_id: actionId },
+        body: { ...body, message: LIFECYCLE.create.message, action_id: actionId },
         headers: { location: `${BASE}${serverId}/` } as Record<string, string>,
       };
     }
-    const transition = POWER_TRANSITIONS[action.kind as PowerAction];
+    const { kind } = action;
+    const transition =
+      kind === "start" || kind === "stop" || kind === "reboot" ? powerTransition(kind) : undefined;
     const server = await services.servers.get(request.accountId, serverId).catch(() => undefined);
     if (!transition || !server) throw new ServerNotFound();
     return {
@@ -125,7 +127,7 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       );
       const body = presentServerDetail(server, usagePeriod(isoAt(services.clock)));
       reply.header("location", `${BASE}${server.id}/`);
-      return reply.status(201).send({ ...body, message: PROVISIONING_MESSAGE, action_id: actionId });
+      return reply.status(201).send({ ...body, message: LIFECYCLE.create.message, action_id: actionId });
     },
   );
 

@@ -1,4 +1,6 @@
 import { sql } from "kysely";
+import { LIFECYCLE } from "../../domain/lifecycle.ts";
+import type { ServerStatus } from "../../domain/server-status.ts";
 import type { Db } from "../database.ts";
 
 export interface DueServer {
@@ -9,7 +11,7 @@ export interface DueServer {
 }
 
 /** Statuses that are not charged: a suspended server waits for credit, a server in error for an operator. */
-const UNBILLED = ["suspended", "error"];
+const UNBILLED: ServerStatus[] = ["suspended", "error"];
 
 export class BillingRepository {
   readonly #db: Db;
@@ -59,14 +61,17 @@ export class BillingRepository {
             .select(sql`1`.as("one"))
             .whereRef("servers.account_id", "=", "accounts.id")
             .where("servers.deleted_at", "is", null)
-            .where("servers.status", "in", ["active", "stopped"]),
+            .where("servers.status", "in", LIFECYCLE.suspend.from),
         ),
       )
       .execute();
     return rows.map((r) => r.id);
   }
 
-  async liveServersIn(accountId: number, statuses: string[]): Promise<{ id: number; status: string }[]> {
+  async liveServersIn(
+    accountId: number,
+    statuses: readonly ServerStatus[],
+  ): Promise<{ id: number; status: ServerStatus }[]> {
     return this.#db
       .selectFrom("servers")
       .select(["id", "status"])
@@ -74,6 +79,7 @@ export class BillingRepository {
       .where("deleted_at", "is", null)
       .where("status", "in", statuses)
       .orderBy("id")
+      .$narrowType<{ status: ServerStatus }>()
       .execute();
   }
 }
