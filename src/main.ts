@@ -56,8 +56,8 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
 
   const { role } = config;
-  if (role !== "api") await app.startBackground();
-  else await app.startListening();
+  if (role !== "api") await app.engine.start();
+  else await app.engine.listen();
   if (role !== "worker") await app.http.listen({ port: config.port, host: config.host });
   const listening = role === "worker" ? {} : { port: config.port, host: config.host };
   log.info({ role, driver: driver.name, database: database.dialect, ...listening }, "ready");

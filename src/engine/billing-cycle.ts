@@ -3,8 +3,8 @@ import type { Repositories } from "../db/repositories/repositories.ts";
 import { hourAfter } from "../domain/billing.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
 import { LIFECYCLE } from "../domain/lifecycle.ts";
-import type { WorkNotifier } from "../services/server-service.ts";
 import { PeriodicTask } from "./periodic-task.ts";
+import type { WorkNotifier } from "./work-notifier.ts";
 
 export interface BillingCycleOptions {
   repos: Repositories;

@@ -13,6 +13,7 @@ import { formatMoney } from "../domain/money.ts";
 import { hostnameProblem, serverNameProblem } from "../domain/names.ts";
 import type { ServerStatus } from "../domain/server-status.ts";
 import type { ChangeFeed } from "../engine/change-feed.ts";
+import type { WorkNotifier } from "../engine/work-notifier.ts";
 import { MAX_WAIT_SECONDS } from "./action-service.ts";
 import type { CatalogueMemory } from "./catalogue-memory.ts";
 import type { IdempotencyClaim } from "./idempotency-service.ts";
@@ -38,11 +39,6 @@ export interface ListQuery {
   location?: string;
   page: number;
   pageSize: number;
-}
-
-/** Told after a commit that durable work is waiting, so the worker starts it at once. */
-export interface WorkNotifier {
-  wake(): void;
 }
 
 export interface ServerServiceOptions {

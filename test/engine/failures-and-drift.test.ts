@@ -85,7 +85,7 @@ describe("the engine when the hypervisor fails or drifts", () => {
     await waitForStatus(t.owner, b.body.id, "active");
     await t.driver.stop(String(a.body.id));
     await t.app.services.repos.simMachines.delete(String(b.body.id));
-    await t.app.powerSync.syncOnce();
+    await t.app.engine.powerSync.syncOnce();
     assert.equal((await t.owner.get(`/api/v1/servers/${a.body.id}/`)).body.status, "stopped");
     assert.equal((await t.owner.get(`/api/v1/servers/${b.body.id}/`)).body.status, "error");
   });
@@ -107,7 +107,7 @@ describe("the engine when the hypervisor fails or drifts", () => {
       return state;
     };
     try {
-      const sync = t.app.powerSync.syncOnce();
+      const sync = t.app.engine.powerSync.syncOnce();
       await asked.promise;
       await t.owner.post(`/api/v1/servers/${body.id}/stop/`);
       await waitForStatus(t.owner, body.id, "stopped");
@@ -127,7 +127,7 @@ describe("the engine when the hypervisor fails or drifts", () => {
     const { body } = await t.owner.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "busy" });
     await waitForStatus(t.owner, body.id, "active");
     await new Promise((r) => setTimeout(r, 50));
-    await t.app.powerSync.syncOnce();
+    await t.app.engine.powerSync.syncOnce();
     const { resource_usage: usage, plan } = (await t.owner.get(`/api/v1/servers/${body.id}/`)).body;
     assert.ok(usage.cpu_percent > 0 && usage.cpu_percent <= 100, `cpu_percent ${usage.cpu_percent}`);
     assert.ok(usage.memory_used > 0 && usage.memory_used <= plan.memory, `memory_used ${usage.memory_used}`);

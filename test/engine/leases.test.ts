@@ -48,7 +48,7 @@ describe("operation leases", () => {
       })
       .where("id", "=", opId)
       .execute();
-    t.app.worker.wake();
+    t.app.engine.worker.wake();
 
     await new Promise((r) => setTimeout(r, 300));
     const during = await repos.operations.unfinishedFor(serverId);

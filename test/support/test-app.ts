@@ -54,7 +54,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const driver = createDriver(config, new Repositories(database.db), systemClock) as SimDriver;
   const app = await createApp({ config, database, driver, clock: systemClock, log });
   await bootstrap(config, app.services.repos, app.services.accounts, log);
-  await app.startBackground();
+  await app.engine.start();
   await app.http.listen({ port: 0, host: "127.0.0.1" });
   const address = app.http.server.address();
   if (!address || typeof address === "string") throw new Error("no address");
