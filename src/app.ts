@@ -16,37 +16,24 @@ import { sshKeyRoutes } from "./api/routes/ssh-keys.ts";
 import { ErrorBody } from "./api/schemas/common.ts";
 import { validatorCompiler } from "./api/validator-compiler.ts";
 import type { Config } from "./config.ts";
-import type { OpenDatabase } from "./db/database.ts";
-import { Repositories } from "./db/repositories/repositories.ts";
-import type { Clock } from "./domain/clock.ts";
-import type { Driver } from "./drivers/driver.ts";
-import { Engine } from "./engine/engine.ts";
-import { createServices, type Services } from "./services/services.ts";
+import type { Services } from "./services/services.ts";
 
 export interface AppDeps {
   config: Config;
-  database: OpenDatabase;
-  driver: Driver;
-  clock: Clock;
+  services: Services;
   log: Logger;
 }
 
+/** The HTTP side of the service: routes over the services, nothing in the background. */
 export interface App {
   http: FastifyInstance;
-  services: Services;
-  /** The worker, power sync, billing and change feed; started by the caller (the HTTP server by listen). */
-  engine: Engine;
-  /** Finishes in-flight requests, stops the worker (letting running operations end), closes nothing else. */
+  /** Stops accepting connections and finishes the requests in flight. */
   close(): Promise<void>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export async function createApp({ config, database, driver, clock, log }: AppDeps): Promise<App> {
-  const repos = new Repositories(database.db);
-  const engine = new Engine({ config, database, repos, driver, clock, log });
-  const services = createServices(config, repos, clock, engine, engine.changes);
-
+export async function createApp({ config, services, log }: AppDeps): Promise<App> {
   const http = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
@@ -97,20 +84,15 @@ export async function createApp({ config, database, driver, clock, log }: AppDep
 
   return {
     http,
-    services,
-    engine,
     async close() {
       // A keep-alive connection whose request was in flight when the close began stays open once answered,
       // and the close would wait out the keep-alive timeout (72 s): close such connections as they go idle.
       const sweep = setInterval(() => http.server.closeIdleConnections(), 50);
-      // The worker stops claiming at once, while in-flight requests and operations are let finish.
       try {
-        await Promise.all([http.close(), engine.stop()]);
+        await http.close();
       } finally {
         clearInterval(sweep);
       }
-      // Counts made in memory reach the database before the process goes.
-      await services.rateLimits.flush();
     },
   };
 }
