@@ -166,6 +166,17 @@ export interface RateLimitsTable {
   count: number;
 }
 
+/** Credit given back: what a server was charged, when its create failed for good (migration 0010). */
+export interface RefundsTable {
+  /** The operation whose failure it answers: at most one refund each. */
+  operation_id: number;
+  account_id: number;
+  server_id: number;
+  amount_minor: number;
+  reason: "create_failed";
+  created_at: string;
+}
+
 /** Live servers per account, status and location, kept by triggers on servers (migration 0009). */
 export interface ServerCountsTable {
   account_id: number;
@@ -191,6 +202,7 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   rate_limits: RateLimitsTable;
   server_counts: ServerCountsTable;
+  refunds: RefundsTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;

@@ -41,7 +41,7 @@ export class Engine implements WorkNotifier {
   constructor(options: EngineOptions) {
     this.#o = options;
     const { config, database, repos, driver, clock, log } = options;
-    this.runner = new OperationRunner({ repos, driver, clock, shutdownTimeoutMs: config.shutdownTimeoutMs });
+    this.runner = new OperationRunner({ repos, driver, shutdownTimeoutMs: config.shutdownTimeoutMs });
     this.powerSync = new PowerSync({
       repos,
       driver,

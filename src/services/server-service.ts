@@ -7,7 +7,13 @@ import type {
 } from "../db/repositories/server-repository.ts";
 import { hourAfter } from "../domain/billing.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
-import { type FieldErrors, InsufficientCredit, InvalidInput, ServerNotFound } from "../domain/errors.ts";
+import {
+  type FieldErrors,
+  InsufficientCredit,
+  InvalidInput,
+  NoAddressAvailable,
+  ServerNotFound,
+} from "../domain/errors.ts";
 import { type PowerAction, powerTransition, rejectPowerAction } from "../domain/lifecycle.ts";
 import { formatMoney } from "../domain/money.ts";
 import { hostnameProblem, serverNameProblem } from "../domain/names.ts";
@@ -166,6 +172,12 @@ export class ServerService {
         deleted_at: null,
         billed_until: hourAfter(now),
       });
+      // The addresses are the server's from its first moment: with none free, nothing is written and nothing
+      // charged. IPv6 only where the location has a pool of it.
+      if ((await tx.addresses.allocate(serverId, location.id, 4, now)) === null) {
+        throw new NoAddressAvailable(location.code);
+      }
+      await tx.addresses.allocate(serverId, location.id, 6, now);
       // The first hour is paid now; the billing cycle charges each next one when it begins.
       await tx.accounts.addCredit(accountId, -plan.price_hourly_minor, now);
       const actionId = await tx.operations.insert({

@@ -61,6 +61,7 @@ describe("operation leases", () => {
       deleted_at: null,
       billed_until: iso(3_600_000),
     });
+    await repos.addresses.allocate(serverId, 1, 4, iso(0));
     const opId = await repos.operations.insert({
       serverId,
       accountId: 1,
@@ -166,7 +167,6 @@ describe("a worker whose lease was taken over", () => {
       const runner = new GatedRunner({
         repos,
         driver: createDriver(config, repos, systemClock),
-        clock: systemClock,
         shutdownTimeoutMs: 1_000,
       });
       const workerA = new OperationWorker({

@@ -10,7 +10,14 @@ import { bearerSecurity, requireAccount } from "../authenticate.ts";
 import { idempotentPosts } from "../idempotency-hooks.ts";
 import { pageLink } from "../page-links.ts";
 import { presentServerDetail, presentServerSummary } from "../presenters/present-server.ts";
-import { described, errors, IdempotencyHeaders, NoContent, WaitSeconds } from "../schemas/common.ts";
+import {
+  described,
+  ErrorBody,
+  errors,
+  IdempotencyHeaders,
+  NoContent,
+  WaitSeconds,
+} from "../schemas/common.ts";
 import {
   CreatedServer,
   CreateServerBody,
@@ -110,12 +117,19 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         summary: "Create a server",
         description:
           "Launches a new server. It is `provisioning` at once and becomes `active` in the background; " +
-          "402 when the balance cannot cover the plan for the minimum period.",
+          "402 when the balance cannot cover the plan for the minimum period; 409 `no_address_available` when " +
+          "the location has no free IPv4 address (nothing is created or charged). A create that fails for good " +
+          "ends the server in `error` and gives back what it was charged.",
         body: CreateServerBody,
         headers: IdempotencyHeaders,
         response: {
           201: described(CreatedServer, "Created; provisioning in the background."),
-          ...errors(400, 401, 402, 409, 413, 415),
+          ...errors(400, 401, 402, 413, 415),
+          409: Type.Ref(ErrorBody, {
+            description:
+              "Conflict: `no_address_available` (the location's address pool has no free IPv4 address), or " +
+              "`idempotency_key_reused` / `idempotency_key_in_progress`.",
+          }),
         },
       },
     },

@@ -8,6 +8,7 @@ import * as rateLimits from "./0006-rate-limits.ts";
 import * as statusLocationIndex from "./0007-servers-status-location-index.ts";
 import * as operationQueueIndexes from "./0008-operation-queue-indexes.ts";
 import * as serverCounts from "./0009-server-counts.ts";
+import * as refunds from "./0010-refunds.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   "0007-servers-status-location-index": statusLocationIndex,
   "0008-operation-queue-indexes": operationQueueIndexes,
   "0009-server-counts": serverCounts,
+  "0010-refunds": refunds,
 };

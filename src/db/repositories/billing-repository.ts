@@ -1,7 +1,8 @@
-import { sql } from "kysely";
+import { type Insertable, sql } from "kysely";
 import { LIFECYCLE } from "../../domain/lifecycle.ts";
 import type { ServerStatus } from "../../domain/server-status.ts";
 import type { Db } from "../database.ts";
+import type { RefundsTable } from "../schema.ts";
 
 export interface DueServer {
   id: number;
@@ -47,6 +48,26 @@ export class BillingRepository {
       .where("billed_until", "=", paidUntil)
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
+  }
+
+  /**
+   * Records a refund and ends the server's billing, unless the operation was refunded already. Returns whether
+   * this call recorded it; the caller credits the account in the same transaction only then.
+   */
+  async recordRefund(refund: Insertable<RefundsTable>): Promise<boolean> {
+    const row = await this.#db
+      .insertInto("refunds")
+      .values(refund)
+      .onConflict((oc) => oc.column("operation_id").doNothing())
+      .returning("operation_id")
+      .executeTakeFirst();
+    if (!row) return false;
+    await this.#db
+      .updateTable("servers")
+      .set({ billed_until: null })
+      .where("id", "=", refund.server_id)
+      .execute();
+    return true;
   }
 
   /** Accounts in debt (the last hour charged took the balance below zero) that still have servers to suspend. */
