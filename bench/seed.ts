@@ -39,7 +39,7 @@ export async function seedServers(db: Db, total: number): Promise<number[]> {
         account_id: accounts[n % 10] as number,
         name: `bench-${n}`,
         hostname: `bench-${n}.example.com`,
-        status: n % 2 === 0 ? "active" : "stopped",
+        status: n % 2 === 0 ? ("active" as const) : ("stopped" as const),
         plan_id: 1,
         os_id: 5,
         location_id: (n % 3) + 1,

@@ -1,10 +1,6 @@
 import { pino } from "pino";
-import { createApp } from "./app.ts";
+import { boot } from "./boot.ts";
 import { ConfigError, loadConfig } from "./config.ts";
-import { openDatabase } from "./db/database.ts";
-import { Repositories } from "./db/repositories/repositories.ts";
-import { systemClock } from "./domain/clock.ts";
-import { createDriver } from "./drivers/create-driver.ts";
 import { bootstrap, type GeneratedSecrets } from "./services/bootstrap.ts";
 
 /** Generated secrets go to the operator's terminal once, outside the JSON log stream. */
@@ -23,16 +19,15 @@ function showSecrets(secrets: GeneratedSecrets): void {
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = pino({ level: config.logLevel, base: { service: "vps" } });
-  const database = await openDatabase(config.databaseUrl, undefined, (err) =>
-    log.warn({ err }, "an idle database connection was lost; the next query opens a new one"),
-  );
-  const clock = systemClock;
-  const driver = createDriver(config, new Repositories(database.db), clock);
+  const plane = await boot({ config, log });
+  const { driver, database } = plane;
   const probe = await driver.probe({ signal: AbortSignal.timeout(120_000), log });
-  if (!probe.ok) throw new ConfigError(`the ${driver.name} driver cannot run here: ${probe.detail}`);
+  if (!probe.ok) {
+    await plane.close();
+    throw new ConfigError(`the ${driver.name} driver cannot run here: ${probe.detail}`);
+  }
   log.info({ driver: driver.name, detail: probe.detail }, "driver ready");
-  const app = await createApp({ config, database, driver, clock, log });
-  showSecrets(await bootstrap(config, app.services.repos, app.services.accounts, log));
+  showSecrets(await bootstrap(config, plane.repos, plane.services.accounts, log));
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -43,8 +38,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, "shutting down: finishing in-flight requests and operations");
     try {
-      await app.close();
-      await database.close();
+      await plane.close();
       log.info("stopped cleanly");
       process.exit(0);
     } catch (err) {
@@ -56,9 +50,9 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
 
   const { role } = config;
-  if (role !== "api") await app.startBackground();
-  else await app.startListening();
-  if (role !== "worker") await app.http.listen({ port: config.port, host: config.host });
+  if (role !== "api") await plane.engine.start();
+  else await plane.engine.listen();
+  if (role !== "worker") await plane.http.listen({ port: config.port, host: config.host });
   const listening = role === "worker" ? {} : { port: config.port, host: config.host };
   log.info({ role, driver: driver.name, database: database.dialect, ...listening }, "ready");
 }

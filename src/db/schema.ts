@@ -1,4 +1,6 @@
 import type { Generated, Selectable } from "kysely";
+import type { OperationKind, OperationStatus } from "../domain/lifecycle.ts";
+import type { StoredServerStatus } from "../domain/server-status.ts";
 
 // Booleans are integers (0/1) and timestamps ISO 8601 UTC strings, so that both dialects store them alike.
 
@@ -73,7 +75,7 @@ export interface ServersTable {
   account_id: number;
   name: string;
   hostname: string | null;
-  status: string;
+  status: StoredServerStatus;
   plan_id: number;
   os_id: number;
   location_id: number;
@@ -103,8 +105,8 @@ export interface OperationsTable {
   id: Generated<number>;
   server_id: number;
   account_id: number;
-  kind: string;
-  status: string;
+  kind: OperationKind;
+  status: OperationStatus;
   attempts: number;
   max_attempts: number;
   run_after: string;
@@ -173,10 +175,21 @@ export interface AuthFailuresTable {
   count: number;
 }
 
+/** Credit given back: what a server was charged, when its create failed for good (migration 0013). */
+export interface RefundsTable {
+  /** The operation whose failure it answers: at most one refund each. */
+  operation_id: number;
+  account_id: number;
+  server_id: number;
+  amount_minor: number;
+  reason: "create_failed";
+  created_at: string;
+}
+
 /** Live servers per account, status and location, kept by triggers on servers (migration 0009). */
 export interface ServerCountsTable {
   account_id: number;
-  status: string;
+  status: StoredServerStatus;
   location_id: number;
   n: number;
 }
@@ -199,6 +212,7 @@ export interface Database {
   rate_limits: RateLimitsTable;
   auth_failures: AuthFailuresTable;
   server_counts: ServerCountsTable;
+  refunds: RefundsTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;

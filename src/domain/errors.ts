@@ -113,3 +113,13 @@ export class Conflict extends AppError {
     super(409, code, message);
   }
 }
+
+/** A create in a location whose address pool has no free IPv4 address: refused before anything is written. */
+export class NoAddressAvailable extends Conflict {
+  constructor(location: string) {
+    super(
+      "no_address_available",
+      `Location ${location} has no free IPv4 address; choose another location or try again later.`,
+    );
+  }
+}

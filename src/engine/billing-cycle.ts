@@ -2,8 +2,9 @@ import type { Logger } from "pino";
 import type { Repositories } from "../db/repositories/repositories.ts";
 import { hourAfter } from "../domain/billing.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
-import type { WorkNotifier } from "../services/server-service.ts";
+import { LIFECYCLE } from "../domain/lifecycle.ts";
 import { PeriodicTask } from "./periodic-task.ts";
+import type { WorkNotifier } from "./work-notifier.ts";
 
 export interface BillingCycleOptions {
   repos: Repositories;
@@ -73,8 +74,10 @@ export class BillingCycle {
     const now = isoAt(clock);
     const suspended = await repos.transaction(async (tx) => {
       let count = 0;
-      for (const server of await tx.billing.liveServersIn(accountId, ["active", "stopped"])) {
-        if (!(await tx.servers.swapStatus(server.id, server.status, "suspended", now))) continue;
+      const { from, transitional } = LIFECYCLE.suspend;
+      for (const server of await tx.billing.liveServersIn(accountId, from)) {
+        if (!(await tx.servers.swapStatus(server.id, server.status, transitional, now))) continue;
+        // A stopped machine is off already; only a running one needs the operation that powers it off.
         if (server.status === "active") {
           await tx.operations.insert({ serverId: server.id, accountId, kind: "suspend", maxAttempts, now });
         }

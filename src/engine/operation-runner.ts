@@ -1,8 +1,7 @@
 import type { Repositories } from "../db/repositories/repositories.ts";
 import type { OperationRow, ServerRow } from "../db/schema.ts";
-import type { Clock } from "../domain/clock.ts";
-import { isoAt } from "../domain/clock.ts";
-import { SETTLED_STATUS } from "../domain/server-status.ts";
+import { LIFECYCLE, type OperationEnd } from "../domain/lifecycle.ts";
+import type { StoredServerStatus } from "../domain/server-status.ts";
 import {
   type Driver,
   type DriverCall,
@@ -13,27 +12,19 @@ import {
 
 /** What finishing an operation changes, committed in one transaction with the operation's own end. */
 export interface Settlement {
-  status: "succeeded" | "failed" | "cancelled";
+  status: OperationEnd;
   /** Compare-and-swap of the server's status, from the transitional status to the settled one. */
-  swap?: { from: string; to: string };
+  swap?: { from: StoredServerStatus; to: StoredServerStatus };
   releaseAddresses?: boolean;
+  /** Give back what the server was charged: it never ran. */
+  refund?: boolean;
   /** Where the machine's SSH server is reached now that it runs. */
   ssh?: SshEndpoint | null;
 }
 
-/** The status each kind of operation holds the server in while it runs. */
-const TRANSITIONAL: Record<string, string> = {
-  create: "provisioning",
-  start: "starting",
-  stop: "stopping",
-  reboot: "rebooting",
-  delete: "deleting",
-};
-
 export interface OperationRunnerOptions {
   repos: Repositories;
   driver: Driver;
-  clock: Clock;
   shutdownTimeoutMs: number;
 }
 
@@ -44,13 +35,11 @@ export interface OperationRunnerOptions {
 export class OperationRunner {
   readonly #repos: Repositories;
   readonly #driver: Driver;
-  readonly #clock: Clock;
   readonly #shutdownTimeoutMs: number;
 
   constructor(options: OperationRunnerOptions) {
     this.#repos = options.repos;
     this.#driver = options.driver;
-    this.#clock = options.clock;
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs;
   }
 
@@ -86,22 +75,15 @@ export class OperationRunner {
     }
     return {
       status: "succeeded",
-      swap: {
-        from: TRANSITIONAL[op.kind] ?? "",
-        to: (SETTLED_STATUS as Record<string, string>)[op.kind] ?? "",
-      },
+      swap: swapTo(op, "settled"),
       ssh: await this.#sshEndpoint(op.server_id, call),
     };
   }
 
-  /** How an operation that can never succeed leaves its server: in `error`, without the addresses of a machine that never came up. */
+  /** How an operation that can never succeed leaves its server: in its failure status, without the addresses of a machine that never came up. */
   failure(op: OperationRow): Settlement {
-    if (op.kind === "delete" || op.kind === "suspend") return { status: "failed" };
-    return {
-      status: "failed",
-      swap: { from: TRANSITIONAL[op.kind] ?? "", to: "error" },
-      releaseAddresses: op.kind === "create",
-    };
+    const create = op.kind === "create";
+    return { status: "failed", swap: swapTo(op, "failed"), releaseAddresses: create, refund: create };
   }
 
   async #sshEndpoint(serverId: number, call: DriverCall): Promise<SshEndpoint | null> {
@@ -118,13 +100,12 @@ export class OperationRunner {
     ]);
     if (!plan || !os)
       throw new DriverError("catalogue_missing", "the server's plan or OS no longer exists", true);
-    const now = isoAt(this.#clock);
-    const { ipv4, ipv6 } = await this.#repos.transaction(async (tx) => ({
-      ipv4: await tx.addresses.allocate(server.id, server.location_id, 4, now),
-      ipv6: await tx.addresses.allocate(server.id, server.location_id, 6, now),
-    }));
-    if (ipv4 === null) {
-      throw new DriverError("no_address_available", "the location's IPv4 pool is exhausted", true);
+    // Allocated by the create's own transaction.
+    const held = await this.#repos.addresses.heldBy(server.id);
+    const ipv4 = held.find((a) => a.family === 4)?.address;
+    const ipv6 = held.find((a) => a.family === 6)?.address ?? null;
+    if (ipv4 === undefined) {
+      throw new DriverError("no_address_available", "the server holds no IPv4 address", true);
     }
     return {
       id: String(server.id),
@@ -138,4 +119,11 @@ export class OperationRunner {
       ipv6,
     };
   }
+}
+
+/** The status change the operation's end makes, from its transitional status; none where the table keeps it. */
+function swapTo(op: OperationRow, end: "settled" | "failed"): Settlement["swap"] {
+  const lifecycle = LIFECYCLE[op.kind];
+  const to = lifecycle[end];
+  return to === lifecycle.transitional ? undefined : { from: lifecycle.transitional, to };
 }

@@ -8,6 +8,7 @@ import { DriverError } from "../drivers/driver.ts";
 import { processAlive } from "../drivers/process-alive.ts";
 import { retryDelayMs } from "./backoff.ts";
 import type { OperationRunner, Settlement } from "./operation-runner.ts";
+import { refundCharges } from "./refund-charges.ts";
 import { SettlementQueue } from "./settlement-queue.ts";
 import { WakeSignal } from "./wake-signal.ts";
 
@@ -203,6 +204,7 @@ export class OperationWorker {
         await tx.servers.setSshEndpoint(op.server_id, null);
         await tx.usage.delete(op.server_id);
       }
+      if (settlement.refund) await refundCharges(tx, op, now);
       return true;
     });
     if (!written) throw new LeaseLost();

@@ -7,16 +7,19 @@ import type {
 } from "../db/repositories/server-repository.ts";
 import { hourAfter } from "../domain/billing.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
-import { type FieldErrors, InsufficientCredit, InvalidInput, ServerNotFound } from "../domain/errors.ts";
+import {
+  type FieldErrors,
+  InsufficientCredit,
+  InvalidInput,
+  NoAddressAvailable,
+  ServerNotFound,
+} from "../domain/errors.ts";
+import { type PowerAction, powerTransition, rejectPowerAction } from "../domain/lifecycle.ts";
 import { formatMoney } from "../domain/money.ts";
 import { hostnameProblem, serverNameProblem } from "../domain/names.ts";
-import {
-  POWER_TRANSITIONS,
-  type PowerAction,
-  rejectPowerAction,
-  type ServerStatus,
-} from "../domain/server-status.ts";
+import type { ServerStatus } from "../domain/server-status.ts";
 import type { ChangeFeed } from "../engine/change-feed.ts";
+import type { WorkNotifier } from "../engine/work-notifier.ts";
 import { MAX_WAIT_SECONDS } from "./action-service.ts";
 import type { CatalogueMemory } from "./catalogue-memory.ts";
 import type { IdempotencyClaim } from "./idempotency-service.ts";
@@ -42,11 +45,6 @@ export interface ListQuery {
   location?: string;
   page: number;
   pageSize: number;
-}
-
-/** Told after a commit that durable work is waiting, so the worker starts it at once. */
-export interface WorkNotifier {
-  wake(): void;
 }
 
 export interface ServerServiceOptions {
@@ -174,6 +172,12 @@ export class ServerService {
         deleted_at: null,
         billed_until: hourAfter(now),
       });
+      // The addresses are the server's from its first moment: with none free, nothing is written and nothing
+      // charged. IPv6 only where the location has a pool of it.
+      if ((await tx.addresses.allocate(serverId, location.id, 4, now)) === null) {
+        throw new NoAddressAvailable(location.code);
+      }
+      await tx.addresses.allocate(serverId, location.id, 6, now);
       // The first hour is paid now; the billing cycle charges each next one when it begins.
       await tx.accounts.addCredit(accountId, -plan.price_hourly_minor, now);
       const actionId = await tx.operations.insert({
@@ -240,7 +244,7 @@ export class ServerService {
     actionId: number;
     server: { id: number; name: string; status: ServerStatus };
   }> {
-    const transition = POWER_TRANSITIONS[action];
+    const transition = powerTransition(action);
     const now = isoAt(this.#o.clock);
     const accepted = await this.#o.repos.transaction(async (tx) => {
       if (await tx.servers.swapStatus(id, transition.from, transition.to, now, { accountId })) {
@@ -258,7 +262,7 @@ export class ServerService {
       const server = await tx.servers.findById(id);
       if (!server || server.account_id !== accountId || server.deleted_at !== null)
         throw new ServerNotFound();
-      const rejection = rejectPowerAction(action, server.status as ServerStatus);
+      const rejection = rejectPowerAction(action, server.status);
       // A server busy with an operation says which, so a client can wait for it rather than poll.
       rejection.actionId = (await tx.operations.unfinishedFor(id))[0]?.id;
       throw rejection;

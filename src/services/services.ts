@@ -2,6 +2,7 @@ import type { Config } from "../config.ts";
 import type { Repositories } from "../db/repositories/repositories.ts";
 import type { Clock } from "../domain/clock.ts";
 import type { ChangeFeed } from "../engine/change-feed.ts";
+import type { WorkNotifier } from "../engine/work-notifier.ts";
 import { AccountService } from "./account-service.ts";
 import { ActionService } from "./action-service.ts";
 import { AuthService } from "./auth-service.ts";
@@ -9,7 +10,7 @@ import { CatalogueMemory } from "./catalogue-memory.ts";
 import { CatalogueService } from "./catalogue-service.ts";
 import { IdempotencyService } from "./idempotency-service.ts";
 import { RateLimitService } from "./rate-limit-service.ts";
-import { ServerService, type WorkNotifier } from "./server-service.ts";
+import { ServerService } from "./server-service.ts";
 import { SshKeyService } from "./ssh-key-service.ts";
 
 /** The use cases the HTTP layer calls. */

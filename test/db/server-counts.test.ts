@@ -5,9 +5,18 @@ import type { Db } from "../../src/db/database.ts";
 import { Repositories } from "../../src/db/repositories/repositories.ts";
 import type { ServerFilter } from "../../src/db/repositories/server-repository.ts";
 import type { ServersTable } from "../../src/db/schema.ts";
+import type { StoredServerStatus } from "../../src/domain/server-status.ts";
 import { suiteDatabase } from "../support/test-database.ts";
 
-const STATUSES = ["provisioning", "active", "stopped", "stopping", "deleting", "error", "suspended"];
+const STATUSES: StoredServerStatus[] = [
+  "provisioning",
+  "active",
+  "stopped",
+  "stopping",
+  "deleting",
+  "error",
+  "suspended",
+];
 const LOCATIONS = [1, 2, 3];
 
 /** A small deterministic generator, so a failure can be replayed. */
@@ -19,7 +28,11 @@ function random(seed: number): () => number {
   };
 }
 
-function newServer(accountId: number, status: string, locationId: number): Insertable<ServersTable> {
+function newServer(
+  accountId: number,
+  status: StoredServerStatus,
+  locationId: number,
+): Insertable<ServersTable> {
   return {
     account_id: accountId,
     name: "counted",
@@ -98,7 +111,7 @@ describe("exact server counts kept by the database", () => {
         // A status change through the engine's compare-and-swap, or one that matches nothing.
         const id = pick(ids);
         const server = await repos.servers.findById(id);
-        await repos.servers.swapStatus(id, server?.status ?? "", pick(STATUSES), `t${step}`);
+        await repos.servers.swapStatus(id, server?.status ?? "deleting", pick(STATUSES), `t${step}`);
       } else if (roll < 0.85) {
         await db
           .updateTable("servers")

@@ -31,12 +31,15 @@ describe("hourly billing and suspension", () => {
     await waitForStatus(api, body.id, "active");
 
     assert.deepEqual(
-      await t.app.billing.runOnce(),
+      await t.app.engine.billing.runOnce(),
       { charged: 0, suspended: 0 },
       "nothing is due within the paid hour",
     );
     await age(body.id, 3);
-    const [first, second] = await Promise.all([t.app.billing.runOnce(), t.app.billing.runOnce()]);
+    const [first, second] = await Promise.all([
+      t.app.engine.billing.runOnce(),
+      t.app.engine.billing.runOnce(),
+    ]);
     assert.equal(first.charged + second.charged, 3, "three hours gone by are charged once each");
     assert.equal(await balance(api), "0.88");
   });
@@ -53,7 +56,7 @@ describe("hourly billing and suspension", () => {
 
     await age(running.body.id, 1);
     await age(idle.body.id, 1);
-    assert.deepEqual(await t.app.billing.runOnce(), { charged: 2, suspended: 2 });
+    assert.deepEqual(await t.app.engine.billing.runOnce(), { charged: 2, suspended: 2 });
     assert.equal(await balance(api), "-0.06");
     await waitForStatus(api, running.body.id, "suspended");
     await waitForStatus(api, idle.body.id, "suspended");
@@ -68,7 +71,7 @@ describe("hourly billing and suspension", () => {
     assert.equal(suspendedList.body.count, 2);
 
     await age(running.body.id, 5);
-    assert.equal((await t.app.billing.runOnce()).charged, 0, "suspended servers are not charged");
+    assert.equal((await t.app.engine.billing.runOnce()).charged, 0, "suspended servers are not charged");
 
     const account = (await api.get("/api/v1/account/")).body;
     await t.admin.post(`/api/v1/admin/accounts/${account.id}/credit/`, { amount: "5.00" });
@@ -76,7 +79,11 @@ describe("hourly billing and suspension", () => {
     assert.equal((await api.get(`/api/v1/servers/${idle.body.id}/`)).body.status, "stopped");
     assert.equal((await api.post(`/api/v1/servers/${running.body.id}/start/`)).status, 200);
     await waitForStatus(api, running.body.id, "active");
-    assert.equal((await t.app.billing.runOnce()).charged, 2, "billing resumes from the moment of the credit");
+    assert.equal(
+      (await t.app.engine.billing.runOnce()).charged,
+      2,
+      "billing resumes from the moment of the credit",
+    );
     assert.equal(await balance(api), "4.88");
   });
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
+import { refundCharges } from "../../src/engine/refund-charges.ts";
 import { eventually, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
 
@@ -32,16 +33,48 @@ describe("the engine when the hypervisor fails or drifts", () => {
     ]);
   });
 
-  it("ends the server in error when a step can never succeed, and returns its addresses", async () => {
+  it("ends the server in error when a step can never succeed, returns its addresses and refunds its charge once", async () => {
+    const user = await t.newAccount("10.00");
+    const balance = async () => (await user.get("/api/v1/account/")).body.balance;
     t.driver.faults.inject("create", { permanent: true });
-    const { body } = await t.owner.post("/api/v1/servers/", SAMPLE_CREATE);
-    const detail = await waitForStatus(t.owner, body.id, "error");
+    const { status, body } = await user.post("/api/v1/servers/", SAMPLE_CREATE);
+    assert.equal(status, 201);
+    const detail = await waitForStatus(user, body.id, "error");
     assert.equal(detail.ip_address, null);
     assert.deepEqual(await addressesHeld(body.id), []);
     assert.deepEqual(await operations(body.id), [
       { kind: "create", status: "failed", attempts: 1, error_code: "sim_fault" },
     ]);
-    const start = await t.owner.post(`/api/v1/servers/${body.id}/start/`);
+    assert.equal(await balance(), "10.00", "a server that never ran costs nothing");
+    const refunds = () =>
+      t.app.repos.db
+        .selectFrom("refunds")
+        .select(["account_id", "amount_minor", "reason"])
+        .where("server_id", "=", body.id)
+        .execute()
+        .then((rows) => rows.map((r) => ({ ...r, amount_minor: Number(r.amount_minor) })));
+    const [refund] = await refunds();
+    assert.equal(refund?.account_id, user.accountId);
+    assert.equal(refund?.reason, "create_failed");
+    const plan = (await user.get("/api/v1/plans/")).body.results.find((p: { id: number }) => p.id === 1);
+    assert.equal(
+      refund?.amount_minor,
+      Math.round(Number(plan.price_hourly) * 100),
+      "the first hour, charged at create",
+    );
+    // The operation's end committed a second time (as a retried settlement would) refunds nothing more.
+    const [op] = await t.app.repos.db
+      .selectFrom("operations")
+      .selectAll()
+      .where("server_id", "=", body.id)
+      .execute();
+    assert.ok(op);
+    await t.app.repos.transaction((tx) => refundCharges(tx, op, new Date().toISOString()));
+    assert.equal((await refunds()).length, 1);
+    assert.equal(await balance(), "10.00");
+    assert.equal((await t.app.engine.billing.runOnce()).charged, 0, "a server in error is not billed");
+    assert.equal(await balance(), "10.00");
+    const start = await user.post(`/api/v1/servers/${body.id}/start/`);
     assert.equal(start.status, 400);
     assert.equal(start.body.error.code, "server_in_error");
   });
@@ -85,7 +118,7 @@ describe("the engine when the hypervisor fails or drifts", () => {
     await waitForStatus(t.owner, b.body.id, "active");
     await t.driver.stop(String(a.body.id));
     await t.app.services.repos.simMachines.delete(String(b.body.id));
-    await t.app.powerSync.syncOnce();
+    await t.app.engine.powerSync.syncOnce();
     assert.equal((await t.owner.get(`/api/v1/servers/${a.body.id}/`)).body.status, "stopped");
     assert.equal((await t.owner.get(`/api/v1/servers/${b.body.id}/`)).body.status, "error");
   });
@@ -107,7 +140,7 @@ describe("the engine when the hypervisor fails or drifts", () => {
       return state;
     };
     try {
-      const sync = t.app.powerSync.syncOnce();
+      const sync = t.app.engine.powerSync.syncOnce();
       await asked.promise;
       await t.owner.post(`/api/v1/servers/${body.id}/stop/`);
       await waitForStatus(t.owner, body.id, "stopped");
@@ -127,7 +160,7 @@ describe("the engine when the hypervisor fails or drifts", () => {
     const { body } = await t.owner.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "busy" });
     await waitForStatus(t.owner, body.id, "active");
     await new Promise((r) => setTimeout(r, 50));
-    await t.app.powerSync.syncOnce();
+    await t.app.engine.powerSync.syncOnce();
     const { resource_usage: usage, plan } = (await t.owner.get(`/api/v1/servers/${body.id}/`)).body;
     assert.ok(usage.cpu_percent > 0 && usage.cpu_percent <= 100, `cpu_percent ${usage.cpu_percent}`);
     assert.ok(usage.memory_used > 0 && usage.memory_used <= plan.memory, `memory_used ${usage.memory_used}`);
@@ -143,7 +176,7 @@ describe("address pools", () => {
   });
   after(() => t.close());
 
-  it("hands out unique addresses, ends a server in error when its pool is empty, and reuses returned ones", async () => {
+  it("hands out unique addresses, refuses a create when the pool is empty without charging or creating anything, and reuses returned ones", async () => {
     await t.admin.post("/api/v1/admin/locations/", { code: "tiny", name: "Tiny", country: "NL" });
     assert.equal(
       (await t.admin.post("/api/v1/admin/locations/tiny/addresses/", { cidr: "198.18.0.0/30" })).status,
@@ -170,8 +203,22 @@ describe("address pools", () => {
     const b = await waitForStatus(t.owner, second.body.id, "active");
     assert.deepEqual([a.ip_address, b.ip_address].sort(), ["198.18.0.1", "198.18.0.2"]);
 
+    const balance = (await t.owner.get("/api/v1/account/")).body.balance;
+    const listed = (await t.owner.get("/api/v1/servers/")).body.count;
+    const operationsBefore = await t.app.repos.db
+      .selectFrom("operations")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .executeTakeFirstOrThrow();
     const third = await create();
-    await waitForStatus(t.owner, third.body.id, "error");
+    assert.equal(third.status, 409);
+    assert.equal(third.body.error.code, "no_address_available");
+    assert.equal((await t.owner.get("/api/v1/account/")).body.balance, balance, "nothing is charged");
+    assert.equal((await t.owner.get("/api/v1/servers/")).body.count, listed, "no server is made");
+    const operationsAfter = await t.app.repos.db
+      .selectFrom("operations")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .executeTakeFirstOrThrow();
+    assert.equal(Number(operationsAfter.n), Number(operationsBefore.n), "no operation is queued");
 
     await t.owner.delete(`/api/v1/servers/${first.body.id}/`);
     await eventually(async () =>

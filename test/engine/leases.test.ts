@@ -1,7 +1,37 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { pino } from "pino";
+import { loadConfig } from "../../src/config.ts";
+import { Repositories } from "../../src/db/repositories/repositories.ts";
+import type { OperationRow } from "../../src/db/schema.ts";
+import { systemClock } from "../../src/domain/clock.ts";
+import { createDriver } from "../../src/drivers/create-driver.ts";
+import type { DriverCall } from "../../src/drivers/driver.ts";
+import { OperationRunner, type Settlement } from "../../src/engine/operation-runner.ts";
+import { OperationWorker } from "../../src/engine/operation-worker.ts";
 import { waitForStatus } from "../support/client.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
+import { suiteDatabase } from "../support/test-database.ts";
+
+/** The real runner, holding each step at its start until the test lets it go on. */
+class GatedRunner extends OperationRunner {
+  #enter: () => void = () => {};
+  readonly entered = new Promise<void>((resolve) => {
+    this.#enter = resolve;
+  });
+  #open: () => void = () => {};
+  readonly #gate = new Promise<void>((resolve) => {
+    this.#open = resolve;
+  });
+  open(): void {
+    this.#open();
+  }
+  override async execute(op: OperationRow, call: DriverCall): Promise<Settlement> {
+    this.#enter();
+    await this.#gate;
+    return super.execute(op, call);
+  }
+}
 
 describe("operation leases", () => {
   let t: TestApp;
@@ -31,6 +61,7 @@ describe("operation leases", () => {
       deleted_at: null,
       billed_until: iso(3_600_000),
     });
+    await repos.addresses.allocate(serverId, 1, 4, iso(0));
     const opId = await repos.operations.insert({
       serverId,
       accountId: 1,
@@ -48,7 +79,7 @@ describe("operation leases", () => {
       })
       .where("id", "=", opId)
       .execute();
-    t.app.worker.wake();
+    t.app.engine.worker.wake();
 
     await new Promise((r) => setTimeout(r, 300));
     const during = await repos.operations.unfinishedFor(serverId);
@@ -59,4 +90,113 @@ describe("operation leases", () => {
     assert.equal(op?.status, "succeeded");
     assert.equal(op?.attempts, 2, "the expired attempt counts");
   });
+});
+
+describe("a worker whose lease was taken over", () => {
+  const suite = suiteDatabase();
+  let repos: Repositories;
+  let accountId: number;
+  before(async () => {
+    repos = new Repositories(suite.database.db);
+    const now = new Date().toISOString();
+    accountId = (
+      await repos.db
+        .insertInto("accounts")
+        .values({
+          email: "fenced@example.com",
+          balance_minor: 0,
+          currency: "USD",
+          created_at: now,
+          updated_at: now,
+        })
+        .returning("id")
+        .executeTakeFirstOrThrow()
+    ).id;
+  });
+
+  const at = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
+
+  /** A server being created, holding its address, with its create operation queued. */
+  async function queuedCreate(): Promise<{ serverId: number; opId: number }> {
+    const now = at(0);
+    const serverId = await repos.servers.insert({
+      account_id: accountId,
+      name: "contested",
+      hostname: null,
+      status: "provisioning",
+      plan_id: 1,
+      os_id: 3,
+      location_id: 1,
+      ssh_key_id: null,
+      ssh_public_key: null,
+      backups_enabled: 0,
+      created_at: now,
+      updated_at: now,
+      deleted_at: null,
+      billed_until: at(3_600_000),
+    });
+    await repos.addresses.allocate(serverId, 1, 4, now);
+    const opId = await repos.operations.insert({ serverId, accountId, kind: "create", maxAttempts: 5, now });
+    return { serverId, opId };
+  }
+
+  const operation = (id: number) =>
+    repos.db.selectFrom("operations").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+
+  it("can neither extend nor end the operation once another worker has claimed it", async () => {
+    const { opId } = await queuedCreate();
+    const [claimedByA] = await repos.operations.claim("worker-a", at(0), at(1_000), 10);
+    assert.equal(claimedByA?.id, opId);
+    // A stalls past its lease; B finds the lease expired and takes the operation over.
+    const [claimedByB] = await repos.operations.claim("worker-b", at(2_000), at(32_000), 10);
+    assert.equal(claimedByB?.id, opId);
+    const taken = await operation(opId);
+
+    assert.equal(await repos.operations.extendLease(opId, "worker-a", at(60_000)), false);
+    assert.equal(
+      await repos.operations.finish(opId, "worker-a", "succeeded", at(3_000), undefined, taken.server_id),
+      false,
+    );
+    assert.deepEqual(await operation(opId), taken, "B's operation is as B claimed it");
+  });
+
+  for (const grouped of [false, true]) {
+    it(`commits nothing of its step's result${grouped ? " through the grouped settlement queue" : ""}`, async () => {
+      const { serverId, opId } = await queuedCreate();
+      const config = loadConfig({ DATABASE_URL: suite.database.url, VPS_SIM_DELAY_MS: "0" });
+      const runner = new GatedRunner({
+        repos,
+        driver: createDriver(config, repos, systemClock),
+        shutdownTimeoutMs: 1_000,
+      });
+      const workerA = new OperationWorker({
+        repos,
+        runner,
+        clock: systemClock,
+        log: pino({ level: "silent" }),
+        concurrency: 1,
+        leaseMs: 60_000,
+        pollMs: 50,
+        retryBaseMs: 20,
+        groupSettlements: grouped,
+      });
+      await workerA.start();
+      let taken: OperationRow | undefined;
+      try {
+        await runner.entered;
+        // While A's step runs, its lease runs out (as B sees the time) and B claims the operation.
+        const claimedByB = await repos.operations.claim("worker-b", at(120_000), at(180_000), 10);
+        assert.ok(claimedByB.some((op) => op.id === opId));
+        taken = await operation(opId);
+      } finally {
+        runner.open();
+        // Waits for A's step to end and A to try to commit its result.
+        await workerA.stop(10_000);
+      }
+      assert.deepEqual(await operation(opId), taken, "B's operation is as B claimed it");
+      const server = await repos.servers.findById(serverId);
+      assert.equal(server?.status, "provisioning", "the server is B's to settle");
+      assert.equal(server?.ssh_host, null);
+    });
+  }
 });

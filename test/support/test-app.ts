@@ -2,12 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
-import { type App, createApp } from "../../src/app.ts";
+import { boot, type ControlPlane } from "../../src/boot.ts";
 import { loadConfig } from "../../src/config.ts";
-import { type OpenDatabase, openDatabase } from "../../src/db/database.ts";
-import { Repositories } from "../../src/db/repositories/repositories.ts";
+import type { OpenDatabase } from "../../src/db/database.ts";
 import { type Clock, systemClock } from "../../src/domain/clock.ts";
-import { createDriver } from "../../src/drivers/create-driver.ts";
 import type { SimDriver } from "../../src/drivers/sim/sim-driver.ts";
 import { bootstrap } from "../../src/services/bootstrap.ts";
 import { type Client, client } from "./client.ts";
@@ -18,7 +16,7 @@ export const OWNER_TOKEN = "owner-token-for-tests-0123456789";
 
 export interface TestApp {
   url: string;
-  app: App;
+  app: ControlPlane;
   database: OpenDatabase;
   driver: SimDriver;
   dir: string;
@@ -54,11 +52,11 @@ export async function startTestApp(
     ...env,
   });
   const log = pino({ level: process.env.LOG_LEVEL ?? "silent" });
-  const database = await openDatabase(config.databaseUrl);
-  const driver = createDriver(config, new Repositories(database.db), clock) as SimDriver;
-  const app = await createApp({ config, database, driver, clock, log });
-  await bootstrap(config, app.services.repos, app.services.accounts, log);
-  await app.startBackground();
+  const app = await boot({ config, log, clock });
+  const { database } = app;
+  const driver = app.driver as SimDriver;
+  await bootstrap(config, app.repos, app.services.accounts, log);
+  await app.engine.start();
   await app.http.listen({ port: 0, host: "127.0.0.1" });
   const address = app.http.server.address();
   if (!address || typeof address === "string") throw new Error("no address");
@@ -82,7 +80,6 @@ export async function startTestApp(
     },
     async close() {
       await app.close();
-      await database.close();
       await dropDatabase(databaseUrl);
       rmSync(dir, { recursive: true, force: true });
     },

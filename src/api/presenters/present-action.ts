@@ -1,8 +1,9 @@
 import type { OperationRow } from "../../db/schema.ts";
+import type { OperationStatus } from "../../domain/lifecycle.ts";
 import { apiTimestamp } from "./present-server.ts";
 
 /** Operation statuses as actions show them: still going, done, or not done. */
-const STATUS: Record<string, "running" | "success" | "error"> = {
+const STATUS: Record<OperationStatus, "running" | "success" | "error"> = {
   pending: "running",
   running: "running",
   succeeded: "success",
@@ -11,7 +12,7 @@ const STATUS: Record<string, "running" | "success" | "error"> = {
 };
 
 export function presentAction(op: OperationRow) {
-  const status = STATUS[op.status] ?? "running";
+  const status = STATUS[op.status];
   const error =
     op.status === "cancelled"
       ? { code: "cancelled", message: "The server was deleted before this action ran." }

@@ -2,14 +2,22 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { isoAt } from "../../domain/clock.ts";
 import { InvalidInput, ServerNotFound } from "../../domain/errors.ts";
-import { POWER_TRANSITIONS, type PowerAction, type ServerStatus } from "../../domain/server-status.ts";
+import { LIFECYCLE, type PowerAction, powerTransition } from "../../domain/lifecycle.ts";
+import type { ServerStatus } from "../../domain/server-status.ts";
 import { usagePeriod } from "../../domain/usage.ts";
 import type { Services } from "../../services/services.ts";
 import { bearerSecurity, requireAccount } from "../authenticate.ts";
 import { idempotentPosts } from "../idempotency-hooks.ts";
 import { pageOf } from "../page-links.ts";
 import { presentServerDetail, presentServerSummary } from "../presenters/present-server.ts";
-import { described, errors, IdempotencyHeaders, NoContent, WaitSeconds } from "../schemas/common.ts";
+import {
+  described,
+  ErrorBody,
+  errors,
+  IdempotencyHeaders,
+  NoContent,
+  WaitSeconds,
+} from "../schemas/common.ts";
 import {
   CreatedServer,
   CreateServerBody,
@@ -24,7 +32,6 @@ import {
 } from "../schemas/servers.ts";
 
 const BASE = "/api/v1/servers/";
-const PROVISIONING_MESSAGE = "Server is being provisioned. This may take 2-5 minutes.";
 
 export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   requireAccount(app, services.auth, services.rateLimits);
@@ -36,11 +43,13 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       const body = presentServerDetail(server, usagePeriod(isoAt(services.clock)));
       return {
         status: 201,
-        body: { ...body, message: PROVISIONING_MESSAGE, action_id: actionId },
+        body: { ...body, message: LIFECYCLE.create.message, action_id: actionId },
         headers: { location: `${BASE}${serverId}/` } as Record<string, string>,
       };
     }
-    const transition = POWER_TRANSITIONS[action.kind as PowerAction];
+    const { kind } = action;
+    const transition =
+      kind === "start" || kind === "stop" || kind === "reboot" ? powerTransition(kind) : undefined;
     const server = await services.servers.get(request.accountId, serverId).catch(() => undefined);
     if (!transition || !server) throw new ServerNotFound();
     return {
@@ -103,12 +112,19 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         summary: "Create a server",
         description:
           "Launches a new server. It is `provisioning` at once and becomes `active` in the background; " +
-          "402 when the balance cannot cover the plan for the minimum period.",
+          "402 when the balance cannot cover the plan for the minimum period; 409 `no_address_available` when " +
+          "the location has no free IPv4 address (nothing is created or charged). A create that fails for good " +
+          "ends the server in `error` and gives back what it was charged.",
         body: CreateServerBody,
         headers: IdempotencyHeaders,
         response: {
           201: described(CreatedServer, "Created; provisioning in the background."),
-          ...errors(400, 401, 402, 409, 413, 415),
+          ...errors(400, 401, 402, 413, 415),
+          409: Type.Ref(ErrorBody, {
+            description:
+              "Conflict: `no_address_available` (the location's address pool has no free IPv4 address), or " +
+              "`idempotency_key_reused` / `idempotency_key_in_progress`.",
+          }),
         },
       },
     },
@@ -120,7 +136,7 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       );
       const body = presentServerDetail(server, usagePeriod(isoAt(services.clock)));
       reply.header("location", `${BASE}${server.id}/`);
-      return reply.status(201).send({ ...body, message: PROVISIONING_MESSAGE, action_id: actionId });
+      return reply.status(201).send({ ...body, message: LIFECYCLE.create.message, action_id: actionId });
     },
   );
 

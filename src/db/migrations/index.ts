@@ -11,6 +11,7 @@ import * as serverCounts from "./0009-server-counts.ts";
 import * as emailCaseInsensitive from "./0010-accounts-email-case-insensitive.ts";
 import * as sealedIdempotentResponses from "./0011-sealed-idempotent-responses.ts";
 import * as authFailures from "./0012-auth-failures.ts";
+import * as refunds from "./0013-refunds.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   "0010-accounts-email-case-insensitive": emailCaseInsensitive,
   "0011-sealed-idempotent-responses": sealedIdempotentResponses,
   "0012-auth-failures": authFailures,
+  "0013-refunds": refunds,
 };

@@ -1,5 +1,8 @@
-import { sql } from "kysely";
+import { type Insertable, sql } from "kysely";
+import { LIFECYCLE } from "../../domain/lifecycle.ts";
+import type { ServerStatus } from "../../domain/server-status.ts";
 import type { Db } from "../database.ts";
+import type { RefundsTable } from "../schema.ts";
 
 export interface DueServer {
   id: number;
@@ -9,7 +12,7 @@ export interface DueServer {
 }
 
 /** Statuses that are not charged: a suspended server waits for credit, a server in error for an operator. */
-const UNBILLED = ["suspended", "error"];
+const UNBILLED: ServerStatus[] = ["suspended", "error"];
 
 export class BillingRepository {
   readonly #db: Db;
@@ -47,6 +50,26 @@ export class BillingRepository {
     return result.numUpdatedRows > 0n;
   }
 
+  /**
+   * Records a refund and ends the server's billing, unless the operation was refunded already. Returns whether
+   * this call recorded it; the caller credits the account in the same transaction only then.
+   */
+  async recordRefund(refund: Insertable<RefundsTable>): Promise<boolean> {
+    const row = await this.#db
+      .insertInto("refunds")
+      .values(refund)
+      .onConflict((oc) => oc.column("operation_id").doNothing())
+      .returning("operation_id")
+      .executeTakeFirst();
+    if (!row) return false;
+    await this.#db
+      .updateTable("servers")
+      .set({ billed_until: null })
+      .where("id", "=", refund.server_id)
+      .execute();
+    return true;
+  }
+
   /** Accounts in debt (the last hour charged took the balance below zero) that still have servers to suspend. */
   async accountsToSuspend(): Promise<number[]> {
     const rows = await this.#db
@@ -59,14 +82,17 @@ export class BillingRepository {
             .select(sql`1`.as("one"))
             .whereRef("servers.account_id", "=", "accounts.id")
             .where("servers.deleted_at", "is", null)
-            .where("servers.status", "in", ["active", "stopped"]),
+            .where("servers.status", "in", LIFECYCLE.suspend.from),
         ),
       )
       .execute();
     return rows.map((r) => r.id);
   }
 
-  async liveServersIn(accountId: number, statuses: string[]): Promise<{ id: number; status: string }[]> {
+  async liveServersIn(
+    accountId: number,
+    statuses: readonly ServerStatus[],
+  ): Promise<{ id: number; status: ServerStatus }[]> {
     return this.#db
       .selectFrom("servers")
       .select(["id", "status"])
@@ -74,6 +100,7 @@ export class BillingRepository {
       .where("deleted_at", "is", null)
       .where("status", "in", statuses)
       .orderBy("id")
+      .$narrowType<{ status: ServerStatus }>()
       .execute();
   }
 }

@@ -1,13 +1,11 @@
 import { sql } from "kysely";
+import type { OperationEnd, OperationKind, OperationStatus } from "../../domain/lifecycle.ts";
 import type { Db } from "../database.ts";
 import { dialectName } from "../dialect-name.ts";
 import type { PreparedQueries } from "../prepared-queries.ts";
 import type { OperationRow } from "../schema.ts";
 
-export type OperationKind = "create" | "start" | "stop" | "reboot" | "delete" | "suspend";
-export type OperationStatus = "pending" | "running" | "succeeded" | "failed" | "cancelled";
-
-const UNFINISHED = ["pending", "running"];
+const UNFINISHED: OperationStatus[] = ["pending", "running"];
 /**
  * The same condition as SQL text: the partial indexes over unfinished operations are chosen only for a query
  * that states their condition literally (SQLite does not match a bound parameter against an index's WHERE).
@@ -128,7 +126,7 @@ export class OperationRepository {
   async finish(
     id: number,
     owner: string,
-    status: "succeeded" | "failed" | "cancelled",
+    status: OperationEnd,
     now: string,
     error?: { code: string; message: string },
     serverId?: number,
@@ -140,7 +138,7 @@ export class OperationRepository {
         this.#db
           .updateTable("operations")
           .set({
-            status: p<OperationStatus>("status"),
+            status: p<OperationEnd>("status"),
             lease_owner: null,
             lease_expires_at: null,
             finished_at: p<string>("now"),

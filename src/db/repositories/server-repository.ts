@@ -1,5 +1,6 @@
 import { type ExpressionBuilder, type Insertable, sql } from "kysely";
-import type { ServerStatus } from "../../domain/server-status.ts";
+import { LIFECYCLE } from "../../domain/lifecycle.ts";
+import type { ServerStatus, StoredServerStatus } from "../../domain/server-status.ts";
 import type { Db } from "../database.ts";
 import type { Param, PreparedQueries } from "../prepared-queries.ts";
 import type { Database, ServerRow, ServersTable } from "../schema.ts";
@@ -55,7 +56,7 @@ export type ServerSummary = Pick<
 >;
 
 export interface ServerFilter {
-  status?: string;
+  status?: StoredServerStatus;
   locationId?: number;
 }
 
@@ -187,7 +188,7 @@ export class ServerRepository {
           .selectFrom("server_counts")
           .select((eb) => eb.fn.coalesce(eb.fn.sum<number>("n"), eb.lit(0)).as("n"))
           .where("account_id", "=", p<number>("accountId"));
-        if (filter.status !== undefined) query = query.where("status", "=", p<string>("status"));
+        if (filter.status !== undefined) query = query.where("status", "=", p<StoredServerStatus>("status"));
         if (filter.locationId !== undefined) query = query.where("location_id", "=", p<number>("locationId"));
         return query;
       },
@@ -209,7 +210,7 @@ export class ServerRepository {
       .$castTo<ServerListRow>()
       .where("servers.deleted_at", "is", null)
       .where("servers.account_id", "=", p<number>("accountId"));
-    if (filter.status !== undefined) q = q.where("servers.status", "=", p<string>("status"));
+    if (filter.status !== undefined) q = q.where("servers.status", "=", p<StoredServerStatus>("status"));
     if (filter.locationId !== undefined) q = q.where("servers.location_id", "=", p<number>("locationId"));
     return q;
   }
@@ -241,8 +242,8 @@ export class ServerRepository {
    */
   async swapStatus(
     id: number,
-    from: string,
-    to: string,
+    from: StoredServerStatus,
+    to: StoredServerStatus,
     now: string,
     guard: { accountId?: number; unchangedSince?: string } = {},
   ): Promise<boolean> {
@@ -254,9 +255,9 @@ export class ServerRepository {
       (p) => {
         let query = this.#db
           .updateTable("servers")
-          .set({ status: p<string>("to"), updated_at: p<string>("now") })
+          .set({ status: p<StoredServerStatus>("to"), updated_at: p<string>("now") })
           .where("id", "=", p<number>("id"))
-          .where("status", "=", p<string>("from"))
+          .where("status", "=", p<StoredServerStatus>("from"))
           .where("deleted_at", "is", null);
         if (byAccount) query = query.where("account_id", "=", p<number>("accountId"));
         // For observations made earlier: any change since (an operation that ran and ended) voids them.
@@ -272,7 +273,7 @@ export class ServerRepository {
   async markDeleted(accountId: number, id: number, now: string): Promise<boolean> {
     const result = await this.#db
       .updateTable("servers")
-      .set({ status: "deleting", deleted_at: now, updated_at: now })
+      .set({ status: LIFECYCLE.delete.transitional, deleted_at: now, updated_at: now })
       .where("id", "=", id)
       .where("account_id", "=", accountId)
       .where("deleted_at", "is", null)
@@ -306,7 +307,7 @@ export class ServerRepository {
   }
 
   /** Live servers in one of the statuses with no unfinished operation: the ones the power sync may correct. */
-  async listSettled(statuses: string[], limit: number): Promise<ServerRow[]> {
+  async listSettled(statuses: ServerStatus[], limit: number): Promise<ServerRow[]> {
     return this.#db
       .selectFrom("servers")
       .selectAll()

@@ -1,0 +1,64 @@
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { createApp } from "./app.ts";
+import type { Config } from "./config.ts";
+import { type OpenDatabase, openDatabase } from "./db/database.ts";
+import { Repositories } from "./db/repositories/repositories.ts";
+import { type Clock, systemClock } from "./domain/clock.ts";
+import { createDriver } from "./drivers/create-driver.ts";
+import type { Driver } from "./drivers/driver.ts";
+import { Engine } from "./engine/engine.ts";
+import { createServices, type Services } from "./services/services.ts";
+
+export interface BootOptions {
+  config: Config;
+  log: Logger;
+  clock?: Clock;
+}
+
+/** The whole control plane over one database: nothing started yet, neither the engine nor the HTTP listener. */
+export interface ControlPlane {
+  config: Config;
+  database: OpenDatabase;
+  /** The one set of repositories the driver, the engine and the services share. */
+  repos: Repositories;
+  driver: Driver;
+  engine: Engine;
+  services: Services;
+  http: FastifyInstance;
+  /** Finishes in-flight requests, stops the engine (letting running operations end), then closes the database. */
+  close(): Promise<void>;
+}
+
+/** Opens the database and builds the driver, the engine, the services and the HTTP app on it. */
+export async function boot({ config, log, clock = systemClock }: BootOptions): Promise<ControlPlane> {
+  const database = await openDatabase(config.databaseUrl, undefined, (err) =>
+    log.warn({ err }, "an idle database connection was lost; the next query opens a new one"),
+  );
+  try {
+    const repos = new Repositories(database.db);
+    const driver = createDriver(config, repos, clock);
+    const engine = new Engine({ config, database, repos, driver, clock, log });
+    const services = createServices(config, repos, clock, engine, engine.changes);
+    const app = await createApp({ config, services, log });
+    return {
+      config,
+      database,
+      repos,
+      driver,
+      engine,
+      services,
+      http: app.http,
+      async close() {
+        // The engine stops claiming at once, while in-flight requests and operations are let finish.
+        await Promise.all([app.close(), engine.stop()]);
+        // Counts made in memory reach the database before it closes.
+        await services.rateLimits.flush();
+        await database.close();
+      },
+    };
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+}

@@ -1,0 +1,128 @@
+import { InvalidState } from "./errors.ts";
+import { SERVER_STATUSES, type ServerStatus, type StoredServerStatus } from "./server-status.ts";
+
+// The one table of a server's lifecycle: every kind of operation, where it may start, the status it holds
+// the server in while it runs, and where it leaves the server when it ends. Requests, the engine and the
+// API all read it.
+
+export const OPERATION_KINDS = ["create", "start", "stop", "reboot", "delete", "suspend"] as const;
+export type OperationKind = (typeof OPERATION_KINDS)[number];
+
+export const OPERATION_STATUSES = ["pending", "running", "succeeded", "failed", "cancelled"] as const;
+export type OperationStatus = (typeof OPERATION_STATUSES)[number];
+/** How an operation ends: done, or failed for good, or cancelled because its server was deleted meanwhile. */
+export type OperationEnd = Exclude<OperationStatus, "pending" | "running">;
+
+export interface KindLifecycle {
+  /** The statuses of a live server from which it is queued; none for create, whose server is new. */
+  from: readonly StoredServerStatus[];
+  /** The status the server holds while the operation is queued and runs. */
+  transitional: StoredServerStatus;
+  /** Where success leaves the server; the transitional status itself means the status stays as it is. */
+  settled: StoredServerStatus;
+  /** Where failure for good leaves the server; likewise. */
+  failed: StoredServerStatus;
+  /** What the request that queued it answers. */
+  message: string;
+  /** Whether the machine runs once it has succeeded (its usage is sampled at once). */
+  comesUp: boolean;
+}
+
+export const LIFECYCLE = {
+  create: {
+    from: [],
+    transitional: "provisioning",
+    settled: "active",
+    failed: "error",
+    message: "Server is being provisioned. This may take 2-5 minutes.",
+    comesUp: true,
+  },
+  start: {
+    from: ["stopped"],
+    transitional: "starting",
+    settled: "active",
+    failed: "error",
+    message: "Server is starting",
+    comesUp: true,
+  },
+  stop: {
+    from: ["active"],
+    transitional: "stopping",
+    settled: "stopped",
+    failed: "error",
+    message: "Server is stopping",
+    comesUp: false,
+  },
+  reboot: {
+    from: ["active"],
+    transitional: "rebooting",
+    settled: "active",
+    failed: "error",
+    message: "Server is rebooting",
+    comesUp: true,
+  },
+  // The server leaves the API when the delete is queued; the operation only destroys its machine.
+  delete: {
+    from: SERVER_STATUSES,
+    transitional: "deleting",
+    settled: "deleting",
+    failed: "deleting",
+    message: "Server is being deleted",
+    comesUp: false,
+  },
+  // Billing suspends the servers of an account in debt; only a running one needs its machine powered off.
+  suspend: {
+    from: ["active", "stopped"],
+    transitional: "suspended",
+    settled: "suspended",
+    failed: "suspended",
+    message: "Server is suspended",
+    comesUp: false,
+  },
+} as const satisfies Record<OperationKind, KindLifecycle>;
+
+export type PowerAction = "start" | "stop" | "reboot";
+
+/** A power action's one starting status and the transitional status it moves the server to. */
+export function powerTransition(action: PowerAction): {
+  from: ServerStatus;
+  to: ServerStatus;
+  message: string;
+} {
+  const { from, transitional, message } = LIFECYCLE[action];
+  return { from: from[0], to: transitional, message };
+}
+
+/** Statuses of a server whose machine an operation is changing: create and the power actions. */
+const BUSY: ReadonlySet<StoredServerStatus> = new Set(
+  (["create", "start", "stop", "reboot"] as const).map((kind) => LIFECYCLE[kind].transitional),
+);
+
+/** Why `action` cannot run on a server that is in `status`: the contract's 400, with a code naming the reason. */
+export function rejectPowerAction(action: PowerAction, status: StoredServerStatus): InvalidState {
+  if (status === "suspended") {
+    return new InvalidState(
+      "server_suspended",
+      "Server is suspended; add credit to the account first.",
+      status,
+    );
+  }
+  if (status === "error") {
+    return new InvalidState(
+      "server_in_error",
+      "Server is in an error state; delete it or contact support.",
+      status,
+    );
+  }
+  if (BUSY.has(status)) {
+    return new InvalidState(
+      "server_busy",
+      `Server is busy (${status}); try again when it has finished.`,
+      status,
+    );
+  }
+  if (action === "start") {
+    return new InvalidState("server_already_running", "Server is already running.", status);
+  }
+  return new InvalidState("server_not_running", "Server is not running.", status);
+}

@@ -1,0 +1,127 @@
+import type { Logger } from "pino";
+import type { Config } from "../config.ts";
+import type { OpenDatabase } from "../db/database.ts";
+import { PostgresListener } from "../db/postgres-listener.ts";
+import { OPERATIONS_CHANNEL } from "../db/repositories/operation-repository.ts";
+import type { Repositories } from "../db/repositories/repositories.ts";
+import type { OperationRow } from "../db/schema.ts";
+import type { Clock } from "../domain/clock.ts";
+import { LIFECYCLE } from "../domain/lifecycle.ts";
+import type { Driver } from "../drivers/driver.ts";
+import { BillingCycle } from "./billing-cycle.ts";
+import { ChangeFeed } from "./change-feed.ts";
+import { OperationRunner, type Settlement } from "./operation-runner.ts";
+import { OperationWorker } from "./operation-worker.ts";
+import { PowerSync } from "./power-sync.ts";
+import type { WorkNotifier } from "./work-notifier.ts";
+
+export interface EngineOptions {
+  config: Config;
+  database: OpenDatabase;
+  repos: Repositories;
+  driver: Driver;
+  clock: Clock;
+  log: Logger;
+}
+
+/**
+ * Everything that runs in the background: the operation worker and its runner, the power sync, the billing
+ * cycle, the change feed that waiting requests listen to, and on PostgreSQL the listener that hears what other
+ * processes commit. Services tell it about new work through `wake()`.
+ */
+export class Engine implements WorkNotifier {
+  readonly changes = new ChangeFeed();
+  readonly runner: OperationRunner;
+  readonly worker: OperationWorker;
+  readonly powerSync: PowerSync;
+  readonly billing: BillingCycle;
+  readonly #o: EngineOptions;
+  #listener: PostgresListener | undefined;
+
+  constructor(options: EngineOptions) {
+    this.#o = options;
+    const { config, database, repos, driver, clock, log } = options;
+    this.runner = new OperationRunner({ repos, driver, shutdownTimeoutMs: config.shutdownTimeoutMs });
+    this.powerSync = new PowerSync({
+      repos,
+      driver,
+      clock,
+      log: log.child({ component: "power-sync" }),
+      intervalMs: config.powerSyncMs,
+    });
+    this.worker = new OperationWorker({
+      repos,
+      runner: this.runner,
+      clock,
+      log: log.child({ component: "worker" }),
+      concurrency: config.workerConcurrency,
+      leaseMs: config.leaseMs,
+      pollMs: config.pollMs,
+      retryBaseMs: config.retryBaseMs,
+      groupSettlements: database.dialect === "sqlite",
+      onSettled: (op, settlement) => this.#settled(op, settlement),
+    });
+    this.billing = new BillingCycle({
+      repos,
+      clock,
+      log: log.child({ component: "billing" }),
+      notifier: this.worker,
+      intervalMs: config.billingIntervalMs,
+      maxAttempts: config.maxAttempts,
+    });
+  }
+
+  wake(): void {
+    this.worker.wake();
+  }
+
+  /** On PostgreSQL, hears what other processes commit (new work, ended operations); enough for an API-only process. */
+  async listen(): Promise<void> {
+    const { database, log } = this.#o;
+    if (database.dialect !== "postgres" || this.#listener) return;
+    this.#listener = new PostgresListener(
+      database.url,
+      OPERATIONS_CHANNEL,
+      (payload) => {
+        this.worker.wake();
+        if (/^\d+$/.test(payload)) this.changes.emit(Number(payload));
+      },
+      log,
+    );
+    await this.#listener.start();
+  }
+
+  /** Listens, then starts the worker, the power sync and billing. */
+  async start(): Promise<void> {
+    await this.listen();
+    await this.worker.start();
+    this.powerSync.start();
+    this.billing.start();
+  }
+
+  /** Stops claiming at once, lets running operations finish for the shutdown grace, and stops the rest. */
+  async stop(): Promise<void> {
+    await Promise.all([
+      this.worker.stop(this.#o.config.shutdownGraceMs),
+      this.powerSync.stop(),
+      this.billing.stop(),
+      this.#listener?.stop(),
+    ]);
+  }
+
+  /** After an operation's end is committed: waiting requests look again, and a server that came up is sampled. */
+  #settled(op: OperationRow, settlement: Settlement): void {
+    const { repos, log } = this.#o;
+    this.changes.emit(op.server_id);
+    // Usage right after a server comes up, rather than at the next power sync (a stopped server shows no
+    // CPU or memory in use whatever its last sample says).
+    if (settlement.status === "succeeded" && LIFECYCLE[op.kind].comesUp) {
+      repos.servers
+        .findById(op.server_id)
+        .then(async (server) => {
+          if (server && !server.deleted_at) await this.powerSync.sample(server, server.status === "active");
+        })
+        .catch((err) => log.warn({ err, server: op.server_id }, "usage sample failed"));
+    }
+  }
+}
