@@ -1,5 +1,10 @@
 // The only module that reads process.env. Everything else receives a Config.
 
+import { ConfigError } from "./config-error.ts";
+import { type DriverName, defaultDriverName, driverNames } from "./drivers/driver-registry.ts";
+
+export { ConfigError };
+
 export type Role = "all" | "api" | "worker";
 
 export interface Config {
@@ -9,7 +14,8 @@ export interface Config {
   host: string;
   /** `postgres://…` or a SQLite file path (`:memory:` for a throwaway database). */
   databaseUrl: string;
-  driver: "sim" | "qemu";
+  /** One of the drivers in src/drivers/driver-registry.ts. */
+  driver: DriverName;
   simDelayMs: number;
   /** Faults for the sim driver, e.g. `create:fail=2,start:fail=always`. */
   simFaults: string;
@@ -57,10 +63,6 @@ export interface QemuConfig {
   ipv6Prefix: number;
   ipv6Gateway: string | undefined;
   nameservers: string[];
-}
-
-export class ConfigError extends Error {
-  override name = "ConfigError";
 }
 
 type Env = Record<string, string | undefined>;
@@ -127,10 +129,7 @@ function loadQemuConfig(env: Env): QemuConfig {
 }
 
 export function loadConfig(env: Env = process.env): Config {
-  const driver = env.VPS_DRIVER ?? "sim";
-  if (driver !== "sim" && driver !== "qemu") {
-    throw new ConfigError(`VPS_DRIVER must be "sim" or "qemu", got "${driver}"`);
-  }
+  const driver = choice(env, "VPS_DRIVER", driverNames, defaultDriverName) ?? defaultDriverName;
   const publicUrl = optional(env, "VPS_PUBLIC_URL")?.replace(/\/+$/, "");
   if (publicUrl !== undefined && !/^https?:\/\/[^\s/]+$/.test(publicUrl)) {
     throw new ConfigError(`VPS_PUBLIC_URL must look like https://api.example.com, got "${publicUrl}"`);
