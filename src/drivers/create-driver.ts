@@ -1,13 +1,16 @@
 import type { Config } from "../config.ts";
-import type { Repositories } from "../db/repositories/repositories.ts";
+import type { Db } from "../db/database.ts";
 import type { Clock } from "../domain/clock.ts";
 import type { Driver } from "./driver.ts";
 import { findDriver } from "./driver-registry.ts";
 
-/** The driver `VPS_DRIVER` names, built by its registered factory. */
-export function createDriver(config: Config, repos: Repositories, clock: Clock): Driver {
+/**
+ * The driver `VPS_DRIVER` names, built by its registered factory. `handles` is anything holding the
+ * database: the Repositories or the opened database.
+ */
+export function createDriver(config: Config, handles: { db: Db }, clock: Clock): Driver {
   const registration = findDriver(config.driver);
   // loadConfig accepts only registered names; a Config built by hand may still name another.
   if (!registration) throw new Error(`no driver named "${config.driver}" is registered`);
-  return registration.create({ config, repos, clock });
+  return registration.create({ config, db: handles.db, clock });
 }

@@ -1,5 +1,5 @@
 import type { Config } from "../config.ts";
-import type { Repositories } from "../db/repositories/repositories.ts";
+import type { Db } from "../db/database.ts";
 import type { Clock } from "../domain/clock.ts";
 import type { Driver } from "./driver.ts";
 import { qemuDriverRegistration } from "./qemu/qemu-driver-registration.ts";
@@ -8,7 +8,8 @@ import { simDriverRegistration } from "./sim/sim-driver-registration.ts";
 /** What a driver's factory is given: the whole config (it reads its own settings) and the process's handles. */
 export interface DriverContext {
   config: Config;
-  repos: Repositories;
+  /** The control plane's database; a driver that keeps state in it (sim) builds its own store over it. */
+  db: Db;
   clock: Clock;
 }
 
