@@ -29,6 +29,8 @@ export interface Config {
   /** Base of `next`/`previous` links; derived from the request when unset. */
   publicUrl: string | undefined;
   logLevel: string;
+  /** `json` lines for machines, or `pretty` lines for a person at a terminal. */
+  logFormat: "json" | "pretty";
   workerConcurrency: number;
   leaseMs: number;
   pollMs: number;
@@ -128,7 +130,8 @@ function loadQemuConfig(env: Env): QemuConfig {
   };
 }
 
-export function loadConfig(env: Env = process.env): Config {
+/** `stdoutIsTty` picks the log format when LOG_FORMAT is unset: readable at a terminal, JSON anywhere else. */
+export function loadConfig(env: Env = process.env, stdoutIsTty = process.stdout.isTTY === true): Config {
   const driver = choice(env, "VPS_DRIVER", driverNames, defaultDriverName) ?? defaultDriverName;
   const publicUrl = optional(env, "VPS_PUBLIC_URL")?.replace(/\/+$/, "");
   if (publicUrl !== undefined && !/^https?:\/\/[^\s/]+$/.test(publicUrl)) {
@@ -155,6 +158,8 @@ export function loadConfig(env: Env = process.env): Config {
     minCreditHours: integer(env, "VPS_MIN_CREDIT_HOURS", 1),
     publicUrl,
     logLevel: env.LOG_LEVEL ?? "info",
+    logFormat:
+      choice(env, "LOG_FORMAT", ["json", "pretty"] as const, undefined) ?? (stdoutIsTty ? "pretty" : "json"),
     workerConcurrency: integer(env, "VPS_WORKER_CONCURRENCY", 16, 1),
     leaseMs: integer(env, "VPS_LEASE_MS", 30_000, 1000),
     pollMs: integer(env, "VPS_POLL_MS", 5000, 10),

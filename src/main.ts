@@ -1,10 +1,10 @@
-import { pino } from "pino";
 import { createApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { openDatabase } from "./db/database.ts";
 import { Repositories } from "./db/repositories/repositories.ts";
 import { systemClock } from "./domain/clock.ts";
 import { createDriver } from "./drivers/create-driver.ts";
+import { createLogger } from "./logger.ts";
 import { bootstrap, type GeneratedSecrets } from "./services/bootstrap.ts";
 
 /** Generated secrets go to the operator's terminal once, outside the JSON log stream. */
@@ -22,7 +22,7 @@ function showSecrets(secrets: GeneratedSecrets): void {
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const log = pino({ level: config.logLevel, base: { service: "vps" } });
+  const log = createLogger(config);
   const database = await openDatabase(config.databaseUrl, undefined, (err) =>
     log.warn({ err }, "an idle database connection was lost; the next query opens a new one"),
   );
