@@ -37,7 +37,7 @@ export async function boot({ config, log, clock = systemClock }: BootOptions): P
   );
   try {
     const repos = new Repositories(database.db);
-    const driver = createDriver(config, repos, clock);
+    const driver = createDriver(config, database, clock);
     const engine = new Engine({ config, database, repos, driver, clock, log });
     const services = createServices(config, repos, clock, engine, engine.changes);
     const app = await createApp({ config, services, log });

@@ -1,6 +1,11 @@
 // The only module that reads process.env. Everything else receives a Config.
 import { isIP } from "node:net";
 
+import { ConfigError } from "./config-error.ts";
+import { type DriverName, defaultDriverName, driverNames } from "./drivers/driver-registry.ts";
+
+export { ConfigError };
+
 export type Role = "all" | "api" | "worker";
 
 export interface Config {
@@ -10,7 +15,8 @@ export interface Config {
   host: string;
   /** `postgres://…` or a SQLite file path (`:memory:` for a throwaway database). */
   databaseUrl: string;
-  driver: "sim" | "qemu";
+  /** One of the drivers in src/drivers/driver-registry.ts. */
+  driver: DriverName;
   simDelayMs: number;
   /** Faults for the sim driver, e.g. `create:fail=2,start:fail=always`. */
   simFaults: string;
@@ -24,6 +30,8 @@ export interface Config {
   /** Base of `next`/`previous` links; derived from the request when unset. */
   publicUrl: string | undefined;
   logLevel: string;
+  /** `json` lines for machines, or `pretty` lines for a person at a terminal. */
+  logFormat: "json" | "pretty";
   workerConcurrency: number;
   leaseMs: number;
   pollMs: number;
@@ -65,10 +73,6 @@ export interface QemuConfig {
   ipv6Prefix: number;
   ipv6Gateway: string | undefined;
   nameservers: string[];
-}
-
-export class ConfigError extends Error {
-  override name = "ConfigError";
 }
 
 type Env = Record<string, string | undefined>;
@@ -150,11 +154,9 @@ function loadQemuConfig(env: Env): QemuConfig {
   };
 }
 
-export function loadConfig(env: Env = process.env): Config {
-  const driver = env.VPS_DRIVER ?? "sim";
-  if (driver !== "sim" && driver !== "qemu") {
-    throw new ConfigError(`VPS_DRIVER must be "sim" or "qemu", got "${driver}"`);
-  }
+/** `stdoutIsTty` picks the log format when LOG_FORMAT is unset: readable at a terminal, JSON anywhere else. */
+export function loadConfig(env: Env = process.env, stdoutIsTty = process.stdout.isTTY === true): Config {
+  const driver = choice(env, "VPS_DRIVER", driverNames, defaultDriverName) ?? defaultDriverName;
   const publicUrl = optional(env, "VPS_PUBLIC_URL")?.replace(/\/+$/, "");
   if (publicUrl !== undefined && !/^https?:\/\/[^\s/]+$/.test(publicUrl)) {
     throw new ConfigError(`VPS_PUBLIC_URL must look like https://api.example.com, got "${publicUrl}"`);
@@ -180,6 +182,8 @@ export function loadConfig(env: Env = process.env): Config {
     minCreditHours: integer(env, "VPS_MIN_CREDIT_HOURS", 1),
     publicUrl,
     logLevel: env.LOG_LEVEL ?? "info",
+    logFormat:
+      choice(env, "LOG_FORMAT", ["json", "pretty"] as const, undefined) ?? (stdoutIsTty ? "pretty" : "json"),
     workerConcurrency: integer(env, "VPS_WORKER_CONCURRENCY", 16, 1),
     leaseMs: integer(env, "VPS_LEASE_MS", 30_000, 1000),
     pollMs: integer(env, "VPS_POLL_MS", 5000, 10),

@@ -1,6 +1,6 @@
-import { pino } from "pino";
 import { boot } from "./boot.ts";
 import { ConfigError, loadConfig } from "./config.ts";
+import { createLogger } from "./logger.ts";
 import { bootstrap, type GeneratedSecrets } from "./services/bootstrap.ts";
 
 /** Generated secrets go to the operator's terminal once, outside the JSON log stream. */
@@ -18,7 +18,7 @@ function showSecrets(secrets: GeneratedSecrets): void {
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const log = pino({ level: config.logLevel, base: { service: "vps" } });
+  const log = createLogger(config);
   const plane = await boot({ config, log });
   const { driver, database } = plane;
   const probe = await driver.probe({ signal: AbortSignal.timeout(120_000), log });

@@ -9,6 +9,7 @@ import { openDatabase } from "../../src/db/database.ts";
 import { NodeSqliteDialect } from "../../src/db/node-sqlite-dialect.ts";
 import { Repositories } from "../../src/db/repositories/repositories.ts";
 import type { Database } from "../../src/db/schema.ts";
+import { SimMachineStore } from "../../src/drivers/sim/sim-machine-store.ts";
 
 // Every request and every engine step runs these queries: none may read a whole table or sort its rows, or
 // its cost would grow with the number of servers and operations. Checked on SQLite's plans.
@@ -50,13 +51,13 @@ describe("the hot queries' plans", () => {
     }
   }
 
-  const BIG = /^(SCAN|SEARCH) (servers|operations|ip_addresses|api_tokens|server_counts)\b/;
+  const BIG = /^(SCAN|SEARCH) (servers|operations|ip_addresses|api_tokens|server_counts|sim_machines)\b/;
   function assertIndexed(plans: string[]): void {
     assert.ok(plans.length > 0);
     for (const step of plans) {
       assert.doesNotMatch(
         step,
-        /^SCAN (servers|operations|ip_addresses|api_tokens|server_counts|q|o)\b/,
+        /^SCAN (servers|operations|ip_addresses|api_tokens|server_counts|sim_machines|q|o)\b/,
         step,
       );
       assert.doesNotMatch(step, /TEMP B-TREE/, step);
@@ -77,6 +78,9 @@ describe("the hot queries' plans", () => {
     ["count by status and location", (r) => r.servers.count(1, { status: "active", locationId: 1 })],
     ["claim", (r) => r.operations.claim("worker", now, now, 8)],
     ["next due", (r) => r.operations.nextDue(now)],
+    // The sim driver reads its machine on every step and every power sync.
+    ["sim machine", (r) => new SimMachineStore(r.db).find("12345")],
+    ["sim machine update", (r) => new SimMachineStore(r.db).update("12345", { power: "running" })],
   ];
   for (const [name, run] of cases) {
     it(`${name} reads through an index`, async () => assertIndexed(await plansOf(run)));

@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { pino } from "pino";
 import { openDatabase } from "../../src/db/database.ts";
-import { Repositories } from "../../src/db/repositories/repositories.ts";
 import { systemClock } from "../../src/domain/clock.ts";
 import type { DriverError } from "../../src/drivers/driver.ts";
 import { SimDriver } from "../../src/drivers/sim/sim-driver.ts";
 import { SimFaults } from "../../src/drivers/sim/sim-faults.ts";
+import { SimMachineStore } from "../../src/drivers/sim/sim-machine-store.ts";
 import { driverContract } from "./driver-contract.ts";
 
 const spec = (id: string) => ({
@@ -24,7 +24,7 @@ const spec = (id: string) => ({
 async function simDriver(faults = new SimFaults()) {
   const database = await openDatabase(":memory:");
   const driver = new SimDriver({
-    machines: new Repositories(database.db).simMachines,
+    machines: new SimMachineStore(database.db),
     clock: systemClock,
     delayMs: 5,
     faults,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
+import { SimMachineStore } from "../../src/drivers/sim/sim-machine-store.ts";
 import { refundCharges } from "../../src/engine/refund-charges.ts";
 import { eventually, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
@@ -117,7 +118,7 @@ describe("the engine when the hypervisor fails or drifts", () => {
     await waitForStatus(t.owner, a.body.id, "active");
     await waitForStatus(t.owner, b.body.id, "active");
     await t.driver.stop(String(a.body.id));
-    await t.app.services.repos.simMachines.delete(String(b.body.id));
+    await new SimMachineStore(t.database.db).delete(String(b.body.id));
     await t.app.engine.powerSync.syncOnce();
     assert.equal((await t.owner.get(`/api/v1/servers/${a.body.id}/`)).body.status, "stopped");
     assert.equal((await t.owner.get(`/api/v1/servers/${b.body.id}/`)).body.status, "error");

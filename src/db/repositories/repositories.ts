@@ -9,7 +9,6 @@ import { OperationRepository } from "./operation-repository.ts";
 import { RateLimitRepository } from "./rate-limit-repository.ts";
 import { ServerRepository } from "./server-repository.ts";
 import { SettingsRepository } from "./settings-repository.ts";
-import { SimMachineRepository } from "./sim-machine-repository.ts";
 import { SshKeyRepository } from "./ssh-key-repository.ts";
 import { TokenRepository } from "./token-repository.ts";
 import { UsageRepository } from "./usage-repository.ts";
@@ -26,7 +25,6 @@ export class Repositories {
   readonly addresses: AddressRepository;
   readonly operations: OperationRepository;
   readonly usage: UsageRepository;
-  readonly simMachines: SimMachineRepository;
   readonly billing: BillingRepository;
   readonly idempotency: IdempotencyRepository;
   readonly rateLimits: RateLimitRepository;
@@ -46,7 +44,6 @@ export class Repositories {
     this.addresses = new AddressRepository(db, prepared);
     this.operations = new OperationRepository(db, prepared);
     this.usage = new UsageRepository(db, prepared);
-    this.simMachines = new SimMachineRepository(db, prepared);
     this.billing = new BillingRepository(db);
     this.idempotency = new IdempotencyRepository(db);
     this.rateLimits = new RateLimitRepository(db);

@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { SimMachineRepository } from "../../db/repositories/sim-machine-repository.ts";
 import type { SimMachineRow } from "../../db/schema.ts";
 import { type Clock, isoAt } from "../../domain/clock.ts";
 import {
@@ -13,9 +12,10 @@ import {
   type ProbeResult,
 } from "../driver.ts";
 import { SimFaults } from "./sim-faults.ts";
+import type { SimMachineStore } from "./sim-machine-store.ts";
 
 export interface SimDriverOptions {
-  machines: SimMachineRepository;
+  machines: SimMachineStore;
   clock: Clock;
   /** How long each transition takes. */
   delayMs: number;
@@ -30,7 +30,7 @@ export interface SimDriverOptions {
 export class SimDriver implements Driver {
   readonly name = "sim";
   readonly faults: SimFaults;
-  readonly #machines: SimMachineRepository;
+  readonly #machines: SimMachineStore;
   readonly #clock: Clock;
   readonly #delayMs: number;
 

@@ -1,15 +1,20 @@
 import type { Insertable, Updateable } from "kysely";
-import type { Db } from "../database.ts";
-import type { PreparedQueries } from "../prepared-queries.ts";
-import type { SimMachineRow, SimMachinesTable } from "../schema.ts";
+import type { Db } from "../../db/database.ts";
+import { PreparedQueries } from "../../db/prepared-queries.ts";
+import type { SimMachineRow, SimMachinesTable } from "../../db/schema.ts";
 
-/** The simulated hypervisor keeps its machines in the database, so they outlive the process like real VMs. */
-export class SimMachineRepository {
+/**
+ * The simulated hypervisor keeps its machines in the database, so they outlive the process like real VMs.
+ * The one SQL outside src/db: this table is the sim driver's hypervisor state, not the control plane's,
+ * so it lives with the driver (which the control plane reaches only through the Driver interface) and is
+ * built by the driver's factory instead of being one of the Repositories.
+ */
+export class SimMachineStore {
   readonly #db: Db;
-  readonly #prepared: PreparedQueries;
-  constructor(db: Db, prepared: PreparedQueries) {
+  // Its own compiled queries: a store is built once per database, like the Repositories' PreparedQueries.
+  readonly #prepared = new PreparedQueries();
+  constructor(db: Db) {
     this.#db = db;
-    this.#prepared = prepared;
   }
 
   async find(id: string): Promise<SimMachineRow | undefined> {
