@@ -9,6 +9,7 @@ import * as statusLocationIndex from "./0007-servers-status-location-index.ts";
 import * as operationQueueIndexes from "./0008-operation-queue-indexes.ts";
 import * as serverCounts from "./0009-server-counts.ts";
 import * as emailCaseInsensitive from "./0010-accounts-email-case-insensitive.ts";
+import * as hosts from "./0013-hosts.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   "0008-operation-queue-indexes": operationQueueIndexes,
   "0009-server-counts": serverCounts,
   "0010-accounts-email-case-insensitive": emailCaseInsensitive,
+  "0013-hosts": hosts,
 };
