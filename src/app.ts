@@ -10,8 +10,10 @@ import { registerJsonBodyParser } from "./api/json-body-parser.ts";
 import { openApiOptions } from "./api/openapi-options.ts";
 import { actionRoutes } from "./api/routes/actions.ts";
 import { adminRoutes } from "./api/routes/admin.ts";
+import { agentRoutes } from "./api/routes/agent.ts";
 import { catalogueRoutes } from "./api/routes/catalogue.ts";
 import { healthRoutes } from "./api/routes/health.ts";
+import { hostRoutes } from "./api/routes/hosts.ts";
 import { serverRoutes } from "./api/routes/servers.ts";
 import { sshKeyRoutes } from "./api/routes/ssh-keys.ts";
 import { ErrorBody } from "./api/schemas/common.ts";
@@ -75,6 +77,8 @@ export async function createApp({ config, services, log }: AppDeps): Promise<App
   await http.register(sshKeyRoutes, { services });
   await http.register(adminRoutes, { services });
   await http.register(actionRoutes, { services });
+  await http.register(hostRoutes, { services });
+  await http.register(agentRoutes, { services });
 
   return {
     http,

@@ -19,6 +19,7 @@ export const openApiOptions: FastifyDynamicSwaggerOptions = {
       securitySchemes: {
         bearerAuth: { type: "http", scheme: "bearer", description: "An account's API token." },
         adminToken: { type: "http", scheme: "bearer", description: "The operator's admin token." },
+        hostCredential: { type: "http", scheme: "bearer", description: "A host agent's credential." },
       },
     },
     tags: [
@@ -28,6 +29,8 @@ export const openApiOptions: FastifyDynamicSwaggerOptions = {
       { name: "ssh-keys", description: "Public keys to install on new servers." },
       { name: "account", description: "The caller's account and balance." },
       { name: "admin", description: "Operator API: accounts, tokens, credit, catalogue." },
+      { name: "hosts", description: "Operator API: the fleet's hypervisor hosts." },
+      { name: "agent", description: "What host agents call: the join exchange." },
       { name: "operations", description: "Health checks." },
     ],
   },

@@ -194,6 +194,54 @@ export interface ServerCountsTable {
   n: number;
 }
 
+/** A hypervisor host (migration 0014). Ratios are in thousandths: 4000 is an allocation ratio of 4.0. */
+export interface HostsTable {
+  id: Generated<number>;
+  name: string;
+  location_id: number;
+  /** What the operator set: enabled, disabled or draining; `down` is seen from last_heartbeat_at. */
+  state: string;
+  vcpus_total: Generated<number>;
+  memory_mb_total: Generated<number>;
+  disk_gb_total: Generated<number>;
+  vcpus_reserved: Generated<number>;
+  memory_mb_reserved: Generated<number>;
+  disk_gb_reserved: Generated<number>;
+  vcpus_ratio_milli: Generated<number>;
+  memory_mb_ratio_milli: Generated<number>;
+  disk_gb_ratio_milli: Generated<number>;
+  vcpus_allocated: Generated<number>;
+  memory_mb_allocated: Generated<number>;
+  disk_gb_allocated: Generated<number>;
+  server_count: Generated<number>;
+  last_heartbeat_at: string | null;
+  agent_version: string | null;
+  driver: string | null;
+  join_token_hash: string | null;
+  join_token_expires_at: string | null;
+  join_token_used_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface HostCredentialsTable {
+  id: Generated<number>;
+  host_id: number;
+  token_hash: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+/** What one server holds on its host, so that releasing it frees exactly this. */
+export interface HostAllocationsTable {
+  server_id: number;
+  host_id: number;
+  vcpus: number;
+  memory_mb: number;
+  disk_gb: number;
+  created_at: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_tokens: ApiTokensTable;
@@ -213,6 +261,9 @@ export interface Database {
   auth_failures: AuthFailuresTable;
   server_counts: ServerCountsTable;
   refunds: RefundsTable;
+  hosts: HostsTable;
+  host_credentials: HostCredentialsTable;
+  host_allocations: HostAllocationsTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -225,3 +276,5 @@ export type OperationRow = Selectable<OperationsTable>;
 export type SimMachineRow = Selectable<SimMachinesTable>;
 export type ServerUsageRow = Selectable<ServerUsageTable>;
 export type IdempotencyKeyRow = Selectable<IdempotencyKeysTable>;
+export type HostRow = Selectable<HostsTable>;
+export type HostAllocationRow = Selectable<HostAllocationsTable>;

@@ -123,3 +123,10 @@ export class NoAddressAvailable extends Conflict {
     );
   }
 }
+
+/** A join token that is unknown, already exchanged, or expired: the operator issues a new one. */
+export class JoinTokenInvalid extends AppError {
+  constructor(message = "The join token is unknown, already used, or expired.") {
+    super(401, "join_token_invalid", message);
+  }
+}

@@ -8,6 +8,7 @@ import { ActionService } from "./action-service.ts";
 import { AuthService } from "./auth-service.ts";
 import { CatalogueMemory } from "./catalogue-memory.ts";
 import { CatalogueService } from "./catalogue-service.ts";
+import { HostService } from "./host-service.ts";
 import { IdempotencyService } from "./idempotency-service.ts";
 import { RateLimitService } from "./rate-limit-service.ts";
 import { ServerService } from "./server-service.ts";
@@ -26,6 +27,7 @@ export interface Services {
   actions: ActionService;
   idempotency: IdempotencyService;
   rateLimits: RateLimitService;
+  hosts: HostService;
 }
 
 export function createServices(
@@ -55,5 +57,6 @@ export function createServices(
     actions: new ActionService(repos, changes),
     idempotency: new IdempotencyService(repos, clock),
     rateLimits: new RateLimitService(repos, clock, config.rateLimits),
+    hosts: new HostService(repos, clock),
   };
 }

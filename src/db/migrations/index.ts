@@ -12,6 +12,7 @@ import * as emailCaseInsensitive from "./0010-accounts-email-case-insensitive.ts
 import * as sealedIdempotentResponses from "./0011-sealed-idempotent-responses.ts";
 import * as authFailures from "./0012-auth-failures.ts";
 import * as refunds from "./0013-refunds.ts";
+import * as hosts from "./0014-hosts.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   "0011-sealed-idempotent-responses": sealedIdempotentResponses,
   "0012-auth-failures": authFailures,
   "0013-refunds": refunds,
+  "0014-hosts": hosts,
 };

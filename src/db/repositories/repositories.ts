@@ -4,6 +4,7 @@ import { AccountRepository } from "./account-repository.ts";
 import { AddressRepository } from "./address-repository.ts";
 import { BillingRepository } from "./billing-repository.ts";
 import { CatalogueRepository } from "./catalogue-repository.ts";
+import { HostRepository } from "./host-repository.ts";
 import { IdempotencyRepository } from "./idempotency-repository.ts";
 import { OperationRepository } from "./operation-repository.ts";
 import { RateLimitRepository } from "./rate-limit-repository.ts";
@@ -28,6 +29,7 @@ export class Repositories {
   readonly billing: BillingRepository;
   readonly idempotency: IdempotencyRepository;
   readonly rateLimits: RateLimitRepository;
+  readonly hosts: HostRepository;
 
   readonly #prepared: PreparedQueries;
 
@@ -47,6 +49,7 @@ export class Repositories {
     this.billing = new BillingRepository(db);
     this.idempotency = new IdempotencyRepository(db);
     this.rateLimits = new RateLimitRepository(db);
+    this.hosts = new HostRepository(db);
   }
 
   /** Runs `work` in one transaction: all of its writes commit together or none do. */

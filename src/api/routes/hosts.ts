@@ -1,0 +1,187 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { AdminState } from "../../domain/host-placement.ts";
+import type { Services } from "../../services/services.ts";
+import { adminSecurity, requireAdmin } from "../authenticate.ts";
+import { pageOf } from "../page-links.ts";
+import { presentHost } from "../presenters/present-host.ts";
+import { errors, NoContent } from "../schemas/common.ts";
+import {
+  HostList,
+  HostListQuery,
+  HostParams,
+  HostSchema,
+  IssuedJoinToken,
+  JoinTokenBody,
+  RegisteredHost,
+  RegisterHostBody,
+  RevokedCredentials,
+  UpdateHostBody,
+} from "../schemas/hosts.ts";
+
+const PATH = "/api/v1/admin/hosts/";
+
+/** The operator's hosts: register, list, inventory, state, delete, and their agents' credentials. */
+export const hostRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  requireAdmin(app, services.auth, services.rateLimits);
+  const tags = ["hosts"];
+  const security = adminSecurity;
+  const hosts = services.hosts;
+
+  app.post(
+    PATH,
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Register a host",
+        description:
+          "Returns the host and its single-use join token, once; the host's agent exchanges the token at " +
+          "`POST /api/v1/agent/join` for its credential. A taken name is a 409 `host_exists`.",
+        body: RegisterHostBody,
+        response: { 201: RegisteredHost, ...errors(400, 401, 409, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const { name, location, join_token_ttl_seconds: ttl } = request.body;
+      const { host, joinToken } = await hosts.register(name, location, ttl);
+      return reply.status(201).send({
+        host: presentHost(host),
+        join_token: joinToken.token,
+        join_token_expires_at: joinToken.expiresAt,
+      });
+    },
+  );
+
+  app.get(
+    PATH,
+    {
+      schema: {
+        tags,
+        security,
+        summary: "List hosts",
+        querystring: HostListQuery,
+        response: { 200: HostList, ...errors(400, 401) },
+      },
+    },
+    async (request) => {
+      const { page = 1, page_size: pageSize = 50, location, state, order } = request.query;
+      const filter = { location, state: state as AdminState | "down" | undefined, order };
+      const { count, hosts: rows } = await hosts.list(filter, pageSize, (page - 1) * pageSize);
+      return pageOf(
+        request,
+        services.config.publicUrl,
+        PATH,
+        { location, state, order },
+        { page, pageSize, count },
+        rows.map(presentHost),
+      );
+    },
+  );
+
+  app.get(
+    `${PATH}:id/`,
+    {
+      schema: {
+        tags,
+        security,
+        summary: "A host",
+        params: HostParams,
+        response: { 200: HostSchema, ...errors(401, 404) },
+      },
+    },
+    async (request) => presentHost(await hosts.get(request.params.id)),
+  );
+
+  app.patch(
+    `${PATH}:id/`,
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Set a host's reserved amounts and allocation ratios",
+        description:
+          "A change that would leave the host holding less than is allocated on it is a 409 `host_capacity_in_use`.",
+        params: HostParams,
+        body: UpdateHostBody,
+        response: { 200: HostSchema, ...errors(400, 401, 404, 409, 413, 415) },
+      },
+    },
+    async (request) => {
+      const { reserved, allocation_ratios: allocationRatios } = request.body;
+      return presentHost(await hosts.updateInventory(request.params.id, { reserved, allocationRatios }));
+    },
+  );
+
+  const states: [string, AdminState, string][] = [
+    ["enable", "enabled", "Enable a host: it takes new servers while it is up."],
+    ["disable", "disabled", "Disable a host: it takes no new servers; those on it stay."],
+    ["drain", "draining", "Drain a host: it takes no new servers, and is to be emptied."],
+  ];
+  for (const [verb, state, summary] of states) {
+    app.post(
+      `${PATH}:id/${verb}/`,
+      {
+        schema: {
+          tags,
+          security,
+          summary,
+          params: HostParams,
+          response: { 200: HostSchema, ...errors(401, 404) },
+        },
+      },
+      async (request) => presentHost(await hosts.setState(request.params.id, state)),
+    );
+  }
+
+  app.delete(
+    `${PATH}:id/`,
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Delete an empty host",
+        description: "A host that still holds servers is a 409 `host_not_empty`.",
+        params: HostParams,
+        response: { 204: NoContent, ...errors(401, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      await hosts.delete(request.params.id);
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    `${PATH}:id/join-token/`,
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Issue a new join token for a host",
+        description: "Replaces the host's last join token; to join again after its credentials were revoked.",
+        params: HostParams,
+        body: JoinTokenBody,
+        response: { 201: IssuedJoinToken, ...errors(400, 401, 404, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const token = await hosts.issueJoinToken(request.params.id, request.body?.join_token_ttl_seconds);
+      return reply.status(201).send({ join_token: token.token, join_token_expires_at: token.expiresAt });
+    },
+  );
+
+  app.post(
+    `${PATH}:id/credentials/revoke/`,
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Revoke a host's credentials",
+        description: "Its agent is refused from now on, until it joins again with a new join token.",
+        params: HostParams,
+        response: { 200: RevokedCredentials, ...errors(401, 404) },
+      },
+    },
+    async (request) => ({ revoked: await hosts.revokeCredentials(request.params.id) }),
+  );
+};

@@ -1,0 +1,373 @@
+import { type Expression, type SqlBool, sql } from "kysely";
+import { type Amounts, fits, type Inventory, RESOURCES, type Resource } from "../../domain/host-capacity.ts";
+import { type AdminState, type PlacementPolicy, weigh } from "../../domain/host-placement.ts";
+import type { Db } from "../database.ts";
+import type { HostAllocationRow, HostRow } from "../schema.ts";
+
+/** A host as the admin API shows it: its row, its location's code, and whether a credential is live. */
+export type HostView = HostRow & { location: string; has_credential: boolean };
+
+export interface HostFilter {
+  location?: string;
+  /** An effective state: `down` means not heard from since `since`; the others also mean heard from. */
+  state?: AdminState | "down";
+  order?: "id" | "free_memory";
+}
+
+export function inventoryOf(host: HostRow): Inventory {
+  const pick = (suffix: string) =>
+    Object.fromEntries(RESOURCES.map((r) => [r, Number(host[`${r}_${suffix}` as keyof HostRow])])) as Amounts;
+  return {
+    total: pick("total"),
+    reserved: pick("reserved"),
+    ratioMilli: pick("ratio_milli"),
+    allocated: pick("allocated"),
+  };
+}
+
+// The fit rule in SQL, evaluated against the row as it is when the UPDATE writes it: two concurrent claims on
+// one host cannot both pass it. In bigint, since a total times a ratio in thousandths outgrows 32 bits.
+function usableMilli(r: Resource, reserved: Expression<number> | number = sql.ref(`${r}_reserved`)) {
+  return sql<number>`(cast(${sql.ref(`${r}_total`)} as bigint) - ${reserved}) * ${sql.ref(`${r}_ratio_milli`)}`;
+}
+
+function fitsSql(requested: Amounts): Expression<SqlBool> {
+  const each = RESOURCES.map(
+    (r) => sql`${usableMilli(r)} >= (cast(${sql.ref(`${r}_allocated`)} as bigint) + ${requested[r]}) * 1000`,
+  );
+  return sql<SqlBool>`${sql.join(each, sql` and `)}`;
+}
+
+const FREE_MEMORY_MILLI = sql<number>`${usableMilli("memory_mb")} - cast(memory_mb_allocated as bigint) * 1000`;
+
+export class HostRepository {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  /** A new host, or undefined when the name is taken. */
+  async create(
+    name: string,
+    locationId: number,
+    joinTokenHash: string,
+    joinTokenExpiresAt: string,
+    now: string,
+  ): Promise<HostRow | undefined> {
+    return this.#db
+      .insertInto("hosts")
+      .values({
+        name,
+        location_id: locationId,
+        state: "enabled",
+        join_token_hash: joinTokenHash,
+        join_token_expires_at: joinTokenExpiresAt,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((oc) => oc.column("name").doNothing())
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  #view() {
+    return this.#db
+      .selectFrom("hosts")
+      .innerJoin("locations", "locations.id", "hosts.location_id")
+      .selectAll("hosts")
+      .select((eb) => [
+        "locations.code as location",
+        eb
+          .exists(
+            eb
+              .selectFrom("host_credentials")
+              .select("host_credentials.id")
+              .whereRef("host_credentials.host_id", "=", "hosts.id")
+              .where("host_credentials.revoked_at", "is", null),
+          )
+          .as("has_credential"),
+      ]);
+  }
+
+  async findById(id: number): Promise<HostView | undefined> {
+    const row = await this.#view().where("hosts.id", "=", id).executeTakeFirst();
+    return row && { ...row, has_credential: Boolean(row.has_credential) };
+  }
+
+  #filtered(filter: HostFilter, since: string) {
+    return this.#view().where((eb) => {
+      const conditions = [];
+      if (filter.location !== undefined) conditions.push(eb("locations.code", "=", filter.location));
+      if (filter.state === "down") {
+        conditions.push(
+          eb.or([eb("hosts.last_heartbeat_at", "is", null), eb("hosts.last_heartbeat_at", "<", since)]),
+        );
+      } else if (filter.state !== undefined) {
+        conditions.push(eb("hosts.state", "=", filter.state), eb("hosts.last_heartbeat_at", ">=", since));
+      }
+      return eb.and(conditions);
+    });
+  }
+
+  async list(filter: HostFilter, since: string, limit: number, offset: number): Promise<HostView[]> {
+    let query = this.#filtered(filter, since);
+    if (filter.order === "free_memory") query = query.orderBy(FREE_MEMORY_MILLI, "desc");
+    const rows = await query.orderBy("hosts.id").limit(limit).offset(offset).execute();
+    return rows.map((row) => ({ ...row, has_credential: Boolean(row.has_credential) }));
+  }
+
+  async count(filter: HostFilter, since: string): Promise<number> {
+    const row = await this.#filtered(filter, since)
+      .clearSelect()
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /**
+   * Sets reserved amounts and ratios, unless the host would then hold less than is allocated on it (a host is
+   * never over capacity); false when it would, or the host does not exist.
+   */
+  async updateInventory(
+    id: number,
+    reserved: Partial<Amounts>,
+    ratiosMilli: Partial<Amounts>,
+    now: string,
+  ): Promise<boolean> {
+    const set: Record<string, number | string> = { updated_at: now };
+    const checks = [];
+    for (const r of RESOURCES) {
+      const newReserved = reserved[r];
+      const newRatio = ratiosMilli[r];
+      if (newReserved !== undefined) set[`${r}_reserved`] = newReserved;
+      if (newRatio !== undefined) set[`${r}_ratio_milli`] = newRatio;
+      if (newReserved === undefined && newRatio === undefined) continue;
+      const reservedExpr = newReserved ?? sql.ref<number>(`${r}_reserved`);
+      const ratioExpr = newRatio ?? sql.ref<number>(`${r}_ratio_milli`);
+      checks.push(
+        sql`(cast(${sql.ref(`${r}_total`)} as bigint) - ${reservedExpr}) * ${ratioExpr} >= cast(${sql.ref(`${r}_allocated`)} as bigint) * 1000`,
+      );
+    }
+    let query = this.#db.updateTable("hosts").set(set).where("id", "=", id);
+    if (checks.length > 0) query = query.where(sql<SqlBool>`${sql.join(checks, sql` and `)}`);
+    const result = await query.executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  /** Compare-and-swap of the operator's state: changes it only if it is still `from`. */
+  async setState(id: number, from: AdminState, to: AdminState, now: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable("hosts")
+      .set({ state: to, updated_at: now })
+      .where("id", "=", id)
+      .where("state", "=", from)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  /** Deletes the host if nothing is placed on it; false when it does not exist or is not empty. */
+  async deleteEmpty(id: number): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom("hosts")
+      .where("id", "=", id)
+      .where("server_count", "=", 0)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom("host_allocations")
+              .select("server_id")
+              .whereRef("host_allocations.host_id", "=", "hosts.id"),
+          ),
+        ),
+      )
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  /** A new join token replaces the host's last one, spent or not. */
+  async issueJoinToken(id: number, tokenHash: string, expiresAt: string, now: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable("hosts")
+      .set({
+        join_token_hash: tokenHash,
+        join_token_expires_at: expiresAt,
+        join_token_used_at: null,
+        updated_at: now,
+      })
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async findByJoinTokenHash(tokenHash: string): Promise<HostRow | undefined> {
+    return this.#db
+      .selectFrom("hosts")
+      .selectAll()
+      .where("join_token_hash", "=", tokenHash)
+      .executeTakeFirst();
+  }
+
+  /**
+   * Spends the join token: one conditional UPDATE, so of two concurrent exchanges of one token only one
+   * gets the host's id; undefined when it is unknown, spent or expired.
+   */
+  async spendJoinToken(tokenHash: string, now: string): Promise<number | undefined> {
+    const row = await this.#db
+      .updateTable("hosts")
+      .set({ join_token_used_at: now, updated_at: now })
+      .where("join_token_hash", "=", tokenHash)
+      .where("join_token_used_at", "is", null)
+      .where("join_token_expires_at", ">", now)
+      .returning("id")
+      .executeTakeFirst();
+    return row?.id;
+  }
+
+  /** What the host reported about itself; its first heartbeat. */
+  async recordReport(
+    id: number,
+    capacity: Amounts,
+    agentVersion: string,
+    driver: string,
+    now: string,
+  ): Promise<void> {
+    await this.#db
+      .updateTable("hosts")
+      .set({
+        vcpus_total: capacity.vcpus,
+        memory_mb_total: capacity.memory_mb,
+        disk_gb_total: capacity.disk_gb,
+        agent_version: agentVersion,
+        driver,
+        last_heartbeat_at: now,
+        updated_at: now,
+      })
+      .where("id", "=", id)
+      .execute();
+  }
+
+  async insertCredential(hostId: number, tokenHash: string, now: string): Promise<void> {
+    await this.#db
+      .insertInto("host_credentials")
+      .values({ host_id: hostId, token_hash: tokenHash, created_at: now })
+      .execute();
+  }
+
+  /** Revokes every live credential of the host; how many there were. */
+  async revokeCredentials(hostId: number, now: string): Promise<number> {
+    const result = await this.#db
+      .updateTable("host_credentials")
+      .set({ revoked_at: now })
+      .where("host_id", "=", hostId)
+      .where("revoked_at", "is", null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async findActiveCredential(tokenHash: string): Promise<{ hostId: number; tokenHash: string } | undefined> {
+    const row = await this.#db
+      .selectFrom("host_credentials")
+      .select(["host_id", "token_hash"])
+      .where("token_hash", "=", tokenHash)
+      .where("revoked_at", "is", null)
+      .executeTakeFirst();
+    return row && { hostId: row.host_id, tokenHash: row.token_hash };
+  }
+
+  async findAllocation(serverId: number): Promise<HostAllocationRow | undefined> {
+    return this.#db
+      .selectFrom("host_allocations")
+      .selectAll()
+      .where("server_id", "=", serverId)
+      .executeTakeFirst();
+  }
+
+  /**
+   * Places the server on a host of the location that is enabled, up since `since` and has room, in the
+   * policy's order, and records what it holds there. Each candidate is claimed by one conditional UPDATE that
+   * re-checks the fit rule as it writes, so no concurrent claim can push a host over capacity; a candidate
+   * lost to a concurrent claim passes to the next. Undefined when no host has room (or the location has no
+   * host). A server that holds an allocation already keeps it. Runs in the caller's transaction, or its own.
+   */
+  async claim(
+    serverId: number,
+    locationId: number,
+    requested: Amounts,
+    policy: PlacementPolicy,
+    since: string,
+    now: string,
+  ): Promise<HostAllocationRow | undefined> {
+    if (!this.#db.isTransaction) {
+      return this.#db
+        .transaction()
+        .execute((tx) => new HostRepository(tx).claim(serverId, locationId, requested, policy, since, now));
+    }
+    const held = await this.findAllocation(serverId);
+    if (held) return held;
+    const hosts = await this.#db
+      .selectFrom("hosts")
+      .selectAll()
+      .where("location_id", "=", locationId)
+      .where("state", "=", "enabled")
+      .where("last_heartbeat_at", ">=", since)
+      .execute();
+    const candidates = weigh(
+      hosts
+        .map((host) => ({ id: host.id, inventory: inventoryOf(host) }))
+        .filter((h) => fits(h.inventory, requested)),
+      policy,
+    );
+    for (const candidate of candidates) {
+      const result = await this.#db
+        .updateTable("hosts")
+        .set((eb) => ({
+          vcpus_allocated: eb("vcpus_allocated", "+", requested.vcpus),
+          memory_mb_allocated: eb("memory_mb_allocated", "+", requested.memory_mb),
+          disk_gb_allocated: eb("disk_gb_allocated", "+", requested.disk_gb),
+          server_count: eb("server_count", "+", 1),
+          updated_at: now,
+        }))
+        .where("id", "=", candidate.id)
+        .where("state", "=", "enabled")
+        .where("last_heartbeat_at", ">=", since)
+        .where(fitsSql(requested))
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) continue;
+      return this.#db
+        .insertInto("host_allocations")
+        .values({ server_id: serverId, host_id: candidate.id, ...requested, created_at: now })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    }
+    return undefined;
+  }
+
+  /**
+   * Frees exactly what the server held, once: the allocation is deleted and its amounts taken off its host in
+   * one transaction; a second release finds nothing and changes nothing. Returns what was freed.
+   */
+  async release(serverId: number, now: string): Promise<HostAllocationRow | undefined> {
+    if (!this.#db.isTransaction) {
+      return this.#db.transaction().execute((tx) => new HostRepository(tx).release(serverId, now));
+    }
+    const freed = await this.#db
+      .deleteFrom("host_allocations")
+      .where("server_id", "=", serverId)
+      .returningAll()
+      .executeTakeFirst();
+    if (!freed) return undefined;
+    await this.#db
+      .updateTable("hosts")
+      .set((eb) => ({
+        vcpus_allocated: eb("vcpus_allocated", "-", freed.vcpus),
+        memory_mb_allocated: eb("memory_mb_allocated", "-", freed.memory_mb),
+        disk_gb_allocated: eb("disk_gb_allocated", "-", freed.disk_gb),
+        server_count: eb("server_count", "-", 1),
+        updated_at: now,
+      }))
+      .where("id", "=", freed.host_id)
+      .execute();
+    return freed;
+  }
+}

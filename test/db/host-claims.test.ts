@@ -1,0 +1,145 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { type OpenDatabase, openDatabase } from "../../src/db/database.ts";
+import { inventoryOf } from "../../src/db/repositories/host-repository.ts";
+import { Repositories } from "../../src/db/repositories/repositories.ts";
+import { type Amounts, fits, RESOURCES } from "../../src/domain/host-capacity.ts";
+import { freshSince } from "../../src/domain/host-placement.ts";
+import { suiteDatabase } from "../support/test-database.ts";
+
+const PLAN: Amounts = { vcpus: 2, memory_mb: 2048, disk_gb: 40 };
+const NOTHING: Amounts = { vcpus: 0, memory_mb: 0, disk_gb: 0 };
+const US_WEST = 1;
+const US_EAST = 2;
+const EU = 3;
+
+describe("capacity claims on hosts", () => {
+  const suite = suiteDatabase();
+  let repos: Repositories;
+  /** Other pools of connections to the same database (PostgreSQL), as other API processes would hold. */
+  const others: OpenDatabase[] = [];
+  const now = () => new Date().toISOString();
+  const since = () => freshSince(new Date());
+
+  async function addHost(
+    name: string,
+    locationId: number,
+    capacity: Amounts,
+    options: { heartbeat?: string; state?: "disabled" | "draining" } = {},
+  ): Promise<number> {
+    const host = await repos.hosts.create(name, locationId, `digest-of-${name}`, now(), now());
+    assert.ok(host);
+    await repos.hosts.recordReport(host.id, capacity, "1.0.0", "sim", options.heartbeat ?? now());
+    if (options.state) assert.ok(await repos.hosts.setState(host.id, "enabled", options.state, now()));
+    return host.id;
+  }
+
+  async function hostRow(id: number) {
+    const host = await repos.hosts.findById(id);
+    assert.ok(host);
+    return host;
+  }
+
+  before(async () => {
+    repos = new Repositories(suite.database.db);
+    // node:sqlite waits for another connection's lock synchronously, blocking the very process that holds it:
+    // one process has one SQLite connection, and processes are the concern of the cluster tests.
+    if (suite.database.dialect !== "postgres") return;
+    for (let i = 0; i < 4; i++) others.push(await openDatabase(suite.database.url, 5));
+  });
+  after(async () => {
+    for (const db of others) await db.close();
+  });
+
+  it("accepts exactly as many of 200 concurrent claims as the hosts hold, and no more", async () => {
+    // By memory, the three us-west hosts hold 8 + 16 + 26 = 50 servers of the plan; CPUs and disks hold more.
+    const fitting = [
+      await addHost("west-1", US_WEST, { vcpus: 64, memory_mb: 16_384, disk_gb: 10_000 }),
+      await addHost("west-2", US_WEST, { vcpus: 64, memory_mb: 32_768, disk_gb: 10_000 }),
+      await addHost("west-3", US_WEST, { vcpus: 64, memory_mb: 53_248, disk_gb: 10_000 }),
+    ];
+    const big = { vcpus: 1000, memory_mb: 1_000_000, disk_gb: 100_000 };
+    const excluded = [
+      await addHost("west-disabled", US_WEST, big, { state: "disabled" }),
+      await addHost("west-draining", US_WEST, big, { state: "draining" }),
+      await addHost("west-silent", US_WEST, big, { heartbeat: "2020-01-01T00:00:00.000Z" }),
+      await addHost("east-1", US_EAST, big),
+    ];
+    const connections = [repos, ...others.map((o) => new Repositories(o.db))];
+
+    const claims = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => {
+        const via = connections[i % connections.length] as Repositories;
+        return via.hosts.claim(1000 + i, US_WEST, PLAN, "spread", since(), now());
+      }),
+    );
+    const accepted = claims.filter((c) => c !== undefined);
+    assert.equal(accepted.length, 50);
+
+    for (const id of excluded) {
+      const host = await hostRow(id);
+      assert.equal(host.server_count, 0, host.name);
+      assert.equal(host.memory_mb_allocated, 0, host.name);
+    }
+    for (const id of fitting) {
+      const host = await hostRow(id);
+      const held = accepted.filter((c) => c.host_id === id);
+      assert.equal(host.server_count, held.length, host.name);
+      for (const r of RESOURCES) {
+        assert.equal(
+          host[`${r}_allocated`],
+          held.reduce((sum, c) => sum + c[r], 0),
+          `${host.name} ${r}`,
+        );
+      }
+      assert.ok(fits(inventoryOf(host), NOTHING), `${host.name} is not over capacity`);
+      assert.equal(fits(inventoryOf(host), PLAN), false, `${host.name} is full`);
+    }
+  });
+
+  it("keeps a server's claim when it is claimed again, and answers nothing where no host has room", async () => {
+    const again = await repos.hosts.claim(1000, US_WEST, PLAN, "spread", since(), now());
+    const first = await repos.hosts.findAllocation(1000);
+    assert.deepEqual(again, first);
+    assert.equal(await repos.hosts.claim(5000, US_WEST, PLAN, "spread", since(), now()), undefined);
+    assert.equal(
+      await repos.hosts.claim(5001, EU, PLAN, "spread", since(), now()),
+      undefined,
+      "no host at all",
+    );
+  });
+
+  it("frees exactly what each server held, once, however many times and from however many connections", async () => {
+    const held = await suite.database.db.selectFrom("host_allocations").selectAll().execute();
+    assert.equal(held.length, 50);
+    const connections = [repos, ...others.map((o) => new Repositories(o.db))];
+    const freed = await Promise.all(
+      [...held, ...held, ...held].map((a, i) =>
+        (connections[i % connections.length] as Repositories).hosts.release(a.server_id, now()),
+      ),
+    );
+    assert.equal(freed.filter((f) => f !== undefined).length, 50);
+    const hosts = await suite.database.db.selectFrom("hosts").selectAll().execute();
+    for (const host of hosts) {
+      assert.equal(host.server_count, 0, host.name);
+      for (const r of RESOURCES) assert.equal(host[`${r}_allocated`], 0, `${host.name} ${r}`);
+    }
+    assert.equal(await repos.hosts.release(1000, now()), undefined);
+    // The room is there again.
+    assert.ok(await repos.hosts.claim(6000, US_WEST, PLAN, "spread", since(), now()));
+    assert.ok(await repos.hosts.release(6000, now()));
+  });
+
+  it("spreads to the host with the most free memory by default, or packs onto the fullest", async () => {
+    const small = await addHost("east-small", US_EAST, { vcpus: 8, memory_mb: 8192, disk_gb: 500 });
+    const east = await suite.database.db
+      .selectFrom("hosts")
+      .select("id")
+      .where("name", "=", "east-1")
+      .executeTakeFirstOrThrow();
+    const spread = await repos.hosts.claim(7000, US_EAST, PLAN, "spread", since(), now());
+    assert.equal(spread?.host_id, east.id);
+    const pack = await repos.hosts.claim(7001, US_EAST, PLAN, "pack", since(), now());
+    assert.equal(pack?.host_id, small);
+  });
+});
