@@ -4,13 +4,14 @@ import type { OpenDatabase } from "../db/database.ts";
 import { PostgresListener } from "../db/postgres-listener.ts";
 import { OPERATIONS_CHANNEL } from "../db/repositories/operation-repository.ts";
 import type { Repositories } from "../db/repositories/repositories.ts";
-import type { OperationRow } from "../db/schema.ts";
 import type { Clock } from "../domain/clock.ts";
-import { LIFECYCLE } from "../domain/lifecycle.ts";
+import { LIFECYCLE, type OperationEnd } from "../domain/lifecycle.ts";
 import type { Driver } from "../drivers/driver.ts";
 import { BillingCycle } from "./billing-cycle.ts";
 import { ChangeFeed } from "./change-feed.ts";
-import { OperationRunner, type Settlement } from "./operation-runner.ts";
+import type { ClaimedOperation } from "./host-link.ts";
+import { LocalHostLink } from "./local-host-link.ts";
+import { OperationRunner } from "./operation-runner.ts";
 import { OperationWorker } from "./operation-worker.ts";
 import { PowerSync } from "./power-sync.ts";
 import type { WorkNotifier } from "./work-notifier.ts";
@@ -32,6 +33,8 @@ export interface EngineOptions {
 export class Engine implements WorkNotifier {
   readonly changes = new ChangeFeed();
   readonly runner: OperationRunner;
+  /** The embedded local host: the worker's way to its operations, straight to the database. */
+  readonly link: LocalHostLink;
   readonly worker: OperationWorker;
   readonly powerSync: PowerSync;
   readonly billing: BillingCycle;
@@ -41,7 +44,17 @@ export class Engine implements WorkNotifier {
   constructor(options: EngineOptions) {
     this.#o = options;
     const { config, database, repos, driver, clock, log } = options;
-    this.runner = new OperationRunner({ repos, driver, shutdownTimeoutMs: config.shutdownTimeoutMs });
+    this.runner = new OperationRunner({ driver, shutdownTimeoutMs: config.shutdownTimeoutMs });
+    const link = new LocalHostLink({
+      repos,
+      clock,
+      log: log.child({ component: "worker" }),
+      leaseMs: config.leaseMs,
+      retryBaseMs: config.retryBaseMs,
+      groupSettlements: database.dialect === "sqlite",
+      onSettled: (op, status) => this.#settled(op, status),
+    });
+    this.link = link;
     this.powerSync = new PowerSync({
       repos,
       driver,
@@ -50,16 +63,15 @@ export class Engine implements WorkNotifier {
       intervalMs: config.powerSyncMs,
     });
     this.worker = new OperationWorker({
-      repos,
+      link,
       runner: this.runner,
       clock,
       log: log.child({ component: "worker" }),
       concurrency: config.workerConcurrency,
       leaseMs: config.leaseMs,
       pollMs: config.pollMs,
-      retryBaseMs: config.retryBaseMs,
-      groupSettlements: database.dialect === "sqlite",
-      onSettled: (op, settlement) => this.#settled(op, settlement),
+      recover: () => link.recover(),
+      nextDue: () => link.nextDue(),
     });
     this.billing = new BillingCycle({
       repos,
@@ -110,18 +122,18 @@ export class Engine implements WorkNotifier {
   }
 
   /** After an operation's end is committed: waiting requests look again, and a server that came up is sampled. */
-  #settled(op: OperationRow, settlement: Settlement): void {
+  #settled(op: ClaimedOperation, status: OperationEnd): void {
     const { repos, log } = this.#o;
-    this.changes.emit(op.server_id);
+    this.changes.emit(op.serverId);
     // Usage right after a server comes up, rather than at the next power sync (a stopped server shows no
     // CPU or memory in use whatever its last sample says).
-    if (settlement.status === "succeeded" && LIFECYCLE[op.kind].comesUp) {
+    if (status === "succeeded" && LIFECYCLE[op.kind].comesUp) {
       repos.servers
-        .findById(op.server_id)
+        .findById(op.serverId)
         .then(async (server) => {
           if (server && !server.deleted_at) await this.powerSync.sample(server, server.status === "active");
         })
-        .catch((err) => log.warn({ err, server: op.server_id }, "usage sample failed"));
+        .catch((err) => log.warn({ err, server: op.serverId }, "usage sample failed"));
     }
   }
 }

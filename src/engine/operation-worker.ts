@@ -1,53 +1,41 @@
-import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
 import type { Logger } from "pino";
-import type { Repositories } from "../db/repositories/repositories.ts";
-import type { OperationRow } from "../db/schema.ts";
-import { type Clock, isoAt } from "../domain/clock.ts";
+import type { Clock } from "../domain/clock.ts";
 import { DriverError } from "../drivers/driver.ts";
-import { processAlive } from "../drivers/process-alive.ts";
-import { retryDelayMs } from "./backoff.ts";
-import type { OperationRunner, Settlement } from "./operation-runner.ts";
-import { refundCharges } from "./refund-charges.ts";
-import { SettlementQueue } from "./settlement-queue.ts";
+import type { ClaimedOperation, HostLink, OperationError, Outcome, Recorded } from "./host-link.ts";
+import type { OperationRunner } from "./operation-runner.ts";
 import { WakeSignal } from "./wake-signal.ts";
 
 export interface OperationWorkerOptions {
-  repos: Repositories;
+  /** Claims, lease renewals and ends go through it alone. */
+  link: HostLink;
   runner: OperationRunner;
   clock: Clock;
   log: Logger;
   concurrency: number;
   leaseMs: number;
   pollMs: number;
-  retryBaseMs: number;
-  /** Commit the ends of operations that finish together in one transaction (for SQLite's one writer). */
-  groupSettlements?: boolean;
-  /** Called after an operation has ended and its result is committed. */
-  onSettled?: (op: OperationRow, settlement: Settlement) => void;
+  /** Run once at start: a local link releases the leases of this machine's dead workers. */
+  recover?: () => Promise<number>;
+  /** When the next operation falls due with nobody waking the worker (a local link knows; none sleeps `pollMs`). */
+  nextDue?: () => Promise<string | undefined>;
 }
 
 class LeaseLost extends Error {}
 
 /**
- * Claims operations with a lease and runs them, several at a time. Woken at once by `wake()` after a request
- * commits; a slow poll is the safety net. A worker that dies leaves its leases to expire, or, when it is
- * seen to be dead on this host, to be released at the next start.
+ * Claims operations through its host link and runs them, several at a time. Woken at once by `wake()` after a
+ * request commits; a slow poll is the safety net. A worker that dies leaves its leases to expire, or, when it
+ * is seen to be dead on this machine, to be released at the next start.
  */
 export class OperationWorker {
-  /** host:pid:random, so a restarted process can tell its dead predecessor's leases from a live one's. */
-  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   readonly #o: OperationWorkerOptions;
   readonly #signal = new WakeSignal();
   readonly #inFlight = new Map<number, { controller: AbortController; done: Promise<void> }>();
   #stopping = false;
   #loop: Promise<void> | undefined;
 
-  readonly #settlements: SettlementQueue;
-
   constructor(options: OperationWorkerOptions) {
     this.#o = options;
-    this.#settlements = new SettlementQueue(options.repos, options.groupSettlements ?? false);
   }
 
   get inFlight(): number {
@@ -55,24 +43,12 @@ export class OperationWorker {
   }
 
   async start(): Promise<void> {
-    await this.recover();
+    await this.#o.recover?.();
     this.#loop = this.#run();
   }
 
   wake(): void {
     this.#signal.wake();
-  }
-
-  /** Releases the leases of workers on this host whose process is gone, so their operations resume now. */
-  async recover(): Promise<number> {
-    const here = hostname();
-    const dead = (await this.#o.repos.operations.leaseOwners()).filter((owner) => {
-      const [host, pid] = owner.split(":");
-      return host === here && Number(pid) !== process.pid && !processAlive(Number(pid));
-    });
-    const released = await this.#o.repos.operations.releaseLeases(dead, isoAt(this.#o.clock));
-    if (released > 0) this.#o.log.info({ released, owners: dead }, "resumed operations of a stopped worker");
-    return released;
   }
 
   /** Stops claiming, lets running operations finish for up to `graceMs`, then aborts them and frees their leases. */
@@ -86,7 +62,7 @@ export class OperationWorker {
       for (const flight of this.#inFlight.values()) flight.controller.abort(new Error("worker stopping"));
       await all;
     }
-    await this.#o.repos.operations.releaseLeases([this.owner], isoAt(this.#o.clock));
+    await this.#o.link.release();
   }
 
   async #run(): Promise<void> {
@@ -95,12 +71,7 @@ export class OperationWorker {
         // Every free slot in one claim: with a long queue, claiming costs one statement per batch.
         while (!this.#stopping && this.#inFlight.size < this.#o.concurrency) {
           const free = this.#o.concurrency - this.#inFlight.size;
-          const ops = await this.#o.repos.operations.claim(
-            this.owner,
-            isoAt(this.#o.clock),
-            isoAt(this.#o.clock, this.#o.leaseMs),
-            free,
-          );
+          const ops = await this.#o.link.claim(free, 0);
           for (const op of ops) this.#launch(op);
           if (ops.length < free) break;
         }
@@ -113,13 +84,13 @@ export class OperationWorker {
   }
 
   async #sleepMs(): Promise<number> {
-    if (this.#inFlight.size >= this.#o.concurrency) return this.#o.pollMs;
-    const due = await this.#o.repos.operations.nextDue(isoAt(this.#o.clock));
+    if (this.#inFlight.size >= this.#o.concurrency || !this.#o.nextDue) return this.#o.pollMs;
+    const due = await this.#o.nextDue();
     if (due === undefined) return this.#o.pollMs;
     return Math.max(1, Math.min(this.#o.pollMs, Date.parse(due) - this.#o.clock.now().getTime()));
   }
 
-  #launch(op: OperationRow): void {
+  #launch(op: ClaimedOperation): void {
     const controller = new AbortController();
     const done = this.#execute(op, controller).finally(() => {
       this.#inFlight.delete(op.id);
@@ -128,18 +99,19 @@ export class OperationWorker {
     this.#inFlight.set(op.id, { controller, done });
   }
 
-  async #execute(op: OperationRow, controller: AbortController): Promise<void> {
+  async #execute(op: ClaimedOperation, controller: AbortController): Promise<void> {
+    const { link } = this.#o;
     const log = this.#o.log.child({
       operation: op.id,
       kind: op.kind,
-      server: op.server_id,
-      attempt: op.attempts,
+      server: op.serverId,
+      attempt: op.attempt,
     });
     log.info("operation started");
     const heartbeat = setInterval(
       () => {
-        this.#o.repos.operations
-          .extendLease(op.id, this.owner, isoAt(this.#o.clock, this.#o.leaseMs))
+        link
+          .extend(op)
           .then((kept) => {
             if (!kept) controller.abort(new LeaseLost("lease lost"));
           })
@@ -148,70 +120,37 @@ export class OperationWorker {
       Math.max(100, Math.floor(this.#o.leaseMs / 3)),
     );
     try {
-      let settlement: Settlement;
-      let error: { code: string; message: string } | undefined;
+      let outcome: Outcome | undefined;
+      let failure: unknown;
       try {
-        settlement = await this.#o.runner.execute(op, { signal: controller.signal, log });
+        outcome = await this.#o.runner.execute(op, { signal: controller.signal, log });
       } catch (err) {
         if (controller.signal.aborted) {
           log.warn({ reason: String(controller.signal.reason) }, "operation interrupted; it will resume");
           return;
         }
-        error = describe(err);
-        const permanent = err instanceof DriverError && err.permanent;
-        if (!permanent && op.attempts < op.max_attempts) {
-          const wait = retryDelayMs(op.attempts, this.#o.retryBaseMs);
-          log.warn({ err, retryInMs: wait }, "operation step failed; will retry");
-          await this.#o.repos.operations.retryLater(
-            op.id,
-            this.owner,
-            isoAt(this.#o.clock, wait),
-            isoAt(this.#o.clock),
-            error,
-          );
-          return;
-        }
-        log.error({ err }, "operation failed for good");
-        settlement = this.#o.runner.failure(op);
+        failure = err;
       }
-      await this.#settle(op, settlement, error);
-      log.info({ status: settlement.status }, "operation finished");
-      this.#o.onSettled?.(op, settlement);
+      const recorded: Recorded = outcome
+        ? await link.succeed(op, outcome)
+        : await link.fail(op, describe(failure), failure instanceof DriverError && failure.permanent);
+      if (!recorded.recorded) {
+        log.warn("lease was taken over; leaving the operation to its new owner");
+      } else if (recorded.status === "pending") {
+        log.warn({ err: failure, retryAt: recorded.retryAt }, "operation step failed; will retry");
+      } else {
+        if (recorded.status === "failed") log.error({ err: failure }, "operation failed for good");
+        log.info({ status: recorded.status }, "operation finished");
+      }
     } catch (err) {
-      if (err instanceof LeaseLost) log.warn("lease was taken over; leaving the operation to its new owner");
-      else log.error({ err }, "could not record the operation's result; it will resume");
+      log.error({ err }, "could not record the operation's result; it will resume");
     } finally {
       clearInterval(heartbeat);
     }
   }
-
-  /** The operation's end and its effect on the server commit together, fenced by this worker's lease. */
-  async #settle(
-    op: OperationRow,
-    settlement: Settlement,
-    error?: { code: string; message: string },
-  ): Promise<void> {
-    const now = isoAt(this.#o.clock);
-    const written = await this.#settlements.settle(async (tx) => {
-      if (!(await tx.operations.finish(op.id, this.owner, settlement.status, now, error, op.server_id))) {
-        return false;
-      }
-      if (settlement.swap)
-        await tx.servers.swapStatus(op.server_id, settlement.swap.from, settlement.swap.to, now);
-      if (settlement.ssh !== undefined) await tx.servers.setSshEndpoint(op.server_id, settlement.ssh);
-      if (settlement.releaseAddresses) {
-        await tx.addresses.release(op.server_id);
-        await tx.servers.setSshEndpoint(op.server_id, null);
-        await tx.usage.delete(op.server_id);
-      }
-      if (settlement.refund) await refundCharges(tx, op, now);
-      return true;
-    });
-    if (!written) throw new LeaseLost();
-  }
 }
 
-function describe(err: unknown): { code: string; message: string } {
+function describe(err: unknown): OperationError {
   if (err instanceof DriverError) return { code: err.code, message: err.message };
   return { code: "internal", message: err instanceof Error ? err.message : String(err) };
 }

@@ -7,7 +7,11 @@ import { hoursPaid } from "../domain/billing.ts";
  * the transaction that records the operation's failure; the refund row, keyed by the operation, makes a second
  * one impossible, and the server is billed no more.
  */
-export async function refundCharges(tx: Repositories, op: OperationRow, now: string): Promise<void> {
+export async function refundCharges(
+  tx: Repositories,
+  op: Pick<OperationRow, "id" | "server_id">,
+  now: string,
+): Promise<void> {
   const server = await tx.servers.findById(op.server_id);
   if (!server?.billed_until) return;
   const plan = await tx.catalogue.findPlan(server.plan_id);

@@ -78,6 +78,9 @@ describe("the hot queries' plans", () => {
     ["count by status and location", (r) => r.servers.count(1, { status: "active", locationId: 1 })],
     ["claim", (r) => r.operations.claim("worker", now, now, 8)],
     ["next due", (r) => r.operations.nextDue(now)],
+    // What a claimed batch carries: its servers, and the addresses of its creates.
+    ["claimed servers", (r) => r.servers.findByIds([12345, 12346, 12347])],
+    ["claimed creates' addresses", (r) => r.addresses.heldByEach([12345, 12346])],
     // The sim driver reads its machine on every step and every power sync.
     ["sim machine", (r) => new SimMachineStore(r.db).find("12345")],
     ["sim machine update", (r) => new SimMachineStore(r.db).update("12345", { power: "running" })],

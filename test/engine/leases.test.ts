@@ -7,7 +7,9 @@ import type { OperationRow } from "../../src/db/schema.ts";
 import { systemClock } from "../../src/domain/clock.ts";
 import { createDriver } from "../../src/drivers/create-driver.ts";
 import type { DriverCall } from "../../src/drivers/driver.ts";
-import { OperationRunner, type Settlement } from "../../src/engine/operation-runner.ts";
+import type { ClaimedOperation, Outcome } from "../../src/engine/host-link.ts";
+import { LocalHostLink } from "../../src/engine/local-host-link.ts";
+import { OperationRunner } from "../../src/engine/operation-runner.ts";
 import { OperationWorker } from "../../src/engine/operation-worker.ts";
 import { waitForStatus } from "../support/client.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
@@ -26,7 +28,7 @@ class GatedRunner extends OperationRunner {
   open(): void {
     this.#open();
   }
-  override async execute(op: OperationRow, call: DriverCall): Promise<Settlement> {
+  override async execute(op: ClaimedOperation, call: DriverCall): Promise<Outcome> {
     this.#enter();
     await this.#gate;
     return super.execute(op, call);
@@ -152,9 +154,10 @@ describe("a worker whose lease was taken over", () => {
     assert.equal(claimedByB?.id, opId);
     const taken = await operation(opId);
 
-    assert.equal(await repos.operations.extendLease(opId, "worker-a", at(60_000)), false);
+    const leaseOfA = { owner: "worker-a", attempt: claimedByA.attempts };
+    assert.equal(await repos.operations.extendLease(opId, leaseOfA, at(60_000)), false);
     assert.equal(
-      await repos.operations.finish(opId, "worker-a", "succeeded", at(3_000), undefined, taken.server_id),
+      await repos.operations.finish(opId, leaseOfA, "succeeded", at(3_000), undefined, taken.server_id),
       false,
     );
     assert.deepEqual(await operation(opId), taken, "B's operation is as B claimed it");
@@ -165,20 +168,26 @@ describe("a worker whose lease was taken over", () => {
       const { serverId, opId } = await queuedCreate();
       const config = loadConfig({ DATABASE_URL: suite.database.url, VPS_SIM_DELAY_MS: "0" });
       const runner = new GatedRunner({
-        repos,
         driver: createDriver(config, repos, systemClock),
         shutdownTimeoutMs: 1_000,
       });
-      const workerA = new OperationWorker({
+      const log = pino({ level: "silent" });
+      const link = new LocalHostLink({
         repos,
+        clock: systemClock,
+        log,
+        leaseMs: 60_000,
+        retryBaseMs: 20,
+        groupSettlements: grouped,
+      });
+      const workerA = new OperationWorker({
+        link,
         runner,
         clock: systemClock,
-        log: pino({ level: "silent" }),
+        log,
         concurrency: 1,
         leaseMs: 60_000,
         pollMs: 50,
-        retryBaseMs: 20,
-        groupSettlements: grouped,
       });
       await workerA.start();
       let taken: OperationRow | undefined;

@@ -59,6 +59,19 @@ export class AddressRepository {
     );
   }
 
+  /** The addresses held by each of several servers, in one read. */
+  async heldByEach(
+    serverIds: readonly number[],
+  ): Promise<{ server_id: number; family: number; address: string }[]> {
+    if (serverIds.length === 0) return [];
+    const rows = await this.#db
+      .selectFrom("ip_addresses")
+      .select(["server_id", "family", "address"])
+      .where("server_id", "in", [...new Set(serverIds)])
+      .execute();
+    return rows.flatMap((r) => (r.server_id === null ? [] : [{ ...r, server_id: r.server_id }]));
+  }
+
   async release(serverId: number): Promise<void> {
     await this.#db
       .updateTable("ip_addresses")

@@ -15,6 +15,15 @@ const unfinished = (column: string) => sql<boolean>`${sql.ref(column)} in ('pend
 /** The PostgreSQL channel on which new operations are announced. */
 export const OPERATIONS_CHANNEL = "vps_operations";
 
+/**
+ * Who holds an operation's lease: its owner and the attempt the claim counted. The attempt tells two leases of
+ * one owner apart, so a holder whose lease ran out and was claimed again, even by itself, changes nothing.
+ */
+export interface LeaseHolder {
+  owner: string;
+  attempt: number;
+}
+
 export interface NewOperation {
   serverId: number;
   accountId: number;
@@ -106,7 +115,7 @@ export class OperationRepository {
   }
 
   /** Keeps a long step's lease alive; false means the lease was lost and the step must not commit. */
-  async extendLease(id: number, owner: string, leaseUntil: string): Promise<boolean> {
+  async extendLease(id: number, lease: LeaseHolder, leaseUntil: string): Promise<boolean> {
     const changed = await this.#prepared.run(
       this.#db,
       "operations.extendLease",
@@ -116,8 +125,9 @@ export class OperationRepository {
           .set({ lease_expires_at: p<string>("leaseUntil") })
           .where("id", "=", p<number>("id"))
           .where("lease_owner", "=", p<string>("owner"))
+          .where("attempts", "=", p<number>("attempt"))
           .where("status", "=", "running"),
-      { id, owner, leaseUntil },
+      { id, owner: lease.owner, attempt: lease.attempt, leaseUntil },
     );
     return changed > 0;
   }
@@ -125,7 +135,7 @@ export class OperationRepository {
   /** Ends the operation, fenced by the lease: a worker whose lease was taken over changes nothing. */
   async finish(
     id: number,
-    owner: string,
+    lease: LeaseHolder,
     status: OperationEnd,
     now: string,
     error?: { code: string; message: string },
@@ -148,8 +158,17 @@ export class OperationRepository {
           })
           .where("id", "=", p<number>("id"))
           .where("lease_owner", "=", p<string>("owner"))
+          .where("attempts", "=", p<number>("attempt"))
           .where("status", "=", "running"),
-      { id, owner, status, now, errorCode: error?.code ?? null, errorMessage: error?.message ?? null },
+      {
+        id,
+        owner: lease.owner,
+        attempt: lease.attempt,
+        status,
+        now,
+        errorCode: error?.code ?? null,
+        errorMessage: error?.message ?? null,
+      },
     );
     // An operation of the same server may be queued behind this one, and requests may wait for this one to
     // end, in any process: the payload names the server.
@@ -159,10 +178,10 @@ export class OperationRepository {
     return changed > 0;
   }
 
-  /** Puts the operation back in the queue to run again at `runAfter`, keeping the error for operators. */
+  /** Puts the operation back in the queue to run again at `runAfter`, keeping the error for operators; fenced by the lease. */
   async retryLater(
     id: number,
-    owner: string,
+    lease: LeaseHolder,
     runAfter: string,
     now: string,
     error: { code: string; message: string },
@@ -179,7 +198,9 @@ export class OperationRepository {
         error_message: error.message,
       })
       .where("id", "=", id)
-      .where("lease_owner", "=", owner)
+      .where("lease_owner", "=", lease.owner)
+      .where("attempts", "=", lease.attempt)
+      .where("status", "=", "running")
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }

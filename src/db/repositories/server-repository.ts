@@ -225,6 +225,16 @@ export class ServerRepository {
     );
   }
 
+  /** Rows of several servers in one read, deleted or not, for the engine (in no particular order). */
+  async findByIds(ids: readonly number[]): Promise<ServerRow[]> {
+    if (ids.length === 0) return [];
+    return this.#db
+      .selectFrom("servers")
+      .selectAll()
+      .where("id", "in", [...new Set(ids)])
+      .execute();
+  }
+
   async update(accountId: number, id: number, changes: ServerChanges, now: string): Promise<boolean> {
     const result = await this.#db
       .updateTable("servers")

@@ -1,0 +1,58 @@
+import type { OperationEnd, OperationKind } from "../domain/lifecycle.ts";
+import type { MachineSpec, SshEndpoint } from "../drivers/driver.ts";
+
+// The seam between the worker that drives a host's machines and the control plane that owns the database
+// (docs/fleet.md, "The seam: a host link"). Everything that crosses it is plain JSON-able data, so the same
+// calls can be made in-process (LocalHostLink) or by a host agent over HTTP.
+
+/** Why an attempt failed, as recorded on the operation. */
+export interface OperationError {
+  code: string;
+  message: string;
+}
+
+/** An operation leased to a host, with everything its driver steps need. */
+export interface ClaimedOperation {
+  id: number;
+  kind: OperationKind;
+  serverId: number;
+  /** This attempt's number, counted by the claim; with `owner`, the lease's identity that fences every call. */
+  attempt: number;
+  maxAttempts: number;
+  /** Who holds the lease. */
+  owner: string;
+  leaseExpiresAt: string;
+  /** The server was deleted while the operation waited: nothing is left to do but (for a delete) destroy. */
+  serverDeleted: boolean;
+  /** For a create: the machine to make, built on the control-plane side. */
+  spec: MachineSpec | null;
+  /** Why the operation can never run (a create whose plan, OS or address is gone): it fails for good. */
+  unrunnable: OperationError | null;
+}
+
+/** What the host observed when an operation's steps succeeded. */
+export interface Outcome {
+  /** Where the driver says the machine's SSH server is reached; null or absent when it has no opinion. */
+  ssh?: SshEndpoint | null;
+}
+
+/** How the control plane recorded the end of an attempt. */
+export type Recorded =
+  | { recorded: true; status: OperationEnd }
+  /** Queued to run again, after a backoff. */
+  | { recorded: true; status: "pending"; retryAt: string }
+  /** The lease is no longer this holder's (taken over, or ended): nothing was changed. */
+  | { recorded: false };
+
+export interface HostLink {
+  /** Leases up to `limit` due operations of the hosts this link serves; a remote link may wait up to `waitMs` for one. */
+  claim(limit: number, waitMs: number): Promise<ClaimedOperation[]>;
+  /** Renews the lease; false when it was lost and the operation must not go on. */
+  extend(op: ClaimedOperation): Promise<boolean>;
+  /** The steps succeeded; the control plane settles the server from the lifecycle table. */
+  succeed(op: ClaimedOperation, outcome: Outcome): Promise<Recorded>;
+  /** The steps failed; the control plane retries with backoff, or, when `permanent` or out of attempts, settles the failure. */
+  fail(op: ClaimedOperation, error: OperationError, permanent: boolean): Promise<Recorded>;
+  /** Gives back the leases this link still holds (at shutdown), so their operations resume at once elsewhere. */
+  release(): Promise<number>;
+}

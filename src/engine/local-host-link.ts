@@ -1,0 +1,99 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import type { Logger } from "pino";
+import type { Repositories } from "../db/repositories/repositories.ts";
+import { type Clock, isoAt } from "../domain/clock.ts";
+import type { OperationEnd } from "../domain/lifecycle.ts";
+import { processAlive } from "../drivers/process-alive.ts";
+import { retryDelayMs } from "./backoff.ts";
+import { claimedOperations } from "./claimed-operations.ts";
+import type { ClaimedOperation, HostLink, OperationError, Outcome, Recorded } from "./host-link.ts";
+import { failureOf, type Settlement, successOf, writeSettlement } from "./operation-settlement.ts";
+import { SettlementQueue } from "./settlement-queue.ts";
+
+export interface LocalHostLinkOptions {
+  repos: Repositories;
+  clock: Clock;
+  log: Logger;
+  leaseMs: number;
+  retryBaseMs: number;
+  /** Commit the ends of operations that finish together in one transaction (for SQLite's one writer). */
+  groupSettlements?: boolean;
+  /** Called after an operation has ended and its end is committed. */
+  onSettled?: (op: ClaimedOperation, status: OperationEnd) => void;
+  /** Jitter of the retry backoff. */
+  random?: () => number;
+}
+
+/**
+ * The host link of a process that reaches the database itself (the embedded local host): claims, lease
+ * renewals and ends are repository calls, each end one transaction fenced by the lease, through the
+ * `SettlementQueue`. Also what only a local link can do: release the leases of dead workers on this machine,
+ * and tell the worker when the next operation falls due so it can sleep until then.
+ */
+export class LocalHostLink implements HostLink {
+  /** host:pid:random, so a restarted process can tell its dead predecessor's leases from a live one's. */
+  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly #o: LocalHostLinkOptions;
+  readonly #settlements: SettlementQueue;
+
+  constructor(options: LocalHostLinkOptions) {
+    this.#o = options;
+    this.#settlements = new SettlementQueue(options.repos, options.groupSettlements ?? false);
+  }
+
+  /** Returns at once: in-process, the worker is woken when work arrives instead of waiting here. */
+  async claim(limit: number, _waitMs: number): Promise<ClaimedOperation[]> {
+    const { repos, clock, leaseMs } = this.#o;
+    const rows = await repos.operations.claim(this.owner, isoAt(clock), isoAt(clock, leaseMs), limit);
+    return claimedOperations(repos, rows);
+  }
+
+  extend(op: ClaimedOperation): Promise<boolean> {
+    return this.#o.repos.operations.extendLease(op.id, op, isoAt(this.#o.clock, this.#o.leaseMs));
+  }
+
+  succeed(op: ClaimedOperation, outcome: Outcome): Promise<Recorded> {
+    return this.#settle(op, successOf(op, outcome));
+  }
+
+  async fail(op: ClaimedOperation, error: OperationError, permanent: boolean): Promise<Recorded> {
+    if (permanent || op.attempt >= op.maxAttempts) return this.#settle(op, failureOf(op), error);
+    const { repos, clock, retryBaseMs, random } = this.#o;
+    const retryAt = isoAt(clock, retryDelayMs(op.attempt, retryBaseMs, undefined, random));
+    if (!(await repos.operations.retryLater(op.id, op, retryAt, isoAt(clock), error))) {
+      return { recorded: false };
+    }
+    return { recorded: true, status: "pending", retryAt };
+  }
+
+  release(): Promise<number> {
+    return this.#o.repos.operations.releaseLeases([this.owner], isoAt(this.#o.clock));
+  }
+
+  /** Releases the leases of workers on this machine whose process is gone, so their operations resume now. */
+  async recover(): Promise<number> {
+    const here = hostname();
+    const dead = (await this.#o.repos.operations.leaseOwners()).filter((owner) => {
+      const [host, pid] = owner.split(":");
+      return host === here && Number(pid) !== process.pid && !processAlive(Number(pid));
+    });
+    const released = await this.#o.repos.operations.releaseLeases(dead, isoAt(this.#o.clock));
+    if (released > 0) this.#o.log.info({ released, owners: dead }, "resumed operations of a stopped worker");
+    return released;
+  }
+
+  /** When the next retry falls due or lease runs out, if later than now. */
+  nextDue(): Promise<string | undefined> {
+    return this.#o.repos.operations.nextDue(isoAt(this.#o.clock));
+  }
+
+  /** The operation's end and its effect on the server commit together, fenced by the lease. */
+  async #settle(op: ClaimedOperation, settlement: Settlement, error?: OperationError): Promise<Recorded> {
+    const now = isoAt(this.#o.clock);
+    const written = await this.#settlements.settle((tx) => writeSettlement(tx, op, settlement, now, error));
+    if (!written) return { recorded: false };
+    this.#o.onSettled?.(op, settlement.status);
+    return { recorded: true, status: settlement.status };
+  }
+}

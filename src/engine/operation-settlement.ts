@@ -1,0 +1,82 @@
+import type { LeaseHolder } from "../db/repositories/operation-repository.ts";
+import type { Repositories } from "../db/repositories/repositories.ts";
+import { LIFECYCLE, type OperationEnd, type OperationKind } from "../domain/lifecycle.ts";
+import type { StoredServerStatus } from "../domain/server-status.ts";
+import type { SshEndpoint } from "../drivers/driver.ts";
+import type { ClaimedOperation, OperationError, Outcome } from "./host-link.ts";
+import { refundCharges } from "./refund-charges.ts";
+
+// What the end of an operation makes of its server, decided on the control-plane side whichever link reports
+// the end: the host only says what it observed.
+
+/** What finishing an operation changes, committed in one transaction with the operation's own end. */
+export interface Settlement {
+  status: OperationEnd;
+  /** Compare-and-swap of the server's status, from the transitional status to the settled one. */
+  swap?: { from: StoredServerStatus; to: StoredServerStatus };
+  /** Where the machine's SSH server is reached now: the endpoint the host reported, else the server's IPv4, port 22. */
+  ssh?: { reported: SshEndpoint | null };
+  releaseAddresses?: boolean;
+  /** Give back what the server was charged: it never ran. */
+  refund?: boolean;
+}
+
+type Settled = Pick<ClaimedOperation, "kind" | "serverDeleted">;
+
+/** How an operation whose steps succeeded leaves its server. */
+export function successOf(op: Settled, outcome: Outcome): Settlement {
+  if (op.kind === "delete") return { status: "succeeded", releaseAddresses: true };
+  // A server deleted while this operation waited: the delete operation queued behind it does the rest.
+  if (op.serverDeleted) return { status: "cancelled" };
+  // The status is `suspended` already; the machine only had to be off.
+  if (op.kind === "suspend") return { status: "succeeded" };
+  return { status: "succeeded", swap: swapTo(op.kind, "settled"), ssh: { reported: outcome.ssh ?? null } };
+}
+
+/** How an operation that can never succeed leaves its server: in its failure status, without the addresses of a machine that never came up. */
+export function failureOf(op: Settled): Settlement {
+  const create = op.kind === "create";
+  return { status: "failed", swap: swapTo(op.kind, "failed"), releaseAddresses: create, refund: create };
+}
+
+/**
+ * Writes the operation's end and its effect on the server, in the caller's transaction, fenced by the lease:
+ * false (and nothing written) when `lease` no longer holds the operation.
+ */
+export async function writeSettlement(
+  tx: Repositories,
+  op: { id: number; serverId: number } & LeaseHolder,
+  settlement: Settlement,
+  now: string,
+  error?: OperationError,
+): Promise<boolean> {
+  if (!(await tx.operations.finish(op.id, op, settlement.status, now, error, op.serverId))) return false;
+  if (settlement.swap)
+    await tx.servers.swapStatus(op.serverId, settlement.swap.from, settlement.swap.to, now);
+  if (settlement.ssh) {
+    await tx.servers.setSshEndpoint(
+      op.serverId,
+      settlement.ssh.reported ?? (await ownAddress(tx, op.serverId)),
+    );
+  }
+  if (settlement.releaseAddresses) {
+    await tx.addresses.release(op.serverId);
+    await tx.servers.setSshEndpoint(op.serverId, null);
+    await tx.usage.delete(op.serverId);
+  }
+  if (settlement.refund) await refundCharges(tx, { id: op.id, server_id: op.serverId }, now);
+  return true;
+}
+
+/** A machine reached at its own address: the server's IPv4, port 22. */
+async function ownAddress(tx: Repositories, serverId: number): Promise<SshEndpoint | null> {
+  const ipv4 = (await tx.addresses.heldBy(serverId)).find((a) => a.family === 4);
+  return ipv4 ? { host: ipv4.address, port: 22 } : null;
+}
+
+/** The status change the operation's end makes, from its transitional status; none where the table keeps it. */
+function swapTo(kind: OperationKind, end: "settled" | "failed"): Settlement["swap"] {
+  const lifecycle = LIFECYCLE[kind];
+  const to = lifecycle[end];
+  return to === lifecycle.transitional ? undefined : { from: lifecycle.transitional, to };
+}
