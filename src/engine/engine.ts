@@ -8,8 +8,10 @@ import type { OperationRow } from "../db/schema.ts";
 import type { Clock } from "../domain/clock.ts";
 import { LIFECYCLE } from "../domain/lifecycle.ts";
 import type { Driver } from "../drivers/driver.ts";
+import { packageVersion } from "../package-version.ts";
 import { BillingCycle } from "./billing-cycle.ts";
 import { ChangeFeed } from "./change-feed.ts";
+import { EmbeddedHosts } from "./embedded-hosts.ts";
 import { OperationRunner, type Settlement } from "./operation-runner.ts";
 import { OperationWorker } from "./operation-worker.ts";
 import { PowerSync } from "./power-sync.ts";
@@ -35,6 +37,8 @@ export class Engine implements WorkNotifier {
   readonly worker: OperationWorker;
   readonly powerSync: PowerSync;
   readonly billing: BillingCycle;
+  /** This process's own hosts, unless VPS_EMBEDDED_HOSTS=off. */
+  readonly embeddedHosts: EmbeddedHosts | undefined;
   readonly #o: EngineOptions;
   #listener: PostgresListener | undefined;
 
@@ -69,6 +73,16 @@ export class Engine implements WorkNotifier {
       intervalMs: config.billingIntervalMs,
       maxAttempts: config.maxAttempts,
     });
+    this.embeddedHosts = config.embeddedHosts
+      ? new EmbeddedHosts({
+          repos,
+          driver,
+          clock,
+          log: log.child({ component: "embedded-hosts" }),
+          downAfterMs: config.hostDownAfterMs,
+          version: packageVersion,
+        })
+      : undefined;
   }
 
   wake(): void {
@@ -91,8 +105,9 @@ export class Engine implements WorkNotifier {
     await this.#listener.start();
   }
 
-  /** Listens, then starts the worker, the power sync and billing. */
+  /** Registers and heartbeats the embedded hosts, listens, then starts the worker, the power sync and billing. */
   async start(): Promise<void> {
+    await this.embeddedHosts?.start();
     await this.listen();
     await this.worker.start();
     this.powerSync.start();
@@ -105,6 +120,7 @@ export class Engine implements WorkNotifier {
       this.worker.stop(this.#o.config.shutdownGraceMs),
       this.powerSync.stop(),
       this.billing.stop(),
+      this.embeddedHosts?.stop(),
       this.#listener?.stop(),
     ]);
   }

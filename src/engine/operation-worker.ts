@@ -201,6 +201,7 @@ export class OperationWorker {
       if (settlement.ssh !== undefined) await tx.servers.setSshEndpoint(op.server_id, settlement.ssh);
       if (settlement.releaseAddresses) {
         await tx.addresses.release(op.server_id);
+        await tx.hosts.release(op.server_id, now);
         await tx.servers.setSshEndpoint(op.server_id, null);
         await tx.usage.delete(op.server_id);
       }
