@@ -78,6 +78,8 @@ export async function startService(
       VPS_RATE_LIMIT_WRITES: "0",
       VPS_POWER_SYNC_MS: "600000",
       VPS_BILLING_INTERVAL_MS: "600000",
+      // As large as a host may be: the seeded servers and every create under load fit on the sim hosts.
+      VPS_SIM_HOST_CAPACITY: "vcpus=100000,memory=1000000000,disk=1000000000",
       ...extra,
     },
     port,

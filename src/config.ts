@@ -2,7 +2,10 @@
 import { isIP } from "node:net";
 
 import { ConfigError } from "./config-error.ts";
+import { MAX_AMOUNT } from "./domain/host-capacity.ts";
+import { PLACEMENT_POLICIES, type PlacementPolicy } from "./domain/host-placement.ts";
 import { type DriverName, defaultDriverName, driverNames } from "./drivers/driver-registry.ts";
+import { DEFAULT_SIM_CAPACITY, type SimCapacity } from "./drivers/sim/sim-driver.ts";
 
 export { ConfigError };
 
@@ -20,6 +23,14 @@ export interface Config {
   simDelayMs: number;
   /** Faults for the sim driver, e.g. `create:fail=2,start:fail=always`. */
   simFaults: string;
+  /** What the sim driver's hosts report as their capacity. */
+  simHostCapacity: SimCapacity;
+  /** How creates weigh the hosts that fit: most free memory first (`spread`) or least (`pack`). */
+  placement: PlacementPolicy;
+  /** Whether roles `all` and `worker` register and heartbeat one host per location for their own driver. */
+  embeddedHosts: boolean;
+  /** A host not heard from for this long is down: nothing is placed on it. */
+  hostDownAfterMs: number;
   adminToken: string | undefined;
   bootstrapToken: string | undefined;
   bootstrapEmail: string;
@@ -135,6 +146,27 @@ function trustProxy(env: Env): boolean | string[] {
   return proxies;
 }
 
+const SIM_CAPACITY_KEYS = { vcpus: "vcpus", memory: "memoryMb", disk: "diskGb" } as const;
+
+/** `vcpus=512,memory=2097152,disk=100000` (memory in MB, disk in GB); a key left out keeps its default. */
+function simHostCapacity(env: Env): SimCapacity {
+  const raw = optional(env, "VPS_SIM_HOST_CAPACITY");
+  const capacity = { ...DEFAULT_SIM_CAPACITY };
+  if (raw === undefined) return capacity;
+  const bounds = { vcpus: MAX_AMOUNT.vcpus, memoryMb: MAX_AMOUNT.memory_mb, diskGb: MAX_AMOUNT.disk_gb };
+  for (const part of raw.split(",")) {
+    const [key = "", value = ""] = part.trim().split("=");
+    const field = SIM_CAPACITY_KEYS[key as keyof typeof SIM_CAPACITY_KEYS];
+    if (field === undefined || !/^\d+$/.test(value) || Number(value) < 1 || Number(value) > bounds[field]) {
+      throw new ConfigError(
+        `VPS_SIM_HOST_CAPACITY must look like vcpus=512,memory=2097152,disk=100000 (memory in MB, disk in GB), got "${raw}"`,
+      );
+    }
+    capacity[field] = Number(value);
+  }
+  return capacity;
+}
+
 function loadQemuConfig(env: Env): QemuConfig {
   return {
     vmDir: optional(env, "VPS_QEMU_DIR") ?? "data/vms",
@@ -175,6 +207,10 @@ export function loadConfig(env: Env = process.env, stdoutIsTty = process.stdout.
     driver,
     simDelayMs: integer(env, "VPS_SIM_DELAY_MS", 3000),
     simFaults: env.VPS_SIM_FAULTS ?? "",
+    simHostCapacity: simHostCapacity(env),
+    placement: choice(env, "VPS_PLACEMENT", PLACEMENT_POLICIES, "spread") ?? "spread",
+    embeddedHosts: (choice(env, "VPS_EMBEDDED_HOSTS", ["on", "off"] as const, "on") ?? "on") === "on",
+    hostDownAfterMs: integer(env, "VPS_HOST_DOWN_AFTER_MS", 30_000, 1000),
     adminToken: optional(env, "VPS_ADMIN_TOKEN"),
     bootstrapToken: optional(env, "VPS_BOOTSTRAP_TOKEN"),
     bootstrapEmail: optional(env, "VPS_BOOTSTRAP_EMAIL") ?? "owner@localhost",

@@ -90,6 +90,8 @@ export interface ServersTable {
   billed_until: string | null;
   ssh_host: string | null;
   ssh_port: number | null;
+  /** The host the server lives on; null only for servers made before placement, until adopted. */
+  host_id: number | null;
 }
 
 export interface IpAddressesTable {
@@ -217,6 +219,8 @@ export interface HostsTable {
   last_heartbeat_at: string | null;
   agent_version: string | null;
   driver: string | null;
+  /** JSON array of the image file names the host reported; null: every image. */
+  images: string | null;
   join_token_hash: string | null;
   join_token_expires_at: string | null;
   join_token_used_at: string | null;

@@ -124,6 +124,17 @@ export class NoAddressAvailable extends Conflict {
   }
 }
 
+/** A create where no host of the location has room for the plan with the OS's image, or there is no host. */
+export class NoCapacity extends Conflict {
+  constructor(location: string) {
+    super(
+      "no_capacity",
+      `Location ${location} has no room for this plan and operating system now; choose another location or ` +
+        "plan, or try again later.",
+    );
+  }
+}
+
 /** A join token that is unknown, already exchanged, or expired: the operator issues a new one. */
 export class JoinTokenInvalid extends AppError {
   constructor(message = "The join token is unknown, already used, or expired.") {

@@ -8,8 +8,8 @@ export type AdminState = (typeof ADMIN_STATES)[number];
 export type HostState = AdminState | "down";
 export const HOST_STATES: readonly HostState[] = [...ADMIN_STATES, "down"];
 
-/** A host is down when it has not been heard from for this long (Nova's service_down_time is 60 s). */
-export const HOST_DOWN_AFTER_MS = 60_000;
+/** A host is down when it has not been heard from for this long (VPS_HOST_DOWN_AFTER_MS; Nova's is 60 s). */
+export const HOST_DOWN_AFTER_MS = 30_000;
 
 /** The oldest heartbeat that still counts as up at `now`, as an ISO string (comparable as text). */
 export function freshSince(now: Date, downAfterMs = HOST_DOWN_AFTER_MS): string {
@@ -28,6 +28,16 @@ export function effectiveState(
 /** Only an enabled host that is up takes new servers; a draining one is being emptied. */
 export function admitsPlacement(state: HostState): boolean {
   return state === "enabled";
+}
+
+/** The image filter: a host that reported its images must have the OS's; null means it has every image. */
+export function hasImage(images: readonly string[] | null, image: string): boolean {
+  return images === null || images.includes(image);
+}
+
+/** The name of a process's embedded host in a location: shared by every process on a sim database. */
+export function embeddedHostName(driver: string, machineName: string, locationCode: string): string {
+  return driver === "sim" ? `sim-${locationCode}` : `${machineName}-${locationCode}`;
 }
 
 /** `spread` puts a server where most memory is free (the default); `pack` fills the fullest host first. */

@@ -38,6 +38,16 @@ export interface DriverCall {
   log: Logger;
 }
 
+/** What a host can hold, as its driver sees it: the totals placement claims against, and its images. */
+export interface DriverInventory {
+  vcpus: number;
+  memoryMb: number;
+  /** Whole GiB of disk where the machines' disks live. */
+  diskGb: number;
+  /** The OS images (file names) the host has; null: every image. */
+  images: string[] | null;
+}
+
 export interface ProbeResult {
   ok: boolean;
   detail: string;
@@ -46,6 +56,8 @@ export interface ProbeResult {
 export interface Driver {
   readonly name: string;
   probe(call: DriverCall): Promise<ProbeResult>;
+  /** The host's capacity and images, reported at every heartbeat. */
+  inventory(call: DriverCall): Promise<DriverInventory>;
   create(spec: MachineSpec, call: DriverCall): Promise<void>;
   start(id: string, call: DriverCall): Promise<void>;
   /** Graceful power-off (ACPI); a hard stop once `timeoutMs` has passed. */

@@ -7,8 +7,10 @@ import type { Repositories } from "../db/repositories/repositories.ts";
 import type { Clock } from "../domain/clock.ts";
 import { LIFECYCLE, type OperationEnd } from "../domain/lifecycle.ts";
 import type { Driver } from "../drivers/driver.ts";
+import { packageVersion } from "../package-version.ts";
 import { BillingCycle } from "./billing-cycle.ts";
 import { ChangeFeed } from "./change-feed.ts";
+import { EmbeddedHosts } from "./embedded-hosts.ts";
 import type { ClaimedOperation } from "./host-link.ts";
 import { LocalHostLink } from "./local-host-link.ts";
 import { OperationRunner } from "./operation-runner.ts";
@@ -38,6 +40,8 @@ export class Engine implements WorkNotifier {
   readonly worker: OperationWorker;
   readonly powerSync: PowerSync;
   readonly billing: BillingCycle;
+  /** This process's own hosts, unless VPS_EMBEDDED_HOSTS=off. */
+  readonly embeddedHosts: EmbeddedHosts | undefined;
   readonly #o: EngineOptions;
   #listener: PostgresListener | undefined;
 
@@ -81,6 +85,16 @@ export class Engine implements WorkNotifier {
       intervalMs: config.billingIntervalMs,
       maxAttempts: config.maxAttempts,
     });
+    this.embeddedHosts = config.embeddedHosts
+      ? new EmbeddedHosts({
+          repos,
+          driver,
+          clock,
+          log: log.child({ component: "embedded-hosts" }),
+          downAfterMs: config.hostDownAfterMs,
+          version: packageVersion,
+        })
+      : undefined;
   }
 
   wake(): void {
@@ -103,8 +117,9 @@ export class Engine implements WorkNotifier {
     await this.#listener.start();
   }
 
-  /** Listens, then starts the worker, the power sync and billing. */
+  /** Registers and heartbeats the embedded hosts, listens, then starts the worker, the power sync and billing. */
   async start(): Promise<void> {
+    await this.embeddedHosts?.start();
     await this.listen();
     await this.worker.start();
     this.powerSync.start();
@@ -117,6 +132,7 @@ export class Engine implements WorkNotifier {
       this.worker.stop(this.#o.config.shutdownGraceMs),
       this.powerSync.stop(),
       this.billing.stop(),
+      this.embeddedHosts?.stop(),
       this.#listener?.stop(),
     ]);
   }

@@ -31,6 +31,8 @@ export interface JoinRequest {
   capacity: Amounts;
   agentVersion: string;
   driver: string;
+  /** The OS images the host has; null: every image. */
+  images: string[] | null;
 }
 
 /** The fleet's hypervisor hosts: registration, inventory, state, deletion, and the agents' credentials. */
@@ -175,7 +177,14 @@ export class HostService {
     const hostId = await this.#repos.transaction(async (tx) => {
       const hostId = await tx.hosts.spendJoinToken(digest, now);
       if (hostId === undefined) throw await this.#whyRefused(tx, digest, now);
-      await tx.hosts.recordReport(hostId, request.capacity, request.agentVersion, request.driver, now);
+      await tx.hosts.recordReport(
+        hostId,
+        request.capacity,
+        request.agentVersion,
+        request.driver,
+        now,
+        request.images,
+      );
       await tx.hosts.revokeCredentials(hostId, now);
       await tx.hosts.insertCredential(hostId, hashToken(credential), now);
       return hostId;

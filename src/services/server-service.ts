@@ -12,8 +12,10 @@ import {
   InsufficientCredit,
   InvalidInput,
   NoAddressAvailable,
+  NoCapacity,
   ServerNotFound,
 } from "../domain/errors.ts";
+import { freshSince, type PlacementPolicy } from "../domain/host-placement.ts";
 import { type PowerAction, powerTransition, rejectPowerAction } from "../domain/lifecycle.ts";
 import { formatMoney } from "../domain/money.ts";
 import { hostnameProblem, serverNameProblem } from "../domain/names.ts";
@@ -55,6 +57,10 @@ export interface ServerServiceOptions {
   maxAttempts: number;
   changes: ChangeFeed;
   catalogue: CatalogueMemory;
+  /** How the hosts that fit a create are weighed. */
+  placement: PlacementPolicy;
+  /** A host not heard from for this long takes no new server. */
+  hostDownAfterMs: number;
 }
 
 export class ServerService {
@@ -172,6 +178,19 @@ export class ServerService {
         deleted_at: null,
         billed_until: hourAfter(now),
       });
+      // Placement: a host of the location with the OS's image and room for the plan, claimed by a conditional
+      // UPDATE that re-checks the room as it writes; with none, nothing is written and nothing charged.
+      const placed = await tx.hosts.claim(
+        serverId,
+        location.id,
+        { vcpus: plan.vcpus, memory_mb: plan.memory_mb, disk_gb: plan.storage_gb },
+        this.#o.placement,
+        freshSince(clock.now(), this.#o.hostDownAfterMs),
+        now,
+        os.image,
+      );
+      if (!placed) throw new NoCapacity(location.code);
+      await tx.servers.setHost(serverId, placed.host_id);
       // The addresses are the server's from its first moment: with none free, nothing is written and nothing
       // charged. IPv6 only where the location has a pool of it.
       if ((await tx.addresses.allocate(serverId, location.id, 4, now)) === null) {

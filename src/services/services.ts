@@ -51,12 +51,14 @@ export function createServices(
       maxAttempts: config.maxAttempts,
       changes,
       catalogue: new CatalogueMemory(repos),
+      placement: config.placement,
+      hostDownAfterMs: config.hostDownAfterMs,
     }),
     sshKeys: new SshKeyService(repos, clock),
     catalogue: new CatalogueService(repos),
     actions: new ActionService(repos, changes),
     idempotency: new IdempotencyService(repos, clock),
     rateLimits: new RateLimitService(repos, clock, config.rateLimits),
-    hosts: new HostService(repos, clock),
+    hosts: new HostService(repos, clock, config.hostDownAfterMs),
   };
 }

@@ -13,7 +13,8 @@ const CAPACITY = { vcpus: 16, memory_mb: 65_536, disk_gb: 2000 };
 describe("the fleet's hosts: admin API and the agents' join", () => {
   let t: TestApp;
   before(async () => {
-    t = await startTestApp();
+    // Only the hosts these tests register: no embedded ones.
+    t = await startTestApp({ VPS_EMBEDDED_HOSTS: "off" });
   });
   after(async () => {
     await t.close();
@@ -76,6 +77,7 @@ describe("the fleet's hosts: admin API and the agents' join", () => {
         last_heartbeat_at: null,
         agent_version: null,
         driver: null,
+        images: null,
         has_credential: false,
         created_at: "",
         updated_at: "",

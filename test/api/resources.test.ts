@@ -580,6 +580,8 @@ describe("supporting resources", () => {
       );
 
       expectInvalid(await t.owner.post(SERVERS, { ...SAMPLE_CREATE, location: "lab-1" }), "plan_id");
+      // The new location's embedded host comes with the next heartbeat; this one is not left to the timer.
+      await t.app.engine.embeddedHosts?.beat();
       const created = await t.owner.post(SERVERS, {
         name: "lab-server",
         plan_id: plan.body.id,

@@ -24,6 +24,14 @@ export function driverContract(name: string, setUp: () => Promise<DriverUnderTes
     });
     after(() => d.close());
 
+    it("reports the host's capacity in whole units, and images that include the ones its machines boot from", async () => {
+      const inventory = await d.driver.inventory(call());
+      for (const amount of [inventory.vcpus, inventory.memoryMb, inventory.diskGb]) {
+        assert.ok(Number.isSafeInteger(amount) && amount > 0, JSON.stringify(inventory));
+      }
+      if (inventory.images !== null) assert.ok(inventory.images.includes(d.spec("9001").image));
+    });
+
     it("builds a machine once, however often create is called, and lists it", async () => {
       const spec = d.spec("9001");
       assert.equal(await d.driver.info("9001", call()), "missing");

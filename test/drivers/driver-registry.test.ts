@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { pino } from "pino";
 import { ConfigError, loadConfig } from "../../src/config.ts";
 import { openDatabase } from "../../src/db/database.ts";
 import { Repositories } from "../../src/db/repositories/repositories.ts";
@@ -43,6 +44,41 @@ describe("the driver registry", () => {
         () => createDriver(config, new Repositories(database.db), systemClock),
         (err: Error) => err instanceof ConfigError && /VPS_SIM_FAULTS.*unknown method/.test(err.message),
       );
+    } finally {
+      await database.close();
+    }
+  });
+
+  it("gives the sim host the capacity VPS_SIM_HOST_CAPACITY names, and refuses a malformed one", async () => {
+    const database = await openDatabase(":memory:");
+    const call = { signal: AbortSignal.timeout(10_000), log: pino({ level: "silent" }) };
+    try {
+      const build = (env: Record<string, string>) =>
+        createDriver(
+          loadConfig({ DATABASE_URL: ":memory:", ...env }),
+          new Repositories(database.db),
+          systemClock,
+        );
+      assert.deepEqual(await build({}).inventory(call), {
+        vcpus: 512,
+        memoryMb: 2_097_152,
+        diskGb: 100_000,
+        images: null,
+      });
+      const small = build({ VPS_SIM_HOST_CAPACITY: "vcpus=8,memory=16384,disk=500" });
+      assert.deepEqual(await small.inventory(call), {
+        vcpus: 8,
+        memoryMb: 16_384,
+        diskGb: 500,
+        images: null,
+      });
+      for (const bad of ["vcpus=8,gpus=1", "memory=-1", "disk=", "vcpus=0", "memory=2000000000"]) {
+        assert.throws(
+          () => loadConfig({ VPS_SIM_HOST_CAPACITY: bad }),
+          (err: Error) => err instanceof ConfigError && /VPS_SIM_HOST_CAPACITY/.test(err.message),
+          bad,
+        );
+      }
     } finally {
       await database.close();
     }

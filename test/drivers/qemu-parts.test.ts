@@ -1,8 +1,13 @@
 import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
+import { pino } from "pino";
 import { bootProbe, chooseAccel, probeBootSector } from "../../src/drivers/qemu/accel-probe.ts";
 import { renderSeed } from "../../src/drivers/qemu/cloud-init-seed.ts";
 import { macFor, qemuArgs } from "../../src/drivers/qemu/qemu-cmdline.ts";
+import { QemuDriver } from "../../src/drivers/qemu/qemu-driver.ts";
 import { qemuAvailable } from "../support/qemu-test-image.ts";
 
 const spec = {
@@ -134,5 +139,38 @@ describe("the accelerator probe", { skip: qemuAvailable() }, () => {
       accel: "tcg",
       detail: "tcg: set by VPS_QEMU_ACCEL",
     });
+  });
+});
+
+describe("the qemu host's inventory", () => {
+  it("is this machine's vCPUs and memory, the disk under the VM directory, and the image files", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vps-qemu-inventory-"));
+    try {
+      const imageDir = join(dir, "images");
+      mkdirSync(join(imageDir, "not-an-image"), { recursive: true });
+      for (const name of ["debian-12.qcow2", "ubuntu-22.04.qcow2", ".partial"]) {
+        writeFileSync(join(imageDir, name), "");
+      }
+      const driver = new QemuDriver({
+        // Not made yet: the disk is measured at its nearest existing parent.
+        vmDir: join(dir, "vms", "not-yet"),
+        imageDir,
+        qemuBinary: "qemu-system-x86_64",
+        qemuImg: "qemu-img",
+        isoTool: "genisoimage",
+        accel: "tcg",
+        network: { mode: "user", hostfwdAddress: "127.0.0.1" },
+      });
+      const inventory = await driver.inventory({
+        signal: AbortSignal.timeout(10_000),
+        log: pino({ level: "silent" }),
+      });
+      assert.equal(inventory.vcpus, availableParallelism());
+      assert.equal(inventory.memoryMb, Math.floor(totalmem() / 2 ** 20));
+      assert.ok(Number.isSafeInteger(inventory.diskGb) && inventory.diskGb > 0);
+      assert.deepEqual(inventory.images, ["debian-12.qcow2", "ubuntu-22.04.qcow2"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

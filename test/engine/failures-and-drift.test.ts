@@ -193,6 +193,8 @@ describe("address pools", () => {
       price_monthly: "2.00",
       locations: ["tiny"],
     });
+    // The new location's embedded host comes with the next heartbeat; this one is not left to the timer.
+    await t.app.engine.embeddedHosts?.beat();
     const plans = (await t.owner.get("/api/v1/plans/")).body.results;
     const planId = plans.find((p: { name: string }) => p.name === "Tiny VPS").id;
     const create = () =>

@@ -1,4 +1,4 @@
-import { inventoryOf } from "../../db/repositories/host-repository.ts";
+import { imagesOf, inventoryOf } from "../../db/repositories/host-repository.ts";
 import { type Amounts, freeAmounts, milliToRatio } from "../../domain/host-capacity.ts";
 import type { Host } from "../../services/host-service.ts";
 
@@ -25,6 +25,7 @@ export function presentHost(host: Host) {
     last_heartbeat_at: host.last_heartbeat_at,
     agent_version: host.agent_version,
     driver: host.driver,
+    images: imagesOf(host),
     has_credential: host.has_credential,
     created_at: host.created_at,
     updated_at: host.updated_at,

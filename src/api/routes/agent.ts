@@ -17,14 +17,14 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         summary: "Exchange a join token for a host credential",
         description:
           "Once per join token: a second exchange, an unknown or an expired token is a 401 `join_token_invalid`. " +
-          "The host's capacity, agent version and driver are recorded, and count as its first heartbeat.",
+          "The host's capacity, images, agent version and driver are recorded, and count as its first heartbeat.",
         body: JoinBody,
         response: { 201: Joined, ...errors(400, 401, 413, 415) },
       },
     },
     async (request, reply) => {
-      const { join_token: joinToken, capacity, agent_version: agentVersion, driver } = request.body;
-      const joined = await hosts.join({ joinToken, capacity, agentVersion, driver });
+      const { join_token: joinToken, capacity, agent_version: agentVersion, driver, images } = request.body;
+      const joined = await hosts.join({ joinToken, capacity, agentVersion, driver, images: images ?? null });
       return reply.status(201).send({ host_id: joined.hostId, credential: joined.credential });
     },
   );

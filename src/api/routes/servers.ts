@@ -112,8 +112,9 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         summary: "Create a server",
         description:
           "Launches a new server. It is `provisioning` at once and becomes `active` in the background; " +
-          "402 when the balance cannot cover the plan for the minimum period; 409 `no_address_available` when " +
-          "the location has no free IPv4 address (nothing is created or charged). A create that fails for good " +
+          "402 when the balance cannot cover the plan for the minimum period; 409 `no_capacity` when no host of " +
+          "the location has room for the plan with the OS's image, and 409 `no_address_available` when the " +
+          "location has no free IPv4 address (either way nothing is created or charged). A create that fails for good " +
           "ends the server in `error` and gives back what it was charged.",
         body: CreateServerBody,
         headers: IdempotencyHeaders,
@@ -122,7 +123,8 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
           ...errors(400, 401, 402, 413, 415),
           409: Type.Ref(ErrorBody, {
             description:
-              "Conflict: `no_address_available` (the location's address pool has no free IPv4 address), or " +
+              "Conflict: `no_capacity` (no host of the location has room for the plan with the OS's image), " +
+              "`no_address_available` (the location's address pool has no free IPv4 address), or " +
               "`idempotency_key_reused` / `idempotency_key_in_progress`.",
           }),
         },

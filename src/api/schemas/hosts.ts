@@ -24,7 +24,8 @@ export const HostSchema = Type.Object(
       ["enabled", "disabled", "draining", "down"].map((s) => Type.Literal(s)),
       {
         description:
-          "`down` when the host has not been heard from for 60 s (or never joined), whatever was set.",
+          "`down` when the host has not been heard from for VPS_HOST_DOWN_AFTER_MS (30 s; or never joined), " +
+          "whatever was set.",
       },
     ),
     admin_state: Type.Union(
@@ -40,6 +41,12 @@ export const HostSchema = Type.Object(
     last_heartbeat_at: Nullable(Timestamp),
     agent_version: Nullable(Type.String()),
     driver: Nullable(Type.String()),
+    images: Nullable(
+      Type.Array(Type.String(), {
+        description:
+          "The OS images (file names) the host reported; null: every image (a sim host, or not reported).",
+      }),
+    ),
     has_credential: Type.Boolean({ description: "Whether the host's agent holds a live credential." }),
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -112,6 +119,17 @@ export const JoinBody = Type.Object(
     capacity: perResource(Type.Integer(), "What the host has in all."),
     agent_version: Type.String({ minLength: 1, maxLength: 64 }),
     driver: Type.String({ minLength: 1, maxLength: 32, examples: ["qemu"] }),
+    images: Type.Optional(
+      Nullable(
+        Type.Array(Type.String({ minLength: 1, maxLength: 255, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" }), {
+          maxItems: 10_000,
+          uniqueItems: true,
+          description:
+            "The OS images (file names) the host has: placement puts a server only where its OS's image is. " +
+            "Left out or null: every image.",
+        }),
+      ),
+    ),
   },
   { additionalProperties: false },
 );

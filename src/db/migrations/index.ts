@@ -13,6 +13,7 @@ import * as sealedIdempotentResponses from "./0011-sealed-idempotent-responses.t
 import * as authFailures from "./0012-auth-failures.ts";
 import * as refunds from "./0013-refunds.ts";
 import * as hosts from "./0014-hosts.ts";
+import * as placement from "./0015-placement.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   "0012-auth-failures": authFailures,
   "0013-refunds": refunds,
   "0014-hosts": hosts,
+  "0015-placement": placement,
 };

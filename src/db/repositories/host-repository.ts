@@ -1,6 +1,6 @@
 import { type Expression, type SqlBool, sql } from "kysely";
 import { type Amounts, fits, type Inventory, RESOURCES, type Resource } from "../../domain/host-capacity.ts";
-import { type AdminState, type PlacementPolicy, weigh } from "../../domain/host-placement.ts";
+import { type AdminState, hasImage, type PlacementPolicy, weigh } from "../../domain/host-placement.ts";
 import type { Db } from "../database.ts";
 import type { HostAllocationRow, HostRow } from "../schema.ts";
 
@@ -25,6 +25,11 @@ export function inventoryOf(host: HostRow): Inventory {
   };
 }
 
+/** The images the host reported; null: every image. */
+export function imagesOf(host: Pick<HostRow, "images">): string[] | null {
+  return host.images === null ? null : (JSON.parse(host.images) as string[]);
+}
+
 // The fit rule in SQL, evaluated against the row as it is when the UPDATE writes it: two concurrent claims on
 // one host cannot both pass it. In bigint, since a total times a ratio in thousandths outgrows 32 bits.
 function usableMilli(r: Resource, reserved: Expression<number> | number = sql.ref(`${r}_reserved`)) {
@@ -44,6 +49,79 @@ export class HostRepository {
   readonly #db: Db;
   constructor(db: Db) {
     this.#db = db;
+  }
+
+  /** An embedded host: enabled, with no join token (its process reaches the database itself); undefined when the name is taken. */
+  async createEmbedded(name: string, locationId: number, now: string): Promise<HostRow | undefined> {
+    return this.#db
+      .insertInto("hosts")
+      .values({ name, location_id: locationId, state: "enabled", created_at: now, updated_at: now })
+      .onConflict((oc) => oc.column("name").doNothing())
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  async findByName(name: string): Promise<HostRow | undefined> {
+    return this.#db.selectFrom("hosts").selectAll().where("name", "=", name).executeTakeFirst();
+  }
+
+  /**
+   * Places the location's live servers that have no host (made before placement) on this host, each holding
+   * its plan's sizes, whatever room is left: they run already. How many were adopted. In the caller's
+   * transaction: the UPDATE takes each server once, whichever process adopts concurrently.
+   */
+  async adoptUnplaced(hostId: number, locationId: number, now: string): Promise<number> {
+    const adopted = await this.#db
+      .updateTable("servers")
+      .set({ host_id: hostId })
+      .where("host_id", "is", null)
+      .where("location_id", "=", locationId)
+      .where("deleted_at", "is", null)
+      .returning("id")
+      .execute();
+    if (adopted.length === 0) return 0;
+    const ids = adopted.map((row) => row.id);
+    const sizes = await this.#db
+      .selectFrom("servers")
+      .innerJoin("plans", "plans.id", "servers.plan_id")
+      .select(["servers.id", "plans.vcpus", "plans.memory_mb", "plans.storage_gb"])
+      .where("servers.id", "in", ids)
+      .execute();
+    const total = { vcpus: 0, memory_mb: 0, disk_gb: 0 };
+    for (const size of sizes) {
+      total.vcpus += size.vcpus;
+      total.memory_mb += size.memory_mb;
+      total.disk_gb += size.storage_gb;
+    }
+    // In slices, under SQLite's limit of bound values per statement.
+    for (let i = 0; i < sizes.length; i += 500) {
+      await this.#db
+        .insertInto("host_allocations")
+        .values(
+          sizes.slice(i, i + 500).map((size) => ({
+            server_id: size.id,
+            host_id: hostId,
+            vcpus: size.vcpus,
+            memory_mb: size.memory_mb,
+            disk_gb: size.storage_gb,
+            created_at: now,
+          })),
+        )
+        .onConflict((oc) => oc.column("server_id").doNothing())
+        .execute();
+    }
+    await this.#db
+      .updateTable("hosts")
+      .set((eb) => ({
+        vcpus_allocated: eb("vcpus_allocated", "+", total.vcpus),
+        memory_mb_allocated: eb("memory_mb_allocated", "+", total.memory_mb),
+        disk_gb_allocated: eb("disk_gb_allocated", "+", total.disk_gb),
+        server_count: eb("server_count", "+", sizes.length),
+        updated_at: now,
+      }))
+      .where("id", "=", hostId)
+      .execute();
+    return sizes.length;
   }
 
   /** A new host, or undefined when the name is taken. */
@@ -224,13 +302,14 @@ export class HostRepository {
     return row?.id;
   }
 
-  /** What the host reported about itself; its first heartbeat. */
+  /** What the host reported about itself (images null: every image): a heartbeat. */
   async recordReport(
     id: number,
     capacity: Amounts,
     agentVersion: string,
     driver: string,
     now: string,
+    images: string[] | null = null,
   ): Promise<void> {
     await this.#db
       .updateTable("hosts")
@@ -240,6 +319,7 @@ export class HostRepository {
         disk_gb_total: capacity.disk_gb,
         agent_version: agentVersion,
         driver,
+        images: images === null ? null : JSON.stringify(images),
         last_heartbeat_at: now,
         updated_at: now,
       })
@@ -284,8 +364,8 @@ export class HostRepository {
   }
 
   /**
-   * Places the server on a host of the location that is enabled, up since `since` and has room, in the
-   * policy's order, and records what it holds there. Each candidate is claimed by one conditional UPDATE that
+   * Places the server on a host of the location that is enabled, up since `since`, has the image (when one is
+   * given) and has room, in the policy's order, and records what it holds there. Each candidate is claimed by one conditional UPDATE that
    * re-checks the fit rule as it writes, so no concurrent claim can push a host over capacity; a candidate
    * lost to a concurrent claim passes to the next. Undefined when no host has room (or the location has no
    * host). A server that holds an allocation already keeps it. Runs in the caller's transaction, or its own.
@@ -297,11 +377,14 @@ export class HostRepository {
     policy: PlacementPolicy,
     since: string,
     now: string,
+    image?: string,
   ): Promise<HostAllocationRow | undefined> {
     if (!this.#db.isTransaction) {
       return this.#db
         .transaction()
-        .execute((tx) => new HostRepository(tx).claim(serverId, locationId, requested, policy, since, now));
+        .execute((tx) =>
+          new HostRepository(tx).claim(serverId, locationId, requested, policy, since, now, image),
+        );
     }
     const held = await this.findAllocation(serverId);
     if (held) return held;
@@ -314,6 +397,7 @@ export class HostRepository {
       .execute();
     const candidates = weigh(
       hosts
+        .filter((host) => image === undefined || hasImage(imagesOf(host), image))
         .map((host) => ({ id: host.id, inventory: inventoryOf(host) }))
         .filter((h) => fits(h.inventory, requested)),
       policy,

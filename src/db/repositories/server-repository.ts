@@ -146,6 +146,11 @@ export class ServerRepository {
     return row.id;
   }
 
+  /** The host the server was placed on. */
+  async setHost(id: number, hostId: number): Promise<void> {
+    await this.#db.updateTable("servers").set({ host_id: hostId }).where("id", "=", id).execute();
+  }
+
   // The reads below serve every GET of a server or a page of servers: compiled once, per filter shape.
 
   /** A live server of the account, or undefined: another account's server is indistinguishable from none. */

@@ -1,10 +1,13 @@
 import { existsSync } from "node:fs";
-import { isAbsolute, resolve } from "node:path";
+import { readdir, statfs } from "node:fs/promises";
+import { availableParallelism, totalmem } from "node:os";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   type Driver,
   type DriverCall,
   DriverError,
+  type DriverInventory,
   type MachineSpec,
   type MachineStats,
   type PowerState,
@@ -69,6 +72,24 @@ export class QemuDriver implements Driver {
     if (missing.length > 0) return { ok: false, detail: `missing: ${missing.join(", ")}` };
     const { detail } = await this.#chooseAccel();
     return { ok: true, detail };
+  }
+
+  /** This machine's vCPUs, memory, the disk under the VM directory, and the base images in the image directory. */
+  async inventory(_call: DriverCall): Promise<DriverInventory> {
+    // The VM directory may not exist before the first VM: its nearest existing parent is on the same disk.
+    let dir = this.#o.vmDir;
+    while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+    const disk = await statfs(dir);
+    const entries = await readdir(this.#o.imageDir, { withFileTypes: true }).catch(() => []);
+    return {
+      vcpus: availableParallelism(),
+      memoryMb: Math.floor(totalmem() / 2 ** 20),
+      diskGb: Math.floor((disk.blocks * disk.bsize) / 2 ** 30),
+      images: entries
+        .filter((e) => e.isFile() && !e.name.startsWith("."))
+        .map((e) => e.name)
+        .sort(),
+    };
   }
 
   /** The accelerator, probed once per process (by booting, not by looking for /dev/kvm). */

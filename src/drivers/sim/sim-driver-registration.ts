@@ -13,6 +13,12 @@ export const simDriverRegistration: DriverRegistration<"sim"> = {
     } catch (err) {
       throw new ConfigError((err as Error).message);
     }
-    return new SimDriver({ machines: new SimMachineStore(db), clock, delayMs: config.simDelayMs, faults });
+    return new SimDriver({
+      machines: new SimMachineStore(db),
+      clock,
+      delayMs: config.simDelayMs,
+      faults,
+      capacity: config.simHostCapacity,
+    });
   },
 };

@@ -6,6 +6,7 @@ import {
   type Driver,
   type DriverCall,
   DriverError,
+  type DriverInventory,
   type MachineSpec,
   type MachineStats,
   type PowerState,
@@ -20,7 +21,14 @@ export interface SimDriverOptions {
   /** How long each transition takes. */
   delayMs: number;
   faults?: SimFaults;
+  /** The capacity the simulated host reports (VPS_SIM_HOST_CAPACITY). */
+  capacity?: SimCapacity;
 }
+
+export type SimCapacity = Pick<DriverInventory, "vcpus" | "memoryMb" | "diskGb">;
+
+/** Large, so that hundreds of servers fit on a laptop's simulated host. */
+export const DEFAULT_SIM_CAPACITY: SimCapacity = { vcpus: 512, memoryMb: 2_097_152, diskGb: 100_000 };
 
 /**
  * A simulated hypervisor. Machines live in the database so that, like real VMs, they outlive the control
@@ -33,12 +41,19 @@ export class SimDriver implements Driver {
   readonly #machines: SimMachineStore;
   readonly #clock: Clock;
   readonly #delayMs: number;
+  readonly #capacity: SimCapacity;
 
   constructor(options: SimDriverOptions) {
     this.#machines = options.machines;
     this.#clock = options.clock;
     this.#delayMs = options.delayMs;
     this.faults = options.faults ?? new SimFaults();
+    this.#capacity = options.capacity ?? DEFAULT_SIM_CAPACITY;
+  }
+
+  /** The configured capacity, and every image: a simulated machine boots from any. */
+  async inventory(): Promise<DriverInventory> {
+    return { ...this.#capacity, images: null };
   }
 
   async probe(): Promise<ProbeResult> {
