@@ -31,6 +31,8 @@ export interface Config {
   embeddedHosts: boolean;
   /** A host not heard from for this long is down: nothing is placed on it. */
   hostDownAfterMs: number;
+  /** An operation on a down host's server still waiting this long after it was queued gives up (`host_unavailable`). */
+  hostUnavailableAfterMs: number;
   adminToken: string | undefined;
   bootstrapToken: string | undefined;
   bootstrapEmail: string;
@@ -211,6 +213,7 @@ export function loadConfig(env: Env = process.env, stdoutIsTty = process.stdout.
     placement: choice(env, "VPS_PLACEMENT", PLACEMENT_POLICIES, "spread") ?? "spread",
     embeddedHosts: (choice(env, "VPS_EMBEDDED_HOSTS", ["on", "off"] as const, "on") ?? "on") === "on",
     hostDownAfterMs: integer(env, "VPS_HOST_DOWN_AFTER_MS", 30_000, 1000),
+    hostUnavailableAfterMs: integer(env, "VPS_HOST_UNAVAILABLE_AFTER_MS", 300_000, 1000),
     adminToken: optional(env, "VPS_ADMIN_TOKEN"),
     bootstrapToken: optional(env, "VPS_BOOTSTRAP_TOKEN"),
     bootstrapEmail: optional(env, "VPS_BOOTSTRAP_EMAIL") ?? "owner@localhost",

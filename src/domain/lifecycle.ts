@@ -26,6 +26,11 @@ export interface KindLifecycle {
   message: string;
   /** Whether the machine runs once it has succeeded (its usage is sampled at once). */
   comesUp: boolean;
+  /**
+   * Where the server is put back when the operation gives up waiting for its down host (`host_unavailable`);
+   * null: it never gives up (a delete waits for the host, whose machine may still run with its addresses).
+   */
+  revert: StoredServerStatus | null;
 }
 
 export const LIFECYCLE = {
@@ -36,6 +41,7 @@ export const LIFECYCLE = {
     failed: "error",
     message: "Server is being provisioned. This may take 2-5 minutes.",
     comesUp: true,
+    revert: "error",
   },
   start: {
     from: ["stopped"],
@@ -44,6 +50,7 @@ export const LIFECYCLE = {
     failed: "error",
     message: "Server is starting",
     comesUp: true,
+    revert: "stopped",
   },
   stop: {
     from: ["active"],
@@ -52,6 +59,7 @@ export const LIFECYCLE = {
     failed: "error",
     message: "Server is stopping",
     comesUp: false,
+    revert: "active",
   },
   reboot: {
     from: ["active"],
@@ -60,6 +68,7 @@ export const LIFECYCLE = {
     failed: "error",
     message: "Server is rebooting",
     comesUp: true,
+    revert: "active",
   },
   // The server leaves the API when the delete is queued; the operation only destroys its machine.
   delete: {
@@ -69,6 +78,7 @@ export const LIFECYCLE = {
     failed: "deleting",
     message: "Server is being deleted",
     comesUp: false,
+    revert: null,
   },
   // Billing suspends the servers of an account in debt; only a running one needs its machine powered off.
   suspend: {
@@ -78,8 +88,14 @@ export const LIFECYCLE = {
     failed: "suspended",
     message: "Server is suspended",
     comesUp: false,
+    revert: "suspended",
   },
 } as const satisfies Record<OperationKind, KindLifecycle>;
+
+/** The kinds that give up waiting for a down host: every one with a status to put back. */
+export const GIVING_UP_KINDS: readonly OperationKind[] = OPERATION_KINDS.filter(
+  (kind) => LIFECYCLE[kind].revert !== null,
+);
 
 export type PowerAction = "start" | "stop" | "reboot";
 

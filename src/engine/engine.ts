@@ -12,6 +12,7 @@ import { BillingCycle } from "./billing-cycle.ts";
 import { ChangeFeed } from "./change-feed.ts";
 import { EmbeddedHosts } from "./embedded-hosts.ts";
 import type { ClaimedOperation } from "./host-link.ts";
+import { HostUnavailableSweep } from "./host-unavailable-sweep.ts";
 import { LocalHostLink } from "./local-host-link.ts";
 import { OperationRunner } from "./operation-runner.ts";
 import { OperationWorker } from "./operation-worker.ts";
@@ -40,6 +41,8 @@ export class Engine implements WorkNotifier {
   readonly worker: OperationWorker;
   readonly powerSync: PowerSync;
   readonly billing: BillingCycle;
+  /** Gives up the operations that waited too long for their down host. */
+  readonly hostUnavailable: HostUnavailableSweep;
   /** This process's own hosts, unless VPS_EMBEDDED_HOSTS=off. */
   readonly embeddedHosts: EmbeddedHosts | undefined;
   readonly #o: EngineOptions;
@@ -85,6 +88,14 @@ export class Engine implements WorkNotifier {
       intervalMs: config.billingIntervalMs,
       maxAttempts: config.maxAttempts,
     });
+    this.hostUnavailable = new HostUnavailableSweep({
+      repos,
+      clock,
+      log: log.child({ component: "host-unavailable" }),
+      downAfterMs: config.hostDownAfterMs,
+      unavailableAfterMs: config.hostUnavailableAfterMs,
+      onEnded: (serverId) => this.changes.emit(serverId),
+    });
     this.embeddedHosts = config.embeddedHosts
       ? new EmbeddedHosts({
           repos,
@@ -124,6 +135,7 @@ export class Engine implements WorkNotifier {
     await this.worker.start();
     this.powerSync.start();
     this.billing.start();
+    this.hostUnavailable.start();
   }
 
   /** Stops claiming at once, lets running operations finish for the shutdown grace, and stops the rest. */
@@ -132,6 +144,7 @@ export class Engine implements WorkNotifier {
       this.worker.stop(this.#o.config.shutdownGraceMs),
       this.powerSync.stop(),
       this.billing.stop(),
+      this.hostUnavailable.stop(),
       this.embeddedHosts?.stop(),
       this.#listener?.stop(),
     ]);

@@ -40,6 +40,17 @@ export function failureOf(op: Settled): Settlement {
 }
 
 /**
+ * How an operation that gave up waiting for its down host leaves its server: put back where it came from (the
+ * lifecycle's `revert`), a create's charge given back. A create keeps its addresses and room: it may have made
+ * the machine before the host went quiet, and only the destroy of its delete frees them.
+ */
+export function unavailableOf(kind: OperationKind): Settlement {
+  const { transitional, revert } = LIFECYCLE[kind];
+  const swap = revert === null || revert === transitional ? undefined : { from: transitional, to: revert };
+  return { status: "failed", swap, refund: kind === "create" };
+}
+
+/**
  * Writes the operation's end and its effect on the server, in the caller's transaction, fenced by the lease:
  * false (and nothing written) when `lease` no longer holds the operation.
  */
@@ -51,6 +62,17 @@ export async function writeSettlement(
   error?: OperationError,
 ): Promise<boolean> {
   if (!(await tx.operations.finish(op.id, op, settlement.status, now, error, op.serverId))) return false;
+  await applySettlement(tx, op, settlement, now);
+  return true;
+}
+
+/** The settlement's effect on the server, once its operation's end is written in the same transaction. */
+export async function applySettlement(
+  tx: Repositories,
+  op: { id: number; serverId: number },
+  settlement: Settlement,
+  now: string,
+): Promise<void> {
   if (settlement.swap)
     await tx.servers.swapStatus(op.serverId, settlement.swap.from, settlement.swap.to, now);
   if (settlement.ssh) {
@@ -66,7 +88,6 @@ export async function writeSettlement(
     await tx.usage.delete(op.serverId);
   }
   if (settlement.refund) await refundCharges(tx, { id: op.id, server_id: op.serverId }, now);
-  return true;
 }
 
 /** A machine reached at its own address: the server's IPv4, port 22. */

@@ -4,6 +4,7 @@ import { AccountRepository } from "./account-repository.ts";
 import { AddressRepository } from "./address-repository.ts";
 import { BillingRepository } from "./billing-repository.ts";
 import { CatalogueRepository } from "./catalogue-repository.ts";
+import { HostFailureRepository } from "./host-failure-repository.ts";
 import { HostRepository } from "./host-repository.ts";
 import { IdempotencyRepository } from "./idempotency-repository.ts";
 import { OperationRepository } from "./operation-repository.ts";
@@ -30,6 +31,7 @@ export class Repositories {
   readonly idempotency: IdempotencyRepository;
   readonly rateLimits: RateLimitRepository;
   readonly hosts: HostRepository;
+  readonly hostFailures: HostFailureRepository;
 
   readonly #prepared: PreparedQueries;
 
@@ -50,6 +52,7 @@ export class Repositories {
     this.idempotency = new IdempotencyRepository(db);
     this.rateLimits = new RateLimitRepository(db);
     this.hosts = new HostRepository(db);
+    this.hostFailures = new HostFailureRepository(db);
   }
 
   /** Runs `work` in one transaction: all of its writes commit together or none do. */
