@@ -40,6 +40,7 @@ export async function boot({ config, log, clock = systemClock }: BootOptions): P
     const driver = createDriver(config, database, clock);
     const engine = new Engine({ config, database, repos, driver, clock, log });
     const services = createServices(config, repos, clock, engine, engine.changes);
+    engine.reconciler = services.hostReconciliation;
     const app = await createApp({ config, services, log });
     return {
       config,

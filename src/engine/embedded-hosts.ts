@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Repositories } from "../db/repositories/repositories.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
-import { embeddedHostName } from "../domain/host-placement.ts";
+import { embeddedHostName, freshSince } from "../domain/host-placement.ts";
 import type { Driver } from "../drivers/driver.ts";
 import { PeriodicTask } from "./periodic-task.ts";
 
@@ -17,6 +17,8 @@ export interface EmbeddedHostsOptions {
   version: string;
   /** Names the qemu hosts of this machine; the sim hosts are named after the driver alone. */
   machineName?: string;
+  /** Called after the beat that brings back a host that was down (not a new one): it reconciles. */
+  onReturn?: (hostId: number) => Promise<void>;
 }
 
 /**
@@ -59,19 +61,31 @@ export class EmbeddedHosts {
     const machine = this.#o.machineName ?? hostname();
     for (const location of await repos.catalogue.listLocations()) {
       const name = embeddedHostName(driver.name, machine, location.code);
-      await repos.transaction(async (tx) => {
+      const returned = await repos.transaction(async (tx) => {
         const now = isoAt(clock);
         const created = await tx.hosts.createEmbedded(name, location.id, now);
         const host = created ?? (await tx.hosts.findByName(name));
         if (!host || host.location_id !== location.id) {
           log.warn({ host: name, location: location.code }, "a host of another location has this name");
-          return;
+          return undefined;
         }
         await tx.hosts.recordReport(host.id, capacity, version, driver.name, now, inventory.images);
-        if (!created) return;
+        if (!created) {
+          const since = freshSince(clock.now(), this.#o.downAfterMs);
+          const wasDown = host.last_heartbeat_at === null || host.last_heartbeat_at < since;
+          return wasDown ? host.id : undefined;
+        }
         const adopted = await tx.hosts.adoptUnplaced(host.id, location.id, now);
         log.info({ host: name, location: location.code, adopted }, "embedded host registered");
+        return undefined;
       });
+      if (returned !== undefined && this.#o.onReturn) {
+        log.info({ host: name }, "host is back after it was down; reconciling");
+        // The beat stands whatever becomes of the reconciliation: a failure is logged, not a failed beat.
+        await this.#o
+          .onReturn(returned)
+          .catch((err) => log.error({ err, host: name }, "reconciliation failed"));
+      }
     }
   }
 }

@@ -12,6 +12,7 @@ import { BillingCycle } from "./billing-cycle.ts";
 import { ChangeFeed } from "./change-feed.ts";
 import { EmbeddedHosts } from "./embedded-hosts.ts";
 import type { ClaimedOperation } from "./host-link.ts";
+import { type HostReconciler, reconcileEmbeddedHost } from "./host-reconciler.ts";
 import { HostUnavailableSweep } from "./host-unavailable-sweep.ts";
 import { LocalHostLink } from "./local-host-link.ts";
 import { OperationRunner } from "./operation-runner.ts";
@@ -45,6 +46,8 @@ export class Engine implements WorkNotifier {
   readonly hostUnavailable: HostUnavailableSweep;
   /** This process's own hosts, unless VPS_EMBEDDED_HOSTS=off. */
   readonly embeddedHosts: EmbeddedHosts | undefined;
+  /** Reconciles an embedded host whose heartbeat resumes after it was down; set once the services exist. */
+  reconciler: HostReconciler | undefined;
   readonly #o: EngineOptions;
   #listener: PostgresListener | undefined;
 
@@ -96,14 +99,18 @@ export class Engine implements WorkNotifier {
       unavailableAfterMs: config.hostUnavailableAfterMs,
       onEnded: (serverId) => this.changes.emit(serverId),
     });
+    const hostsLog = log.child({ component: "embedded-hosts" });
     this.embeddedHosts = config.embeddedHosts
       ? new EmbeddedHosts({
           repos,
           driver,
           clock,
-          log: log.child({ component: "embedded-hosts" }),
+          log: hostsLog,
           downAfterMs: config.hostDownAfterMs,
           version: packageVersion,
+          onReturn: async (hostId) => {
+            if (this.reconciler) await reconcileEmbeddedHost(hostId, driver, this.reconciler, hostsLog);
+          },
         })
       : undefined;
   }

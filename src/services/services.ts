@@ -8,6 +8,7 @@ import { ActionService } from "./action-service.ts";
 import { AuthService } from "./auth-service.ts";
 import { CatalogueMemory } from "./catalogue-memory.ts";
 import { CatalogueService } from "./catalogue-service.ts";
+import { HostReconciliationService } from "./host-reconciliation-service.ts";
 import { HostService } from "./host-service.ts";
 import { IdempotencyService } from "./idempotency-service.ts";
 import { RateLimitService } from "./rate-limit-service.ts";
@@ -28,6 +29,7 @@ export interface Services {
   idempotency: IdempotencyService;
   rateLimits: RateLimitService;
   hosts: HostService;
+  hostReconciliation: HostReconciliationService;
 }
 
 export function createServices(
@@ -60,5 +62,11 @@ export function createServices(
     idempotency: new IdempotencyService(repos, clock),
     rateLimits: new RateLimitService(repos, clock, config.rateLimits),
     hosts: new HostService(repos, clock, config.hostDownAfterMs),
+    hostReconciliation: new HostReconciliationService({
+      repos,
+      clock,
+      notifier,
+      maxAttempts: config.maxAttempts,
+    }),
   };
 }
