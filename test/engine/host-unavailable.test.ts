@@ -148,4 +148,29 @@ describe("operations on a host that goes quiet", () => {
     );
     assert.equal(await status(ids.east as number), "rebooting");
   });
+
+  it("leaves an operation its holder's live lease still holds, and gives it up once the lease has run out", async () => {
+    const res = await api.post(`${SERVERS}${ids.running}/reboot/`);
+    assert.equal(res.status, 200, res.text);
+    const holder = "a-worker-of-the-dead-host";
+    const claimed = await t.app.repos.operations.claim(
+      holder,
+      clock.now().toISOString(),
+      new Date(clock.now().getTime() + 2 * 3_600_000).toISOString(),
+      10,
+    );
+    assert.ok(claimed.some((op) => op.id === res.body.action_id));
+
+    clock.advance(UNAVAILABLE_AFTER_MS + 1000);
+    assert.equal(await t.app.engine.hostUnavailable.runOnce(), 0, "its holder may still finish it");
+    assert.equal((await action(res.body.action_id)).status, "running");
+
+    clock.advance(2 * 3_600_000);
+    await eastBeats();
+    assert.equal(await t.app.engine.hostUnavailable.runOnce(), 1);
+    const ended = await action(res.body.action_id);
+    assert.equal(ended.error?.code, "host_unavailable", JSON.stringify(ended));
+    assert.equal(await status(ids.running as number), "active");
+    assert.equal((await action(actions.doomed as number)).status, "running", "the delete still waits");
+  });
 });
