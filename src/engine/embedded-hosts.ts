@@ -30,6 +30,7 @@ export interface EmbeddedHostsOptions {
 export class EmbeddedHosts {
   readonly #o: EmbeddedHostsOptions;
   readonly #task: PeriodicTask;
+  #ids: readonly number[] = [];
 
   constructor(options: EmbeddedHostsOptions) {
     this.#o = options;
@@ -51,12 +52,18 @@ export class EmbeddedHosts {
     return this.#task.stop();
   }
 
+  /** The hosts this process drives, as of the last beat: the only ones whose operations it claims. */
+  get ids(): readonly number[] {
+    return this.#ids;
+  }
+
   /** Registers the hosts that are missing and records a heartbeat of each, with the driver's inventory. */
   async beat(): Promise<void> {
     const { repos, driver, clock, log, version } = this.#o;
     const inventory = await driver.inventory({ signal: AbortSignal.timeout(60_000), log });
     const capacity = { vcpus: inventory.vcpus, memory_mb: inventory.memoryMb, disk_gb: inventory.diskGb };
     const machine = this.#o.machineName ?? hostname();
+    const ids: number[] = [];
     for (const location of await repos.catalogue.listLocations()) {
       const name = embeddedHostName(driver.name, machine, location.code);
       await repos.transaction(async (tx) => {
@@ -68,10 +75,12 @@ export class EmbeddedHosts {
           return;
         }
         await tx.hosts.recordReport(host.id, capacity, version, driver.name, now, inventory.images);
+        ids.push(host.id);
         if (!created) return;
         const adopted = await tx.hosts.adoptUnplaced(host.id, location.id, now);
         log.info({ host: name, location: location.code, adopted }, "embedded host registered");
       });
     }
+    this.#ids = ids;
   }
 }

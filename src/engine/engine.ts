@@ -49,12 +49,14 @@ export class Engine implements WorkNotifier {
     this.#o = options;
     const { config, database, repos, driver, clock, log } = options;
     this.runner = new OperationRunner({ driver, shutdownTimeoutMs: config.shutdownTimeoutMs });
+    const hosts = () => this.embeddedHosts?.ids ?? [];
     const link = new LocalHostLink({
       repos,
       clock,
       log: log.child({ component: "worker" }),
       leaseMs: config.leaseMs,
       retryBaseMs: config.retryBaseMs,
+      hosts,
       groupSettlements: database.dialect === "sqlite",
       onSettled: (op, status) => this.#settled(op, status),
     });
@@ -65,6 +67,7 @@ export class Engine implements WorkNotifier {
       clock,
       log: log.child({ component: "power-sync" }),
       intervalMs: config.powerSyncMs,
+      hosts,
     });
     this.worker = new OperationWorker({
       link,
@@ -142,8 +145,9 @@ export class Engine implements WorkNotifier {
     const { repos, log } = this.#o;
     this.changes.emit(op.serverId);
     // Usage right after a server comes up, rather than at the next power sync (a stopped server shows no
-    // CPU or memory in use whatever its last sample says).
-    if (status === "succeeded" && LIFECYCLE[op.kind].comesUp) {
+    // CPU or memory in use whatever its last sample says). Only a machine this process's driver holds: an
+    // agent's machine is sampled by its agent's reports.
+    if (status === "succeeded" && LIFECYCLE[op.kind].comesUp && op.owner === this.link.owner) {
       repos.servers
         .findById(op.serverId)
         .then(async (server) => {

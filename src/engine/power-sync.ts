@@ -12,6 +12,8 @@ export interface PowerSyncOptions {
   clock: Clock;
   log: Logger;
   intervalMs: number;
+  /** The hosts whose machines this process's driver sees (its embedded hosts); another host's are not its to judge. */
+  hosts: () => readonly number[];
 }
 
 /**
@@ -39,7 +41,7 @@ export class PowerSync {
   }
 
   async syncOnce(): Promise<void> {
-    const servers = await this.#o.repos.servers.listSettled(["active", "stopped"], 10_000);
+    const servers = await this.#o.repos.servers.listSettled(["active", "stopped"], 10_000, this.#o.hosts());
     for (const server of servers) {
       if (this.#controller.signal.aborted) return;
       await this.#syncServer(server);
