@@ -16,6 +16,7 @@ import { LocalHostLink } from "./local-host-link.ts";
 import { OperationRunner } from "./operation-runner.ts";
 import { OperationWorker } from "./operation-worker.ts";
 import { PowerSync } from "./power-sync.ts";
+import { WorkArrivals } from "./work-arrivals.ts";
 import type { WorkNotifier } from "./work-notifier.ts";
 
 export interface EngineOptions {
@@ -34,6 +35,8 @@ export interface EngineOptions {
  */
 export class Engine implements WorkNotifier {
   readonly changes = new ChangeFeed();
+  /** What agents' long polls wait on. */
+  readonly work = new WorkArrivals();
   readonly runner: OperationRunner;
   /** The embedded local host: the worker's way to its operations, straight to the database. */
   readonly link: LocalHostLink;
@@ -102,6 +105,7 @@ export class Engine implements WorkNotifier {
 
   wake(): void {
     this.worker.wake();
+    this.work.notify();
   }
 
   /** On PostgreSQL, hears what other processes commit (new work, ended operations); enough for an API-only process. */
@@ -112,7 +116,7 @@ export class Engine implements WorkNotifier {
       database.url,
       OPERATIONS_CHANNEL,
       (payload) => {
-        this.worker.wake();
+        this.wake();
         if (/^\d+$/.test(payload)) this.changes.emit(Number(payload));
       },
       log,
@@ -131,6 +135,7 @@ export class Engine implements WorkNotifier {
 
   /** Stops claiming at once, lets running operations finish for the shutdown grace, and stops the rest. */
   async stop(): Promise<void> {
+    this.work.close();
     await Promise.all([
       this.worker.stop(this.#o.config.shutdownGraceMs),
       this.powerSync.stop(),
@@ -144,6 +149,8 @@ export class Engine implements WorkNotifier {
   #settled(op: ClaimedOperation, status: OperationEnd): void {
     const { repos, log } = this.#o;
     this.changes.emit(op.serverId);
+    // An operation of the same server may have been queued behind this one, for an agent.
+    this.work.notify();
     // Usage right after a server comes up, rather than at the next power sync (a stopped server shows no
     // CPU or memory in use whatever its last sample says). Only a machine this process's driver holds: an
     // agent's machine is sampled by its agent's reports.

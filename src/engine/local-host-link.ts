@@ -44,6 +44,11 @@ export class LocalHostLink implements HostLink {
     this.#settlements = new SettlementQueue(options.repos, options.groupSettlements ?? false);
   }
 
+  /** How long a claim or a renewal holds a lease. */
+  get leaseMs(): number {
+    return this.#o.leaseMs;
+  }
+
   /** Returns at once: in-process, the worker is woken when work arrives instead of waiting here. */
   claim(limit: number, _waitMs: number): Promise<ClaimedOperation[]> {
     return this.claimFor(this.owner, this.#o.hosts(), limit);

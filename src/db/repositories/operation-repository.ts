@@ -289,6 +289,23 @@ export class OperationRepository {
     return dues.sort()[0];
   }
 
+  async findById(id: number): Promise<OperationRow | undefined> {
+    return this.#db.selectFrom("operations").selectAll().where("id", "=", id).executeTakeFirst();
+  }
+
+  /** Gives back one lease, so its operation resumes at once; fenced by the lease. */
+  async releaseLease(id: number, lease: LeaseHolder, now: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable("operations")
+      .set({ status: "pending", lease_owner: null, lease_expires_at: null, updated_at: now })
+      .where("id", "=", id)
+      .where("lease_owner", "=", lease.owner)
+      .where("attempts", "=", lease.attempt)
+      .where("status", "=", "running")
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
   /** An operation of the account, whatever became of its server. */
   async findForAccount(accountId: number, id: number): Promise<OperationRow | undefined> {
     return this.#db
