@@ -39,7 +39,11 @@ export async function boot({ config, log, clock = systemClock }: BootOptions): P
     const repos = new Repositories(database.db);
     const driver = createDriver(config, database, clock);
     const engine = new Engine({ config, database, repos, driver, clock, log });
-    const services = createServices(config, repos, clock, engine, engine.changes);
+    const services = createServices(config, repos, clock, engine, engine.changes, {
+      link: engine.link,
+      work: engine.work,
+      log: log.child({ component: "agents" }),
+    });
     engine.reconciler = services.hostReconciliation;
     const app = await createApp({ config, services, log });
     return {

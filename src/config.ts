@@ -9,11 +9,17 @@ import { DEFAULT_SIM_CAPACITY, type SimCapacity } from "./drivers/sim/sim-driver
 
 export { ConfigError };
 
-export type Role = "all" | "api" | "worker";
+export type Role = "all" | "api" | "worker" | "agent";
 
 export interface Config {
-  /** What this process does: serve the API, run the engine (worker, power sync, billing), or both. */
+  /** What this process does: serve the API, run the engine (worker, power sync, billing), both, or drive its host as an agent. */
   role: Role;
+  /** The agent's: the control plane it drives its host for. */
+  controlPlaneUrl: string | undefined;
+  /** The agent's: exchanged once, at its first start, for the host credential. */
+  joinToken: string | undefined;
+  /** The agent's: where it keeps its credential (mode 0600) and its machines' local state. */
+  agentStateDir: string;
   port: number;
   host: string;
   /** `postgres://…` or a SQLite file path (`:memory:` for a throwaway database). */
@@ -201,8 +207,21 @@ export function loadConfig(env: Env = process.env, stdoutIsTty = process.stdout.
       throw new ConfigError(`${key} must be 16 to 256 printable characters without spaces`);
     }
   }
+  const role = choice(env, "VPS_ROLE", ["all", "api", "worker", "agent"] as const, "all") ?? "all";
+  const controlPlaneUrl = optional(env, "VPS_CONTROL_PLANE_URL")?.replace(/\/+$/, "");
+  if (controlPlaneUrl !== undefined && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(controlPlaneUrl)) {
+    throw new ConfigError(
+      `VPS_CONTROL_PLANE_URL must look like https://api.example.com, got "${controlPlaneUrl}"`,
+    );
+  }
+  if (role === "agent" && controlPlaneUrl === undefined) {
+    throw new ConfigError("VPS_ROLE=agent needs VPS_CONTROL_PLANE_URL, the control plane's URL");
+  }
   return {
-    role: choice(env, "VPS_ROLE", ["all", "api", "worker"] as const, "all") ?? "all",
+    role,
+    controlPlaneUrl,
+    joinToken: optional(env, "VPS_JOIN_TOKEN"),
+    agentStateDir: optional(env, "VPS_AGENT_STATE_DIR") ?? "data/agent",
     port: integer(env, "PORT", 8080),
     host: env.HOST ?? "127.0.0.1",
     databaseUrl: optional(env, "DATABASE_URL") ?? "data/vps.db",

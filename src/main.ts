@@ -1,3 +1,4 @@
+import { runAgent } from "./agent/run-agent.ts";
 import { boot } from "./boot.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
@@ -19,6 +20,7 @@ function showSecrets(secrets: GeneratedSecrets): void {
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config);
+  if (config.role === "agent") return runAgent(config, log);
   const plane = await boot({ config, log });
   const { driver, database } = plane;
   const probe = await driver.probe({ signal: AbortSignal.timeout(120_000), log });

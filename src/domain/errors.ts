@@ -141,3 +141,10 @@ export class JoinTokenInvalid extends AppError {
     super(401, "join_token_invalid", message);
   }
 }
+
+/** An agent's call under a lease it no longer holds (taken over, ended, or not its own): nothing was changed. */
+export class LeaseLost extends Conflict {
+  constructor() {
+    super("lease_lost", "The operation's lease is no longer held by this agent; leave the operation alone.");
+  }
+}

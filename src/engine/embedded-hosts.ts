@@ -32,6 +32,7 @@ export interface EmbeddedHostsOptions {
 export class EmbeddedHosts {
   readonly #o: EmbeddedHostsOptions;
   readonly #task: PeriodicTask;
+  #ids: readonly number[] = [];
 
   constructor(options: EmbeddedHostsOptions) {
     this.#o = options;
@@ -53,12 +54,18 @@ export class EmbeddedHosts {
     return this.#task.stop();
   }
 
+  /** The hosts this process drives, as of the last beat: the only ones whose operations it claims. */
+  get ids(): readonly number[] {
+    return this.#ids;
+  }
+
   /** Registers the hosts that are missing and records a heartbeat of each, with the driver's inventory. */
   async beat(): Promise<void> {
     const { repos, driver, clock, log, version } = this.#o;
     const inventory = await driver.inventory({ signal: AbortSignal.timeout(60_000), log });
     const capacity = { vcpus: inventory.vcpus, memory_mb: inventory.memoryMb, disk_gb: inventory.diskGb };
     const machine = this.#o.machineName ?? hostname();
+    const ids: number[] = [];
     for (const location of await repos.catalogue.listLocations()) {
       const name = embeddedHostName(driver.name, machine, location.code);
       const returned = await repos.transaction(async (tx) => {
@@ -70,6 +77,7 @@ export class EmbeddedHosts {
           return undefined;
         }
         await tx.hosts.recordReport(host.id, capacity, version, driver.name, now, inventory.images);
+        ids.push(host.id);
         if (!created) {
           const since = freshSince(clock.now(), this.#o.downAfterMs);
           const wasDown = host.last_heartbeat_at === null || host.last_heartbeat_at < since;
@@ -87,5 +95,6 @@ export class EmbeddedHosts {
           .catch((err) => log.error({ err, host: name }, "reconciliation failed"));
       }
     }
+    this.#ids = ids;
   }
 }

@@ -18,6 +18,7 @@ import { LocalHostLink } from "./local-host-link.ts";
 import { OperationRunner } from "./operation-runner.ts";
 import { OperationWorker } from "./operation-worker.ts";
 import { PowerSync } from "./power-sync.ts";
+import { WorkArrivals } from "./work-arrivals.ts";
 import type { WorkNotifier } from "./work-notifier.ts";
 
 export interface EngineOptions {
@@ -36,6 +37,8 @@ export interface EngineOptions {
  */
 export class Engine implements WorkNotifier {
   readonly changes = new ChangeFeed();
+  /** What agents' long polls wait on. */
+  readonly work = new WorkArrivals();
   readonly runner: OperationRunner;
   /** The embedded local host: the worker's way to its operations, straight to the database. */
   readonly link: LocalHostLink;
@@ -55,12 +58,14 @@ export class Engine implements WorkNotifier {
     this.#o = options;
     const { config, database, repos, driver, clock, log } = options;
     this.runner = new OperationRunner({ driver, shutdownTimeoutMs: config.shutdownTimeoutMs });
+    const hosts = () => this.embeddedHosts?.ids ?? [];
     const link = new LocalHostLink({
       repos,
       clock,
       log: log.child({ component: "worker" }),
       leaseMs: config.leaseMs,
       retryBaseMs: config.retryBaseMs,
+      hosts,
       groupSettlements: database.dialect === "sqlite",
       onSettled: (op, status) => this.#settled(op, status),
     });
@@ -71,6 +76,7 @@ export class Engine implements WorkNotifier {
       clock,
       log: log.child({ component: "power-sync" }),
       intervalMs: config.powerSyncMs,
+      hosts,
     });
     this.worker = new OperationWorker({
       link,
@@ -117,6 +123,7 @@ export class Engine implements WorkNotifier {
 
   wake(): void {
     this.worker.wake();
+    this.work.notify();
   }
 
   /** On PostgreSQL, hears what other processes commit (new work, ended operations); enough for an API-only process. */
@@ -127,7 +134,7 @@ export class Engine implements WorkNotifier {
       database.url,
       OPERATIONS_CHANNEL,
       (payload) => {
-        this.worker.wake();
+        this.wake();
         if (/^\d+$/.test(payload)) this.changes.emit(Number(payload));
       },
       log,
@@ -147,6 +154,7 @@ export class Engine implements WorkNotifier {
 
   /** Stops claiming at once, lets running operations finish for the shutdown grace, and stops the rest. */
   async stop(): Promise<void> {
+    this.work.close();
     await Promise.all([
       this.worker.stop(this.#o.config.shutdownGraceMs),
       this.powerSync.stop(),
@@ -161,9 +169,12 @@ export class Engine implements WorkNotifier {
   #settled(op: ClaimedOperation, status: OperationEnd): void {
     const { repos, log } = this.#o;
     this.changes.emit(op.serverId);
+    // An operation of the same server may have been queued behind this one, for an agent.
+    this.work.notify();
     // Usage right after a server comes up, rather than at the next power sync (a stopped server shows no
-    // CPU or memory in use whatever its last sample says).
-    if (status === "succeeded" && LIFECYCLE[op.kind].comesUp) {
+    // CPU or memory in use whatever its last sample says). Only a machine this process's driver holds: an
+    // agent's machine is sampled by its agent's reports.
+    if (status === "succeeded" && LIFECYCLE[op.kind].comesUp && op.owner === this.link.owner) {
       repos.servers
         .findById(op.serverId)
         .then(async (server) => {

@@ -45,8 +45,11 @@ export type Recorded =
   | { recorded: false };
 
 export interface HostLink {
-  /** Leases up to `limit` due operations of the hosts this link serves; a remote link may wait up to `waitMs` for one. */
-  claim(limit: number, waitMs: number): Promise<ClaimedOperation[]>;
+  /**
+   * Leases up to `limit` due operations of the hosts this link serves; a remote link may wait up to `waitMs` for
+   * one, or until `signal` aborts (then it answers none).
+   */
+  claim(limit: number, waitMs: number, signal?: AbortSignal): Promise<ClaimedOperation[]>;
   /** Renews the lease; false when it was lost and the operation must not go on. */
   extend(op: ClaimedOperation): Promise<boolean>;
   /** The steps succeeded; the control plane settles the server from the lifecycle table. */

@@ -17,6 +17,8 @@ export interface LocalHostLinkOptions {
   log: Logger;
   leaseMs: number;
   retryBaseMs: number;
+  /** The hosts whose operations this link claims (the process's embedded hosts); none: it claims nothing. */
+  hosts: () => readonly number[];
   /** Commit the ends of operations that finish together in one transaction (for SQLite's one writer). */
   groupSettlements?: boolean;
   /** Called after an operation has ended and its end is committed. */
@@ -42,10 +44,20 @@ export class LocalHostLink implements HostLink {
     this.#settlements = new SettlementQueue(options.repos, options.groupSettlements ?? false);
   }
 
+  /** How long a claim or a renewal holds a lease. */
+  get leaseMs(): number {
+    return this.#o.leaseMs;
+  }
+
   /** Returns at once: in-process, the worker is woken when work arrives instead of waiting here. */
-  async claim(limit: number, _waitMs: number): Promise<ClaimedOperation[]> {
+  claim(limit: number, _waitMs: number): Promise<ClaimedOperation[]> {
+    return this.claimFor(this.owner, this.#o.hosts(), limit);
+  }
+
+  /** Leases up to `limit` due operations of the hosts' servers to `owner` (an agent's claim goes through here too). */
+  async claimFor(owner: string, hostIds: readonly number[], limit: number): Promise<ClaimedOperation[]> {
     const { repos, clock, leaseMs } = this.#o;
-    const rows = await repos.operations.claim(this.owner, isoAt(clock), isoAt(clock, leaseMs), limit);
+    const rows = await repos.operations.claim(owner, hostIds, isoAt(clock), isoAt(clock, leaseMs), limit);
     return claimedOperations(repos, rows);
   }
 
@@ -83,9 +95,9 @@ export class LocalHostLink implements HostLink {
     return released;
   }
 
-  /** When the next retry falls due or lease runs out, if later than now. */
-  nextDue(): Promise<string | undefined> {
-    return this.#o.repos.operations.nextDue(isoAt(this.#o.clock));
+  /** When the next retry of the hosts' operations falls due or lease runs out, if later than now. */
+  nextDue(hostIds: readonly number[] = this.#o.hosts()): Promise<string | undefined> {
+    return this.#o.repos.operations.nextDue(isoAt(this.#o.clock), hostIds);
   }
 
   /** The operation's end and its effect on the server commit together, fenced by the lease. */

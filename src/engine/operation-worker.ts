@@ -16,6 +16,8 @@ export interface OperationWorkerOptions {
   pollMs: number;
   /** Run once at start: a local link releases the leases of this machine's dead workers. */
   recover?: () => Promise<number>;
+  /** How long a claim may wait for work (a remote link's long poll); 0: the worker sleeps between claims instead. */
+  claimWaitMs?: number;
   /** When the next operation falls due with nobody waking the worker (a local link knows; none sleeps `pollMs`). */
   nextDue?: () => Promise<string | undefined>;
 }
@@ -32,6 +34,8 @@ export class OperationWorker {
   readonly #signal = new WakeSignal();
   readonly #inFlight = new Map<number, { controller: AbortController; done: Promise<void> }>();
   #stopping = false;
+  /** Ends a claim that is waiting for work, at stop. */
+  readonly #stop = new AbortController();
   #loop: Promise<void> | undefined;
 
   constructor(options: OperationWorkerOptions) {
@@ -54,6 +58,7 @@ export class OperationWorker {
   /** Stops claiming, lets running operations finish for up to `graceMs`, then aborts them and frees their leases. */
   async stop(graceMs: number): Promise<void> {
     this.#stopping = true;
+    this.#stop.abort();
     this.#signal.wake();
     await this.#loop;
     const all = Promise.all([...this.#inFlight.values()].map((f) => f.done));
@@ -71,10 +76,12 @@ export class OperationWorker {
         // Every free slot in one claim: with a long queue, claiming costs one statement per batch.
         while (!this.#stopping && this.#inFlight.size < this.#o.concurrency) {
           const free = this.#o.concurrency - this.#inFlight.size;
-          const ops = await this.#o.link.claim(free, 0);
+          const ops = await this.#o.link.claim(free, this.#o.claimWaitMs ?? 0, this.#stop.signal);
           for (const op of ops) this.#launch(op);
           if (ops.length < free) break;
         }
+        // A long poll waited already; with every slot taken, the end of an operation wakes the worker.
+        if (this.#o.claimWaitMs && this.#inFlight.size < this.#o.concurrency) continue;
         await this.#signal.wait(await this.#sleepMs());
       } catch (error) {
         this.#o.log.error({ err: error }, "operation worker loop failed; retrying");

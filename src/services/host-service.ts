@@ -192,6 +192,21 @@ export class HostService {
     return { hostId, credential };
   }
 
+  /** An agent's heartbeat: the host is up, with what it reports now. The host as an operator sees it. */
+  async heartbeat(hostId: number, report: Omit<JoinRequest, "joinToken">): Promise<Host> {
+    const fields = amountProblems("capacity", report.capacity);
+    if (Object.keys(fields).length > 0) throw new InvalidInput(fields);
+    await this.#repos.hosts.recordReport(
+      hostId,
+      report.capacity,
+      report.agentVersion,
+      report.driver,
+      isoAt(this.#clock),
+      report.images,
+    );
+    return this.get(hostId);
+  }
+
   async #whyRefused(tx: Repositories, digest: string, now: string): Promise<JoinTokenInvalid> {
     const host = await tx.hosts.findByJoinTokenHash(digest);
     if (!host) return new JoinTokenInvalid();

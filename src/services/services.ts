@@ -1,10 +1,14 @@
+import type { Logger } from "pino";
 import type { Config } from "../config.ts";
 import type { Repositories } from "../db/repositories/repositories.ts";
 import type { Clock } from "../domain/clock.ts";
 import type { ChangeFeed } from "../engine/change-feed.ts";
+import type { LocalHostLink } from "../engine/local-host-link.ts";
+import type { WorkArrivals } from "../engine/work-arrivals.ts";
 import type { WorkNotifier } from "../engine/work-notifier.ts";
 import { AccountService } from "./account-service.ts";
 import { ActionService } from "./action-service.ts";
+import { AgentService } from "./agent-service.ts";
 import { AuthService } from "./auth-service.ts";
 import { CatalogueMemory } from "./catalogue-memory.ts";
 import { CatalogueService } from "./catalogue-service.ts";
@@ -30,6 +34,14 @@ export interface Services {
   rateLimits: RateLimitService;
   hosts: HostService;
   hostReconciliation: HostReconciliationService;
+  agents: AgentService;
+}
+
+/** The engine's parts the agents' side of the host link uses. */
+export interface AgentLink {
+  link: LocalHostLink;
+  work: WorkArrivals;
+  log: Logger;
 }
 
 export function createServices(
@@ -38,6 +50,7 @@ export function createServices(
   clock: Clock,
   notifier: WorkNotifier,
   changes: ChangeFeed,
+  agentLink: AgentLink,
 ): Services {
   return {
     config,
@@ -68,5 +81,6 @@ export function createServices(
       notifier,
       maxAttempts: config.maxAttempts,
     }),
+    agents: new AgentService({ repos, clock, ...agentLink }),
   };
 }

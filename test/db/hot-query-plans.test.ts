@@ -76,8 +76,9 @@ describe("the hot queries' plans", () => {
     ["page by status and location", (r) => r.servers.list(1, { status: "active", locationId: 1 }, 50, 0)],
     ["count", (r) => r.servers.count(1, {})],
     ["count by status and location", (r) => r.servers.count(1, { status: "active", locationId: 1 })],
-    ["claim", (r) => r.operations.claim("worker", now, now, 8)],
-    ["next due", (r) => r.operations.nextDue(now)],
+    ["claim", (r) => r.operations.claim("worker", [1], now, now, 8)],
+    ["claim for several hosts", (r) => r.operations.claim("worker", [1, 2, 3], now, now, 8)],
+    ["next due", (r) => r.operations.nextDue(now, [1])],
     // What a claimed batch carries: its servers, and the addresses of its creates.
     ["claimed servers", (r) => r.servers.findByIds([12345, 12346, 12347])],
     ["claimed creates' addresses", (r) => r.addresses.heldByEach([12345, 12346])],

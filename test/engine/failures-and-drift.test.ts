@@ -124,6 +124,17 @@ describe("the engine when the hypervisor fails or drifts", () => {
     assert.equal((await t.owner.get(`/api/v1/servers/${b.body.id}/`)).body.status, "error");
   });
 
+  it("leaves the servers of other hosts alone: this process's driver does not see their machines", async () => {
+    const { body } = await t.owner.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "elsewhere" });
+    await waitForStatus(t.owner, body.id, "active");
+    const other = await t.admin.post("/api/v1/admin/hosts/", { name: "hv-other", location: "eu-central" });
+    assert.equal(other.status, 201);
+    await t.app.services.repos.servers.setHost(body.id, other.body.host.id);
+    await new SimMachineStore(t.database.db).delete(String(body.id));
+    await t.app.engine.powerSync.syncOnce();
+    assert.equal((await t.owner.get(`/api/v1/servers/${body.id}/`)).body.status, "active");
+  });
+
   it("does not let a stale power reading override an operation that ran since", async () => {
     const { body } = await t.owner.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "raced" });
     await waitForStatus(t.owner, body.id, "active");

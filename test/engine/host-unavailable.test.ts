@@ -153,8 +153,10 @@ describe("operations on a host that goes quiet", () => {
     const res = await api.post(`${SERVERS}${ids.running}/reboot/`);
     assert.equal(res.status, 200, res.text);
     const holder = "a-worker-of-the-dead-host";
+    const server = await t.app.repos.servers.findById(ids.running as number);
     const claimed = await t.app.repos.operations.claim(
       holder,
+      [server?.host_id as number],
       clock.now().toISOString(),
       new Date(clock.now().getTime() + 2 * 3_600_000).toISOString(),
       10,
@@ -162,6 +164,7 @@ describe("operations on a host that goes quiet", () => {
     assert.ok(claimed.some((op) => op.id === res.body.action_id));
 
     clock.advance(UNAVAILABLE_AFTER_MS + 1000);
+    await eastBeats();
     assert.equal(await t.app.engine.hostUnavailable.runOnce(), 0, "its holder may still finish it");
     assert.equal((await action(res.body.action_id)).status, "running");
 

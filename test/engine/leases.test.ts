@@ -62,6 +62,7 @@ describe("operation leases", () => {
       updated_at: iso(0),
       deleted_at: null,
       billed_until: iso(3_600_000),
+      host_id: t.app.engine.embeddedHosts?.ids[0] ?? null,
     });
     await repos.addresses.allocate(serverId, 1, 4, iso(0));
     const opId = await repos.operations.insert({
@@ -98,9 +99,11 @@ describe("a worker whose lease was taken over", () => {
   const suite = suiteDatabase();
   let repos: Repositories;
   let accountId: number;
+  let hostId: number;
   before(async () => {
     repos = new Repositories(suite.database.db);
     const now = new Date().toISOString();
+    hostId = (await repos.hosts.createEmbedded("sim-leases", 1, now))?.id ?? 0;
     accountId = (
       await repos.db
         .insertInto("accounts")
@@ -136,6 +139,7 @@ describe("a worker whose lease was taken over", () => {
       updated_at: now,
       deleted_at: null,
       billed_until: at(3_600_000),
+      host_id: hostId,
     });
     await repos.addresses.allocate(serverId, 1, 4, now);
     const opId = await repos.operations.insert({ serverId, accountId, kind: "create", maxAttempts: 5, now });
@@ -147,10 +151,10 @@ describe("a worker whose lease was taken over", () => {
 
   it("can neither extend nor end the operation once another worker has claimed it", async () => {
     const { opId } = await queuedCreate();
-    const [claimedByA] = await repos.operations.claim("worker-a", at(0), at(1_000), 10);
+    const [claimedByA] = await repos.operations.claim("worker-a", [hostId], at(0), at(1_000), 10);
     assert.equal(claimedByA?.id, opId);
     // A stalls past its lease; B finds the lease expired and takes the operation over.
-    const [claimedByB] = await repos.operations.claim("worker-b", at(2_000), at(32_000), 10);
+    const [claimedByB] = await repos.operations.claim("worker-b", [hostId], at(2_000), at(32_000), 10);
     assert.equal(claimedByB?.id, opId);
     const taken = await operation(opId);
 
@@ -178,6 +182,7 @@ describe("a worker whose lease was taken over", () => {
         log,
         leaseMs: 60_000,
         retryBaseMs: 20,
+        hosts: () => [hostId],
         groupSettlements: grouped,
       });
       const workerA = new OperationWorker({
@@ -194,7 +199,7 @@ describe("a worker whose lease was taken over", () => {
       try {
         await runner.entered;
         // While A's step runs, its lease runs out (as B sees the time) and B claims the operation.
-        const claimedByB = await repos.operations.claim("worker-b", at(120_000), at(180_000), 10);
+        const claimedByB = await repos.operations.claim("worker-b", [hostId], at(120_000), at(180_000), 10);
         assert.ok(claimedByB.some((op) => op.id === opId));
         taken = await operation(opId);
       } finally {

@@ -32,9 +32,11 @@ describe("the local host link", () => {
   const RETRY_BASE_MS = 1_000;
   let repos: Repositories;
   let accountId: number;
+  let hostId: number;
   before(async () => {
     repos = new Repositories(suite.database.db);
     const now = new Date().toISOString();
+    hostId = (await repos.hosts.createEmbedded("sim-link", 1, now))?.id ?? 0;
     accountId = (
       await repos.db
         .insertInto("accounts")
@@ -51,13 +53,14 @@ describe("the local host link", () => {
   });
 
   /** A link with a clock of its own; its backoff jitter is none, so the retry times are known. */
-  function link(clock: Clock = new SettableClock()): LocalHostLink {
+  function link(clock: Clock = new SettableClock(), hosts: readonly number[] = [hostId]): LocalHostLink {
     return new LocalHostLink({
       repos,
       clock,
       log: pino({ level: "silent" }),
       leaseMs: LEASE_MS,
       retryBaseMs: RETRY_BASE_MS,
+      hosts: () => hosts,
       random: () => 0.5,
     });
   }
@@ -84,6 +87,7 @@ describe("the local host link", () => {
       updated_at: now,
       deleted_at: null,
       billed_until: new Date(Date.parse(now) + 3_600_000).toISOString(),
+      host_id: hostId,
     });
     const ipv4 = await repos.addresses.allocate(serverId, 1, 4, now);
     assert.ok(ipv4);
@@ -260,5 +264,17 @@ describe("the local host link", () => {
     });
     assert.equal((await operation(opId)).attempts, 1);
     assert.equal((await server(serverId)).status, "error");
+  });
+
+  it("claims only the operations of servers on the hosts it serves, and none when it serves no host", async () => {
+    const { serverId, opId } = await queued("start", "starting");
+    const elsewhere = (await repos.hosts.createEmbedded("sim-elsewhere", 1, new Date().toISOString()))?.id;
+    assert.ok(elsewhere);
+    await repos.servers.setHost(serverId, elsewhere);
+    assert.ok(!(await link().claim(100, 0)).some((op) => op.id === opId), "not this host's");
+    assert.deepEqual(await link(new SettableClock(), []).claim(100, 0), []);
+    assert.equal((await operation(opId)).status, "pending");
+    const op = await claimOne(link(new SettableClock(), [elsewhere]), opId);
+    assert.equal(op.serverId, serverId);
   });
 });

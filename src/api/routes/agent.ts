@@ -1,13 +1,31 @@
-import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { Services } from "../../services/services.ts";
 import { hostSecurity, requireHost } from "../require-host.ts";
-import { errors } from "../schemas/common.ts";
+import {
+  ClaimBody,
+  Claimed,
+  Extended,
+  HeartbeatAnswer,
+  HeartbeatBody,
+  LeaseBody,
+  ReleaseBody,
+  Released,
+  ReportAnswer,
+  ReportBody,
+  ResultAnswer,
+  ResultBody,
+} from "../schemas/agent.ts";
+import { errors, IdParams } from "../schemas/common.ts";
 import { AgentHost, JoinBody, Joined } from "../schemas/hosts.ts";
 
-/** What host agents call: the join exchange, and (with a host credential) their own host. */
+/**
+ * What host agents call: the join exchange, and with a host credential their host's link to the control plane
+ * (docs/fleet.md, "The seam: a host link"). The host is always the credential's, never the request's.
+ */
 export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   const tags = ["agent"];
   const hosts = services.hosts;
+  const agents = services.agents;
 
   app.post(
     "/api/v1/agent/join",
@@ -31,6 +49,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
 
   await app.register(async (scope) => {
     requireHost(scope, hosts);
+    const agent = scope.withTypeProvider<TypeBoxTypeProvider>();
     scope.get(
       "/api/v1/agent/host/",
       {
@@ -45,6 +64,145 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         const host = await hosts.get(request.hostId);
         return { host_id: host.id, name: host.name, state: host.effective_state };
       },
+    );
+
+    agent.post(
+      "/api/v1/agent/heartbeat",
+      {
+        schema: {
+          tags,
+          security: hostSecurity,
+          summary: "Prove the host alive and report its capacity and images",
+          body: HeartbeatBody,
+          response: { 200: HeartbeatAnswer, ...errors(400, 401, 413, 415) },
+        },
+      },
+      async (request) => {
+        const { capacity, agent_version: agentVersion, driver, images } = request.body;
+        const host = await hosts.heartbeat(request.hostId, {
+          capacity,
+          agentVersion,
+          driver,
+          images: images ?? null,
+        });
+        return { host_id: host.id, name: host.name, state: host.effective_state, admin_state: host.state };
+      },
+    );
+
+    agent.post(
+      "/api/v1/agent/operations/claim",
+      {
+        schema: {
+          tags,
+          security: hostSecurity,
+          summary: "Lease due operations of the host's servers (long poll)",
+          description:
+            "Answers at once when operations are due; otherwise waits up to `wait_seconds` for one and answers an " +
+            "empty list. Each operation carries its lease (`owner`, `attempt`), which every later call about it sends.",
+          body: ClaimBody,
+          response: { 200: Claimed, ...errors(400, 401, 413, 415) },
+        },
+      },
+      async (request, reply) => {
+        const gone = new AbortController();
+        reply.raw.on("close", () => gone.abort());
+        const { limit, wait_seconds: waitSeconds = 0 } = request.body;
+        const operations = await agents.claim(request.hostId, limit, waitSeconds * 1000, gone.signal);
+        return { operations };
+      },
+    );
+
+    agent.post(
+      "/api/v1/agent/operations/:id/lease",
+      {
+        schema: {
+          tags,
+          security: hostSecurity,
+          summary: "Renew an operation's lease",
+          description:
+            "404 when the operation is not one of the host's; 409 `lease_lost` when the lease is no longer the agent's.",
+          params: IdParams,
+          body: LeaseBody,
+          response: { 200: Extended, ...errors(400, 401, 404, 409, 413, 415) },
+        },
+      },
+      async (request) => ({
+        lease_expires_at: await agents.extend(request.hostId, request.params.id, request.body.lease),
+      }),
+    );
+
+    agent.post(
+      "/api/v1/agent/operations/:id/result",
+      {
+        schema: {
+          tags,
+          security: hostSecurity,
+          summary: "End an operation's attempt",
+          description:
+            "`outcome` when its steps succeeded, or `error` and `permanent` when they failed: the control plane " +
+            "settles the server (or queues a retry with backoff). 404 when the operation is not one of the " +
+            "host's; 409 `lease_lost` when the lease is no longer the agent's (nothing is changed).",
+          params: IdParams,
+          body: ResultBody,
+          response: { 200: ResultAnswer, ...errors(400, 401, 404, 409, 413, 415) },
+        },
+      },
+      async (request) => {
+        const { lease, ...result } = request.body;
+        const recorded = await agents.finish(request.hostId, request.params.id, lease, result);
+        if (!recorded.recorded) throw new Error("unreachable: an unrecorded end is a lease_lost");
+        return recorded.status === "pending"
+          ? { status: recorded.status, retry_at: recorded.retryAt }
+          : { status: recorded.status };
+      },
+    );
+
+    agent.post(
+      "/api/v1/agent/operations/release",
+      {
+        schema: {
+          tags,
+          security: hostSecurity,
+          summary: "Give back leases (at the agent's shutdown)",
+          description: "Their operations resume at once. Leases no longer the agent's are skipped.",
+          body: ReleaseBody,
+          response: { 200: Released, ...errors(400, 401, 413, 415) },
+        },
+      },
+      async (request) => ({ released: await agents.release(request.hostId, request.body.leases) }),
+    );
+
+    agent.post(
+      "/api/v1/agent/reports",
+      {
+        schema: {
+          tags,
+          security: hostSecurity,
+          summary: "Report the observed power state and usage of the host's machines",
+          description:
+            "The power sync's rules for the host's servers with no operation in flight: a machine that died makes " +
+            "its server `stopped`, one found running makes it `active`, and usage is sampled. Servers of other " +
+            "hosts are ignored (counted), never touched.",
+          body: ReportBody,
+          response: { 200: ReportAnswer, ...errors(400, 401, 413, 415) },
+        },
+      },
+      async (request) =>
+        agents.report(
+          request.hostId,
+          request.body.machines.map((m) => ({
+            serverId: m.server_id,
+            power: m.power,
+            stats: m.usage
+              ? {
+                  cpuTimeNs: m.usage.cpu_time_ns,
+                  memoryUsedMb: m.usage.memory_used_mb,
+                  diskUsedGb: m.usage.disk_used_gb,
+                  netBytes: m.usage.net_bytes,
+                }
+              : null,
+          })),
+        ),
     );
   });
 };

@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import type { OperationEnd, OperationKind, OperationStatus } from "../../domain/lifecycle.ts";
 import type { Db } from "../database.ts";
 import { dialectName } from "../dialect-name.ts";
-import type { PreparedQueries } from "../prepared-queries.ts";
+import type { Param, PreparedQueries } from "../prepared-queries.ts";
 import type { OperationRow } from "../schema.ts";
 
 const UNFINISHED: OperationStatus[] = ["pending", "running"];
@@ -11,6 +11,16 @@ const UNFINISHED: OperationStatus[] = ["pending", "running"];
  * that states their condition literally (SQLite does not match a bound parameter against an index's WHERE).
  */
 const unfinished = (column: string) => sql<boolean>`${sql.ref(column)} in ('pending', 'running')`;
+
+/** The operation's server is on one of `count` hosts, bound as `host0`, `host1`…: one lookup by primary key. */
+function onHosts(serverIdColumn: string, count: number, p: Param) {
+  const hosts = Array.from({ length: count }, (_, i) => p<number>(`host${i}`));
+  return sql<boolean>`exists (select 1 from servers as s where s.id = ${sql.ref(serverIdColumn)} and s.host_id in (${sql.join(hosts)}))`;
+}
+
+function hostParams(hostIds: readonly number[]): Record<string, number> {
+  return Object.fromEntries(hostIds.map((id, i) => [`host${i}`, id]));
+}
 
 /** The PostgreSQL channel on which new operations are announced. */
 export const OPERATIONS_CHANNEL = "vps_operations";
@@ -64,14 +74,22 @@ export class OperationRepository {
   }
 
   /**
-   * Leases up to `limit` runnable operations to `owner`, in one statement. Runnable: unfinished, due, not
-   * leased (or its lease expired with its worker), and the oldest unfinished operation of its server, so the
-   * operations of one server run one at a time and in order. Oldest due first.
+   * Leases up to `limit` runnable operations of servers on `hostIds` to `owner`, in one statement. Runnable:
+   * unfinished, due, not leased (or its lease expired with its worker), and the oldest unfinished operation of
+   * its server, so the operations of one server run one at a time and in order. Oldest due first. An operation
+   * runs only on its server's host: a VM's disk is there.
    */
-  async claim(owner: string, now: string, leaseUntil: string, limit: number): Promise<OperationRow[]> {
+  async claim(
+    owner: string,
+    hostIds: readonly number[],
+    now: string,
+    leaseUntil: string,
+    limit: number,
+  ): Promise<OperationRow[]> {
+    if (hostIds.length === 0) return [];
     const rows = await this.#prepared.all(
       this.#db,
-      "operations.claim",
+      `operations.claim.${hostIds.length}`,
       (p) =>
         this.#db
           .updateTable("operations")
@@ -101,6 +119,7 @@ export class OperationRepository {
                   ),
                 ),
               )
+              .where(onHosts("o.server_id", hostIds.length, p))
               .orderBy("o.run_after")
               .orderBy("o.id")
               .limit(p<number>("limit"))
@@ -109,7 +128,7 @@ export class OperationRepository {
           )
           .where(sql<boolean>`(lease_owner is null or lease_expires_at < ${p<string>("now")})`)
           .returningAll(),
-      { owner, now, leaseUntil, limit },
+      { owner, now, leaseUntil, limit, ...hostParams(hostIds) },
     );
     return rows.sort((a, b) => a.id - b.id);
   }
@@ -229,14 +248,17 @@ export class OperationRepository {
   }
 
   /**
-   * The next moment after `now` at which something becomes runnable without a wake-up: a retry falling due
-   * or a lease running out. Operations due already but queued behind another are woken when that one ends.
+   * The next moment after `now` at which an operation of a server on `hostIds` becomes runnable without a
+   * wake-up: a retry falling due or a lease running out. Operations due already but queued behind another are
+   * woken when that one ends.
    */
-  async nextDue(now: string): Promise<string | undefined> {
+  async nextDue(now: string, hostIds: readonly number[]): Promise<string | undefined> {
+    if (hostIds.length === 0) return undefined;
+    const hosts = hostParams(hostIds);
     // Two walks of an index each, stopping at the first row, rather than one pass over the whole queue.
     const retry = await this.#prepared.first(
       this.#db,
-      "operations.nextRetry",
+      `operations.nextRetry.${hostIds.length}`,
       (p) =>
         this.#db
           .selectFrom("operations")
@@ -244,25 +266,44 @@ export class OperationRepository {
           .where(unfinished("status"))
           .where("status", "=", "pending")
           .where("run_after", ">", p<string>("now"))
+          .where(onHosts("operations.server_id", hostIds.length, p))
           .orderBy("run_after")
           .limit(1),
-      { now },
+      { now, ...hosts },
     );
     const expiry = await this.#prepared.first(
       this.#db,
-      "operations.nextLeaseExpiry",
+      `operations.nextLeaseExpiry.${hostIds.length}`,
       (p) =>
         this.#db
           .selectFrom("operations")
           .select("lease_expires_at as due")
           .where(sql<boolean>`status = 'running'`)
           .where("lease_expires_at", ">", p<string>("now"))
+          .where(onHosts("operations.server_id", hostIds.length, p))
           .orderBy("lease_expires_at")
           .limit(1),
-      { now },
+      { now, ...hosts },
     );
     const dues = [retry?.due, expiry?.due].filter((due): due is string => typeof due === "string");
     return dues.sort()[0];
+  }
+
+  async findById(id: number): Promise<OperationRow | undefined> {
+    return this.#db.selectFrom("operations").selectAll().where("id", "=", id).executeTakeFirst();
+  }
+
+  /** Gives back one lease, so its operation resumes at once; fenced by the lease. */
+  async releaseLease(id: number, lease: LeaseHolder, now: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable("operations")
+      .set({ status: "pending", lease_owner: null, lease_expires_at: null, updated_at: now })
+      .where("id", "=", id)
+      .where("lease_owner", "=", lease.owner)
+      .where("attempts", "=", lease.attempt)
+      .where("status", "=", "running")
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
   /** An operation of the account, whatever became of its server. */

@@ -321,11 +321,17 @@ export class ServerRepository {
     return Number(result.numUpdatedRows);
   }
 
-  /** Live servers in one of the statuses with no unfinished operation: the ones the power sync may correct. */
-  async listSettled(statuses: ServerStatus[], limit: number): Promise<ServerRow[]> {
+  /** Live servers on the hosts, in one of the statuses, with no unfinished operation: the ones the power sync may correct. */
+  async listSettled(
+    statuses: ServerStatus[],
+    limit: number,
+    hostIds: readonly number[],
+  ): Promise<ServerRow[]> {
+    if (hostIds.length === 0) return [];
     return this.#db
       .selectFrom("servers")
       .selectAll()
+      .where("host_id", "in", hostIds)
       .where("deleted_at", "is", null)
       .where("status", "in", statuses)
       .where(({ not, exists, selectFrom }) =>

@@ -1,0 +1,102 @@
+import type { Logger } from "pino";
+import type { Clock } from "../domain/clock.ts";
+import type { Driver, DriverCall } from "../drivers/driver.ts";
+import type { HttpHostLink, MachineReport } from "../engine/http-host-link.ts";
+import { OperationRunner } from "../engine/operation-runner.ts";
+import { OperationWorker } from "../engine/operation-worker.ts";
+import { PeriodicTask } from "../engine/periodic-task.ts";
+
+export interface HostAgentOptions {
+  link: HttpHostLink;
+  driver: Driver;
+  clock: Clock;
+  log: Logger;
+  version: string;
+  concurrency: number;
+  leaseMs: number;
+  pollMs: number;
+  shutdownTimeoutMs: number;
+  /** A heartbeat comes every third of it, so one lost beat leaves the host up. */
+  downAfterMs: number;
+  /** How often the machines' power and usage are reported. */
+  reportMs: number;
+}
+
+/**
+ * A hypervisor host driven from the control plane over HTTP(S): the operation worker claims this host's
+ * operations through the link (long poll), a heartbeat reports the driver's inventory, and a report tells the
+ * control plane what each of the host's machines is doing. It holds no database credentials.
+ */
+export class HostAgent {
+  readonly worker: OperationWorker;
+  readonly #o: HostAgentOptions;
+  readonly #heartbeat: PeriodicTask;
+  readonly #reports: PeriodicTask;
+  readonly #controller = new AbortController();
+
+  constructor(options: HostAgentOptions) {
+    this.#o = options;
+    const { link, driver, clock, log } = options;
+    this.worker = new OperationWorker({
+      link,
+      runner: new OperationRunner({ driver, shutdownTimeoutMs: options.shutdownTimeoutMs }),
+      clock,
+      log: log.child({ component: "worker" }),
+      concurrency: options.concurrency,
+      leaseMs: options.leaseMs,
+      pollMs: options.pollMs,
+      claimWaitMs: 25_000,
+    });
+    this.#heartbeat = new PeriodicTask(
+      "heartbeat",
+      Math.max(1, Math.floor(options.downAfterMs / 3)),
+      log,
+      () => this.beat(),
+    );
+    this.#reports = new PeriodicTask("power report", options.reportMs, log, () => this.report());
+  }
+
+  /** One heartbeat now (a refusal fails the start), then the worker and the loops. */
+  async start(): Promise<{ host_id: number; name: string; state: string }> {
+    const host = await this.beat();
+    await this.worker.start();
+    this.#heartbeat.start();
+    this.#reports.start();
+    return host;
+  }
+
+  /** Stops claiming, lets running operations finish for `graceMs`, and gives back the leases still held. */
+  async stop(graceMs: number): Promise<void> {
+    this.#controller.abort();
+    await Promise.all([this.worker.stop(graceMs), this.#heartbeat.stop(), this.#reports.stop()]);
+  }
+
+  async beat(): Promise<{ host_id: number; name: string; state: string }> {
+    const { driver, version } = this.#o;
+    const inventory = await driver.inventory(this.#call());
+    return this.#o.link.heartbeat({
+      capacity: { vcpus: inventory.vcpus, memory_mb: inventory.memoryMb, disk_gb: inventory.diskGb },
+      images: inventory.images,
+      agentVersion: version,
+      driver: driver.name,
+    });
+  }
+
+  /** Observes every machine the driver has and reports them. */
+  async report(): Promise<void> {
+    const { driver } = this.#o;
+    const since = Date.now();
+    const machines: MachineReport[] = [];
+    for (const id of await driver.list(this.#call())) {
+      if (!/^[1-9]\d{0,15}$/.test(id) || this.#controller.signal.aborted) continue;
+      const power = await driver.info(id, this.#call());
+      const stats = power === "running" ? await driver.stats(id, this.#call()) : null;
+      machines.push({ serverId: Number(id), power, stats });
+    }
+    if (machines.length > 0) await this.#o.link.report(machines, since);
+  }
+
+  #call(): DriverCall {
+    return { signal: this.#controller.signal, log: this.#o.log };
+  }
+}

@@ -1,0 +1,166 @@
+import { Type } from "@sinclair/typebox";
+import { OPERATION_KINDS } from "../../domain/lifecycle.ts";
+import { MAX_CLAIM_WAIT_SECONDS } from "../../services/agent-service.ts";
+import { Nullable, Timestamp } from "./common.ts";
+import { HostSchema, JoinBody } from "./hosts.ts";
+
+// The agent routes carry the host link's own data (src/engine/host-link.ts), as the worker sees it.
+
+const Count = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+
+export const HeartbeatBody = Type.Object(
+  {
+    capacity: JoinBody.properties.capacity,
+    agent_version: JoinBody.properties.agent_version,
+    driver: JoinBody.properties.driver,
+    images: JoinBody.properties.images,
+  },
+  { additionalProperties: false },
+);
+
+export const HeartbeatAnswer = Type.Object({
+  host_id: Type.Integer(),
+  name: Type.String(),
+  state: HostSchema.properties.state,
+  admin_state: HostSchema.properties.admin_state,
+});
+
+export const ClaimBody = Type.Object(
+  {
+    limit: Type.Integer({ minimum: 1, maximum: 100, description: "How many operations at most." }),
+    wait_seconds: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_CLAIM_WAIT_SECONDS,
+        default: 0,
+        description: "How long to wait for an operation when none is due (long poll).",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const OperationError = Type.Object(
+  {
+    code: Type.String({ minLength: 1, maxLength: 64 }),
+    message: Type.String({ maxLength: 2000 }),
+  },
+  { additionalProperties: false },
+);
+
+const SshEndpoint = Type.Object(
+  { host: Type.String({ minLength: 1, maxLength: 255 }), port: Type.Integer({ minimum: 1, maximum: 65535 }) },
+  { additionalProperties: false },
+);
+
+const MachineSpec = Type.Object({
+  id: Type.String(),
+  hostname: Type.String(),
+  vcpus: Type.Integer(),
+  memoryMb: Type.Integer(),
+  storageGb: Type.Integer(),
+  image: Type.String(),
+  sshPublicKey: Nullable(Type.String()),
+  ipv4: Nullable(Type.String()),
+  ipv6: Nullable(Type.String()),
+});
+
+export const ClaimedOperationSchema = Type.Object(
+  {
+    id: Type.Integer(),
+    kind: Type.Union(OPERATION_KINDS.map((k) => Type.Literal(k))),
+    serverId: Type.Integer(),
+    attempt: Type.Integer(),
+    maxAttempts: Type.Integer(),
+    owner: Type.String({ description: "With `attempt`, the lease that every later call about it carries." }),
+    leaseExpiresAt: Timestamp,
+    serverDeleted: Type.Boolean(),
+    spec: Nullable(MachineSpec),
+    unrunnable: Nullable(OperationError),
+  },
+  { title: "ClaimedOperation" },
+);
+
+export const Claimed = Type.Object({ operations: Type.Array(ClaimedOperationSchema) });
+
+export const Lease = Type.Object(
+  {
+    owner: Type.String({ minLength: 1, maxLength: 128 }),
+    attempt: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+  },
+  { additionalProperties: false, description: "The lease the claim handed out: its owner and attempt." },
+);
+
+export const LeaseBody = Type.Object({ lease: Lease }, { additionalProperties: false });
+
+export const Extended = Type.Object({ lease_expires_at: Timestamp });
+
+export const ResultBody = Type.Union([
+  Type.Object(
+    {
+      lease: Lease,
+      outcome: Type.Object({ ssh: Type.Optional(Nullable(SshEndpoint)) }, { additionalProperties: false }),
+    },
+    { additionalProperties: false, title: "Succeeded" },
+  ),
+  Type.Object(
+    { lease: Lease, error: OperationError, permanent: Type.Boolean() },
+    { additionalProperties: false, title: "Failed" },
+  ),
+]);
+
+export const ResultAnswer = Type.Object({
+  status: Type.Union(
+    ["succeeded", "failed", "cancelled", "pending"].map((s) => Type.Literal(s)),
+    {
+      description: "How the operation ended; `pending`: queued to run again at `retry_at`.",
+    },
+  ),
+  retry_at: Type.Optional(Timestamp),
+});
+
+export const ReleaseBody = Type.Object(
+  {
+    leases: Type.Array(
+      Type.Object({ id: Type.Integer({ minimum: 1 }), lease: Lease }, { additionalProperties: false }),
+      {
+        maxItems: 1000,
+      },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const Released = Type.Object({ released: Count });
+
+const Stats = Type.Object(
+  {
+    cpu_time_ns: Count,
+    memory_used_mb: Count,
+    disk_used_gb: Count,
+    net_bytes: Count,
+  },
+  { additionalProperties: false, description: "Cumulative counters of a running machine." },
+);
+
+export const ReportBody = Type.Object(
+  {
+    machines: Type.Array(
+      Type.Object(
+        {
+          server_id: Type.Integer({ minimum: 1 }),
+          power: Type.Union((["running", "stopped", "missing"] as const).map((s) => Type.Literal(s))),
+          usage: Type.Optional(Nullable(Stats)),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: 10_000 },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ReportAnswer = Type.Object({
+  applied: Type.Integer({ description: "Servers of this host whose status and usage the report set." }),
+  ignored: Type.Integer({ description: "Servers named that are not on this host: left untouched." }),
+});

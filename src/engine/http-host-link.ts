@@ -1,0 +1,207 @@
+import type { Logger } from "pino";
+import type { MachineStats, PowerState } from "../drivers/driver.ts";
+import type { ClaimedOperation, HostLink, OperationError, Outcome, Recorded } from "./host-link.ts";
+
+export interface HttpHostLinkOptions {
+  /** The control plane's base URL, e.g. https://api.example.com. */
+  url: string;
+  /** The host credential, sent as a Bearer token. */
+  credential: string;
+  log: Logger;
+  /** How long one call may take beyond a claim's own wait. */
+  timeoutMs?: number;
+  /** Attempts of a call that met a network error (never of one the control plane answered). */
+  attempts?: number;
+  /** Told when the credential is refused, whichever loop met it. */
+  onRefused?: () => void;
+}
+
+/** The control plane refused the host credential: revoked, or the host deleted. The agent cannot go on. */
+export class CredentialRefused extends Error {
+  constructor() {
+    super(
+      "the control plane refused the host credential (revoked, or the host deleted); join again with a new join token",
+    );
+  }
+}
+
+/** What the agent reports of each of its machines. */
+export interface MachineReport {
+  serverId: number;
+  power: PowerState;
+  stats: MachineStats | null;
+}
+
+export interface HostReport {
+  capacity: { vcpus: number; memory_mb: number; disk_gb: number };
+  images: string[] | null;
+  agentVersion: string;
+  driver: string;
+}
+
+/**
+ * The host link of a host agent: the agent API over HTTP(S) with the host's credential. Network errors are
+ * retried with a short backoff; what the control plane answered is not. The link remembers the leases it holds
+ * so it can give them back at shutdown, and when it last ended an operation of each server, so a report does
+ * not contradict an operation that ended while the machines were being observed.
+ */
+export class HttpHostLink implements HostLink {
+  readonly #o: HttpHostLinkOptions;
+  readonly #held = new Map<number, ClaimedOperation>();
+  readonly #settledAt = new Map<number, number>();
+
+  constructor(options: HttpHostLinkOptions) {
+    this.#o = options;
+  }
+
+  async claim(limit: number, waitMs: number, signal?: AbortSignal): Promise<ClaimedOperation[]> {
+    const waitSeconds = Math.min(30, Math.ceil(waitMs / 1000));
+    try {
+      const body = await this.#call(
+        "POST",
+        "/api/v1/agent/operations/claim",
+        { limit, wait_seconds: waitSeconds },
+        {
+          extraMs: waitSeconds * 1000,
+          signal,
+        },
+      );
+      const ops = (body as { operations: ClaimedOperation[] }).operations;
+      for (const op of ops) this.#held.set(op.id, op);
+      return ops;
+    } catch (err) {
+      if (signal?.aborted) return [];
+      throw err;
+    }
+  }
+
+  async extend(op: ClaimedOperation): Promise<boolean> {
+    try {
+      await this.#call("POST", `/api/v1/agent/operations/${op.id}/lease`, { lease: leaseOf(op) });
+      return true;
+    } catch (err) {
+      if (!isLost(err)) throw err;
+      this.#held.delete(op.id);
+      return false;
+    }
+  }
+
+  succeed(op: ClaimedOperation, outcome: Outcome): Promise<Recorded> {
+    return this.#end(op, { lease: leaseOf(op), outcome: { ssh: outcome.ssh ?? null } });
+  }
+
+  fail(op: ClaimedOperation, error: OperationError, permanent: boolean): Promise<Recorded> {
+    return this.#end(op, { lease: leaseOf(op), error, permanent });
+  }
+
+  async release(): Promise<number> {
+    const leases = [...this.#held.values()].map((op) => ({ id: op.id, lease: leaseOf(op) }));
+    if (leases.length === 0) return 0;
+    const body = await this.#call("POST", "/api/v1/agent/operations/release", { leases });
+    this.#held.clear();
+    return (body as { released: number }).released;
+  }
+
+  /** Proves the host alive with what it has now; the host's state as the control plane sees it. */
+  async heartbeat(report: HostReport): Promise<{ host_id: number; name: string; state: string }> {
+    return (await this.#call("POST", "/api/v1/agent/heartbeat", {
+      capacity: report.capacity,
+      images: report.images,
+      agent_version: report.agentVersion,
+      driver: report.driver,
+    })) as { host_id: number; name: string; state: string };
+  }
+
+  /**
+   * Reports the machines observed since `observedSince` (epoch ms), leaving out those whose operation ended
+   * meanwhile: what was seen of them may be older than what the control plane now knows.
+   */
+  async report(
+    machines: MachineReport[],
+    observedSince: number,
+  ): Promise<{ applied: number; ignored: number }> {
+    const fresh = machines.filter((m) => (this.#settledAt.get(m.serverId) ?? 0) < observedSince);
+    return (await this.#call("POST", "/api/v1/agent/reports", {
+      machines: fresh.map((m) => ({
+        server_id: m.serverId,
+        power: m.power,
+        usage: m.stats && {
+          cpu_time_ns: Math.round(m.stats.cpuTimeNs),
+          memory_used_mb: Math.round(m.stats.memoryUsedMb),
+          disk_used_gb: Math.round(m.stats.diskUsedGb),
+          net_bytes: Math.round(m.stats.netBytes),
+        },
+      })),
+    })) as { applied: number; ignored: number };
+  }
+
+  async #end(op: ClaimedOperation, body: unknown): Promise<Recorded> {
+    try {
+      const answer = (await this.#call("POST", `/api/v1/agent/operations/${op.id}/result`, body)) as {
+        status: "succeeded" | "failed" | "cancelled" | "pending";
+        retry_at?: string;
+      };
+      this.#held.delete(op.id);
+      this.#settledAt.set(op.serverId, Date.now());
+      return answer.status === "pending"
+        ? { recorded: true, status: "pending", retryAt: answer.retry_at ?? "" }
+        : { recorded: true, status: answer.status };
+    } catch (err) {
+      if (!isLost(err)) throw err;
+      this.#held.delete(op.id);
+      return { recorded: false };
+    }
+  }
+
+  /** One call; network errors retried, a 401 is the credential refused, any other 4xx or 5xx a `Refused`. */
+  async #call(
+    method: string,
+    path: string,
+    body: unknown,
+    options: { extraMs?: number; signal?: AbortSignal } = {},
+  ): Promise<unknown> {
+    const attempts = this.#o.attempts ?? 4;
+    for (let attempt = 1; ; attempt++) {
+      const timeout = AbortSignal.timeout((this.#o.timeoutMs ?? 15_000) + (options.extraMs ?? 0));
+      let res: Response;
+      try {
+        res = await fetch(new URL(path, this.#o.url), {
+          method,
+          headers: { Authorization: `Bearer ${this.#o.credential}`, "Content-Type": "application/json" },
+          body: JSON.stringify(body),
+          signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout,
+        });
+      } catch (err) {
+        if (options.signal?.aborted || attempt >= attempts) throw err;
+        this.#o.log.warn({ err, path, attempt }, "control plane unreachable; retrying");
+        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** (attempt - 1)));
+        continue;
+      }
+      const text = await res.text();
+      if (res.status === 401) {
+        this.#o.onRefused?.();
+        throw new CredentialRefused();
+      }
+      if (!res.ok) throw new Refused(res.status, text);
+      return text ? JSON.parse(text) : undefined;
+    }
+  }
+}
+
+/** The control plane answered with an error. */
+class Refused extends Error {
+  readonly status: number;
+  constructor(status: number, body: string) {
+    super(`the control plane answered ${status}: ${body.slice(0, 500)}`);
+    this.status = status;
+  }
+}
+
+/** The lease is no longer the agent's (409 lease_lost), or the operation is no longer its host's (404). */
+function isLost(err: unknown): boolean {
+  return err instanceof Refused && (err.status === 409 || err.status === 404);
+}
+
+function leaseOf(op: ClaimedOperation): { owner: string; attempt: number } {
+  return { owner: op.owner, attempt: op.attempt };
+}

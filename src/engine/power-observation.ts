@@ -1,0 +1,75 @@
+import type { Logger } from "pino";
+import type { Repositories } from "../db/repositories/repositories.ts";
+import type { ServerRow } from "../db/schema.ts";
+import { type Clock, isoAt } from "../domain/clock.ts";
+import { nextUsage } from "../domain/usage.ts";
+import type { MachineStats, PowerState } from "../drivers/driver.ts";
+
+// The power sync's rules, whoever observed the machine: this process's driver, or a host agent's report.
+
+/**
+ * Corrects a settled server's status from its machine's observed power state (a machine that died is
+ * `stopped`; one that vanished is `error`: it cannot be started again), unless the server changed since it was
+ * read. The status it has now.
+ */
+export async function correctStatus(
+  repos: Repositories,
+  clock: Clock,
+  log: Logger,
+  server: Pick<ServerRow, "id" | "status" | "updated_at">,
+  observed: PowerState,
+): Promise<ServerRow["status"]> {
+  const now = isoAt(clock);
+  const unchangedSince = server.updated_at;
+  if (server.status === "active" && observed !== "running") {
+    const to = observed === "missing" ? "error" : "stopped";
+    if (await repos.servers.swapStatus(server.id, "active", to, now, { unchangedSince })) {
+      log.warn({ server: server.id, observed, status: to }, "machine is not running; status corrected");
+      return to;
+    }
+  } else if (server.status === "stopped" && observed === "running") {
+    if (await repos.servers.swapStatus(server.id, "stopped", "active", now, { unchangedSince })) {
+      log.warn({ server: server.id, observed }, "machine is running; status corrected");
+      return "active";
+    }
+  }
+  return server.status;
+}
+
+/** Records the server's usage now from its machine's counters: null (not running) is zeros and this month's bandwidth. */
+export async function recordUsage(
+  repos: Repositories,
+  clock: Clock,
+  server: Pick<ServerRow, "id" | "plan_id">,
+  stats: MachineStats | null,
+): Promise<void> {
+  const [plan, previous] = await Promise.all([
+    repos.catalogue.findPlan(server.plan_id),
+    repos.usage.find(server.id),
+  ]);
+  if (!plan) return;
+  const usage = nextUsage(
+    previous && {
+      period: previous.period,
+      bandwidthBytes: Number(previous.bandwidth_bytes),
+      lastCpuNs: Number(previous.last_cpu_ns),
+      lastNetBytes: Number(previous.last_net_bytes),
+      sampledAt: previous.sampled_at,
+      diskUsed: previous.disk_used,
+    },
+    stats,
+    { vcpus: plan.vcpus, memoryMb: plan.memory_mb, storageGb: plan.storage_gb },
+    isoAt(clock),
+  );
+  await repos.usage.save({
+    server_id: server.id,
+    cpu_percent: usage.cpuPercent,
+    memory_used: usage.memoryUsed,
+    disk_used: usage.diskUsed,
+    period: usage.period,
+    bandwidth_bytes: usage.bandwidthBytes,
+    last_cpu_ns: usage.lastCpuNs,
+    last_net_bytes: usage.lastNetBytes,
+    sampled_at: usage.sampledAt,
+  });
+}

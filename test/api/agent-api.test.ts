@@ -1,0 +1,163 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { type Client, client, type Json, SAMPLE_CREATE } from "../support/client.ts";
+import { startTestApp, type TestApp } from "../support/test-app.ts";
+import { expectError } from "./expect-error.ts";
+
+const CAPACITY = { vcpus: 64, memory_mb: 262_144, disk_gb: 4000 };
+const CLAIM = "/api/v1/agent/operations/claim";
+
+describe("the agents' link: each host's credential reaches its own host's operations and servers only", () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({ VPS_EMBEDDED_HOSTS: "off" });
+  });
+  after(() => t.close());
+
+  /** A host of the location, joined: its id and its agent's client. */
+  async function joinedHost(name: string, location: string): Promise<{ id: number; agent: Client }> {
+    const registered = await t.admin.post("/api/v1/admin/hosts/", { name, location });
+    assert.equal(registered.status, 201, registered.text);
+    const joined = await t.anonymous.post("/api/v1/agent/join", {
+      join_token: registered.body.join_token,
+      capacity: CAPACITY,
+      agent_version: "0.1.0",
+      driver: "sim",
+    });
+    assert.equal(joined.status, 201, joined.text);
+    return { id: registered.body.host.id, agent: client(t.url, joined.body.credential) };
+  }
+
+  const server = async (id: number) => (await t.owner.get(`/api/v1/servers/${id}/`)).body;
+  const operationRow = (id: number) =>
+    t.app.services.repos.db
+      .selectFrom("operations")
+      .selectAll()
+      .where("id", "=", id)
+      .executeTakeFirstOrThrow();
+
+  let a: { id: number; agent: Client };
+  let b: { id: number; agent: Client };
+  before(async () => {
+    a = await joinedHost("hv-a", "us-west");
+    b = await joinedHost("hv-b", "eu-central");
+  });
+
+  it("hands a create to its host's agent with its spec, and settles the server from the agent's result", async () => {
+    const created = await t.owner.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "on-a" });
+    assert.equal(created.status, 201, created.text);
+    const claimed = await a.agent.post(CLAIM, { limit: 10, wait_seconds: 5 });
+    assert.equal(claimed.status, 200, claimed.text);
+    const op: Json = claimed.body.operations.find((o: Json) => o.serverId === created.body.id);
+    assert.ok(op, claimed.text);
+    assert.equal(op.kind, "create");
+    assert.equal(op.spec.hostname, SAMPLE_CREATE.hostname);
+    assert.match(op.owner, new RegExp(`^agent:${a.id}:`));
+    const lease = { owner: op.owner, attempt: op.attempt };
+
+    const renewed = await a.agent.post(`/api/v1/agent/operations/${op.id}/lease`, { lease });
+    assert.equal(renewed.status, 200, renewed.text);
+    // A lease the agent does not hold changes nothing.
+    const before = await operationRow(op.id);
+    expectError(
+      await a.agent.post(`/api/v1/agent/operations/${op.id}/result`, {
+        lease: { ...lease, attempt: lease.attempt + 1 },
+        outcome: {},
+      }),
+      409,
+      "lease_lost",
+    );
+    assert.deepEqual(await operationRow(op.id), before);
+
+    const ended = await a.agent.post(`/api/v1/agent/operations/${op.id}/result`, { lease, outcome: {} });
+    assert.equal(ended.status, 200, ended.text);
+    assert.equal(ended.body.status, "succeeded");
+    assert.equal((await server(created.body.id)).status, "active");
+    expectError(
+      await a.agent.post(`/api/v1/agent/operations/${op.id}/result`, { lease, outcome: {} }),
+      409,
+      "lease_lost",
+    );
+  });
+
+  it("wakes a waiting claim when its host's work arrives", async () => {
+    const waiting = a.agent.post(CLAIM, { limit: 10, wait_seconds: 30 });
+    const created = await t.owner.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "arrives" });
+    const claimed = await waiting;
+    assert.equal(claimed.status, 200, claimed.text);
+    assert.deepEqual(
+      claimed.body.operations.map((o: Json) => [o.serverId, o.kind]),
+      [[created.body.id, "create"]],
+    );
+    const [op] = claimed.body.operations;
+    const failed = await a.agent.post(`/api/v1/agent/operations/${op.id}/result`, {
+      lease: { owner: op.owner, attempt: op.attempt },
+      error: { code: "image_missing", message: "no such image" },
+      permanent: true,
+    });
+    assert.equal(failed.body.status, "failed", failed.text);
+    assert.equal((await server(created.body.id)).status, "error");
+  });
+
+  it("keeps host A's operations and servers from host B's credential: 404, and nothing changes", async () => {
+    const created = await t.owner.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "a-only" });
+    const none = await b.agent.post(CLAIM, { limit: 10, wait_seconds: 0 });
+    assert.deepEqual(none.body, { operations: [] });
+    const [op] = (await a.agent.post(CLAIM, { limit: 10 })).body.operations;
+    assert.equal(op.serverId, created.body.id);
+    const lease = { owner: op.owner, attempt: op.attempt };
+    const before = await operationRow(op.id);
+
+    expectError(await b.agent.post(`/api/v1/agent/operations/${op.id}/lease`, { lease }), 404, "not_found");
+    for (const body of [
+      { lease, outcome: {} },
+      { lease, error: { code: "x", message: "x" }, permanent: true },
+    ]) {
+      expectError(await b.agent.post(`/api/v1/agent/operations/${op.id}/result`, body), 404, "not_found");
+    }
+    const released = await b.agent.post("/api/v1/agent/operations/release", {
+      leases: [{ id: op.id, lease }],
+    });
+    assert.deepEqual(released.body, { released: 0 });
+    assert.deepEqual(await operationRow(op.id), before);
+
+    await a.agent.post(`/api/v1/agent/operations/${op.id}/result`, { lease, outcome: {} });
+    assert.equal((await server(created.body.id)).status, "active");
+    const report = await b.agent.post("/api/v1/agent/reports", {
+      machines: [{ server_id: created.body.id, power: "stopped" }],
+    });
+    assert.deepEqual(report.body, { applied: 0, ignored: 1 });
+    assert.equal((await server(created.body.id)).status, "active");
+
+    // Its own host's report applies the power sync's rules.
+    const own = await a.agent.post("/api/v1/agent/reports", {
+      machines: [{ server_id: created.body.id, power: "stopped" }],
+    });
+    assert.deepEqual(own.body, { applied: 1, ignored: 0 });
+    assert.equal((await server(created.body.id)).status, "stopped");
+  });
+
+  it("opens no customer or admin route to a host credential, and refuses a revoked one", async () => {
+    expectError(await a.agent.get("/api/v1/account/"), 401, "unauthorized");
+    expectError(await a.agent.get("/api/v1/servers/"), 401, "unauthorized");
+    expectError(await a.agent.get("/api/v1/admin/hosts/"), 401, "unauthorized");
+    expectError(await t.owner.post(CLAIM, { limit: 1 }), 401, "unauthorized");
+    const beat = await b.agent.post("/api/v1/agent/heartbeat", {
+      capacity: CAPACITY,
+      agent_version: "0.1.1",
+      driver: "sim",
+    });
+    assert.deepEqual(beat.body, { host_id: b.id, name: "hv-b", state: "enabled", admin_state: "enabled" });
+    await t.admin.post(`/api/v1/admin/hosts/${b.id}/credentials/revoke/`);
+    expectError(await b.agent.post(CLAIM, { limit: 1 }), 401, "unauthorized");
+    expectError(
+      await b.agent.post("/api/v1/agent/heartbeat", {
+        capacity: CAPACITY,
+        agent_version: "0.1.1",
+        driver: "sim",
+      }),
+      401,
+      "unauthorized",
+    );
+  });
+});

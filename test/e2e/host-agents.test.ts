@@ -1,0 +1,192 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { after, before, describe, it } from "node:test";
+import { type Client, client, eventually, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
+import { type SpawnedServer, spawnServer } from "../support/spawned-server.ts";
+import { ADMIN_TOKEN, OWNER_TOKEN } from "../support/test-app.ts";
+import { dropDatabase, freshDatabaseUrl } from "../support/test-database.ts";
+
+// A control plane that drives no host itself, and two host agents (separate processes, each with its own state
+// directory and its own sim machines) that reach it over HTTP only, with credentials from the admin API.
+describe("host agents driving their hosts over HTTP", () => {
+  const dir = mkdtempSync(join(tmpdir(), "vps-agents-"));
+  let databaseUrl: string;
+  let plane: SpawnedServer;
+  let admin: Client;
+  let owner: Client;
+  const agents: SpawnedServer[] = [];
+
+  before(async () => {
+    databaseUrl = await freshDatabaseUrl(dir);
+    plane = await spawnServer({
+      DATABASE_URL: databaseUrl,
+      VPS_EMBEDDED_HOSTS: "off",
+      VPS_ADMIN_TOKEN: ADMIN_TOKEN,
+      VPS_BOOTSTRAP_TOKEN: OWNER_TOKEN,
+      VPS_LEASE_MS: "3000",
+      VPS_RETRY_BASE_MS: "50",
+    });
+    admin = client(plane.url, ADMIN_TOKEN);
+    owner = client(plane.url, OWNER_TOKEN);
+  });
+  after(async () => {
+    for (const child of [...agents, plane]) if (child.child.exitCode === null) child.child.kill("SIGKILL");
+    await Promise.all([...agents, plane].map((child) => child.exited));
+    await dropDatabase(databaseUrl);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function register(name: string, location: string): Promise<{ id: number; token: string }> {
+    const res = await admin.post("/api/v1/admin/hosts/", { name, location });
+    assert.equal(res.status, 201, res.text);
+    return { id: res.body.host.id, token: res.body.join_token };
+  }
+
+  function startAgent(stateDir: string, env: Record<string, string> = {}): Promise<SpawnedServer> {
+    return spawnServer({
+      VPS_ROLE: "agent",
+      VPS_CONTROL_PLANE_URL: plane.url,
+      VPS_AGENT_STATE_DIR: stateDir,
+      VPS_SIM_DELAY_MS: "50",
+      VPS_LEASE_MS: "3000",
+      VPS_POWER_SYNC_MS: "300",
+      VPS_HOST_DOWN_AFTER_MS: "3000",
+      VPS_SHUTDOWN_GRACE_MS: "5000",
+      DATABASE_URL: "unused-by-an-agent",
+      ...env,
+    }).then((agent) => {
+      agents.push(agent);
+      return agent;
+    });
+  }
+
+  /** The sim machines an agent's host holds, from its own local state. */
+  function machinesOf(stateDir: string): { id: string; power: string }[] {
+    const db = new DatabaseSync(join(stateDir, "machines.db"), { readOnly: true });
+    try {
+      return db
+        .prepare("select id, power from sim_machines order by id")
+        .all()
+        .map((row) => ({ id: String(row.id), power: String(row.power) }));
+    } finally {
+      db.close();
+    }
+  }
+
+  const stateA = join(dir, "agent-a");
+  const stateB = join(dir, "agent-b");
+  let hostA: { id: number; token: string };
+  let hostB: { id: number; token: string };
+  let agentA: SpawnedServer;
+
+  it("joins with a token, keeps its credential 0600, and runs its own host's servers through their lifecycle", async () => {
+    hostA = await register("hv-a", "us-west");
+    hostB = await register("hv-b", "eu-central");
+    agentA = await startAgent(stateA, { VPS_JOIN_TOKEN: hostA.token });
+    await startAgent(stateB, { VPS_JOIN_TOKEN: hostB.token });
+    for (const state of [stateA, stateB]) {
+      assert.equal(statSync(join(state, "credential")).mode & 0o777, 0o600);
+    }
+    const hosts = (await admin.get("/api/v1/admin/hosts/")).body.results;
+    assert.deepEqual(
+      hosts.map((h: { name: string; state: string; driver: string }) => [h.name, h.state, h.driver]),
+      [
+        ["hv-a", "enabled", "sim"],
+        ["hv-b", "enabled", "sim"],
+      ],
+    );
+
+    const onA = await owner.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "on-a", location: "us-west" });
+    const onB = await owner.post("/api/v1/servers/", {
+      ...SAMPLE_CREATE,
+      name: "on-b",
+      location: "eu-central",
+    });
+    assert.equal(onA.status, 201, onA.text);
+    assert.equal(onB.status, 201, onB.text);
+    await waitForStatus(owner, onA.body.id, "active");
+    await waitForStatus(owner, onB.body.id, "active");
+    assert.deepEqual(machinesOf(stateA), [{ id: String(onA.body.id), power: "running" }]);
+    assert.deepEqual(machinesOf(stateB), [{ id: String(onB.body.id), power: "running" }]);
+
+    const id = onA.body.id;
+    for (const [action, status, power] of [
+      ["stop", "stopped", "stopped"],
+      ["start", "active", "running"],
+      ["reboot", "active", "running"],
+    ] as const) {
+      const res = await owner.post(`/api/v1/servers/${id}/${action}/`);
+      assert.ok(res.status < 300, res.text);
+      await eventually(async () => {
+        const actions = (await owner.get(`/api/v1/servers/${id}/actions/`)).body.results;
+        return actions[0].status === "success" ? true : undefined;
+      });
+      assert.equal((await owner.get(`/api/v1/servers/${id}/`)).body.status, status);
+      assert.deepEqual(machinesOf(stateA), [{ id: String(id), power }]);
+    }
+    assert.equal((await owner.delete(`/api/v1/servers/${id}/`)).status < 300, true);
+    await eventually(async () =>
+      (await owner.get(`/api/v1/servers/${id}/`)).status === 404 ? true : undefined,
+    );
+    await eventually(async () => (machinesOf(stateA).length === 0 ? true : undefined));
+    assert.deepEqual(machinesOf(stateB), [{ id: String(onB.body.id), power: "running" }]);
+  });
+
+  it("reports a machine that died: its server becomes stopped", async () => {
+    const [machine] = machinesOf(stateB);
+    assert.ok(machine);
+    const db = new DatabaseSync(join(stateB, "machines.db"));
+    db.prepare("update sim_machines set power = 'stopped' where id = ?").run(machine.id);
+    db.close();
+    await waitForStatus(owner, Number(machine.id), "stopped");
+  });
+
+  it("resumes an operation whose agent was killed halfway, once, when the agent comes back", async () => {
+    agentA.child.kill("SIGTERM");
+    assert.deepEqual(await agentA.exited, { code: 0, signal: null });
+    // A slow machine: the create is still running when the agent dies.
+    const slow = await startAgent(stateA, { VPS_SIM_DELAY_MS: "1500" });
+    const created = await owner.post("/api/v1/servers/", {
+      ...SAMPLE_CREATE,
+      name: "killed",
+      location: "us-west",
+    });
+    assert.equal(created.status, 201, created.text);
+    await slow.waitForLog((l) => l.msg === "operation started" && l.server === created.body.id);
+    slow.child.kill("SIGKILL");
+    await slow.exited;
+    const actions = async () => (await owner.get(`/api/v1/servers/${created.body.id}/actions/`)).body.results;
+    assert.equal((await actions())[0].status, "running");
+    assert.equal((await owner.get(`/api/v1/servers/${created.body.id}/`)).body.status, "provisioning");
+
+    // The same state directory: the kept credential, no join token.
+    await startAgent(stateA, { VPS_SIM_DELAY_MS: "50" });
+    await waitForStatus(owner, created.body.id, "active", 30_000);
+    const [create] = await actions();
+    assert.equal(create.status, "success");
+    assert.equal(create.attempts, 2, "the killed attempt, then the one that finished it");
+    assert.deepEqual(machinesOf(stateA), [{ id: String(created.body.id), power: "running" }]);
+  });
+
+  it("keeps host A's credential from host B's servers, and stops an agent whose credential is revoked", async () => {
+    const credentialA = (await import("node:fs")).readFileSync(join(stateA, "credential"), "utf8").trim();
+    const asA = client(plane.url, credentialA);
+    const [onB] = machinesOf(stateB);
+    assert.ok(onB);
+    const report = await asA.post("/api/v1/agent/reports", {
+      machines: [{ server_id: Number(onB.id), power: "running" }],
+    });
+    assert.deepEqual(report.body, { applied: 0, ignored: 1 });
+    assert.equal((await owner.get(`/api/v1/servers/${onB.id}/`)).body.status, "stopped");
+    assert.equal((await asA.get("/api/v1/account/")).status, 401);
+
+    const agentB = agents[1];
+    assert.ok(agentB);
+    await admin.post(`/api/v1/admin/hosts/${hostB.id}/credentials/revoke/`);
+    assert.equal((await agentB.exited).code, 1);
+    assert.ok(agentB.logs.some((l) => /refused this host's credential/.test(String(l.msg))));
+  });
+});
