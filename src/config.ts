@@ -20,6 +20,8 @@ export interface Config {
   joinToken: string | undefined;
   /** The agent's: where it keeps its credential (mode 0600) and its machines' local state. */
   agentStateDir: string;
+  /** The agent's: `host:port` where it serves disks to migrations' targets, and advertises as http://host:port. */
+  agentTransferAddress: string | undefined;
   port: number;
   host: string;
   /** `postgres://…` or a SQLite file path (`:memory:` for a throwaway database). */
@@ -214,6 +216,15 @@ export function loadConfig(env: Env = process.env, stdoutIsTty = process.stdout.
       `VPS_CONTROL_PLANE_URL must look like https://api.example.com, got "${controlPlaneUrl}"`,
     );
   }
+  const agentTransferAddress = optional(env, "VPS_AGENT_TRANSFER_ADDRESS");
+  if (
+    agentTransferAddress !== undefined &&
+    !/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(agentTransferAddress)
+  ) {
+    throw new ConfigError(
+      `VPS_AGENT_TRANSFER_ADDRESS must be host:port, such as 10.0.0.5:9443, got "${agentTransferAddress}"`,
+    );
+  }
   if (role === "agent" && controlPlaneUrl === undefined) {
     throw new ConfigError("VPS_ROLE=agent needs VPS_CONTROL_PLANE_URL, the control plane's URL");
   }
@@ -222,6 +233,7 @@ export function loadConfig(env: Env = process.env, stdoutIsTty = process.stdout.
     controlPlaneUrl,
     joinToken: optional(env, "VPS_JOIN_TOKEN"),
     agentStateDir: optional(env, "VPS_AGENT_STATE_DIR") ?? "data/agent",
+    agentTransferAddress,
     port: integer(env, "PORT", 8080),
     host: env.HOST ?? "127.0.0.1",
     databaseUrl: optional(env, "DATABASE_URL") ?? "data/vps.db",

@@ -5,6 +5,7 @@ import type { HttpHostLink, MachineReport } from "../engine/http-host-link.ts";
 import { OperationRunner } from "../engine/operation-runner.ts";
 import { OperationWorker } from "../engine/operation-worker.ts";
 import { PeriodicTask } from "../engine/periodic-task.ts";
+import { DiskTransferServer } from "./disk-transfer-server.ts";
 
 export interface HostAgentOptions {
   link: HttpHostLink;
@@ -20,6 +21,8 @@ export interface HostAgentOptions {
   downAfterMs: number;
   /** How often the machines' power and usage are reported. */
   reportMs: number;
+  /** `host:port` where it serves disks to migrations (VPS_AGENT_TRANSFER_ADDRESS); none: it serves none. */
+  transferAddress?: string;
 }
 
 /**
@@ -33,6 +36,7 @@ export class HostAgent {
   readonly #heartbeat: PeriodicTask;
   readonly #reports: PeriodicTask;
   readonly #controller = new AbortController();
+  readonly #transfers: DiskTransferServer | undefined;
 
   constructor(options: HostAgentOptions) {
     this.#o = options;
@@ -54,10 +58,19 @@ export class HostAgent {
       () => this.beat(),
     );
     this.#reports = new PeriodicTask("power report", options.reportMs, log, () => this.report());
+    if (options.transferAddress) {
+      this.#transfers = new DiskTransferServer({
+        address: options.transferAddress,
+        driver,
+        log: log.child({ component: "transfers" }),
+        spend: (serverId, token) => link.spendTransferToken(serverId, token),
+      });
+    }
   }
 
   /** One heartbeat now (a refusal fails the start), then the worker and the loops. */
   async start(): Promise<{ host_id: number; name: string; state: string }> {
+    await this.#transfers?.listen();
     const host = await this.beat();
     await this.worker.start();
     this.#heartbeat.start();
@@ -69,6 +82,7 @@ export class HostAgent {
   async stop(graceMs: number): Promise<void> {
     this.#controller.abort();
     await Promise.all([this.worker.stop(graceMs), this.#heartbeat.stop(), this.#reports.stop()]);
+    await this.#transfers?.close();
   }
 
   async beat(): Promise<{ host_id: number; name: string; state: string }> {
@@ -79,6 +93,7 @@ export class HostAgent {
       images: inventory.images,
       agentVersion: version,
       driver: driver.name,
+      transferUrl: this.#transfers?.url ?? null,
     });
   }
 

@@ -81,6 +81,7 @@ export async function runAgent(config: Config, log: Logger): Promise<void> {
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     downAfterMs: config.hostDownAfterMs,
     reportMs: config.powerSyncMs,
+    transferAddress: config.agentTransferAddress,
   });
   const shutdown = (signal: string) => {
     if (stopping) {

@@ -119,6 +119,8 @@ export interface OperationsTable {
   created_at: string;
   updated_at: string;
   finished_at: string | null;
+  /** The host that runs it; null: its server's host (migration 0016). */
+  host_id: number | null;
 }
 
 export interface ServerUsageTable {
@@ -145,6 +147,8 @@ export interface SimMachinesTable {
   cpu_ns_before: number;
   net_bytes_before: number;
   created_at: string;
+  /** The simulated disk's content, base64 (migration 0016); null for machines made before. */
+  disk: string | null;
 }
 
 export interface IdempotencyKeysTable {
@@ -221,6 +225,8 @@ export interface HostsTable {
   driver: string | null;
   /** JSON array of the image file names the host reported; null: every image. */
   images: string | null;
+  /** Where the host's agent serves disks to migrations' targets (migration 0016); null: it serves none. */
+  transfer_url: string | null;
   join_token_hash: string | null;
   join_token_expires_at: string | null;
   join_token_used_at: string | null;
@@ -246,6 +252,36 @@ export interface HostAllocationsTable {
   created_at: string;
 }
 
+export type MigrationState = "running" | "succeeded" | "failed";
+
+/** A cold migration of a server from one host to another (migration 0016). */
+export interface MigrationsTable {
+  id: Generated<number>;
+  server_id: number;
+  source_host_id: number;
+  target_host_id: number;
+  state: MigrationState;
+  /** The server's status when the migration was asked for, where it returns. */
+  prior_status: StoredServerStatus;
+  /** 1 when the machine ran: it is started on the target (or again on the source if the move fails). */
+  was_running: number;
+  /** The room claimed on the target. */
+  vcpus: number;
+  memory_mb: number;
+  disk_gb: number;
+  disk_bytes: number | null;
+  /** The disk's sha256, hex, as the source exported it. */
+  checksum: string | null;
+  /** Digest of the current attempt's single-use transfer token; never the token. */
+  transfer_token_hash: string | null;
+  transfer_token_used_at: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_tokens: ApiTokensTable;
@@ -268,6 +304,7 @@ export interface Database {
   hosts: HostsTable;
   host_credentials: HostCredentialsTable;
   host_allocations: HostAllocationsTable;
+  migrations: MigrationsTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -282,3 +319,4 @@ export type ServerUsageRow = Selectable<ServerUsageTable>;
 export type IdempotencyKeyRow = Selectable<IdempotencyKeysTable>;
 export type HostRow = Selectable<HostsTable>;
 export type HostAllocationRow = Selectable<HostAllocationsTable>;
+export type MigrationRow = Selectable<MigrationsTable>;

@@ -148,3 +148,10 @@ export class LeaseLost extends Conflict {
     super("lease_lost", "The operation's lease is no longer held by this agent; leave the operation alone.");
   }
 }
+
+/** A migration's transfer token that is unknown, spent, or no longer its migration's: the source serves nothing. */
+export class TransferTokenInvalid extends AppError {
+  constructor() {
+    super(403, "transfer_token_invalid", "The transfer token is unknown, already used, or void.");
+  }
+}

@@ -13,6 +13,11 @@ export function generateHostCredential(): string {
   return `vpsh_${randomBytes(30).toString("base64url")}`;
 }
 
+/** One copy of one migrating disk: issued to the target with its claim, spent by the source when it serves the disk. */
+export function generateTransferToken(): string {
+  return `vpst_${randomBytes(30).toString("base64url")}`;
+}
+
 /** Join tokens live an hour unless the operator asks otherwise (Incus's cluster.join_token_expiry is alike). */
 export const DEFAULT_JOIN_TOKEN_TTL_SECONDS = 3600;
 export const MAX_JOIN_TOKEN_TTL_SECONDS = 7 * 24 * 3600;

@@ -5,7 +5,17 @@ import { SERVER_STATUSES, type ServerStatus, type StoredServerStatus } from "./s
 // the server in while it runs, and where it leaves the server when it ends. Requests, the engine and the
 // API all read it.
 
-export const OPERATION_KINDS = ["create", "start", "stop", "reboot", "delete", "suspend"] as const;
+export const OPERATION_KINDS = [
+  "create",
+  "start",
+  "stop",
+  "reboot",
+  "delete",
+  "suspend",
+  "migrate_out",
+  "migrate_in",
+  "cleanup",
+] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 export const OPERATION_STATUSES = ["pending", "running", "succeeded", "failed", "cancelled"] as const;
@@ -89,6 +99,39 @@ export const LIFECYCLE = {
     message: "Server is suspended",
     comesUp: false,
     revert: "suspended",
+  },
+  // A cold migration (docs/fleet.md, "Drain and cold migration"): its three steps settle through the migration's
+  // own rules (engine/migration-settlement.ts), which read where the server came from; the table holds what a
+  // request sees. The server is `stopping` while its machine is stopped and its disk made ready, and while the
+  // disk is copied unless it ran: then `starting` until it runs on the target. Never given up: the disk is only
+  // on the hosts, so a migration waits for them.
+  migrate_out: {
+    from: ["active", "stopped", "suspended"],
+    transitional: "stopping",
+    settled: "stopping",
+    failed: "stopping",
+    message: "Server is being migrated to another host",
+    comesUp: false,
+    revert: null,
+  },
+  migrate_in: {
+    from: [],
+    transitional: "starting",
+    settled: "starting",
+    failed: "starting",
+    message: "Server is being migrated to another host",
+    comesUp: false,
+    revert: null,
+  },
+  // Destroys a copy left behind by a migration, on the host named by the operation; the server is elsewhere.
+  cleanup: {
+    from: [],
+    transitional: "active",
+    settled: "active",
+    failed: "active",
+    message: "A migrated server's old copy is being destroyed",
+    comesUp: false,
+    revert: null,
   },
 } as const satisfies Record<OperationKind, KindLifecycle>;
 

@@ -48,6 +48,22 @@ export interface DriverInventory {
   images: string[] | null;
 }
 
+/** A stopped machine's disk as a migration copies it: its size, its checksum, and its bytes. */
+export interface DiskExport {
+  size: number;
+  /** sha256 of the bytes, hex. */
+  sha256: string;
+  /** The bytes, from the start; each call reads them again. */
+  read(): AsyncIterable<Uint8Array>;
+}
+
+/** A disk arriving for a machine, with the size and checksum its source exported. */
+export interface DiskImport {
+  size: number;
+  sha256: string;
+  chunks: AsyncIterable<Uint8Array>;
+}
+
 export interface ProbeResult {
   ok: boolean;
   detail: string;
@@ -71,6 +87,13 @@ export interface Driver {
   /** Counters of a running machine; null when it is not running. */
   stats(id: string, call: DriverCall): Promise<MachineStats | null>;
   list(call: DriverCall): Promise<string[]>;
+  /** The disk of a stopped machine, to be copied to another host (cold migration). */
+  exportDisk(id: string, call: DriverCall): Promise<DiskExport>;
+  /**
+   * Defines the machine, stopped, from `spec` with the disk that arrives, replacing any copy an earlier attempt
+   * left; a disk whose size or checksum differs from what was exported fails (`checksum_mismatch`) and defines nothing.
+   */
+  importDisk(spec: MachineSpec, disk: DiskImport, call: DriverCall): Promise<void>;
   /** Where to reach the machine's SSH server; null when that is simply its own address, port 22. */
   endpoint(id: string, call: DriverCall): Promise<SshEndpoint | null>;
 }

@@ -1,11 +1,12 @@
 import type { Repositories } from "../db/repositories/repositories.ts";
 import type { OperationRow, OsRow, PlanRow, ServerRow } from "../db/schema.ts";
 import type { MachineSpec } from "../drivers/driver.ts";
-import type { ClaimedOperation, OperationError } from "./host-link.ts";
+import type { ClaimedOperation, OperationError, TransferGrant } from "./host-link.ts";
+import { transferGrant } from "./migration-transfer-grant.ts";
 
 /**
  * A freshly leased batch as the host sees it: each operation with its lease, whether its server was deleted
- * meanwhile, and for a create the machine spec. Reads the batch's servers in one query and the creates'
+ * meanwhile, for a create the machine spec, and for a migrate_in the spec and a fresh transfer grant. Reads the batch's servers in one query and the creates'
  * addresses in one more, whatever the batch's size; plans and OS once each.
  */
 export async function claimedOperations(
@@ -20,7 +21,8 @@ export async function claimedOperations(
     const server = servers.get(row.server_id);
     return server && server.deleted_at === null ? server : undefined;
   };
-  const creates = rows.filter((r) => r.kind === "create" && live(r));
+  const defines = (row: OperationRow) => row.kind === "create" || row.kind === "migrate_in";
+  const creates = rows.filter((r) => defines(r) && live(r));
   const held = await repos.addresses.heldByEach(creates.map((r) => r.server_id));
   const plans = memo((id: number) => repos.catalogue.findPlan(id));
   const oses = memo((id: number) => repos.catalogue.findOs(id));
@@ -30,7 +32,8 @@ export async function claimedOperations(
       const server = live(row);
       let spec: MachineSpec | null = null;
       let unrunnable: OperationError | null = null;
-      if (row.kind === "create" && server) {
+      let transfer: TransferGrant | null = null;
+      if (defines(row) && server) {
         const built = specOf(
           server,
           await plans(server.plan_id),
@@ -39,6 +42,11 @@ export async function claimedOperations(
         );
         if ("code" in built) unrunnable = built;
         else spec = built;
+      }
+      if (row.kind === "migrate_in" && server && !unrunnable) {
+        const granted = await transferGrant(repos, server.id);
+        if ("code" in granted) unrunnable = granted;
+        else transfer = granted;
       }
       return {
         id: row.id,
@@ -51,6 +59,7 @@ export async function claimedOperations(
         serverDeleted: server === undefined,
         spec,
         unrunnable,
+        transfer,
       };
     }),
   );

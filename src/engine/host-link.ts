@@ -28,12 +28,34 @@ export interface ClaimedOperation {
   spec: MachineSpec | null;
   /** Why the operation can never run (a create whose plan, OS or address is gone): it fails for good. */
   unrunnable: OperationError | null;
+  /** For a migrate_in: where and how to fetch the disk (its `spec` is the machine to define). */
+  transfer?: TransferGrant | null;
+}
+
+/** What the target of a migration needs to copy the disk from its source. */
+export interface TransferGrant {
+  /** The source agent's URL of this disk. */
+  url: string;
+  /** Single-use: the source serves the disk once for it. */
+  token: string;
+  size: number;
+  sha256: string;
+  /** The machine ran before the move: start it on the target. */
+  start: boolean;
+}
+
+/** A disk as a migration's source exported it. */
+export interface ExportedDisk {
+  size: number;
+  sha256: string;
 }
 
 /** What the host observed when an operation's steps succeeded. */
 export interface Outcome {
   /** Where the driver says the machine's SSH server is reached; null or absent when it has no opinion. */
   ssh?: SshEndpoint | null;
+  /** For a migrate_out: the disk made ready for the target. */
+  disk?: ExportedDisk | null;
 }
 
 /** How the control plane recorded the end of an attempt. */

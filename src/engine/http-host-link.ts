@@ -37,6 +37,8 @@ export interface HostReport {
   images: string[] | null;
   agentVersion: string;
   driver: string;
+  /** Where the agent serves disks to migrations; absent: none. */
+  transferUrl?: string | null;
 }
 
 /**
@@ -109,7 +111,27 @@ export class HttpHostLink implements HostLink {
       images: report.images,
       agent_version: report.agentVersion,
       driver: report.driver,
+      ...(report.transferUrl ? { transfer_url: report.transferUrl } : {}),
     })) as { host_id: number; name: string; state: string };
+  }
+
+  /**
+   * Spends a transfer token a migration's target presented for the server's disk: the disk's size and checksum,
+   * or undefined when the control plane refused it (unknown, spent or void).
+   */
+  async spendTransferToken(
+    serverId: number,
+    token: string,
+  ): Promise<{ size: number; sha256: string } | undefined> {
+    try {
+      return (await this.#call("POST", "/api/v1/agent/transfers/spend", { server_id: serverId, token })) as {
+        size: number;
+        sha256: string;
+      };
+    } catch (err) {
+      if (err instanceof Refused && (err.status === 403 || err.status === 400)) return undefined;
+      throw err;
+    }
   }
 
   /**

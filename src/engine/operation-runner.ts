@@ -1,4 +1,5 @@
 import { type Driver, type DriverCall, DriverError } from "../drivers/driver.ts";
+import { fetchDisk } from "./disk-fetch.ts";
 import type { ClaimedOperation, Outcome } from "./host-link.ts";
 
 export interface OperationRunnerOptions {
@@ -22,7 +23,9 @@ export class OperationRunner {
 
   async execute(op: ClaimedOperation, call: DriverCall): Promise<Outcome> {
     const id = String(op.serverId);
-    if (op.kind === "delete") {
+    // A delete destroys its server's machine; a clean-up the copy a migration left on its host; and a migrate_in
+    // of a server deleted meanwhile discards whatever copy an earlier attempt made on the target.
+    if (op.kind === "delete" || op.kind === "cleanup" || (op.kind === "migrate_in" && op.serverDeleted)) {
       await this.#driver.destroy(id, call);
       return {};
     }
@@ -47,6 +50,23 @@ export class OperationRunner {
       case "suspend":
         await this.#driver.shutdown(id, { timeoutMs: this.#shutdownTimeoutMs }, call);
         return {};
+      case "migrate_out": {
+        await this.#driver.shutdown(id, { timeoutMs: this.#shutdownTimeoutMs }, call);
+        const disk = await this.#driver.exportDisk(id, call);
+        return { disk: { size: disk.size, sha256: disk.sha256 } };
+      }
+      case "migrate_in": {
+        if (!op.spec || !op.transfer) {
+          throw new DriverError(
+            "grant_missing",
+            "the migrate_in came without a spec or transfer grant",
+            true,
+          );
+        }
+        await this.#driver.importDisk(op.spec, await fetchDisk(op.transfer, call.signal), call);
+        if (op.transfer.start) await this.#driver.start(id, call);
+        break;
+      }
       default:
         throw new DriverError("unknown_operation", `unknown operation kind "${op.kind}"`, true);
     }

@@ -4,6 +4,7 @@ import { LIFECYCLE, type OperationEnd, type OperationKind } from "../domain/life
 import type { StoredServerStatus } from "../domain/server-status.ts";
 import type { SshEndpoint } from "../drivers/driver.ts";
 import type { ClaimedOperation, OperationError, Outcome } from "./host-link.ts";
+import { applyMigrationStep, MIGRATION_KINDS, type MigrationStep } from "./migration-settlement.ts";
 import { refundCharges } from "./refund-charges.ts";
 
 // What the end of an operation makes of its server, decided on the control-plane side whichever link reports
@@ -19,12 +20,24 @@ export interface Settlement {
   releaseAddresses?: boolean;
   /** Give back what the server was charged: it never ran. */
   refund?: boolean;
+  /** A migration's step ended: the migration's own rules move it on, or put the server back on its source. */
+  migration?: MigrationStep;
 }
 
 type Settled = Pick<ClaimedOperation, "kind" | "serverDeleted">;
 
 /** How an operation whose steps succeeded leaves its server. */
 export function successOf(op: Settled, outcome: Outcome): Settlement {
+  if (MIGRATION_KINDS.has(op.kind)) {
+    // A server deleted meanwhile: the migration is abandoned, and its delete destroys the machine.
+    if (op.serverDeleted && op.kind !== "cleanup")
+      return { status: "cancelled", migration: { kind: op.kind, ok: false } };
+    return {
+      status: "succeeded",
+      migration: { kind: op.kind, ok: true, disk: outcome.disk ?? null },
+      ssh: op.kind === "migrate_in" ? { reported: outcome.ssh ?? null } : undefined,
+    };
+  }
   if (op.kind === "delete") return { status: "succeeded", releaseAddresses: true };
   // A server deleted while this operation waited: the delete operation queued behind it does the rest.
   if (op.serverDeleted) return { status: "cancelled" };
@@ -35,6 +48,7 @@ export function successOf(op: Settled, outcome: Outcome): Settlement {
 
 /** How an operation that can never succeed leaves its server: in its failure status, without the addresses of a machine that never came up. */
 export function failureOf(op: Settled): Settlement {
+  if (MIGRATION_KINDS.has(op.kind)) return { status: "failed", migration: { kind: op.kind, ok: false } };
   const create = op.kind === "create";
   return { status: "failed", swap: swapTo(op.kind, "failed"), releaseAddresses: create, refund: create };
 }
@@ -62,7 +76,7 @@ export async function writeSettlement(
   error?: OperationError,
 ): Promise<boolean> {
   if (!(await tx.operations.finish(op.id, op, settlement.status, now, error, op.serverId))) return false;
-  await applySettlement(tx, op, settlement, now);
+  await applySettlement(tx, op, settlement, now, error);
   return true;
 }
 
@@ -72,7 +86,13 @@ export async function applySettlement(
   op: { id: number; serverId: number },
   settlement: Settlement,
   now: string,
+  error?: OperationError,
 ): Promise<void> {
+  if (settlement.migration) {
+    await applyMigrationStep(tx, op, settlement.migration, now, error);
+    if (!settlement.migration.ok || !settlement.ssh) return;
+    // Moved: the ssh endpoint is the target's, once the migration has put the server there.
+  }
   if (settlement.swap)
     await tx.servers.swapStatus(op.serverId, settlement.swap.from, settlement.swap.to, now);
   if (settlement.ssh) {

@@ -94,6 +94,7 @@ export class AgentService {
       serverDeleted: !server || server.deleted_at !== null,
       spec: null,
       unrunnable: null,
+      transfer: null,
     };
     const recorded =
       "outcome" in result
@@ -159,6 +160,8 @@ export class AgentService {
   }
 
   async #onHost(hostId: number, row: OperationRow): Promise<boolean> {
+    // A migration's step names its host; any other operation runs on its server's.
+    if (row.host_id !== null) return row.host_id === hostId;
     const server = await this.#o.repos.servers.findById(row.server_id);
     return server?.host_id === hostId;
   }

@@ -33,6 +33,8 @@ export interface JoinRequest {
   driver: string;
   /** The OS images the host has; null: every image. */
   images: string[] | null;
+  /** Where its agent serves disks to migrations (VPS_AGENT_TRANSFER_ADDRESS); null or absent: none. */
+  transferUrl?: string | null;
 }
 
 /** The fleet's hypervisor hosts: registration, inventory, state, deletion, and the agents' credentials. */
@@ -203,6 +205,7 @@ export class HostService {
       report.driver,
       isoAt(this.#clock),
       report.images,
+      report.transferUrl ?? null,
     );
     return this.get(hostId);
   }

@@ -15,6 +15,7 @@ import { CatalogueService } from "./catalogue-service.ts";
 import { HostReconciliationService } from "./host-reconciliation-service.ts";
 import { HostService } from "./host-service.ts";
 import { IdempotencyService } from "./idempotency-service.ts";
+import { MigrationService } from "./migration-service.ts";
 import { RateLimitService } from "./rate-limit-service.ts";
 import { ServerService } from "./server-service.ts";
 import { SshKeyService } from "./ssh-key-service.ts";
@@ -35,6 +36,7 @@ export interface Services {
   hosts: HostService;
   hostReconciliation: HostReconciliationService;
   agents: AgentService;
+  migrations: MigrationService;
 }
 
 /** The engine's parts the agents' side of the host link uses. */
@@ -82,5 +84,13 @@ export function createServices(
       maxAttempts: config.maxAttempts,
     }),
     agents: new AgentService({ repos, clock, ...agentLink }),
+    migrations: new MigrationService({
+      repos,
+      clock,
+      notifier,
+      placement: config.placement,
+      hostDownAfterMs: config.hostDownAfterMs,
+      maxAttempts: config.maxAttempts,
+    }),
   };
 }

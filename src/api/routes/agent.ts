@@ -14,6 +14,8 @@ import {
   ReportBody,
   ResultAnswer,
   ResultBody,
+  TransferAnswer,
+  TransferBody,
 } from "../schemas/agent.ts";
 import { errors, IdParams } from "../schemas/common.ts";
 import { AgentHost, JoinBody, Joined } from "../schemas/hosts.ts";
@@ -78,12 +80,13 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         },
       },
       async (request) => {
-        const { capacity, agent_version: agentVersion, driver, images } = request.body;
+        const { capacity, agent_version: agentVersion, driver, images, transfer_url } = request.body;
         const host = await hosts.heartbeat(request.hostId, {
           capacity,
           agentVersion,
           driver,
           images: images ?? null,
+          transferUrl: transfer_url ?? null,
         });
         return { host_id: host.id, name: host.name, state: host.effective_state, admin_state: host.state };
       },
@@ -170,6 +173,24 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         },
       },
       async (request) => ({ released: await agents.release(request.hostId, request.body.leases) }),
+    );
+
+    agent.post(
+      "/api/v1/agent/transfers/spend",
+      {
+        schema: {
+          tags,
+          security: hostSecurity,
+          summary: "Spend a migration's transfer token before serving its disk",
+          description:
+            "The source agent's check of the token a target presented: valid once, for the server's running " +
+            "migration out of this host. Anything else is a 403 `transfer_token_invalid`.",
+          body: TransferBody,
+          response: { 200: TransferAnswer, ...errors(400, 401, 403, 413, 415) },
+        },
+      },
+      async (request) =>
+        services.migrations.spendTransferToken(request.hostId, request.body.server_id, request.body.token),
     );
 
     agent.post(

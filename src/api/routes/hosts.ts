@@ -4,14 +4,19 @@ import type { Services } from "../../services/services.ts";
 import { adminSecurity, requireAdmin } from "../authenticate.ts";
 import { pageOf } from "../page-links.ts";
 import { presentHost } from "../presenters/present-host.ts";
+import { presentMigration } from "../presenters/present-migration.ts";
 import { errors, NoContent } from "../schemas/common.ts";
 import {
+  Drained,
   HostList,
   HostListQuery,
   HostParams,
   HostSchema,
   IssuedJoinToken,
   JoinTokenBody,
+  MigrateBody,
+  MigrationParams,
+  MigrationSchema,
   RegisteredHost,
   RegisterHostBody,
   RevokedCredentials,
@@ -115,7 +120,6 @@ export const hostRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
   const states: [string, AdminState, string][] = [
     ["enable", "enabled", "Enable a host: it takes new servers while it is up."],
     ["disable", "disabled", "Disable a host: it takes no new servers; those on it stay."],
-    ["drain", "draining", "Drain a host: it takes no new servers, and is to be emptied."],
   ];
   for (const [verb, state, summary] of states) {
     app.post(
@@ -132,6 +136,73 @@ export const hostRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
       async (request) => presentHost(await hosts.setState(request.params.id, state)),
     );
   }
+
+  app.post(
+    `${PATH}:id/drain/`,
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Drain a host: it takes no new servers, and each of its servers is migrated to another",
+        description:
+          "Sets the host `draining` and asks for a cold migration of each of its servers not moving already " +
+          "(placement chooses each target). Servers that cannot move now are listed with the reason " +
+          "(`no_capacity`, `server_busy`, `server_in_error`, `transfer_unavailable`); draining again retries them.",
+        params: HostParams,
+        response: { 200: Drained, ...errors(401, 404) },
+      },
+    },
+    async (request) => {
+      const { queued, refused } = await services.migrations.drain(request.params.id);
+      return {
+        ...presentHost(await hosts.get(request.params.id)),
+        migrations: {
+          queued,
+          refused: refused.map((r) => ({ server_id: r.serverId, code: r.code, message: r.message })),
+        },
+      };
+    },
+  );
+
+  app.post(
+    "/api/v1/admin/servers/:id/migrate/",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Migrate a server to another host (cold)",
+        description:
+          "Stops the server if it runs, copies its disk to the target host (`target_host_id`, or one placement " +
+          "chooses in its location), and starts it there if it ran: same id and addresses. While it moves the " +
+          "server is `stopping` (then `starting` if it ran) and power actions answer `server_busy`. A 409 " +
+          "`no_capacity` when no host can take it, `transfer_unavailable` when its host serves no disks.",
+        params: HostParams,
+        body: MigrateBody,
+        response: { 202: MigrationSchema, ...errors(400, 401, 404, 409, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const migration = await services.migrations.migrate(
+        request.params.id,
+        request.body?.target_host_id ?? undefined,
+      );
+      return reply.status(202).send(presentMigration(migration));
+    },
+  );
+
+  app.get(
+    "/api/v1/admin/migrations/:id/",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "A migration",
+        params: MigrationParams,
+        response: { 200: MigrationSchema, ...errors(401, 404) },
+      },
+    },
+    async (request) => presentMigration(await services.migrations.get(request.params.id)),
+  );
 
   app.delete(
     `${PATH}:id/`,

@@ -14,6 +14,15 @@ export const HeartbeatBody = Type.Object(
     agent_version: JoinBody.properties.agent_version,
     driver: JoinBody.properties.driver,
     images: JoinBody.properties.images,
+    transfer_url: Type.Optional(
+      Nullable(
+        Type.String({
+          pattern: "^https?://[^\\s/]+$",
+          maxLength: 300,
+          description: "Where the agent serves disks to migrations' targets (VPS_AGENT_TRANSFER_ADDRESS).",
+        }),
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -77,6 +86,20 @@ export const ClaimedOperationSchema = Type.Object(
     serverDeleted: Type.Boolean(),
     spec: Nullable(MachineSpec),
     unrunnable: Nullable(OperationError),
+    transfer: Type.Optional(
+      Nullable(
+        Type.Object(
+          {
+            url: Type.String(),
+            token: Type.String({ description: "Single-use: the source serves the disk once for it." }),
+            size: Type.Integer(),
+            sha256: Type.String(),
+            start: Type.Boolean(),
+          },
+          { description: "For a migrate_in: where to fetch the disk, and whether to start the machine." },
+        ),
+      ),
+    ),
   },
   { title: "ClaimedOperation" },
 );
@@ -99,7 +122,23 @@ export const ResultBody = Type.Union([
   Type.Object(
     {
       lease: Lease,
-      outcome: Type.Object({ ssh: Type.Optional(Nullable(SshEndpoint)) }, { additionalProperties: false }),
+      outcome: Type.Object(
+        {
+          ssh: Type.Optional(Nullable(SshEndpoint)),
+          disk: Type.Optional(
+            Nullable(
+              Type.Object(
+                {
+                  size: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+                  sha256: Type.String({ pattern: "^[0-9a-f]{64}$" }),
+                },
+                { additionalProperties: false, description: "For a migrate_out: the disk made ready." },
+              ),
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
     },
     { additionalProperties: false, title: "Succeeded" },
   ),
@@ -163,4 +202,17 @@ export const ReportBody = Type.Object(
 export const ReportAnswer = Type.Object({
   applied: Type.Integer({ description: "Servers of this host whose status and usage the report set." }),
   ignored: Type.Integer({ description: "Servers named that are not on this host: left untouched." }),
+});
+
+export const TransferBody = Type.Object(
+  {
+    server_id: Type.Integer({ minimum: 1 }),
+    token: Type.String({ minLength: 1, maxLength: 200 }),
+  },
+  { additionalProperties: false },
+);
+
+export const TransferAnswer = Type.Object({
+  size: Type.Integer({ description: "The disk's size in bytes, as the source exported it." }),
+  sha256: Type.String({ description: "Its checksum, which the source checks before it sends." }),
 });

@@ -144,3 +144,45 @@ export const AgentHost = Type.Object({
   name: Type.String(),
   state: HostSchema.properties.state,
 });
+
+export const MigrateBody = Type.Union([
+  Type.Object(
+    {
+      target_host_id: Type.Optional(
+        Type.Integer({ minimum: 1, description: "The host to move to; placement chooses when absent." }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Null(),
+]);
+
+export const MigrationSchema = Type.Object(
+  {
+    id: Type.Integer(),
+    server_id: Type.Integer(),
+    source_host_id: Type.Integer(),
+    target_host_id: Type.Integer(),
+    state: Type.Union(["running", "succeeded", "failed"].map((s) => Type.Literal(s))),
+    was_running: Type.Boolean({ description: "The machine ran: it is started again where it ends up." }),
+    disk_bytes: Type.Union([Type.Integer(), Type.Null()]),
+    checksum: Type.Union([Type.String(), Type.Null()], { description: "sha256 of the disk, hex." }),
+    error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
+    created_at: Type.String({ format: "date-time" }),
+    finished_at: Type.Union([Type.String({ format: "date-time" }), Type.Null()]),
+  },
+  { title: "Migration" },
+);
+
+export const MigrationParams = Type.Object({ id: HostParams.properties.id });
+
+export const Drained = Type.Object({
+  ...HostSchema.properties,
+  migrations: Type.Object({
+    queued: Type.Integer({ description: "Migrations asked for now, one per server not moving already." }),
+    refused: Type.Array(
+      Type.Object({ server_id: Type.Integer(), code: Type.String(), message: Type.String() }),
+      { description: "Servers that cannot move now (no room elsewhere, busy, in error): drain again later." },
+    ),
+  }),
+});

@@ -259,6 +259,18 @@ export class HostRepository {
           ),
         ),
       )
+      // Nor while a migration's clean-up of an old copy still has to run there.
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom("operations")
+              .select("operations.id")
+              .whereRef("operations.host_id", "=", "hosts.id")
+              .where("operations.status", "in", ["pending", "running"]),
+          ),
+        ),
+      )
       .executeTakeFirst();
     return result.numDeletedRows > 0n;
   }
@@ -310,10 +322,12 @@ export class HostRepository {
     driver: string,
     now: string,
     images: string[] | null = null,
+    transferUrl: string | null = null,
   ): Promise<void> {
     await this.#db
       .updateTable("hosts")
       .set({
+        transfer_url: transferUrl,
         vcpus_total: capacity.vcpus,
         memory_mb_total: capacity.memory_mb,
         disk_gb_total: capacity.disk_gb,
@@ -388,6 +402,69 @@ export class HostRepository {
     }
     const held = await this.findAllocation(serverId);
     if (held) return held;
+    const hostId = await this.#claimRoom(locationId, requested, policy, since, now, image);
+    if (hostId === undefined) return undefined;
+    return this.#db
+      .insertInto("host_allocations")
+      .values({ server_id: serverId, host_id: hostId, ...requested, created_at: now })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  /**
+   * Room for a server that moves here from `sourceHostId` (a migration): placement's filter, weigh and claim
+   * over the location's other hosts, or `onlyHostId` alone, adding to what the chosen host holds. The claim is
+   * recorded by the migration, not as the server's allocation, which stays on its source until the move ends.
+   * The chosen host's id; undefined when none has room. In the caller's transaction.
+   */
+  async claimForMigration(
+    sourceHostId: number,
+    locationId: number,
+    requested: Amounts,
+    policy: PlacementPolicy,
+    since: string,
+    now: string,
+    image: string,
+    onlyHostId?: number,
+  ): Promise<number | undefined> {
+    return this.#claimRoom(locationId, requested, policy, since, now, image, (id) =>
+      onlyHostId === undefined ? id !== sourceHostId : id === onlyHostId && id !== sourceHostId,
+    );
+  }
+
+  /** Gives back room claimed by `claimForMigration` (a migration that did not happen). */
+  async unclaim(hostId: number, amounts: Amounts, now: string): Promise<void> {
+    await this.#db
+      .updateTable("hosts")
+      .set((eb) => ({
+        vcpus_allocated: eb("vcpus_allocated", "-", amounts.vcpus),
+        memory_mb_allocated: eb("memory_mb_allocated", "-", amounts.memory_mb),
+        disk_gb_allocated: eb("disk_gb_allocated", "-", amounts.disk_gb),
+        server_count: eb("server_count", "-", 1),
+        updated_at: now,
+      }))
+      .where("id", "=", hostId)
+      .execute();
+  }
+
+  /** Makes room claimed by `claimForMigration` the server's allocation on that host (the move succeeded). */
+  async placeClaimed(serverId: number, hostId: number, amounts: Amounts, now: string): Promise<void> {
+    await this.#db
+      .insertInto("host_allocations")
+      .values({ server_id: serverId, host_id: hostId, ...amounts, created_at: now })
+      .execute();
+  }
+
+  /** Claims room on the first candidate, in the policy's order, that still fits as the UPDATE writes. */
+  async #claimRoom(
+    locationId: number,
+    requested: Amounts,
+    policy: PlacementPolicy,
+    since: string,
+    now: string,
+    image: string | undefined,
+    allowed: (hostId: number) => boolean = () => true,
+  ): Promise<number | undefined> {
     const hosts = await this.#db
       .selectFrom("hosts")
       .selectAll()
@@ -397,6 +474,7 @@ export class HostRepository {
       .execute();
     const candidates = weigh(
       hosts
+        .filter((host) => allowed(host.id))
         .filter((host) => image === undefined || hasImage(imagesOf(host), image))
         .map((host) => ({ id: host.id, inventory: inventoryOf(host) }))
         .filter((h) => fits(h.inventory, requested)),
@@ -417,12 +495,7 @@ export class HostRepository {
         .where("last_heartbeat_at", ">=", since)
         .where(fitsSql(requested))
         .executeTakeFirst();
-      if (result.numUpdatedRows === 0n) continue;
-      return this.#db
-        .insertInto("host_allocations")
-        .values({ server_id: serverId, host_id: candidate.id, ...requested, created_at: now })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      if (result.numUpdatedRows > 0n) return candidate.id;
     }
     return undefined;
   }

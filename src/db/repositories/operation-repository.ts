@@ -12,10 +12,14 @@ const UNFINISHED: OperationStatus[] = ["pending", "running"];
  */
 const unfinished = (column: string) => sql<boolean>`${sql.ref(column)} in ('pending', 'running')`;
 
-/** The operation's server is on one of `count` hosts, bound as `host0`, `host1`…: one lookup by primary key. */
+/**
+ * The operation runs on one of `count` hosts, bound as `host0`, `host1`…: the host it names (a migration's
+ * steps), else its server's (one lookup by primary key).
+ */
 function onHosts(serverIdColumn: string, count: number, p: Param) {
-  const hosts = Array.from({ length: count }, (_, i) => p<number>(`host${i}`));
-  return sql<boolean>`exists (select 1 from servers as s where s.id = ${sql.ref(serverIdColumn)} and s.host_id in (${sql.join(hosts)}))`;
+  const hosts = sql.join(Array.from({ length: count }, (_, i) => p<number>(`host${i}`)));
+  const hostColumn = sql.ref(serverIdColumn.replace(/server_id$/, "host_id"));
+  return sql<boolean>`(${hostColumn} in (${hosts}) or (${hostColumn} is null and exists (select 1 from servers as s where s.id = ${sql.ref(serverIdColumn)} and s.host_id in (${hosts}))))`;
 }
 
 function hostParams(hostIds: readonly number[]): Record<string, number> {
@@ -40,6 +44,8 @@ export interface NewOperation {
   kind: OperationKind;
   maxAttempts: number;
   now: string;
+  /** The host that runs it, when not its server's (a migration's steps). */
+  hostId?: number;
 }
 
 export class OperationRepository {
@@ -63,6 +69,7 @@ export class OperationRepository {
         attempts: 0,
         max_attempts: op.maxAttempts,
         run_after: op.now,
+        host_id: op.hostId ?? null,
         created_at: op.now,
         updated_at: op.now,
       })
@@ -76,8 +83,9 @@ export class OperationRepository {
   /**
    * Leases up to `limit` runnable operations of servers on `hostIds` to `owner`, in one statement. Runnable:
    * unfinished, due, not leased (or its lease expired with its worker), and the oldest unfinished operation of
-   * its server, so the operations of one server run one at a time and in order. Oldest due first. An operation
-   * runs only on its server's host: a VM's disk is there.
+   * its server, so the operations of one server run one at a time and in order (a migration's `cleanup` of an
+   * old copy holds up none). Oldest due first. An operation runs only on its host: its server's, where the VM's
+   * disk is, unless it names another (a migration's steps).
    */
   async claim(
     owner: string,
@@ -115,7 +123,9 @@ export class OperationRepository {
                       .select(sql`1`.as("one"))
                       .whereRef("q.server_id", "=", "o.server_id")
                       .whereRef("q.id", "<", "o.id")
-                      .where(unfinished("q.status")),
+                      .where(unfinished("q.status"))
+                      // A migration's clean-up of an old copy, on another host, holds up nothing.
+                      .where(sql<boolean>`q.kind <> 'cleanup'`),
                   ),
                 ),
               )

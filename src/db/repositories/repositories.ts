@@ -7,6 +7,7 @@ import { CatalogueRepository } from "./catalogue-repository.ts";
 import { HostFailureRepository } from "./host-failure-repository.ts";
 import { HostRepository } from "./host-repository.ts";
 import { IdempotencyRepository } from "./idempotency-repository.ts";
+import { MigrationRepository } from "./migration-repository.ts";
 import { OperationRepository } from "./operation-repository.ts";
 import { RateLimitRepository } from "./rate-limit-repository.ts";
 import { ServerRepository } from "./server-repository.ts";
@@ -32,6 +33,7 @@ export class Repositories {
   readonly rateLimits: RateLimitRepository;
   readonly hosts: HostRepository;
   readonly hostFailures: HostFailureRepository;
+  readonly migrations: MigrationRepository;
 
   readonly #prepared: PreparedQueries;
 
@@ -53,6 +55,7 @@ export class Repositories {
     this.rateLimits = new RateLimitRepository(db);
     this.hosts = new HostRepository(db);
     this.hostFailures = new HostFailureRepository(db);
+    this.migrations = new MigrationRepository(db);
   }
 
   /** Runs `work` in one transaction: all of its writes commit together or none do. */

@@ -231,6 +231,18 @@ export class ServerRepository {
   }
 
   /** Rows of several servers in one read, deleted or not, for the engine (in no particular order). */
+  /** The ids of the live servers placed on the host. */
+  async idsOnHost(hostId: number): Promise<number[]> {
+    const rows = await this.#db
+      .selectFrom("servers")
+      .select("id")
+      .where("host_id", "=", hostId)
+      .where("deleted_at", "is", null)
+      .orderBy("id")
+      .execute();
+    return rows.map((row) => row.id);
+  }
+
   async findByIds(ids: readonly number[]): Promise<ServerRow[]> {
     if (ids.length === 0) return [];
     return this.#db

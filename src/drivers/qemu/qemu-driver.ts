@@ -1,9 +1,12 @@
-import { existsSync } from "node:fs";
-import { readdir, statfs } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream, existsSync } from "node:fs";
+import { readdir, rename, rm, stat, statfs } from "node:fs/promises";
 import { availableParallelism, totalmem } from "node:os";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
+  type DiskExport,
+  type DiskImport,
   type Driver,
   type DriverCall,
   DriverError,
@@ -202,6 +205,69 @@ export class QemuDriver implements Driver {
       call.log.warn({ vm: id }, "qemu: guest did not reboot by itself; resetting it");
       await this.#qmp(id, (qmp) => qmp.execute("system_reset"));
     }
+  }
+
+  /** The VM's qcow2 overlay, as it is: the base image it is layered on is the target's own (placement's image filter). */
+  async exportDisk(id: string, call: DriverCall): Promise<DiskExport> {
+    this.#vms.requireRecord(id);
+    if (this.#running(id)) {
+      throw new DriverError("machine_running", `VM ${id} runs; stop it before its disk is copied`);
+    }
+    const path = this.#vms.file(id, "disk.qcow2");
+    const hash = createHash("sha256");
+    for await (const chunk of createReadStream(path, { signal: call.signal })) hash.update(chunk as Buffer);
+    const { size } = await stat(path);
+    return { size, sha256: hash.digest("hex"), read: () => createReadStream(path, { signal: call.signal }) };
+  }
+
+  /** Writes the overlay beside its place, checks it, moves it in, points it at this host's base image, and defines the VM. */
+  async importDisk(spec: MachineSpec, disk: DiskImport, call: DriverCall): Promise<void> {
+    const base = this.#baseImage(spec.image);
+    // An earlier attempt's copy, complete or not, is replaced.
+    if (this.#vms.record(spec.id)) await this.destroy(spec.id, call);
+    this.#vms.make(spec.id);
+    const path = this.#vms.file(spec.id, "disk.qcow2");
+    const part = `${path}.part`;
+    const hash = createHash("sha256");
+    let size = 0;
+    const out = createWriteStream(part);
+    try {
+      for await (const chunk of disk.chunks) {
+        call.signal.throwIfAborted();
+        hash.update(chunk);
+        size += chunk.length;
+        if (!out.write(chunk)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+      }
+    } finally {
+      await new Promise<void>((resolve) => out.end(() => resolve()));
+    }
+    const sha256 = hash.digest("hex");
+    if (size !== disk.size || sha256 !== disk.sha256) {
+      await rm(part, { force: true });
+      throw new DriverError(
+        "checksum_mismatch",
+        `the disk of VM ${spec.id} arrived with ${size} bytes and sha256 ${sha256}, not ${disk.size} and ${disk.sha256}`,
+      );
+    }
+    await rename(part, path);
+    await runTool(this.#o.qemuImg, ["rebase", "-u", "-F", "qcow2", "-b", base, path], call.signal);
+    const mac = macFor(spec.id);
+    await writeSeedIso(
+      this.#vms.file(spec.id, "seed.iso"),
+      renderSeed(spec, mac, this.#network.seedNetwork()),
+      this.#o.isoTool,
+      call.signal,
+    );
+    this.#vms.writeRecord({
+      id: spec.id,
+      vcpus: spec.vcpus,
+      memoryMb: spec.memoryMb,
+      storageGb: spec.storageGb,
+      mac,
+      sshPort: await this.#network.newSshPort(),
+      ipv4: spec.ipv4,
+    });
+    call.log.info({ vm: spec.id, base }, "qemu: VM defined from a migrated disk");
   }
 
   async destroy(id: string, call: DriverCall): Promise<void> {

@@ -3,10 +3,27 @@ import { DriverError } from "../driver.ts";
 // Faults for the sim driver, so tests can make any step fail: a number of transient failures, every call
 // failing transiently ("always"), or every call failing for good ("permanent").
 
-export type FaultyMethod = "create" | "start" | "shutdown" | "stop" | "reboot" | "destroy";
+export type FaultyMethod =
+  | "create"
+  | "start"
+  | "shutdown"
+  | "stop"
+  | "reboot"
+  | "destroy"
+  | "export"
+  | "import";
 export type FaultRule = { transient: number | "always" } | { permanent: true };
 
-const METHODS: readonly FaultyMethod[] = ["create", "start", "shutdown", "stop", "reboot", "destroy"];
+const METHODS: readonly FaultyMethod[] = [
+  "create",
+  "start",
+  "shutdown",
+  "stop",
+  "reboot",
+  "destroy",
+  "export",
+  "import",
+];
 
 export class SimFaults {
   readonly #rules = new Map<FaultyMethod, FaultRule>();
