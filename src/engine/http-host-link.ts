@@ -89,7 +89,10 @@ export class HttpHostLink implements HostLink {
   }
 
   succeed(op: ClaimedOperation, outcome: Outcome): Promise<Recorded> {
-    return this.#end(op, { lease: leaseOf(op), outcome: { ssh: outcome.ssh ?? null } });
+    return this.#end(op, {
+      lease: leaseOf(op),
+      outcome: { ssh: outcome.ssh ?? null, ...(outcome.disk ? { disk: outcome.disk } : {}) },
+    });
   }
 
   fail(op: ClaimedOperation, error: OperationError, permanent: boolean): Promise<Recorded> {
