@@ -140,6 +140,7 @@ describe("the local host link", () => {
           ipv6: null,
         },
         unrunnable: null,
+        transfer: null,
       },
     );
     assert.deepEqual(await l.succeed(op, { ssh: null }), { recorded: true, status: "succeeded" });
