@@ -221,6 +221,8 @@ export interface HostsTable {
   driver: string | null;
   /** JSON array of the image file names the host reported; null: every image. */
   images: string | null;
+  /** Set by a heartbeat that ends a down spell: the host reconciles at its agent's next report. */
+  reconcile_requested_at: string | null;
   join_token_hash: string | null;
   join_token_expires_at: string | null;
   join_token_used_at: string | null;

@@ -126,14 +126,23 @@ describe("the agents' link: each host's credential reaches its own host's operat
     const report = await b.agent.post("/api/v1/agent/reports", {
       machines: [{ server_id: created.body.id, power: "stopped" }],
     });
-    assert.deepEqual(report.body, { applied: 0, ignored: 1 });
+    assert.deepEqual(report.body, { applied: 0, ignored: 1, reconciled: false, queued: 0, destroy: [] });
     assert.equal((await server(created.body.id)).status, "active");
 
-    // Its own host's report applies the power sync's rules.
+    // Its own host's report (every machine of the host) applies the power sync's rules.
+    const others = (await t.owner.get("/api/v1/servers/")).body.results
+      .filter((s: Json) => s.status === "active" && s.id !== created.body.id)
+      .map((s: Json) => ({ server_id: s.id, power: "running" }));
     const own = await a.agent.post("/api/v1/agent/reports", {
-      machines: [{ server_id: created.body.id, power: "stopped" }],
+      machines: [{ server_id: created.body.id, power: "stopped" }, ...others],
     });
-    assert.deepEqual(own.body, { applied: 1, ignored: 0 });
+    assert.deepEqual(own.body, {
+      applied: 1 + others.length,
+      ignored: 0,
+      reconciled: false,
+      queued: 0,
+      destroy: [],
+    });
     assert.equal((await server(created.body.id)).status, "stopped");
   });
 

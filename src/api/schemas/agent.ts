@@ -25,8 +25,16 @@ export const HeartbeatAnswer = Type.Object({
   admin_state: HostSchema.properties.admin_state,
 });
 
+/** An agent process's random id: its claims' leases carry it, so its next start can tell them from its own. */
+const Instance = Type.String({
+  pattern: "^[a-z0-9]{8,32}$",
+  description:
+    "The agent process's own random id (8 to 32 lowercase letters and digits), the same in every call.",
+});
+
 export const ClaimBody = Type.Object(
   {
+    instance: Type.Optional(Instance),
     limit: Type.Integer({ minimum: 1, maximum: 100, description: "How many operations at most." }),
     wait_seconds: Type.Optional(
       Type.Integer({
@@ -133,6 +141,8 @@ export const ReleaseBody = Type.Object(
 
 export const Released = Type.Object({ released: Count });
 
+export const ReleaseStaleBody = Type.Object({ instance: Instance }, { additionalProperties: false });
+
 const Stats = Type.Object(
   {
     cpu_time_ns: Count,
@@ -154,7 +164,18 @@ export const ReportBody = Type.Object(
         },
         { additionalProperties: false },
       ),
-      { maxItems: 10_000 },
+      {
+        maxItems: 10_000,
+        description:
+          "Every machine of the host: a server of the host that is not named (nor in `unsure`) has no machine.",
+      },
+    ),
+    unsure: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 1 }), {
+        maxItems: 10_000,
+        description:
+          "Servers whose operation ended while the machines were observed: not judged by this report.",
+      }),
     ),
   },
   { additionalProperties: false },
@@ -163,4 +184,14 @@ export const ReportBody = Type.Object(
 export const ReportAnswer = Type.Object({
   applied: Type.Integer({ description: "Servers of this host whose status and usage the report set." }),
   ignored: Type.Integer({ description: "Servers named that are not on this host: left untouched." }),
+  reconciled: Type.Boolean({
+    description:
+      "The first report after the host returned from down: the host follows the database instead of the reverse.",
+  }),
+  queued: Type.Integer({
+    description: "Operations the reconciliation queued to correct the host's machines.",
+  }),
+  destroy: Type.Array(Type.Integer(), {
+    description: "Machines of no server (by the id they are named after): the agent destroys them.",
+  }),
 });

@@ -14,6 +14,7 @@ import * as authFailures from "./0012-auth-failures.ts";
 import * as refunds from "./0013-refunds.ts";
 import * as hosts from "./0014-hosts.ts";
 import * as placement from "./0015-placement.ts";
+import * as hostReconcile from "./0016-host-reconcile.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   "0013-refunds": refunds,
   "0014-hosts": hosts,
   "0015-placement": placement,
+  "0016-host-reconcile": hostReconcile,
 };
