@@ -82,7 +82,7 @@ export class HttpHostLink implements HostLink {
           signal,
         },
       );
-      const ops = (body as { operations: ClaimedOperation[] }).operations;
+      const ops = (body as { operations: WireOperation[] }).operations.map(claimedOperationOf);
       for (const op of ops) this.#held.set(op.id, op);
       return ops;
     } catch (err) {
@@ -236,4 +236,54 @@ function isLost(err: unknown): boolean {
 
 function leaseOf(op: ClaimedOperation): { owner: string; attempt: number } {
   return { owner: op.owner, attempt: op.attempt };
+}
+
+/** A claimed operation as the agent API carries it (snake_case). */
+interface WireOperation {
+  id: number;
+  kind: ClaimedOperation["kind"];
+  server_id: number;
+  attempt: number;
+  max_attempts: number;
+  owner: string;
+  lease_expires_at: string;
+  server_deleted: boolean;
+  spec: {
+    id: string;
+    hostname: string;
+    vcpus: number;
+    memory_mb: number;
+    storage_gb: number;
+    image: string;
+    ssh_public_key: string | null;
+    ipv4: string | null;
+    ipv6: string | null;
+  } | null;
+  unrunnable: OperationError | null;
+}
+
+function claimedOperationOf(op: WireOperation): ClaimedOperation {
+  const { spec } = op;
+  return {
+    id: op.id,
+    kind: op.kind,
+    serverId: op.server_id,
+    attempt: op.attempt,
+    maxAttempts: op.max_attempts,
+    owner: op.owner,
+    leaseExpiresAt: op.lease_expires_at,
+    serverDeleted: op.server_deleted,
+    spec: spec && {
+      id: spec.id,
+      hostname: spec.hostname,
+      vcpus: spec.vcpus,
+      memoryMb: spec.memory_mb,
+      storageGb: spec.storage_gb,
+      image: spec.image,
+      sshPublicKey: spec.ssh_public_key,
+      ipv4: spec.ipv4,
+      ipv6: spec.ipv6,
+    },
+    unrunnable: op.unrunnable,
+  };
 }

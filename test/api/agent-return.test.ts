@@ -89,7 +89,7 @@ describe("an agent's host that returns after it was down reconciles at its first
     assert.equal(await status("steady"), "active");
     const started = await runAll(a.agent);
     assert.deepEqual(
-      started.map((op: Json) => [op.serverId, op.kind]),
+      started.map((op: Json) => [op.server_id, op.kind]),
       [[ids.drifted, "start"]],
     );
     assert.equal(await status("drifted"), "active");

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { Services } from "../../services/services.ts";
+import { presentClaimedOperation } from "../presenters/present-claimed-operation.ts";
 import { hostSecurity, requireHost } from "../require-host.ts";
 import {
   ClaimBody,
@@ -118,7 +119,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
           gone.signal,
           instance,
         );
-        return { operations };
+        return { operations: operations.map(presentClaimedOperation) };
       },
     );
 

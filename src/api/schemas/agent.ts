@@ -4,7 +4,7 @@ import { MAX_CLAIM_WAIT_SECONDS } from "../../services/agent-service.ts";
 import { Nullable, Timestamp } from "./common.ts";
 import { HostSchema, JoinBody } from "./hosts.ts";
 
-// The agent routes carry the host link's own data (src/engine/host-link.ts), as the worker sees it.
+// The agent routes carry the host link's data (src/engine/host-link.ts) in the API's snake_case.
 
 const Count = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
@@ -61,28 +61,34 @@ const SshEndpoint = Type.Object(
   { additionalProperties: false },
 );
 
-const MachineSpec = Type.Object({
-  id: Type.String(),
-  hostname: Type.String(),
-  vcpus: Type.Integer(),
-  memoryMb: Type.Integer(),
-  storageGb: Type.Integer(),
-  image: Type.String(),
-  sshPublicKey: Nullable(Type.String()),
-  ipv4: Nullable(Type.String()),
-  ipv6: Nullable(Type.String()),
-});
+const MachineSpec = Type.Object(
+  {
+    id: Type.String({ description: "The machine's name on the host: the server's id." }),
+    hostname: Type.String(),
+    vcpus: Type.Integer(),
+    memory_mb: Type.Integer(),
+    storage_gb: Type.Integer(),
+    image: Type.String({ description: "The OS's base image." }),
+    ssh_public_key: Nullable(Type.String()),
+    ipv4: Nullable(Type.String()),
+    ipv6: Nullable(Type.String()),
+  },
+  { description: "For a create: the machine to make; null for the other kinds." },
+);
 
 export const ClaimedOperationSchema = Type.Object(
   {
     id: Type.Integer(),
     kind: Type.Union(OPERATION_KINDS.map((k) => Type.Literal(k))),
-    serverId: Type.Integer(),
+    server_id: Type.Integer(),
     attempt: Type.Integer(),
-    maxAttempts: Type.Integer(),
+    max_attempts: Type.Integer(),
     owner: Type.String({ description: "With `attempt`, the lease that every later call about it carries." }),
-    leaseExpiresAt: Timestamp,
-    serverDeleted: Type.Boolean(),
+    lease_expires_at: Timestamp,
+    server_deleted: Type.Boolean({
+      description:
+        "The server was deleted while the operation waited: only a delete's destroy is left to do.",
+    }),
     spec: Nullable(MachineSpec),
     unrunnable: Nullable(OperationError),
   },
