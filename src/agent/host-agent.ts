@@ -101,7 +101,9 @@ export class HostAgent {
       const stats = power === "running" ? await driver.stats(id, this.#call()) : null;
       machines.push({ serverId: Number(id), power, stats });
     }
-    if (this.#controller.signal.aborted) return;
+    // Observed longer ago than the host is given to be down (the process was frozen, say): the host may have
+    // returned meanwhile and must reconcile from what it has now, so this report is dropped.
+    if (this.#controller.signal.aborted || Date.now() - since > this.#o.downAfterMs) return;
     const answer = await link.report(machines, since);
     for (const id of answer.destroy) await driver.destroy(String(id), this.#call());
     if (answer.reconciled) {
