@@ -68,10 +68,15 @@ export class HostAgent {
     }
   }
 
-  /** One heartbeat now (a refusal fails the start), then the worker and the loops. */
+  /**
+   * One heartbeat now (a refusal fails the start); the leases an earlier agent of this host left (killed
+   * outright) freed, so its operations resume at once; then the worker and the loops.
+   */
   async start(): Promise<{ host_id: number; name: string; state: string }> {
     await this.#transfers?.listen();
     const host = await this.beat();
+    const released = await this.#o.link.releaseStale();
+    if (released > 0) this.#o.log.info({ released }, "resuming the operations an earlier agent left");
     await this.worker.start();
     this.#heartbeat.start();
     this.#reports.start();
@@ -97,9 +102,12 @@ export class HostAgent {
     });
   }
 
-  /** Observes every machine the driver has and reports them. */
+  /**
+   * Observes every machine the driver has and reports them. When the host has just returned from down the
+   * control plane reconciles instead, and answers the machines of no server, which are destroyed here.
+   */
   async report(): Promise<void> {
-    const { driver } = this.#o;
+    const { driver, link, log } = this.#o;
     const since = Date.now();
     const machines: MachineReport[] = [];
     for (const id of await driver.list(this.#call())) {
@@ -108,7 +116,17 @@ export class HostAgent {
       const stats = power === "running" ? await driver.stats(id, this.#call()) : null;
       machines.push({ serverId: Number(id), power, stats });
     }
-    if (machines.length > 0) await this.#o.link.report(machines, since);
+    // Observed longer ago than the host is given to be down (the process was frozen, say): the host may have
+    // returned meanwhile and must reconcile from what it has now, so this report is dropped.
+    if (this.#controller.signal.aborted || Date.now() - since > this.#o.downAfterMs) return;
+    const answer = await link.report(machines, since);
+    for (const id of answer.destroy) await driver.destroy(String(id), this.#call());
+    if (answer.reconciled) {
+      log.info(
+        { queued: answer.queued, destroyed: answer.destroy.length },
+        "host reconciled after it was down",
+      );
+    }
   }
 
   #call(): DriverCall {

@@ -227,6 +227,8 @@ export interface HostsTable {
   images: string | null;
   /** Where the host's agent serves disks to migrations' targets (migration 0016); null: it serves none. */
   transfer_url: string | null;
+  /** Set by a heartbeat that ends a down spell: the host reconciles at its agent's next report. */
+  reconcile_requested_at: string | null;
   join_token_hash: string | null;
   join_token_expires_at: string | null;
   join_token_used_at: string | null;

@@ -1,6 +1,14 @@
+import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { MachineStats, PowerState } from "../drivers/driver.ts";
-import type { ClaimedOperation, HostLink, OperationError, Outcome, Recorded } from "./host-link.ts";
+import type {
+  ClaimedOperation,
+  HostLink,
+  OperationError,
+  Outcome,
+  Recorded,
+  TransferGrant,
+} from "./host-link.ts";
 
 export interface HttpHostLinkOptions {
   /** The control plane's base URL, e.g. https://api.example.com. */
@@ -32,6 +40,17 @@ export interface MachineReport {
   stats: MachineStats | null;
 }
 
+/** What the control plane made of a report (the agent API's answer). */
+export interface ReportAnswer {
+  applied: number;
+  ignored: number;
+  /** The host had returned from down and was reconciled. */
+  reconciled: boolean;
+  queued: number;
+  /** Machines of no server, by the id they are named after: the agent destroys them. */
+  destroy: number[];
+}
+
 export interface HostReport {
   capacity: { vcpus: number; memory_mb: number; disk_gb: number };
   images: string[] | null;
@@ -48,9 +67,13 @@ export interface HostReport {
  * not contradict an operation that ended while the machines were being observed.
  */
 export class HttpHostLink implements HostLink {
+  /** This agent process: its claims' leases carry it, so its next start can free them if it dies holding them. */
+  readonly instance = randomUUID().replaceAll("-", "").slice(0, 16);
   readonly #o: HttpHostLinkOptions;
   readonly #held = new Map<number, ClaimedOperation>();
   readonly #settledAt = new Map<number, number>();
+  /** A report on its way: an end waits for it, so the control plane never reads the report after the end. */
+  #reporting: Promise<unknown> | undefined;
 
   constructor(options: HttpHostLinkOptions) {
     this.#o = options;
@@ -62,13 +85,13 @@ export class HttpHostLink implements HostLink {
       const body = await this.#call(
         "POST",
         "/api/v1/agent/operations/claim",
-        { limit, wait_seconds: waitSeconds },
+        { instance: this.instance, limit, wait_seconds: waitSeconds },
         {
           extraMs: waitSeconds * 1000,
           signal,
         },
       );
-      const ops = (body as { operations: ClaimedOperation[] }).operations;
+      const ops = (body as { operations: WireOperation[] }).operations.map(claimedOperationOf);
       for (const op of ops) this.#held.set(op.id, op);
       return ops;
     } catch (err) {
@@ -107,6 +130,12 @@ export class HttpHostLink implements HostLink {
     return (body as { released: number }).released;
   }
 
+  /** Frees the leases this host's earlier agents still hold (called at start): their operations resume now. */
+  async releaseStale(): Promise<number> {
+    const body = await this.#call("POST", "/api/v1/agent/leases/release-stale", { instance: this.instance });
+    return (body as { released: number }).released;
+  }
+
   /** Proves the host alive with what it has now; the host's state as the control plane sees it. */
   async heartbeat(report: HostReport): Promise<{ host_id: number; name: string; state: string }> {
     return (await this.#call("POST", "/api/v1/agent/heartbeat", {
@@ -138,36 +167,46 @@ export class HttpHostLink implements HostLink {
   }
 
   /**
-   * Reports the machines observed since `observedSince` (epoch ms), leaving out those whose operation ended
-   * meanwhile: what was seen of them may be older than what the control plane now knows.
+   * Reports every machine observed since `observedSince` (epoch ms); those whose operation ended meanwhile are
+   * sent as `unsure`: what was seen of them may be older than what the control plane now knows.
    */
-  async report(
-    machines: MachineReport[],
-    observedSince: number,
-  ): Promise<{ applied: number; ignored: number }> {
-    const fresh = machines.filter((m) => (this.#settledAt.get(m.serverId) ?? 0) < observedSince);
-    return (await this.#call("POST", "/api/v1/agent/reports", {
-      machines: fresh.map((m) => ({
-        server_id: m.serverId,
-        power: m.power,
-        usage: m.stats && {
-          cpu_time_ns: Math.round(m.stats.cpuTimeNs),
-          memory_used_mb: Math.round(m.stats.memoryUsedMb),
-          disk_used_gb: Math.round(m.stats.diskUsedGb),
-          net_bytes: Math.round(m.stats.netBytes),
-        },
-      })),
-    })) as { applied: number; ignored: number };
+  async report(machines: MachineReport[], observedSince: number): Promise<ReportAnswer> {
+    for (const [id, at] of this.#settledAt) if (at < observedSince) this.#settledAt.delete(id);
+    const unsure = new Set(this.#settledAt.keys());
+    const sent = this.#call("POST", "/api/v1/agent/reports", {
+      machines: machines
+        .filter((m) => !unsure.has(m.serverId))
+        .map((m) => ({
+          server_id: m.serverId,
+          power: m.power,
+          usage: m.stats && {
+            cpu_time_ns: Math.round(m.stats.cpuTimeNs),
+            memory_used_mb: Math.round(m.stats.memoryUsedMb),
+            disk_used_gb: Math.round(m.stats.diskUsedGb),
+            net_bytes: Math.round(m.stats.netBytes),
+          },
+        })),
+      unsure: [...unsure],
+    });
+    const reporting = sent.catch(() => undefined);
+    this.#reporting = reporting;
+    try {
+      return (await sent) as ReportAnswer;
+    } finally {
+      if (this.#reporting === reporting) this.#reporting = undefined;
+    }
   }
 
   async #end(op: ClaimedOperation, body: unknown): Promise<Recorded> {
+    // Marked before it is sent: a report made from here on leaves the server to this end.
+    this.#settledAt.set(op.serverId, Date.now());
+    await this.#reporting;
     try {
       const answer = (await this.#call("POST", `/api/v1/agent/operations/${op.id}/result`, body)) as {
         status: "succeeded" | "failed" | "cancelled" | "pending";
         retry_at?: string;
       };
       this.#held.delete(op.id);
-      this.#settledAt.set(op.serverId, Date.now());
       return answer.status === "pending"
         ? { recorded: true, status: "pending", retryAt: answer.retry_at ?? "" }
         : { recorded: true, status: answer.status };
@@ -229,4 +268,57 @@ function isLost(err: unknown): boolean {
 
 function leaseOf(op: ClaimedOperation): { owner: string; attempt: number } {
   return { owner: op.owner, attempt: op.attempt };
+}
+
+/** A claimed operation as the agent API carries it (snake_case). */
+interface WireOperation {
+  id: number;
+  kind: ClaimedOperation["kind"];
+  server_id: number;
+  attempt: number;
+  max_attempts: number;
+  owner: string;
+  lease_expires_at: string;
+  server_deleted: boolean;
+  spec: {
+    id: string;
+    hostname: string;
+    vcpus: number;
+    memory_mb: number;
+    storage_gb: number;
+    image: string;
+    ssh_public_key: string | null;
+    ipv4: string | null;
+    ipv6: string | null;
+  } | null;
+  unrunnable: OperationError | null;
+  /** Its fields are single words, the same in both styles. */
+  transfer?: TransferGrant | null;
+}
+
+function claimedOperationOf(op: WireOperation): ClaimedOperation {
+  const { spec } = op;
+  return {
+    id: op.id,
+    kind: op.kind,
+    serverId: op.server_id,
+    attempt: op.attempt,
+    maxAttempts: op.max_attempts,
+    owner: op.owner,
+    leaseExpiresAt: op.lease_expires_at,
+    serverDeleted: op.server_deleted,
+    spec: spec && {
+      id: spec.id,
+      hostname: spec.hostname,
+      vcpus: spec.vcpus,
+      memoryMb: spec.memory_mb,
+      storageGb: spec.storage_gb,
+      image: spec.image,
+      sshPublicKey: spec.ssh_public_key,
+      ipv4: spec.ipv4,
+      ipv6: spec.ipv6,
+    },
+    unrunnable: op.unrunnable,
+    transfer: op.transfer ?? null,
+  };
 }

@@ -10,6 +10,8 @@ import type { ClaimedOperation, OperationError, Outcome, Recorded } from "../eng
 import type { LocalHostLink } from "../engine/local-host-link.ts";
 import { correctStatus, recordUsage } from "../engine/power-observation.ts";
 import type { WorkArrivals } from "../engine/work-arrivals.ts";
+import type { HostReconciliationService } from "./host-reconciliation-service.ts";
+import type { Host, HostService, JoinRequest } from "./host-service.ts";
 
 /** The longest an agent's claim waits for work. */
 export const MAX_CLAIM_WAIT_SECONDS = 30;
@@ -32,6 +34,22 @@ export interface AgentServiceOptions {
   link: LocalHostLink;
   /** Wakes waiting claims when work may have become runnable. */
   work: WorkArrivals;
+  hosts: HostService;
+  reconciler: HostReconciliationService;
+}
+
+/** What the control plane made of an agent's report. */
+export interface ReportAnswer {
+  /** Servers of this host whose status and usage the power sync's rules set (none when it reconciled). */
+  applied: number;
+  /** Servers named that are not on this host: left untouched. */
+  ignored: number;
+  /** The host had returned from down: the report was reconciled instead of judged by the power sync's rules. */
+  reconciled: boolean;
+  /** Corrections queued as operations by the reconciliation. */
+  queued: number;
+  /** Machines of no server (named by the id they carry): the agent destroys them. */
+  destroy: number[];
 }
 
 /**
@@ -55,20 +73,55 @@ export class AgentService {
     limit: number,
     waitMs: number,
     signal?: AbortSignal,
+    instance: string = randomUUID().slice(0, 8),
   ): Promise<ClaimedOperation[]> {
-    const { link, work, clock } = this.#o;
-    // One lease owner per claim: `agent:` and the host, so no worker's lease passes for an agent's.
-    const owner = `agent:${hostId}:${randomUUID().slice(0, 8)}`;
+    const { link, work, clock, hosts } = this.#o;
+    // One lease owner per claim: `agent:`, the host and the agent's instance, so no worker's lease passes for an
+    // agent's, and a restarted agent can tell its predecessor's leases from its own.
+    const owner = `${ownerPrefix(hostId)}${instance}:${randomUUID().slice(0, 8)}`;
     const deadline = clock.now().getTime() + waitMs;
     for (;;) {
       const seen = work.count;
-      const ops = await link.claimFor(owner, [hostId], limit);
+      // A host that is down gets nothing: a claim still open from before it froze must not take the operations
+      // queued meanwhile; its heartbeat wakes the claim.
+      const ops = (await hosts.isDown(hostId)) ? [] : await link.claimFor(owner, [hostId], limit);
       const left = deadline - clock.now().getTime();
       if (ops.length > 0 || left <= 0 || work.closed || signal?.aborted) return ops;
       const due = await link.nextDue([hostId]);
       const untilDue = due === undefined ? left : Date.parse(due) - clock.now().getTime();
       await work.after(seen, Math.max(1, Math.min(left, untilDue)), signal);
     }
+  }
+
+  /**
+   * The agent's heartbeat. A host that was down is marked to reconcile at its next report, and the claims
+   * waiting for it are woken.
+   */
+  async heartbeat(hostId: number, report: Omit<JoinRequest, "joinToken">): Promise<Host> {
+    const { host, returned } = await this.#o.hosts.heartbeat(hostId, report);
+    if (returned) {
+      this.#o.log.info({ host: hostId }, "host is back after it was down; it reconciles at its next report");
+      this.#o.work.notify();
+    }
+    return host;
+  }
+
+  /**
+   * Frees the leases of the host's earlier agents (any instance but `instance`, the caller's): a restarted agent
+   * calls it so that the operations its killed predecessor held resume at once. Another host's are untouched.
+   */
+  async releaseStale(hostId: number, instance: string): Promise<number> {
+    const prefix = ownerPrefix(hostId);
+    const released = await this.#o.repos.operations.releaseLeasesByPrefix(
+      prefix,
+      `${prefix}${instance}:`,
+      isoAt(this.#o.clock),
+    );
+    if (released > 0) {
+      this.#o.log.info({ host: hostId, released }, "released the leases of the host's earlier agent");
+      this.#o.work.notify();
+    }
+    return released;
   }
 
   /** Renews the lease of an operation of the host; 409 lease_lost when it is no longer the agent's. */
@@ -120,35 +173,54 @@ export class AgentService {
   }
 
   /**
-   * Applies the power sync's rules to what the agent observed of its machines: only servers on its host with
-   * no operation in flight are corrected and sampled; servers of other hosts (or none) are ignored, never
-   * touched. How many were applied and ignored.
+   * What the agent observed of all its machines (but those in `unsure`, whose operation ended while it observed).
+   * The first report after the host returned from down reconciles: the host follows the database (corrections
+   * queued as operations, machines of no server returned to destroy). Otherwise the power sync's rules: only
+   * servers on the host with no operation in flight are corrected and sampled. Either way a settled server of the
+   * host that the report does not name has no machine: `missing`. A report of a host that is down is not judged
+   * (its heartbeat, late, comes first). Servers of other hosts are ignored, never touched.
    */
   async report(
     hostId: number,
     machines: MachineObservation[],
-  ): Promise<{ applied: number; ignored: number }> {
-    const { repos, clock, log } = this.#o;
+    unsure: readonly number[] = [],
+  ): Promise<ReportAnswer> {
+    const { repos, clock, log, hosts, reconciler } = this.#o;
     const named = new Set(machines.map((m) => m.serverId));
-    const onHost = new Map(
+    const onHost = new Set(
       (await repos.servers.findByIds([...named]))
         .filter((s) => s.host_id === hostId && s.deleted_at === null)
-        .map((s) => [s.id, s]),
+        .map((s) => s.id),
     );
-    const settled = new Map(
-      (await repos.servers.listSettled(["active", "stopped"], 10_000, [hostId]))
-        .filter((s) => named.has(s.id))
-        .map((s) => [s.id, s]),
-    );
-    let applied = 0;
-    for (const machine of machines) {
-      const server = settled.get(machine.serverId);
-      if (!server) continue;
+    const answer: ReportAnswer = {
+      applied: 0,
+      ignored: [...named].filter((id) => !onHost.has(id)).length,
+      reconciled: false,
+      queued: 0,
+      destroy: [],
+    };
+    const host = await hosts.get(hostId);
+    if (host.effective_state === "down") return answer;
+    const requestedAt = host.reconcile_requested_at;
+    if (requestedAt !== null) {
+      const observed = new Map(machines.map((m) => [String(m.serverId), m.power]));
+      const { queued, destroy } = await reconciler.reconcile(hostId, observed);
+      await repos.hosts.clearReconcile(hostId, requestedAt);
+      Object.assign(answer, { reconciled: true, queued, destroy: destroy.map(Number) });
+      log.info({ host: hostId, machines: machines.length, queued, destroy }, "host reconciled");
+    }
+    const skip = new Set(unsure);
+    const byId = new Map(machines.map((m) => [m.serverId, m]));
+    for (const server of await repos.servers.listSettled(["active", "stopped"], 10_000, [hostId])) {
+      if (skip.has(server.id)) continue;
+      const machine = byId.get(server.id) ?? { serverId: server.id, power: "missing" as const, stats: null };
+      // Reconciling, the database is the truth: only a missing machine is judged, as the power sync would.
+      if (answer.reconciled && machine.power !== "missing") continue;
       const status = await correctStatus(repos, clock, log, server, machine.power);
       await recordUsage(repos, clock, server, status === "active" ? machine.stats : null);
-      applied++;
+      answer.applied++;
     }
-    return { applied, ignored: [...named].filter((id) => !onHost.has(id)).length };
+    return answer;
   }
 
   /** The operation, read again, if it is on the host and the lease is an agent's of that host; else 404 or 409. */

@@ -194,20 +194,37 @@ export class HostService {
     return { hostId, credential };
   }
 
-  /** An agent's heartbeat: the host is up, with what it reports now. The host as an operator sees it. */
-  async heartbeat(hostId: number, report: Omit<JoinRequest, "joinToken">): Promise<Host> {
+  /**
+   * An agent's heartbeat: the host is up, with what it reports now. When it was down (not heard from for the down
+   * threshold), the same transaction marks that it must reconcile at its next report (`returned`). The host as
+   * an operator sees it.
+   */
+  async heartbeat(
+    hostId: number,
+    report: Omit<JoinRequest, "joinToken">,
+  ): Promise<{ host: Host; returned: boolean }> {
     const fields = amountProblems("capacity", report.capacity);
     if (Object.keys(fields).length > 0) throw new InvalidInput(fields);
-    await this.#repos.hosts.recordReport(
-      hostId,
-      report.capacity,
-      report.agentVersion,
-      report.driver,
-      isoAt(this.#clock),
-      report.images,
-      report.transferUrl ?? null,
-    );
-    return this.get(hostId);
+    const returned = await this.#repos.transaction(async (tx) => {
+      const now = isoAt(this.#clock);
+      const returned = await tx.hosts.requestReconcileIfDown(hostId, this.#since(), now);
+      await tx.hosts.recordReport(
+        hostId,
+        report.capacity,
+        report.agentVersion,
+        report.driver,
+        now,
+        report.images,
+        report.transferUrl ?? null,
+      );
+      return returned;
+    });
+    return { host: await this.get(hostId), returned };
+  }
+
+  /** Whether the host is down now (not heard from for the down threshold). */
+  async isDown(hostId: number): Promise<boolean> {
+    return (await this.get(hostId)).effective_state === "down";
   }
 
   async #whyRefused(tx: Repositories, digest: string, now: string): Promise<JoinTokenInvalid> {

@@ -54,6 +54,13 @@ export function createServices(
   changes: ChangeFeed,
   agentLink: AgentLink,
 ): Services {
+  const hosts = new HostService(repos, clock, config.hostDownAfterMs);
+  const hostReconciliation = new HostReconciliationService({
+    repos,
+    clock,
+    notifier,
+    maxAttempts: config.maxAttempts,
+  });
   return {
     config,
     clock,
@@ -76,14 +83,9 @@ export function createServices(
     actions: new ActionService(repos, changes),
     idempotency: new IdempotencyService(repos, clock),
     rateLimits: new RateLimitService(repos, clock, config.rateLimits),
-    hosts: new HostService(repos, clock, config.hostDownAfterMs),
-    hostReconciliation: new HostReconciliationService({
-      repos,
-      clock,
-      notifier,
-      maxAttempts: config.maxAttempts,
-    }),
-    agents: new AgentService({ repos, clock, ...agentLink }),
+    hosts,
+    hostReconciliation,
+    agents: new AgentService({ repos, clock, ...agentLink, hosts, reconciler: hostReconciliation }),
     migrations: new MigrationService({
       repos,
       clock,

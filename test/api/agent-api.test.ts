@@ -48,10 +48,24 @@ describe("the agents' link: each host's credential reaches its own host's operat
     assert.equal(created.status, 201, created.text);
     const claimed = await a.agent.post(CLAIM, { limit: 10, wait_seconds: 5 });
     assert.equal(claimed.status, 200, claimed.text);
-    const op: Json = claimed.body.operations.find((o: Json) => o.serverId === created.body.id);
+    const op: Json = claimed.body.operations.find((o: Json) => o.server_id === created.body.id);
     assert.ok(op, claimed.text);
     assert.equal(op.kind, "create");
     assert.equal(op.spec.hostname, SAMPLE_CREATE.hostname);
+    // In the API's snake_case, like every other route.
+    assert.deepEqual(Object.keys(op.spec).sort(), [
+      "hostname",
+      "id",
+      "image",
+      "ipv4",
+      "ipv6",
+      "memory_mb",
+      "ssh_public_key",
+      "storage_gb",
+      "vcpus",
+    ]);
+    assert.equal(op.server_deleted, false);
+    assert.equal(typeof op.max_attempts, "number");
     assert.match(op.owner, new RegExp(`^agent:${a.id}:`));
     const lease = { owner: op.owner, attempt: op.attempt };
 
@@ -86,7 +100,7 @@ describe("the agents' link: each host's credential reaches its own host's operat
     const claimed = await waiting;
     assert.equal(claimed.status, 200, claimed.text);
     assert.deepEqual(
-      claimed.body.operations.map((o: Json) => [o.serverId, o.kind]),
+      claimed.body.operations.map((o: Json) => [o.server_id, o.kind]),
       [[created.body.id, "create"]],
     );
     const [op] = claimed.body.operations;
@@ -104,7 +118,7 @@ describe("the agents' link: each host's credential reaches its own host's operat
     const none = await b.agent.post(CLAIM, { limit: 10, wait_seconds: 0 });
     assert.deepEqual(none.body, { operations: [] });
     const [op] = (await a.agent.post(CLAIM, { limit: 10 })).body.operations;
-    assert.equal(op.serverId, created.body.id);
+    assert.equal(op.server_id, created.body.id);
     const lease = { owner: op.owner, attempt: op.attempt };
     const before = await operationRow(op.id);
 
@@ -126,14 +140,23 @@ describe("the agents' link: each host's credential reaches its own host's operat
     const report = await b.agent.post("/api/v1/agent/reports", {
       machines: [{ server_id: created.body.id, power: "stopped" }],
     });
-    assert.deepEqual(report.body, { applied: 0, ignored: 1 });
+    assert.deepEqual(report.body, { applied: 0, ignored: 1, reconciled: false, queued: 0, destroy: [] });
     assert.equal((await server(created.body.id)).status, "active");
 
-    // Its own host's report applies the power sync's rules.
+    // Its own host's report (every machine of the host) applies the power sync's rules.
+    const others = (await t.owner.get("/api/v1/servers/")).body.results
+      .filter((s: Json) => s.status === "active" && s.id !== created.body.id)
+      .map((s: Json) => ({ server_id: s.id, power: "running" }));
     const own = await a.agent.post("/api/v1/agent/reports", {
-      machines: [{ server_id: created.body.id, power: "stopped" }],
+      machines: [{ server_id: created.body.id, power: "stopped" }, ...others],
     });
-    assert.deepEqual(own.body, { applied: 1, ignored: 0 });
+    assert.deepEqual(own.body, {
+      applied: 1 + others.length,
+      ignored: 0,
+      reconciled: false,
+      queued: 0,
+      destroy: [],
+    });
     assert.equal((await server(created.body.id)).status, "stopped");
   });
 

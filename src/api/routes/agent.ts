@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { Services } from "../../services/services.ts";
+import { presentClaimedOperation } from "../presenters/present-claimed-operation.ts";
 import { hostSecurity, requireHost } from "../require-host.ts";
 import {
   ClaimBody,
@@ -10,6 +11,7 @@ import {
   LeaseBody,
   ReleaseBody,
   Released,
+  ReleaseStaleBody,
   ReportAnswer,
   ReportBody,
   ResultAnswer,
@@ -75,13 +77,16 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
           tags,
           security: hostSecurity,
           summary: "Prove the host alive and report its capacity and images",
+          description:
+            "A heartbeat of a host that was down (not heard from for `VPS_HOST_DOWN_AFTER_MS`) marks it to reconcile " +
+            "at its next report.",
           body: HeartbeatBody,
           response: { 200: HeartbeatAnswer, ...errors(400, 401, 413, 415) },
         },
       },
       async (request) => {
         const { capacity, agent_version: agentVersion, driver, images, transfer_url } = request.body;
-        const host = await hosts.heartbeat(request.hostId, {
+        const host = await agents.heartbeat(request.hostId, {
           capacity,
           agentVersion,
           driver,
@@ -109,9 +114,15 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       async (request, reply) => {
         const gone = new AbortController();
         reply.raw.on("close", () => gone.abort());
-        const { limit, wait_seconds: waitSeconds = 0 } = request.body;
-        const operations = await agents.claim(request.hostId, limit, waitSeconds * 1000, gone.signal);
-        return { operations };
+        const { limit, wait_seconds: waitSeconds = 0, instance } = request.body;
+        const operations = await agents.claim(
+          request.hostId,
+          limit,
+          waitSeconds * 1000,
+          gone.signal,
+          instance,
+        );
+        return { operations: operations.map(presentClaimedOperation) };
       },
     );
 
@@ -194,6 +205,24 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     );
 
     agent.post(
+      "/api/v1/agent/leases/release-stale",
+      {
+        schema: {
+          tags,
+          security: hostSecurity,
+          summary: "Free the leases of the host's earlier agents (at the agent's start)",
+          description:
+            "Every lease held by an agent of this host other than `instance` (the caller) is freed, so the " +
+            "operations a killed agent held resume at once instead of after `VPS_LEASE_MS`. Other hosts' leases " +
+            "are untouched.",
+          body: ReleaseStaleBody,
+          response: { 200: Released, ...errors(400, 401, 413, 415) },
+        },
+      },
+      async (request) => ({ released: await agents.releaseStale(request.hostId, request.body.instance) }),
+    );
+
+    agent.post(
       "/api/v1/agent/reports",
       {
         schema: {
@@ -201,9 +230,12 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
           security: hostSecurity,
           summary: "Report the observed power state and usage of the host's machines",
           description:
-            "The power sync's rules for the host's servers with no operation in flight: a machine that died makes " +
-            "its server `stopped`, one found running makes it `active`, and usage is sampled. Servers of other " +
-            "hosts are ignored (counted), never touched.",
+            "Names every machine of the host. The first report after the host returned from down reconciles: " +
+            "corrections are queued as operations and the machines of no server are answered in `destroy`. " +
+            "Otherwise the power sync's rules for the host's servers with no operation in flight: a machine that " +
+            "died makes its server `stopped`, one found running makes it `active`, and usage is sampled. Either " +
+            "way an `active` server of the host not named (nor `unsure`) has lost its machine and is `error`. A " +
+            "report of a host that is down is not judged. Servers of other hosts are ignored (counted), never touched.",
           body: ReportBody,
           response: { 200: ReportAnswer, ...errors(400, 401, 413, 415) },
         },
@@ -223,6 +255,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
                 }
               : null,
           })),
+          request.body.unsure,
         ),
     );
   });

@@ -4,7 +4,7 @@ import { MAX_CLAIM_WAIT_SECONDS } from "../../services/agent-service.ts";
 import { Nullable, Timestamp } from "./common.ts";
 import { HostSchema, JoinBody } from "./hosts.ts";
 
-// The agent routes carry the host link's own data (src/engine/host-link.ts), as the worker sees it.
+// The agent routes carry the host link's data (src/engine/host-link.ts) in the API's snake_case.
 
 const Count = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
@@ -34,8 +34,16 @@ export const HeartbeatAnswer = Type.Object({
   admin_state: HostSchema.properties.admin_state,
 });
 
+/** An agent process's random id: its claims' leases carry it, so its next start can tell them from its own. */
+const Instance = Type.String({
+  pattern: "^[a-z0-9]{8,32}$",
+  description:
+    "The agent process's own random id (8 to 32 lowercase letters and digits), the same in every call.",
+});
+
 export const ClaimBody = Type.Object(
   {
+    instance: Type.Optional(Instance),
     limit: Type.Integer({ minimum: 1, maximum: 100, description: "How many operations at most." }),
     wait_seconds: Type.Optional(
       Type.Integer({
@@ -62,28 +70,34 @@ const SshEndpoint = Type.Object(
   { additionalProperties: false },
 );
 
-const MachineSpec = Type.Object({
-  id: Type.String(),
-  hostname: Type.String(),
-  vcpus: Type.Integer(),
-  memoryMb: Type.Integer(),
-  storageGb: Type.Integer(),
-  image: Type.String(),
-  sshPublicKey: Nullable(Type.String()),
-  ipv4: Nullable(Type.String()),
-  ipv6: Nullable(Type.String()),
-});
+const MachineSpec = Type.Object(
+  {
+    id: Type.String({ description: "The machine's name on the host: the server's id." }),
+    hostname: Type.String(),
+    vcpus: Type.Integer(),
+    memory_mb: Type.Integer(),
+    storage_gb: Type.Integer(),
+    image: Type.String({ description: "The OS's base image." }),
+    ssh_public_key: Nullable(Type.String()),
+    ipv4: Nullable(Type.String()),
+    ipv6: Nullable(Type.String()),
+  },
+  { description: "For a create: the machine to make; null for the other kinds." },
+);
 
 export const ClaimedOperationSchema = Type.Object(
   {
     id: Type.Integer(),
     kind: Type.Union(OPERATION_KINDS.map((k) => Type.Literal(k))),
-    serverId: Type.Integer(),
+    server_id: Type.Integer(),
     attempt: Type.Integer(),
-    maxAttempts: Type.Integer(),
+    max_attempts: Type.Integer(),
     owner: Type.String({ description: "With `attempt`, the lease that every later call about it carries." }),
-    leaseExpiresAt: Timestamp,
-    serverDeleted: Type.Boolean(),
+    lease_expires_at: Timestamp,
+    server_deleted: Type.Boolean({
+      description:
+        "The server was deleted while the operation waited: only a delete's destroy is left to do.",
+    }),
     spec: Nullable(MachineSpec),
     unrunnable: Nullable(OperationError),
     transfer: Type.Optional(
@@ -172,6 +186,8 @@ export const ReleaseBody = Type.Object(
 
 export const Released = Type.Object({ released: Count });
 
+export const ReleaseStaleBody = Type.Object({ instance: Instance }, { additionalProperties: false });
+
 const Stats = Type.Object(
   {
     cpu_time_ns: Count,
@@ -193,7 +209,18 @@ export const ReportBody = Type.Object(
         },
         { additionalProperties: false },
       ),
-      { maxItems: 10_000 },
+      {
+        maxItems: 10_000,
+        description:
+          "Every machine of the host: a server of the host that is not named (nor in `unsure`) has no machine.",
+      },
+    ),
+    unsure: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 1 }), {
+        maxItems: 10_000,
+        description:
+          "Servers whose operation ended while the machines were observed: not judged by this report.",
+      }),
     ),
   },
   { additionalProperties: false },
@@ -202,6 +229,16 @@ export const ReportBody = Type.Object(
 export const ReportAnswer = Type.Object({
   applied: Type.Integer({ description: "Servers of this host whose status and usage the report set." }),
   ignored: Type.Integer({ description: "Servers named that are not on this host: left untouched." }),
+  reconciled: Type.Boolean({
+    description:
+      "The first report after the host returned from down: the host follows the database instead of the reverse.",
+  }),
+  queued: Type.Integer({
+    description: "Operations the reconciliation queued to correct the host's machines.",
+  }),
+  destroy: Type.Array(Type.Integer(), {
+    description: "Machines of no server (by the id they are named after): the agent destroys them.",
+  }),
 });
 
 export const TransferBody = Type.Object(

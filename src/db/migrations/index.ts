@@ -15,6 +15,7 @@ import * as refunds from "./0013-refunds.ts";
 import * as hosts from "./0014-hosts.ts";
 import * as placement from "./0015-placement.ts";
 import * as migrationsTable from "./0016-migrations.ts";
+import * as hostReconcile from "./0017-host-reconcile.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
 export const migrations: Record<string, Migration> = {
@@ -34,4 +35,5 @@ export const migrations: Record<string, Migration> = {
   "0014-hosts": hosts,
   "0015-placement": placement,
   "0016-migrations": migrationsTable,
+  "0017-host-reconcile": hostReconcile,
 };

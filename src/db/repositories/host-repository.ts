@@ -314,6 +314,30 @@ export class HostRepository {
     return row?.id;
   }
 
+  /**
+   * Marks that the host must reconcile when its last heartbeat is older than `since` (it was down): called in the
+   * heartbeat's transaction before the heartbeat is recorded. Whether it was down.
+   */
+  async requestReconcileIfDown(id: number, since: string, now: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable("hosts")
+      .set({ reconcile_requested_at: now })
+      .where("id", "=", id)
+      .where((eb) => eb.or([eb("last_heartbeat_at", "is", null), eb("last_heartbeat_at", "<", since)]))
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  /** Clears the mark a reconciliation answered, unless a later return set it again meanwhile. */
+  async clearReconcile(id: number, requestedAt: string): Promise<void> {
+    await this.#db
+      .updateTable("hosts")
+      .set({ reconcile_requested_at: null })
+      .where("id", "=", id)
+      .where("reconcile_requested_at", "=", requestedAt)
+      .execute();
+  }
+
   /** What the host reported about itself (images null: every image): a heartbeat. */
   async recordReport(
     id: number,

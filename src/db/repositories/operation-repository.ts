@@ -246,6 +246,21 @@ export class OperationRepository {
     return Number(result.numUpdatedRows);
   }
 
+  /**
+   * Frees the leases whose owner starts with `prefix` but not with `keep`: a restarted agent's predecessors'. Both
+   * are made of digits, letters and colons only (no LIKE wildcard).
+   */
+  async releaseLeasesByPrefix(prefix: string, keep: string, now: string): Promise<number> {
+    const result = await this.#db
+      .updateTable("operations")
+      .set({ status: "pending", lease_owner: null, lease_expires_at: null, updated_at: now })
+      .where("status", "=", "running")
+      .where("lease_owner", "like", `${prefix}%`)
+      .where("lease_owner", "not like", `${keep}%`)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   async leaseOwners(): Promise<string[]> {
     const rows = await this.#db
       .selectFrom("operations")
