@@ -177,6 +177,10 @@ async function main(): Promise<void> {
         console.log("pg_stat_statements: not loaded (shared_preload_libraries), so no per-statement figures");
     }
     const detected = await detection;
+    const down = (await (
+      await fetch(`${service.url}/api/v1/admin/hosts/?state=down&page_size=1`, { headers: ADMIN })
+    ).json()) as { count: number };
+    console.log(`hosts down at the end of the load: ${down.count} (1 expected: the one silenced below)`);
     const fromLast = (t: number | undefined) =>
       t === undefined ? "not seen" : `${((t - lastBeat) / 1000).toFixed(1)} s`;
     const fromStop = (t: number | undefined) =>
