@@ -127,6 +127,15 @@ export function rssMiB(pid: number | undefined): number {
   return Math.round(kb / 1024);
 }
 
+/** CPU seconds (user and system) a process has used so far, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number | undefined): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // The fields after the command name, which is in parentheses and may hold spaces: utime and stime are the
+  // 14th and 15th fields of the line, in clock ticks (100 a second on Linux).
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** A new empty database of the backend: a file under the scratch folder, or a PostgreSQL database made anew. */
 export async function freshDatabase(backend: string, name: string): Promise<string> {
   if (backend === "sqlite" || !POSTGRES) return join(work, `${name}.db`);

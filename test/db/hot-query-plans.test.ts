@@ -82,6 +82,8 @@ describe("the hot queries' plans", () => {
     // What a claimed batch carries: its servers, and the addresses of its creates.
     ["claimed servers", (r) => r.servers.findByIds([12345, 12346, 12347])],
     ["claimed creates' addresses", (r) => r.addresses.heldByEach([12345, 12346])],
+    // Every create takes its first free address of its location.
+    ["address allocation", (r) => r.addresses.allocate(12345, 1, 4, now)],
     // The sim driver reads its machine on every step and every power sync.
     ["sim machine", (r) => new SimMachineStore(r.db).find("12345")],
     ["sim machine update", (r) => new SimMachineStore(r.db).update("12345", { power: "running" })],

@@ -34,6 +34,9 @@ export class AddressRepository {
           .where("location_id", "=", locationId)
           .where("family", "=", family)
           .where("server_id", "is", null)
+          // In the order of the index of free addresses (server_id is null in every row read): ordered by id
+          // alone, PostgreSQL walked the whole table in id order past other locations' and taken addresses.
+          .orderBy("server_id")
           .orderBy("id")
           .limit(1)
           // Concurrent allocations in other processes take the next free row rather than wait for this one.
