@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { Repositories } from "../db/repositories/repositories.ts";
-import type { ServerRow } from "../db/schema.ts";
+import type { PlanRow, ServerRow, ServerUsageRow } from "../db/schema.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
 import { nextUsage } from "../domain/usage.ts";
 import type { MachineStats, PowerState } from "../drivers/driver.ts";
@@ -48,6 +48,42 @@ export async function recordUsage(
     repos.usage.find(server.id),
   ]);
   if (!plan) return;
+  await repos.usage.save(usageRow(server.id, plan, previous, stats, isoAt(clock)));
+}
+
+/**
+ * `recordUsage` for many servers at once (an agent's report of all its machines): their previous samples in one
+ * read, their new ones in one write, so a report costs a few round trips however many machines it names.
+ */
+export async function recordUsages(
+  repos: Repositories,
+  clock: Clock,
+  samples: readonly { server: Pick<ServerRow, "id" | "plan_id">; stats: MachineStats | null }[],
+): Promise<void> {
+  if (samples.length === 0) return;
+  const previous = new Map(
+    (await repos.usage.findMany(samples.map((s) => s.server.id))).map((row) => [row.server_id, row]),
+  );
+  const plans = new Map<number, PlanRow | undefined>();
+  for (const { server } of samples) {
+    if (!plans.has(server.plan_id)) plans.set(server.plan_id, await repos.catalogue.findPlan(server.plan_id));
+  }
+  const now = isoAt(clock);
+  const rows: ServerUsageRow[] = [];
+  for (const { server, stats } of samples) {
+    const plan = plans.get(server.plan_id);
+    if (plan) rows.push(usageRow(server.id, plan, previous.get(server.id), stats, now));
+  }
+  await repos.usage.saveMany(rows);
+}
+
+function usageRow(
+  serverId: number,
+  plan: Pick<PlanRow, "vcpus" | "memory_mb" | "storage_gb">,
+  previous: ServerUsageRow | undefined,
+  stats: MachineStats | null,
+  now: string,
+): ServerUsageRow {
   const usage = nextUsage(
     previous && {
       period: previous.period,
@@ -59,10 +95,10 @@ export async function recordUsage(
     },
     stats,
     { vcpus: plan.vcpus, memoryMb: plan.memory_mb, storageGb: plan.storage_gb },
-    isoAt(clock),
+    now,
   );
-  await repos.usage.save({
-    server_id: server.id,
+  return {
+    server_id: serverId,
     cpu_percent: usage.cpuPercent,
     memory_used: usage.memoryUsed,
     disk_used: usage.diskUsed,
@@ -71,5 +107,5 @@ export async function recordUsage(
     last_cpu_ns: usage.lastCpuNs,
     last_net_bytes: usage.lastNetBytes,
     sampled_at: usage.sampledAt,
-  });
+  };
 }

@@ -8,7 +8,7 @@ import { LeaseLost, NotFound } from "../domain/errors.ts";
 import type { MachineStats, PowerState } from "../drivers/driver.ts";
 import type { ClaimedOperation, OperationError, Outcome, Recorded } from "../engine/host-link.ts";
 import type { LocalHostLink } from "../engine/local-host-link.ts";
-import { correctStatus, recordUsage } from "../engine/power-observation.ts";
+import { correctStatus, recordUsages } from "../engine/power-observation.ts";
 import type { WorkArrivals } from "../engine/work-arrivals.ts";
 import type { HostReconciliationService } from "./host-reconciliation-service.ts";
 import type { Host, HostService, JoinRequest } from "./host-service.ts";
@@ -211,15 +211,17 @@ export class AgentService {
     }
     const skip = new Set(unsure);
     const byId = new Map(machines.map((m) => [m.serverId, m]));
+    const samples: Parameters<typeof recordUsages>[2][number][] = [];
     for (const server of await repos.servers.listSettled(["active", "stopped"], 10_000, [hostId])) {
       if (skip.has(server.id)) continue;
       const machine = byId.get(server.id) ?? { serverId: server.id, power: "missing" as const, stats: null };
       // Reconciling, the database is the truth: only a missing machine is judged, as the power sync would.
       if (answer.reconciled && machine.power !== "missing") continue;
       const status = await correctStatus(repos, clock, log, server, machine.power);
-      await recordUsage(repos, clock, server, status === "active" ? machine.stats : null);
+      samples.push({ server, stats: status === "active" ? machine.stats : null });
       answer.applied++;
     }
+    await recordUsages(repos, clock, samples);
     return answer;
   }
 

@@ -160,6 +160,42 @@ describe("the agents' link: each host's credential reaches its own host's operat
     assert.equal((await server(created.body.id)).status, "stopped");
   });
 
+  it("records the usage of every server a report names, from its machine's counters", async () => {
+    const ids: number[] = [];
+    for (const name of ["metered-1", "metered-2", "metered-3"]) {
+      const created = await t.owner.post("/api/v1/servers/", { ...SAMPLE_CREATE, name });
+      assert.equal(created.status, 201, created.text);
+      ids.push(created.body.id);
+    }
+    const claimed = await a.agent.post(CLAIM, { limit: 10, wait_seconds: 5 });
+    for (const op of claimed.body.operations as Json[]) {
+      const lease = { owner: op.owner, attempt: op.attempt };
+      assert.equal(
+        (await a.agent.post(`/api/v1/agent/operations/${op.id}/result`, { lease, outcome: {} })).status,
+        200,
+      );
+    }
+    const active = (await t.owner.get("/api/v1/servers/?status=active")).body.results as Json[];
+    const usage = (i: number) => ({
+      cpu_time_ns: 0,
+      memory_used_mb: 100 * (i + 1),
+      disk_used_gb: i + 1,
+      net_bytes: 0,
+    });
+    const report = await a.agent.post("/api/v1/agent/reports", {
+      machines: active.map((s) => {
+        const i = ids.indexOf(s.id);
+        return { server_id: s.id, power: "running", ...(i >= 0 ? { usage: usage(i) } : {}) };
+      }),
+    });
+    assert.equal(report.status, 200, report.text);
+    for (const [i, id] of ids.entries()) {
+      const shown = (await server(id)).resource_usage;
+      assert.equal(shown.memory_used, 100 * (i + 1), JSON.stringify(shown));
+      assert.equal(shown.disk_used, i + 1, JSON.stringify(shown));
+    }
+  });
+
   it("opens no customer or admin route to a host credential, and refuses a revoked one", async () => {
     expectError(await a.agent.get("/api/v1/account/"), 401, "unauthorized");
     expectError(await a.agent.get("/api/v1/servers/"), 401, "unauthorized");

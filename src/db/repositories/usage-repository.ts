@@ -14,6 +14,11 @@ const USAGE_COLUMNS: (keyof ServerUsageRow)[] = [
   "sampled_at",
 ];
 
+/** Ids per `in (…)` list. */
+const BATCH = 1000;
+/** Rows per insert: nine parameters each, well inside both dialects' limits. */
+const SAVE_BATCH = 500;
+
 export class UsageRepository {
   readonly #db: Db;
   readonly #prepared: PreparedQueries;
@@ -45,6 +50,41 @@ export class UsageRepository {
       },
       { ...usage },
     );
+  }
+
+  /** The usage rows of these servers, in one query per thousand (a host's report names all its machines). */
+  async findMany(serverIds: readonly number[]): Promise<ServerUsageRow[]> {
+    const rows: ServerUsageRow[] = [];
+    for (let i = 0; i < serverIds.length; i += BATCH) {
+      const ids = serverIds.slice(i, i + BATCH);
+      rows.push(
+        ...(await this.#db.selectFrom("server_usage").selectAll().where("server_id", "in", ids).execute()),
+      );
+    }
+    return rows;
+  }
+
+  /** Saves many servers' usage in one statement per few hundred rows: a report's usage costs a round trip, not one per machine. */
+  async saveMany(usages: readonly ServerUsageRow[]): Promise<void> {
+    const rows = usages.map((u) => Object.fromEntries(USAGE_COLUMNS.map((c) => [c, u[c]])) as ServerUsageRow);
+    for (let i = 0; i < rows.length; i += SAVE_BATCH) {
+      await this.#db
+        .insertInto("server_usage")
+        .values(rows.slice(i, i + SAVE_BATCH))
+        .onConflict((oc) =>
+          oc.column("server_id").doUpdateSet((eb) => ({
+            cpu_percent: eb.ref("excluded.cpu_percent"),
+            memory_used: eb.ref("excluded.memory_used"),
+            disk_used: eb.ref("excluded.disk_used"),
+            period: eb.ref("excluded.period"),
+            bandwidth_bytes: eb.ref("excluded.bandwidth_bytes"),
+            last_cpu_ns: eb.ref("excluded.last_cpu_ns"),
+            last_net_bytes: eb.ref("excluded.last_net_bytes"),
+            sampled_at: eb.ref("excluded.sampled_at"),
+          })),
+        )
+        .execute();
+    }
   }
 
   async delete(serverId: number): Promise<void> {
