@@ -3,6 +3,7 @@ import { createReadStream, createWriteStream, existsSync } from "node:fs";
 import { readdir, rename, rm, stat, statfs } from "node:fs/promises";
 import { availableParallelism, totalmem } from "node:os";
 import { dirname, isAbsolute, resolve } from "node:path";
+import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   type DiskExport,
@@ -230,17 +231,19 @@ export class QemuDriver implements Driver {
     const part = `${path}.part`;
     const hash = createHash("sha256");
     let size = 0;
-    const out = createWriteStream(part);
-    try {
-      for await (const chunk of disk.chunks) {
-        call.signal.throwIfAborted();
-        hash.update(chunk);
-        size += chunk.length;
-        if (!out.write(chunk)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
-      }
-    } finally {
-      await new Promise<void>((resolve) => out.end(() => resolve()));
-    }
+    // pipeline, not a bare write stream: a write that fails (a full disk) fails the import, not the process.
+    await pipeline(
+      disk.chunks,
+      async function* (chunks: AsyncIterable<Uint8Array>) {
+        for await (const chunk of chunks) {
+          hash.update(chunk);
+          size += chunk.length;
+          yield chunk;
+        }
+      },
+      createWriteStream(part),
+      { signal: call.signal },
+    );
     const sha256 = hash.digest("hex");
     if (size !== disk.size || sha256 !== disk.sha256) {
       await rm(part, { force: true });

@@ -1,0 +1,213 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
+import { type Client, client, eventually, type Json, waitForStatus } from "../support/client.ts";
+import { qemuTestImage } from "../support/qemu-test-image.ts";
+import { freePort, type SpawnedServer, spawnServer } from "../support/spawned-server.ts";
+import { type KeyPair, makeKeyPair, sshRun, sshWhenReady } from "../support/ssh.ts";
+import { ADMIN_TOKEN, OWNER_TOKEN } from "../support/test-app.ts";
+import { dropDatabase, freshDatabaseUrl } from "../support/test-database.ts";
+
+const run = promisify(execFile);
+const image = qemuTestImage();
+const IMAGE = "vps-test.qcow2";
+const MOUNT = "mount -t vfat /dev/vda1 /mnt";
+
+/**
+ * The fleet with real VMs (TCG): a control plane that drives no host itself and two qemu host agents on this
+ * machine, each with its own state and VM directories and its own copy of the base image, user-mode networking.
+ * A server on each; draining the first moves its running VM to the second, with what was written on its disk.
+ */
+describe("a fleet of two qemu agents: drain one, the data survives", { skip: image.skip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "vps-qemu-fleet-"));
+  let databaseUrl: string;
+  let plane: SpawnedServer;
+  let admin: Client;
+  let owner: Client;
+  let key: KeyPair;
+  const agents: SpawnedServer[] = [];
+  const hosts: Record<string, { id: number; vmDir: string; imageDir: string }> = {};
+  const servers: Record<string, Json> = {};
+
+  before(async () => {
+    key = await makeKeyPair();
+    databaseUrl = await freshDatabaseUrl(dir);
+    plane = await spawnServer({
+      DATABASE_URL: databaseUrl,
+      VPS_EMBEDDED_HOSTS: "off",
+      VPS_ADMIN_TOKEN: ADMIN_TOKEN,
+      VPS_BOOTSTRAP_TOKEN: OWNER_TOKEN,
+      VPS_LEASE_MS: "10000",
+      VPS_RETRY_BASE_MS: "500",
+    });
+    admin = client(plane.url, ADMIN_TOKEN);
+    owner = client(plane.url, OWNER_TOKEN);
+  });
+
+  after(async () => {
+    for (const child of [...agents, plane]) if (child.child.exitCode === null) child.child.kill("SIGKILL");
+    await Promise.all([...agents, plane].map((child) => child.exited));
+    // The VMs are daemonised, no children of the agents: never leave one running behind a failed test.
+    for (const host of Object.values(hosts)) {
+      for (const vm of existsSync(host.vmDir) ? readdirSync(host.vmDir) : []) {
+        try {
+          process.kill(Number(readFileSync(join(host.vmDir, vm, "qemu.pid"), "utf8")), "SIGKILL");
+        } catch {}
+      }
+    }
+    await dropDatabase(databaseUrl);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function addHost(name: string): Promise<void> {
+    const res = await admin.post("/api/v1/admin/hosts/", { name, location: "us-west" });
+    assert.equal(res.status, 201, res.text);
+    // Each host has its own copy of the base image, as two machines would.
+    const imageDir = join(dir, name, "images");
+    mkdirSync(imageDir, { recursive: true });
+    copyFileSync(join(image.dir, IMAGE), join(imageDir, IMAGE));
+    hosts[name] = { id: res.body.host.id, vmDir: join(dir, name, "vms"), imageDir };
+    agents.push(
+      await spawnServer({
+        VPS_ROLE: "agent",
+        VPS_CONTROL_PLANE_URL: plane.url,
+        VPS_JOIN_TOKEN: res.body.join_token,
+        VPS_AGENT_STATE_DIR: join(dir, name, "state"),
+        VPS_AGENT_TRANSFER_ADDRESS: `127.0.0.1:${await freePort()}`,
+        VPS_DRIVER: "qemu",
+        VPS_QEMU_ACCEL: "tcg",
+        VPS_QEMU_NETWORK: "user",
+        VPS_QEMU_DIR: join(dir, name, "vms"),
+        VPS_QEMU_IMAGE_DIR: imageDir,
+        VPS_SHUTDOWN_TIMEOUT_MS: "90000",
+        VPS_LEASE_MS: "10000",
+        VPS_RETRY_BASE_MS: "500",
+        VPS_POWER_SYNC_MS: "2000",
+        VPS_HOST_DOWN_AFTER_MS: "15000",
+        DATABASE_URL: "unused-by-an-agent",
+      }),
+    );
+  }
+
+  const hostView = async (name: string) => (await admin.get(`/api/v1/admin/hosts/${hosts[name]?.id}/`)).body;
+  const setHost = (name: string, action: "enable" | "disable") =>
+    admin.post(`/api/v1/admin/hosts/${hosts[name]?.id}/${action}/`);
+  const guest = (server: Json, command: string) => sshRun(server.ssh.host, server.ssh.port, key, command);
+
+  it("places a real VM on each of two qemu agents, each reachable over SSH", {
+    timeout: 300_000,
+  }, async () => {
+    await addHost("hv-a");
+    await addHost("hv-b");
+    const os = await admin.post("/api/v1/admin/os/", {
+      name: "VPS test image",
+      distribution: "busybox",
+      version: "1",
+      image: IMAGE,
+    });
+    assert.equal(os.status, 201, os.text);
+    const sshKey = await owner.post("/api/v1/ssh-keys/", { name: "tests", public_key: key.publicKey });
+    assert.equal(sshKey.status, 201, sshKey.text);
+    // Placement decides in the create's transaction: with only one host enabled, the server goes there.
+    const ids: Record<string, number> = {};
+    for (const [name, other] of [
+      ["hv-a", "hv-b"],
+      ["hv-b", "hv-a"],
+    ] as const) {
+      await setHost(name, "enable");
+      await setHost(other, "disable");
+      const created = await owner.post("/api/v1/servers/", {
+        name: `on-${name}`,
+        plan_id: 3,
+        os_id: os.body.id,
+        location: "us-west",
+        hostname: `on-${name}.example.com`,
+        ssh_key_id: sshKey.body.id,
+      });
+      assert.equal(created.status, 201, created.text);
+      ids[name] = created.body.id;
+    }
+    await setHost("hv-a", "enable");
+    for (const name of ["hv-a", "hv-b"]) {
+      const id = ids[name] as number;
+      servers[name] = await waitForStatus(owner, id, "active", 180_000);
+      assert.equal((await hostView(name)).server_count, 1);
+      assert.ok(existsSync(join(hosts[name]?.vmDir as string, String(id), "vm.json")));
+      const ssh = servers[name].ssh;
+      assert.equal(await sshWhenReady(ssh.host, ssh.port, key, "hostname"), `on-${name}.example.com`);
+    }
+    assert.notEqual(servers["hv-a"].ssh.port, servers["hv-b"].ssh.port);
+  });
+
+  it("drains host A: its running VM moves to B with the file written before the move, and A is left empty", {
+    timeout: 300_000,
+  }, async () => {
+    const server = servers["hv-a"];
+    assert.ok(server, "the first test made a server on hv-a");
+    const content = randomBytes(24).toString("hex");
+    // The test guest runs from RAM: the file goes on its disk's FAT partition (the one it boots from).
+    await guest(server, `${MOUNT} && echo ${content} > /mnt/before-the-move && sync && umount /mnt`);
+
+    const drained = await admin.post(`/api/v1/admin/hosts/${hosts["hv-a"]?.id}/drain/`);
+    assert.equal(drained.status, 200, drained.text);
+    assert.deepEqual(drained.body.migrations, { queued: 1, refused: [] });
+    // The database is fresh: the drain's migration is the first one.
+    const migration = await eventually(
+      async () => {
+        const m = (await admin.get("/api/v1/admin/migrations/1/")).body;
+        return m.state === "running" ? undefined : m;
+      },
+      240_000,
+      "the migration's end",
+    );
+    assert.equal(migration.state, "succeeded", JSON.stringify(migration));
+    assert.deepEqual(
+      [migration.server_id, migration.source_host_id, migration.target_host_id],
+      [server.id, hosts["hv-a"]?.id, hosts["hv-b"]?.id],
+    );
+    const moved = await waitForStatus(owner, server.id, "active", 120_000);
+    assert.deepEqual(
+      [moved.id, moved.ip_address, moved.ipv6_address],
+      [server.id, server.ip_address, server.ipv6_address],
+    );
+    assert.equal(moved.ssh.host, "127.0.0.1");
+    assert.equal(
+      await sshWhenReady(moved.ssh.host, moved.ssh.port, key, `${MOUNT} && cat /mnt/before-the-move`),
+      content,
+    );
+
+    // The overlay moved, and on B it is layered on B's own copy of the base image.
+    const disk = join(hosts["hv-b"]?.vmDir as string, String(server.id), "disk.qcow2");
+    const { stdout } = await run("qemu-img", ["info", "--output=json", "--force-share", disk]);
+    const info = JSON.parse(stdout);
+    assert.equal(info["backing-filename"], join(hosts["hv-b"]?.imageDir as string, IMAGE));
+    assert.equal(info.format, "qcow2");
+
+    // The old copy is destroyed on A, and A holds nothing: it can be deleted.
+    const vmOnA = join(hosts["hv-a"]?.vmDir as string, String(server.id));
+    await eventually(async () => (existsSync(vmOnA) ? undefined : true), 60_000, "A's copy to go");
+    const a = await hostView("hv-a");
+    assert.deepEqual(
+      [a.server_count, a.allocated.vcpus, a.allocated.memory_mb, a.allocated.disk_gb],
+      [0, 0, 0, 0],
+    );
+    const b = await hostView("hv-b");
+    assert.equal(b.server_count, 2);
+    const deleted = await eventually(
+      async () => {
+        const res = await admin.delete(`/api/v1/admin/hosts/${hosts["hv-a"]?.id}/`);
+        return res.status === 204 ? res : undefined;
+      },
+      30_000,
+      "host A's delete",
+    );
+    assert.equal(deleted.status, 204);
+    // The server that was on B all along is untouched.
+    assert.equal(await guest(servers["hv-b"], "hostname"), "on-hv-b.example.com");
+  });
+});
