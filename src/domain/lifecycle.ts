@@ -38,9 +38,11 @@ export interface KindLifecycle {
   comesUp: boolean;
   /**
    * Where the server is put back when the operation gives up waiting for its down host (`host_unavailable`);
-   * null: it never gives up (a delete waits for the host, whose machine may still run with its addresses).
+   * `migration`: the migration it is a step of is abandoned, and its own rules put the server back as it was on
+   * its source; null: it never gives up (a delete or a clean-up waits for the host, where the machine or the copy
+   * may still be).
    */
-  revert: StoredServerStatus | null;
+  revert: StoredServerStatus | "migration" | null;
 }
 
 export const LIFECYCLE = {
@@ -103,8 +105,8 @@ export const LIFECYCLE = {
   // A cold migration (docs/fleet.md, "Drain and cold migration"): its three steps settle through the migration's
   // own rules (engine/migration-settlement.ts), which read where the server came from; the table holds what a
   // request sees. The server is `stopping` while its machine is stopped and its disk made ready, and while the
-  // disk is copied unless it ran: then `starting` until it runs on the target. Never given up: the disk is only
-  // on the hosts, so a migration waits for them.
+  // disk is copied unless it ran: then `starting` until it runs on the target. A step whose host stays down
+  // abandons the migration: the server never left its source, whose disk the copy only read.
   migrate_out: {
     from: ["active", "stopped", "suspended"],
     transitional: "stopping",
@@ -112,7 +114,7 @@ export const LIFECYCLE = {
     failed: "stopping",
     message: "Server is being migrated to another host",
     comesUp: false,
-    revert: null,
+    revert: "migration",
   },
   migrate_in: {
     from: [],
@@ -121,9 +123,10 @@ export const LIFECYCLE = {
     failed: "starting",
     message: "Server is being migrated to another host",
     comesUp: false,
-    revert: null,
+    revert: "migration",
   },
   // Destroys a copy left behind by a migration, on the host named by the operation; the server is elsewhere.
+  // Never given up, like a delete: the copy may still be there.
   cleanup: {
     from: [],
     transitional: "active",
