@@ -55,8 +55,9 @@ export function failureOf(op: Settled): Settlement {
 
 /**
  * How an operation that gave up waiting for its down host leaves its server: put back where it came from (the
- * lifecycle's `revert`; a migration's step abandons its migration), a create's charge given back. A create keeps its addresses and room: it may have made
- * the machine before the host went quiet, and only the destroy of its delete frees them.
+ * lifecycle's `revert`; a migration's step abandons its migration), a create's charge given back. A create keeps
+ * its addresses and room: it may have made the machine before the host went quiet, and only the destroy of its
+ * delete frees them.
  */
 export function unavailableOf(kind: OperationKind): Settlement {
   const { transitional, revert } = LIFECYCLE[kind];
