@@ -38,10 +38,26 @@ export interface KindLifecycle {
   comesUp: boolean;
   /**
    * Where the server is put back when the operation gives up waiting for its down host (`host_unavailable`);
-   * null: it never gives up (a delete waits for the host, whose machine may still run with its addresses).
+   * `migration`: the migration it is a step of is abandoned, and its own rules put the server back as it was on
+   * its source; null: it never gives up (a delete or a clean-up waits for the host, where the machine or the copy
+   * may still be).
    */
-  revert: StoredServerStatus | null;
+  revert: StoredServerStatus | "migration" | null;
+  /** What a customer's actions call it; null: never shown to customers (the provider's housekeeping). */
+  command: CustomerCommand | null;
 }
+
+/** The commands of a customer's actions: a migration's steps, on two hosts, show as one `migrate`. */
+export const CUSTOMER_COMMANDS = [
+  "create",
+  "start",
+  "stop",
+  "reboot",
+  "delete",
+  "suspend",
+  "migrate",
+] as const;
+export type CustomerCommand = (typeof CUSTOMER_COMMANDS)[number];
 
 export const LIFECYCLE = {
   create: {
@@ -52,6 +68,7 @@ export const LIFECYCLE = {
     message: "Server is being provisioned. This may take 2-5 minutes.",
     comesUp: true,
     revert: "error",
+    command: "create",
   },
   start: {
     from: ["stopped"],
@@ -61,6 +78,7 @@ export const LIFECYCLE = {
     message: "Server is starting",
     comesUp: true,
     revert: "stopped",
+    command: "start",
   },
   stop: {
     from: ["active"],
@@ -70,6 +88,7 @@ export const LIFECYCLE = {
     message: "Server is stopping",
     comesUp: false,
     revert: "active",
+    command: "stop",
   },
   reboot: {
     from: ["active"],
@@ -79,6 +98,7 @@ export const LIFECYCLE = {
     message: "Server is rebooting",
     comesUp: true,
     revert: "active",
+    command: "reboot",
   },
   // The server leaves the API when the delete is queued; the operation only destroys its machine.
   delete: {
@@ -89,6 +109,7 @@ export const LIFECYCLE = {
     message: "Server is being deleted",
     comesUp: false,
     revert: null,
+    command: "delete",
   },
   // Billing suspends the servers of an account in debt; only a running one needs its machine powered off.
   suspend: {
@@ -99,12 +120,13 @@ export const LIFECYCLE = {
     message: "Server is suspended",
     comesUp: false,
     revert: "suspended",
+    command: "suspend",
   },
   // A cold migration (docs/fleet.md, "Drain and cold migration"): its three steps settle through the migration's
   // own rules (engine/migration-settlement.ts), which read where the server came from; the table holds what a
   // request sees. The server is `stopping` while its machine is stopped and its disk made ready, and while the
-  // disk is copied unless it ran: then `starting` until it runs on the target. Never given up: the disk is only
-  // on the hosts, so a migration waits for them.
+  // disk is copied unless it ran: then `starting` until it runs on the target. A step whose host stays down
+  // abandons the migration: the server never left its source, whose disk the copy only read.
   migrate_out: {
     from: ["active", "stopped", "suspended"],
     transitional: "stopping",
@@ -112,7 +134,8 @@ export const LIFECYCLE = {
     failed: "stopping",
     message: "Server is being migrated to another host",
     comesUp: false,
-    revert: null,
+    revert: "migration",
+    command: "migrate",
   },
   migrate_in: {
     from: [],
@@ -121,9 +144,12 @@ export const LIFECYCLE = {
     failed: "starting",
     message: "Server is being migrated to another host",
     comesUp: false,
-    revert: null,
+    revert: "migration",
+    command: "migrate",
   },
   // Destroys a copy left behind by a migration, on the host named by the operation; the server is elsewhere.
+  // Never given up, like a delete: the copy may still be there. Not the customer's: it may run after the
+  // server's delete, on a host that is no longer the server's.
   cleanup: {
     from: [],
     transitional: "active",
@@ -132,12 +158,18 @@ export const LIFECYCLE = {
     message: "A migrated server's old copy is being destroyed",
     comesUp: false,
     revert: null,
+    command: null,
   },
 } as const satisfies Record<OperationKind, KindLifecycle>;
 
 /** The kinds that give up waiting for a down host: every one with a status to put back. */
 export const GIVING_UP_KINDS: readonly OperationKind[] = OPERATION_KINDS.filter(
   (kind) => LIFECYCLE[kind].revert !== null,
+);
+
+/** The kinds a customer never sees among the actions. */
+export const HIDDEN_KINDS: readonly OperationKind[] = OPERATION_KINDS.filter(
+  (kind) => LIFECYCLE[kind].command === null,
 );
 
 export type PowerAction = "start" | "stop" | "reboot";

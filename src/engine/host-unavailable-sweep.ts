@@ -28,7 +28,8 @@ const BATCH = 500;
 /**
  * The deadline of operations whose host is down: one still unfinished `unavailableAfterMs` after it was queued,
  * held by no live lease, ends `failed` with `host_unavailable` and its server goes back to where it came from
- * (the lifecycle's `revert`; a create's charge is refunded). A delete never gives up. Every end is one
+ * (the lifecycle's `revert`; a create's charge is refunded; a migration's step abandons its migration, which
+ * leaves the server on its source). A delete, or a migration's clean-up, never gives up. Every end is one
  * transaction behind a compare-and-swap on the operation's status, attempt and lease, so any number of
  * processes may sweep at once and each operation ends once; a claim or a result that comes first wins.
  */
@@ -74,7 +75,8 @@ export class HostUnavailableSweep {
       for (const op of batch) {
         const given = await repos.transaction(async (tx) => {
           if (!(await tx.hostFailures.giveUp(op, now, HOST_UNAVAILABLE))) return false;
-          await applySettlement(tx, { id: op.id, serverId: op.server_id }, unavailableOf(op.kind), now);
+          const settlement = unavailableOf(op.kind);
+          await applySettlement(tx, { id: op.id, serverId: op.server_id }, settlement, now, HOST_UNAVAILABLE);
           return true;
         });
         if (!given) continue;

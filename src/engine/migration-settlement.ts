@@ -15,6 +15,8 @@ export interface MigrationStep {
   ok: boolean;
   /** What a migrate_out exported. */
   disk?: ExportedDisk | null;
+  /** It gave up waiting for its down host (`host_unavailable`) rather than failing there. */
+  hostDown?: boolean;
 }
 
 export async function applyMigrationStep(
@@ -28,10 +30,9 @@ export async function applyMigrationStep(
   if (step.kind === "cleanup") return;
   const migration = await tx.migrations.running(op.serverId);
   if (!migration) return;
-  if (!step.ok) return abandon(tx, migration, step.kind, now, error);
+  if (!step.ok) return abandon(tx, migration, step, now, error);
   if (step.kind === "migrate_out") {
-    if (!step.disk)
-      return abandon(tx, migration, step.kind, now, { code: "disk_missing", message: "no disk" });
+    if (!step.disk) return abandon(tx, migration, step, now, { code: "disk_missing", message: "no disk" });
     await tx.migrations.recordDisk(migration.id, step.disk.size, step.disk.sha256, now);
     if (migration.was_running === 1) await tx.servers.swapStatus(op.serverId, "stopping", "starting", now);
     await queue(tx, op.serverId, "migrate_in", migration.target_host_id, now);
@@ -49,21 +50,27 @@ export async function applyMigrationStep(
 
 /**
  * The migration ends without moving the server: the target's room is given back, a copy the target may hold is
- * destroyed there, and the server is put back as it was on its source (started again if it ran).
+ * destroyed there (when it is up: a clean-up never gives up), and the server is put back as it was on its source
+ * (started again if it ran).
  */
 async function abandon(
   tx: Repositories,
   migration: MigrationRow,
-  kind: OperationKind,
+  step: MigrationStep,
   now: string,
   error?: OperationError,
 ): Promise<void> {
   await tx.migrations.end(migration.id, "failed", now, error);
   await tx.hosts.unclaim(migration.target_host_id, amountsOf(migration), now);
+  // Even for a server deleted meanwhile: its delete destroys only the machine on its source.
+  if (step.kind === "migrate_in")
+    await queue(tx, migration.server_id, "cleanup", migration.target_host_id, now);
   const server = await tx.servers.findById(migration.server_id);
   if (!server || server.deleted_at !== null) return;
-  if (kind === "migrate_in") await queue(tx, server.id, "cleanup", migration.target_host_id, now);
-  if (migration.was_running === 1) {
+  // A source that stayed down cannot start it: shown as it was, its host's reconciliation starts its machine
+  // if the migrate_out had stopped it (a start queued there would itself give up and leave it `stopped`).
+  const restart = migration.was_running === 1 && !(step.hostDown && step.kind === "migrate_out");
+  if (restart) {
     await tx.servers.swapStatus(server.id, "stopping", "starting", now);
     await queue(tx, server.id, "start", null, now);
   } else {

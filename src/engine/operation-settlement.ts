@@ -55,11 +55,14 @@ export function failureOf(op: Settled): Settlement {
 
 /**
  * How an operation that gave up waiting for its down host leaves its server: put back where it came from (the
- * lifecycle's `revert`), a create's charge given back. A create keeps its addresses and room: it may have made
- * the machine before the host went quiet, and only the destroy of its delete frees them.
+ * lifecycle's `revert`; a migration's step abandons its migration), a create's charge given back. A create keeps
+ * its addresses and room: it may have made the machine before the host went quiet, and only the destroy of its
+ * delete frees them.
  */
 export function unavailableOf(kind: OperationKind): Settlement {
   const { transitional, revert } = LIFECYCLE[kind];
+  // A migration's step: the migration is abandoned, and its rules put the server back on its source.
+  if (revert === "migration") return { status: "failed", migration: { kind, ok: false, hostDown: true } };
   const swap = revert === null || revert === transitional ? undefined : { from: transitional, to: revert };
   return { status: "failed", swap, refund: kind === "create" };
 }

@@ -1,6 +1,7 @@
 import type { Repositories } from "../db/repositories/repositories.ts";
 import type { OperationRow } from "../db/schema.ts";
 import { NotFound, ServerNotFound } from "../domain/errors.ts";
+import { HIDDEN_KINDS } from "../domain/lifecycle.ts";
 import type { ChangeFeed } from "../engine/change-feed.ts";
 
 /** The longest a request may wait (`?wait=`), in seconds. */
@@ -8,7 +9,8 @@ export const MAX_WAIT_SECONDS = 60;
 
 /**
  * Actions are the operation engine's own records, shown to customers: what a request started, how it is
- * going and how it ended. There is no second log to keep in step.
+ * going and how it ended. There is no second log to keep in step. The provider's housekeeping (a migration's
+ * clean-up of a copy, on a host that is no longer the server's) is not among them.
  */
 export class ActionService {
   readonly #repos: Repositories;
@@ -26,7 +28,7 @@ export class ActionService {
   async get(accountId: number, id: number, waitSeconds = 0): Promise<OperationRow> {
     const deadline = Date.now() + Math.min(waitSeconds, MAX_WAIT_SECONDS) * 1000;
     for (;;) {
-      const action = await this.#repos.operations.findForAccount(accountId, id);
+      const action = await this.#repos.operations.findForAccount(accountId, id, HIDDEN_KINDS);
       if (!action) throw new NotFound("Action");
       const ended = action.status !== "pending" && action.status !== "running";
       if (ended || Date.now() >= deadline) return action;
@@ -43,8 +45,8 @@ export class ActionService {
   ): Promise<{ count: number; actions: OperationRow[] }> {
     if (!(await this.#repos.servers.findDetails(accountId, serverId))) throw new ServerNotFound();
     const [count, actions] = await Promise.all([
-      this.#repos.operations.countForServer(serverId),
-      this.#repos.operations.listForServer(serverId, pageSize, (page - 1) * pageSize),
+      this.#repos.operations.countForServer(serverId, HIDDEN_KINDS),
+      this.#repos.operations.listForServer(serverId, pageSize, (page - 1) * pageSize, HIDDEN_KINDS),
     ]);
     return { count, actions };
   }

@@ -16,7 +16,7 @@ import {
   ServerNotFound,
 } from "../domain/errors.ts";
 import { freshSince, type PlacementPolicy } from "../domain/host-placement.ts";
-import { type PowerAction, powerTransition, rejectPowerAction } from "../domain/lifecycle.ts";
+import { LIFECYCLE, type PowerAction, powerTransition, rejectPowerAction } from "../domain/lifecycle.ts";
 import { formatMoney } from "../domain/money.ts";
 import { hostnameProblem, serverNameProblem } from "../domain/names.ts";
 import type { ServerStatus } from "../domain/server-status.ts";
@@ -283,7 +283,9 @@ export class ServerService {
         throw new ServerNotFound();
       const rejection = rejectPowerAction(action, server.status);
       // A server busy with an operation says which, so a client can wait for it rather than poll.
-      rejection.actionId = (await tx.operations.unfinishedFor(id))[0]?.id;
+      rejection.actionId = (await tx.operations.unfinishedFor(id)).find(
+        (op) => LIFECYCLE[op.kind].command !== null,
+      )?.id;
       throw rejection;
     });
     this.#o.notifier.wake();

@@ -164,6 +164,48 @@ describe("migrating a server between two hosts through the agents' link", () => 
     assert.equal(migration.body.error.code, "checksum_mismatch");
   });
 
+  it("shows the customer the move as one command migrate, and nothing of the old copy's clean-up", async () => {
+    const created = await t.owner.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "watched" });
+    assert.equal(created.status, 201, created.text);
+    const id = created.body.id;
+    const source = (await t.app.services.repos.servers.findById(id))?.host_id;
+    const [from, to] = source === a.id ? [a, b] : [b, a];
+    await run(from, "create", { outcome: {} });
+    const migrating = await t.admin.post(`/api/v1/admin/servers/${id}/migrate/`);
+    assert.equal(migrating.status, 202, migrating.text);
+    const out = await run(from, "migrate_out", { outcome: { disk: DISK } });
+    const moving = await t.owner.get(`/api/v1/actions/${out.id}/`);
+    assert.equal(moving.status, 200, moving.text);
+    assert.equal(moving.body.command, "migrate");
+    await run(to, "migrate_in", { outcome: {} });
+
+    // The move is done; the old copy's clean-up on the source is still due, and is the provider's business.
+    const cleanup = (await t.app.services.repos.operations.unfinishedFor(id)).find(
+      (op) => op.kind === "cleanup",
+    );
+    assert.ok(cleanup, "a clean-up is due on the source");
+    const listed = await t.owner.get(`/api/v1/servers/${id}/actions/`);
+    assert.equal(listed.status, 200, listed.text);
+    assert.equal(listed.body.count, 3);
+    assert.deepEqual(
+      listed.body.results.map((action: Json) => [action.command, action.status]),
+      [
+        ["migrate", "success"],
+        ["migrate", "success"],
+        ["create", "success"],
+      ],
+    );
+    expectError(await t.owner.get(`/api/v1/actions/${cleanup.id}/`), 404, "not_found");
+    // A refused power action names no action to wait for: the clean-up holds nothing up.
+    const refused = await t.owner.post(`/api/v1/servers/${id}/start/`);
+    expectError(refused, 400, "server_already_running");
+    assert.equal(refused.body.action_id, undefined, refused.text);
+
+    await run(from, "cleanup", { outcome: {} });
+    expectError(await t.owner.get(`/api/v1/actions/${cleanup.id}/`), 404, "not_found");
+    assert.equal((await t.owner.get(`/api/v1/servers/${id}/actions/`)).body.count, 3);
+  });
+
   it("refuses what cannot move: no room elsewhere, the same host, a busy server, an unknown one", async () => {
     const created = await t.owner.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "busy" });
     const id = created.body.id;

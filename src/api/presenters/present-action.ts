@@ -1,5 +1,5 @@
 import type { OperationRow } from "../../db/schema.ts";
-import type { OperationStatus } from "../../domain/lifecycle.ts";
+import { LIFECYCLE, type OperationStatus } from "../../domain/lifecycle.ts";
 import { apiTimestamp } from "./present-server.ts";
 
 /** Operation statuses as actions show them: still going, done, or not done. */
@@ -21,7 +21,8 @@ export function presentAction(op: OperationRow) {
         : null;
   return {
     id: op.id,
-    command: op.kind,
+    // A migration's steps on two hosts are one `migrate` to the customer; hidden kinds never reach here.
+    command: LIFECYCLE[op.kind].command ?? op.kind,
     status,
     // Coarse on purpose: drivers report no finer progress. Queued 0, under way 50, ended 100.
     progress: status !== "running" ? 100 : op.status === "running" ? 50 : 0,

@@ -22,7 +22,8 @@ export const actionRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         security,
         summary: "An action",
         description:
-          "The action a create, start, stop, reboot or delete started, including after its server is deleted. " +
+          "The action a create, start, stop, reboot or delete started (or the provider's suspend or migrate), " +
+          "including after its server is deleted. " +
           "With `?wait=SECONDS` the answer comes once the action has ended, or when the time is up.",
         params: ActionIdParams,
         querystring: Type.Object({ wait: Type.Optional(WaitSeconds) }),

@@ -1,4 +1,5 @@
 import { Type } from "@sinclair/typebox";
+import { CUSTOMER_COMMANDS } from "../../domain/lifecycle.ts";
 import { Nullable, Paged, PathId, Timestamp } from "./common.ts";
 
 export const ActionSchema = Type.Object(
@@ -6,7 +7,8 @@ export const ActionSchema = Type.Object(
     id: Type.Integer(),
     command: Type.Unsafe<string>({
       type: "string",
-      enum: ["create", "start", "stop", "reboot", "delete", "suspend"],
+      enum: [...CUSTOMER_COMMANDS],
+      description: "What was done: `migrate` is the provider moving the server to another host.",
     }),
     status: Type.Unsafe<string>({
       type: "string",

@@ -34,26 +34,29 @@ export class HostFailureRepository {
   }
 
   /**
-   * Unfinished operations of the given kinds, queued before `queuedBefore`, held by no live lease, whose server's
-   * host is down. Oldest first.
+   * Unfinished operations of the given kinds, queued before `queuedBefore`, held by no live lease, whose host is
+   * down (the host the operation names, else its server's). Oldest first.
    */
   async stranded(query: StrandedQuery): Promise<StrandedOperation[]> {
     if (query.kinds.length === 0) return [];
-    return this.#db
-      .selectFrom("operations as o")
-      .innerJoin("servers as s", "s.id", "o.server_id")
-      .innerJoin("hosts as h", "h.id", "s.host_id")
-      .select(["o.id", "o.server_id", "o.kind", "o.status", "o.attempts", "o.lease_owner"])
-      .where(sql<boolean>`o.status in ('pending', 'running')`)
-      .where("o.kind", "in", [...query.kinds])
-      .where("o.created_at", "<", query.queuedBefore)
-      .where((eb) => eb.or([eb("o.lease_owner", "is", null), eb("o.lease_expires_at", "<", query.now)]))
-      .where((eb) =>
-        eb.or([eb("h.last_heartbeat_at", "is", null), eb("h.last_heartbeat_at", "<", query.since)]),
-      )
-      .orderBy("o.id")
-      .limit(query.limit)
-      .execute();
+    return (
+      this.#db
+        .selectFrom("operations as o")
+        .innerJoin("servers as s", "s.id", "o.server_id")
+        // The host the operation runs on: the one it names (a migration's steps), else its server's.
+        .innerJoin("hosts as h", (join) => join.on(sql<boolean>`h.id = coalesce(o.host_id, s.host_id)`))
+        .select(["o.id", "o.server_id", "o.kind", "o.status", "o.attempts", "o.lease_owner"])
+        .where(sql<boolean>`o.status in ('pending', 'running')`)
+        .where("o.kind", "in", [...query.kinds])
+        .where("o.created_at", "<", query.queuedBefore)
+        .where((eb) => eb.or([eb("o.lease_owner", "is", null), eb("o.lease_expires_at", "<", query.now)]))
+        .where((eb) =>
+          eb.or([eb("h.last_heartbeat_at", "is", null), eb("h.last_heartbeat_at", "<", query.since)]),
+        )
+        .orderBy("o.id")
+        .limit(query.limit)
+        .execute()
+    );
   }
 
   /**

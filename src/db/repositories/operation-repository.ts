@@ -331,33 +331,45 @@ export class OperationRepository {
     return result.numUpdatedRows > 0n;
   }
 
-  /** An operation of the account, whatever became of its server. */
-  async findForAccount(accountId: number, id: number): Promise<OperationRow | undefined> {
+  /** An operation of the account, whatever became of its server, unless of a kind in `except`. */
+  async findForAccount(
+    accountId: number,
+    id: number,
+    except: readonly OperationKind[] = [],
+  ): Promise<OperationRow | undefined> {
     return this.#db
       .selectFrom("operations")
       .selectAll()
       .where("id", "=", id)
       .where("account_id", "=", accountId)
+      .$if(except.length > 0, (q) => q.where("kind", "not in", [...except]))
       .executeTakeFirst();
   }
 
-  /** The server's operations, newest first. */
-  async listForServer(serverId: number, limit: number, offset: number): Promise<OperationRow[]> {
+  /** The server's operations, newest first, but those of a kind in `except`. */
+  async listForServer(
+    serverId: number,
+    limit: number,
+    offset: number,
+    except: readonly OperationKind[] = [],
+  ): Promise<OperationRow[]> {
     return this.#db
       .selectFrom("operations")
       .selectAll()
       .where("server_id", "=", serverId)
+      .$if(except.length > 0, (q) => q.where("kind", "not in", [...except]))
       .orderBy("id", "desc")
       .limit(limit)
       .offset(offset)
       .execute();
   }
 
-  async countForServer(serverId: number): Promise<number> {
+  async countForServer(serverId: number, except: readonly OperationKind[] = []): Promise<number> {
     const row = await this.#db
       .selectFrom("operations")
       .select((eb) => eb.fn.countAll<number>().as("n"))
       .where("server_id", "=", serverId)
+      .$if(except.length > 0, (q) => q.where("kind", "not in", [...except]))
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }
