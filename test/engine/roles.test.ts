@@ -50,6 +50,8 @@ describe("API-only and worker-only processes", () => {
     assert.equal((await owner.post(`/api/v1/servers/${created.body.id}/stop/`)).status, 200);
     await waitForStatus(owner, created.body.id, "stopped", 15_000);
 
+    // The status is committed before the worker logs the operation's end: wait for that line, not just the status.
+    await worker.waitForLog((l) => l.msg === "operation finished" && l.kind === "stop");
     const ran = (p: SpawnedServer) => p.logs.filter((l) => l.msg === "operation finished").map((l) => l.kind);
     assert.deepEqual(ran(worker), ["create", "stop"]);
     assert.deepEqual(ran(api), [], "the API process runs no operation");
