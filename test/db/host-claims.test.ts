@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { sql } from "kysely";
 import { type OpenDatabase, openDatabase } from "../../src/db/database.ts";
 import { imagesOf, inventoryOf } from "../../src/db/repositories/host-repository.ts";
 import { Repositories } from "../../src/db/repositories/repositories.ts";
@@ -41,6 +42,16 @@ describe("capacity claims on hosts", () => {
       .returning("id")
       .executeTakeFirstOrThrow();
     return row.id;
+  }
+
+  /** Until some session of this database waits for a row lock. */
+  async function waitForLockWait(): Promise<void> {
+    for (;;) {
+      const { rows } = await sql<{ n: string }>`select count(*) as n from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock'`.execute(suite.database.db);
+      if (Number(rows[0]?.n) > 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   async function hostRow(id: number) {
@@ -152,27 +163,29 @@ describe("capacity claims on hosts", () => {
     assert.equal(pack?.host_id, small);
   });
 
-  it("takes the next hosts when concurrent claims took every host it read first", async () => {
-    // Twelve hosts with room for three servers each by memory: more than a claim reads at once, and spread
-    // sends every concurrent claim to the same first few.
-    const location = await addLocation("claims-many");
+  it("takes the next hosts when a concurrent transaction filled every host the claim read first", async (t) => {
+    // node:sqlite has one connection: no claim runs beside another transaction there.
+    if (suite.database.dialect !== "postgres") return t.skip("needs concurrent connections (PostgreSQL)");
+    // Seven hosts, more than a claim reads at once; spread tries the one with the most free memory first.
+    const location = await addLocation("claims-next");
     const ids: number[] = [];
-    for (let i = 0; i < 12; i++) {
-      ids.push(await addHost(`many-${i}`, location, { vcpus: 64, memory_mb: 3 * 2048 + i, disk_gb: 10_000 }));
+    for (let i = 0; i < 7; i++) {
+      ids.push(await addHost(`next-${i}`, location, { vcpus: 64, memory_mb: 65_536 - i, disk_gb: 10_000 }));
     }
-    const connections = [repos, ...others.map((o) => new Repositories(o.db))];
-    const claims = await Promise.all(
-      Array.from({ length: 60 }, (_, i) => {
-        const via = connections[i % connections.length] as Repositories;
-        return via.hosts.claim(20_000 + i, location, PLAN, "spread", since(), now());
-      }),
-    );
-    assert.equal(claims.filter((c) => c !== undefined).length, 36);
-    for (const id of ids) {
-      const host = await hostRow(id);
-      assert.equal(host.server_count, 3, host.name);
-      assert.equal(fits(inventoryOf(host), PLAN), false, `${host.name} is full`);
-    }
+    const [first, second] = others as [OpenDatabase, OpenDatabase];
+    const { claim } = await first.db.transaction().execute(async (tx) => {
+      // The first five fill up in a transaction still open when the claim reads them: it sees their room,
+      // and its UPDATE of each waits for this commit, then finds it full.
+      await tx
+        .updateTable("hosts")
+        .set((eb) => ({ memory_mb_allocated: eb.ref("memory_mb_total") }))
+        .where("id", "in", ids.slice(0, 5))
+        .execute();
+      const claim = new Repositories(second.db).hosts.claim(30_000, location, PLAN, "spread", since(), now());
+      await waitForLockWait();
+      return { claim }; // not awaited here: it waits for this commit
+    });
+    assert.equal((await claim)?.host_id, ids[5]);
   });
 
   it("filters and orders candidates in SQL exactly as the domain's fit rule, image filter and weigher do", async () => {
