@@ -91,4 +91,18 @@ describe("the hot queries' plans", () => {
   for (const [name, run] of cases) {
     it(`${name} reads through an index`, async () => assertIndexed(await plansOf(run)));
   }
+
+  // Every create reads its location's candidate hosts: through the index of hosts by location, never the
+  // whole table. Their order is a computed weight, so they are sorted: only that location's hosts.
+  it("placement's candidate hosts are read through the index of their location", async () => {
+    const request = { vcpus: 1, memory_mb: 1024, disk_gb: 25 };
+    for (const image of [undefined, "debian-12.qcow2"]) {
+      const plans = await plansOf((r) => r.hosts.candidates(1, request, "spread", now, image, 5));
+      assert.ok(
+        plans.some((step) => /^SEARCH hosts USING INDEX hosts_location \(location_id=\?/.test(step)),
+        plans.join("\n"),
+      );
+      for (const step of plans) assert.doesNotMatch(step, /^SCAN hosts\b/, step);
+    }
+  });
 });

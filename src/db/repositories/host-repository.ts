@@ -1,7 +1,8 @@
 import { type Expression, type SqlBool, sql } from "kysely";
-import { type Amounts, fits, type Inventory, RESOURCES, type Resource } from "../../domain/host-capacity.ts";
-import { type AdminState, hasImage, type PlacementPolicy, weigh } from "../../domain/host-placement.ts";
+import { type Amounts, type Inventory, RESOURCES, type Resource } from "../../domain/host-capacity.ts";
+import type { AdminState, PlacementPolicy } from "../../domain/host-placement.ts";
 import type { Db } from "../database.ts";
+import { dialectName } from "../dialect-name.ts";
 import type { HostAllocationRow, HostRow } from "../schema.ts";
 
 /** A host as the admin API shows it: its row, its location's code, and whether a credential is live. */
@@ -45,10 +46,15 @@ function fitsSql(requested: Amounts): Expression<SqlBool> {
 
 const FREE_MEMORY_MILLI = sql<number>`${usableMilli("memory_mb")} - cast(memory_mb_allocated as bigint) * 1000`;
 
+/** Candidates a claim reads at once: enough that concurrent claims rarely take them all. */
+const CANDIDATES_READ = 5;
+
 export class HostRepository {
   readonly #db: Db;
+  readonly #postgres: boolean;
   constructor(db: Db) {
     this.#db = db;
+    this.#postgres = dialectName(db) === "postgres";
   }
 
   /** An embedded host: enabled, with no join token (its process reaches the database itself); undefined when the name is taken. */
@@ -451,9 +457,10 @@ export class HostRepository {
     image: string,
     onlyHostId?: number,
   ): Promise<number | undefined> {
-    return this.#claimRoom(locationId, requested, policy, since, now, image, (id) =>
-      onlyHostId === undefined ? id !== sourceHostId : id === onlyHostId && id !== sourceHostId,
-    );
+    return this.#claimRoom(locationId, requested, policy, since, now, image, {
+      except: [sourceHostId],
+      only: onlyHostId,
+    });
   }
 
   /** Gives back room claimed by `claimForMigration` (a migration that did not happen). */
@@ -479,7 +486,50 @@ export class HostRepository {
       .execute();
   }
 
-  /** Claims room on the first candidate, in the policy's order, that still fits as the UPDATE writes. */
+  /**
+   * The hosts a claim may take, in the policy's order (ties to the lower id), at most `limit`: filtered and
+   * ordered by SQL so that a claim reads a few ids, not every host of the location. The same filters and
+   * order as the domain's `admitsPlacement`, `hasImage`, `fits` and `weigh`.
+   */
+  async candidates(
+    locationId: number,
+    requested: Amounts,
+    policy: PlacementPolicy,
+    since: string,
+    image: string | undefined,
+    limit: number,
+    hosts: { except?: readonly number[]; only?: number } = {},
+  ): Promise<number[]> {
+    let query = this.#db
+      .selectFrom("hosts")
+      .select("id")
+      .where("location_id", "=", locationId)
+      .where("state", "=", "enabled")
+      .where("last_heartbeat_at", ">=", since)
+      .where(fitsSql(requested));
+    if (image !== undefined) query = query.where(this.#hasImageSql(image));
+    if (hosts.only !== undefined) query = query.where("id", "=", hosts.only);
+    if (hosts.except !== undefined && hosts.except.length > 0)
+      query = query.where("id", "not in", hosts.except);
+    const rows = await query
+      .orderBy(FREE_MEMORY_MILLI, policy === "spread" ? "desc" : "asc")
+      .orderBy("id")
+      .limit(limit)
+      .execute();
+    return rows.map((row) => row.id);
+  }
+
+  /** `hasImage` in SQL over the JSON array of the host's images (null: every image). */
+  #hasImageSql(image: string): Expression<SqlBool> {
+    return this.#postgres
+      ? sql<SqlBool>`(images is null or cast(images as jsonb) @> jsonb_build_array(cast(${image} as text)))`
+      : sql<SqlBool>`(images is null or exists (select 1 from json_each(hosts.images) where json_each.value = ${image}))`;
+  }
+
+  /**
+   * Claims room on the first candidate, in the policy's order, that still fits as the UPDATE writes. Reads
+   * candidates a few at a time; when all of them were lost to concurrent claims, reads the next few.
+   */
   async #claimRoom(
     locationId: number,
     requested: Amounts,
@@ -487,41 +537,34 @@ export class HostRepository {
     since: string,
     now: string,
     image: string | undefined,
-    allowed: (hostId: number) => boolean = () => true,
+    hosts: { except?: readonly number[]; only?: number } = {},
   ): Promise<number | undefined> {
-    const hosts = await this.#db
-      .selectFrom("hosts")
-      .selectAll()
-      .where("location_id", "=", locationId)
-      .where("state", "=", "enabled")
-      .where("last_heartbeat_at", ">=", since)
-      .execute();
-    const candidates = weigh(
-      hosts
-        .filter((host) => allowed(host.id))
-        .filter((host) => image === undefined || hasImage(imagesOf(host), image))
-        .map((host) => ({ id: host.id, inventory: inventoryOf(host) }))
-        .filter((h) => fits(h.inventory, requested)),
-      policy,
-    );
-    for (const candidate of candidates) {
-      const result = await this.#db
-        .updateTable("hosts")
-        .set((eb) => ({
-          vcpus_allocated: eb("vcpus_allocated", "+", requested.vcpus),
-          memory_mb_allocated: eb("memory_mb_allocated", "+", requested.memory_mb),
-          disk_gb_allocated: eb("disk_gb_allocated", "+", requested.disk_gb),
-          server_count: eb("server_count", "+", 1),
-          updated_at: now,
-        }))
-        .where("id", "=", candidate.id)
-        .where("state", "=", "enabled")
-        .where("last_heartbeat_at", ">=", since)
-        .where(fitsSql(requested))
-        .executeTakeFirst();
-      if (result.numUpdatedRows > 0n) return candidate.id;
+    const tried = [...(hosts.except ?? [])];
+    for (;;) {
+      const batch = await this.candidates(locationId, requested, policy, since, image, CANDIDATES_READ, {
+        only: hosts.only,
+        except: tried,
+      });
+      for (const id of batch) {
+        const result = await this.#db
+          .updateTable("hosts")
+          .set((eb) => ({
+            vcpus_allocated: eb("vcpus_allocated", "+", requested.vcpus),
+            memory_mb_allocated: eb("memory_mb_allocated", "+", requested.memory_mb),
+            disk_gb_allocated: eb("disk_gb_allocated", "+", requested.disk_gb),
+            server_count: eb("server_count", "+", 1),
+            updated_at: now,
+          }))
+          .where("id", "=", id)
+          .where("state", "=", "enabled")
+          .where("last_heartbeat_at", ">=", since)
+          .where(fitsSql(requested))
+          .executeTakeFirst();
+        if (result.numUpdatedRows > 0n) return id;
+        tried.push(id);
+      }
+      if (batch.length < CANDIDATES_READ) return undefined;
     }
-    return undefined;
   }
 
   /**
