@@ -63,8 +63,12 @@ export type Recorded =
   | { recorded: true; status: OperationEnd }
   /** Queued to run again, after a backoff. */
   | { recorded: true; status: "pending"; retryAt: string }
-  /** The lease is no longer this holder's (taken over, or ended): nothing was changed. */
-  | { recorded: false };
+  /**
+   * The lease is no longer this holder's (taken over, or ended): nothing was changed by this call. `unsure`: an
+   * earlier try of the same call may have reached the control plane before the network failed, so the end may
+   * be this holder's own.
+   */
+  | { recorded: false; unsure?: boolean };
 
 export interface HostLink {
   /**
@@ -74,8 +78,14 @@ export interface HostLink {
   claim(limit: number, waitMs: number, signal?: AbortSignal): Promise<ClaimedOperation[]>;
   /** Renews the lease; false when it was lost and the operation must not go on. */
   extend(op: ClaimedOperation): Promise<boolean>;
-  /** The steps succeeded; the control plane settles the server from the lifecycle table. */
-  succeed(op: ClaimedOperation, outcome: Outcome): Promise<Recorded>;
+  /**
+   * Time left, in ms on this process's own clock, to act under the lease as last renewed, less a margin kept to
+   * stop a machine in; undefined when the link cannot tell (in-process, the lease and the settlement share one
+   * database).
+   */
+  leaseLeftMs?(op: ClaimedOperation): number | undefined;
+  /** The steps succeeded; the control plane settles the server from the lifecycle table. `signal` gives up. */
+  succeed(op: ClaimedOperation, outcome: Outcome, signal?: AbortSignal): Promise<Recorded>;
   /** The steps failed; the control plane retries with backoff, or, when `permanent` or out of attempts, settles the failure. */
   fail(op: ClaimedOperation, error: OperationError, permanent: boolean): Promise<Recorded>;
   /** Gives back the leases this link still holds (at shutdown), so their operations resume at once elsewhere. */

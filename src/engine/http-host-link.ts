@@ -72,6 +72,8 @@ export class HttpHostLink implements HostLink {
   readonly #o: HttpHostLinkOptions;
   readonly #held = new Map<number, ClaimedOperation>();
   readonly #settledAt = new Map<number, number>();
+  /** When each lease renewed by this link runs out, on this process's monotonic clock, and how long it was. */
+  readonly #leaseUntil = new Map<number, { until: number; ms: number }>();
   /** A report on its way: an end waits for it, so the control plane never reads the report after the end. */
   #reporting: Promise<unknown> | undefined;
 
@@ -101,21 +103,37 @@ export class HttpHostLink implements HostLink {
   }
 
   async extend(op: ClaimedOperation): Promise<boolean> {
+    // Measured from before the call: the control plane's lease starts no earlier, whatever its clock says.
+    const sentAt = performance.now();
     try {
-      await this.#call("POST", `/api/v1/agent/operations/${op.id}/lease`, { lease: leaseOf(op) });
+      const body = (await this.#call("POST", `/api/v1/agent/operations/${op.id}/lease`, {
+        lease: leaseOf(op),
+      })) as { lease_ms: number };
+      this.#leaseUntil.set(op.id, { until: sentAt + body.lease_ms, ms: body.lease_ms });
       return true;
     } catch (err) {
       if (!isLost(err)) throw err;
-      this.#held.delete(op.id);
+      this.#forget(op.id);
       return false;
     }
   }
 
-  succeed(op: ClaimedOperation, outcome: Outcome): Promise<Recorded> {
-    return this.#end(op, {
-      lease: leaseOf(op),
-      outcome: { ssh: outcome.ssh ?? null, ...(outcome.disk ? { disk: outcome.disk } : {}) },
-    });
+  /** A sixth of the lease is kept back: the time to stop a machine started under it before it runs out. */
+  leaseLeftMs(op: ClaimedOperation): number | undefined {
+    const lease = this.#leaseUntil.get(op.id);
+    if (!lease) return undefined;
+    return Math.max(0, Math.floor(lease.until - lease.ms / 6 - performance.now()));
+  }
+
+  succeed(op: ClaimedOperation, outcome: Outcome, signal?: AbortSignal): Promise<Recorded> {
+    return this.#end(
+      op,
+      {
+        lease: leaseOf(op),
+        outcome: { ssh: outcome.ssh ?? null, ...(outcome.disk ? { disk: outcome.disk } : {}) },
+      },
+      signal,
+    );
   }
 
   fail(op: ClaimedOperation, error: OperationError, permanent: boolean): Promise<Recorded> {
@@ -127,6 +145,7 @@ export class HttpHostLink implements HostLink {
     if (leases.length === 0) return 0;
     const body = await this.#call("POST", "/api/v1/agent/operations/release", { leases });
     this.#held.clear();
+    this.#leaseUntil.clear();
     return (body as { released: number }).released;
   }
 
@@ -197,24 +216,36 @@ export class HttpHostLink implements HostLink {
     }
   }
 
-  async #end(op: ClaimedOperation, body: unknown): Promise<Recorded> {
+  async #end(op: ClaimedOperation, body: unknown, signal?: AbortSignal): Promise<Recorded> {
     // Marked before it is sent: a report made from here on leaves the server to this end.
     this.#settledAt.set(op.serverId, Date.now());
     await this.#reporting;
+    let retried = false;
     try {
-      const answer = (await this.#call("POST", `/api/v1/agent/operations/${op.id}/result`, body)) as {
+      const answer = (await this.#call("POST", `/api/v1/agent/operations/${op.id}/result`, body, {
+        signal,
+        onRetry: () => {
+          retried = true;
+        },
+      })) as {
         status: "succeeded" | "failed" | "cancelled" | "pending";
         retry_at?: string;
       };
-      this.#held.delete(op.id);
+      this.#forget(op.id);
       return answer.status === "pending"
         ? { recorded: true, status: "pending", retryAt: answer.retry_at ?? "" }
         : { recorded: true, status: answer.status };
     } catch (err) {
       if (!isLost(err)) throw err;
-      this.#held.delete(op.id);
-      return { recorded: false };
+      this.#forget(op.id);
+      // A try lost on the network may have been recorded: the refusal of the next may be of this very end.
+      return retried ? { recorded: false, unsure: true } : { recorded: false };
     }
+  }
+
+  #forget(id: number): void {
+    this.#held.delete(id);
+    this.#leaseUntil.delete(id);
   }
 
   /** One call; network errors retried, a 401 is the credential refused, any other 4xx or 5xx a `Refused`. */
@@ -222,7 +253,7 @@ export class HttpHostLink implements HostLink {
     method: string,
     path: string,
     body: unknown,
-    options: { extraMs?: number; signal?: AbortSignal } = {},
+    options: { extraMs?: number; signal?: AbortSignal; onRetry?: () => void } = {},
   ): Promise<unknown> {
     const attempts = this.#o.attempts ?? 4;
     for (let attempt = 1; ; attempt++) {
@@ -238,7 +269,9 @@ export class HttpHostLink implements HostLink {
       } catch (err) {
         if (options.signal?.aborted || attempt >= attempts) throw err;
         this.#o.log.warn({ err, path, attempt }, "control plane unreachable; retrying");
+        options.onRetry?.();
         await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** (attempt - 1)));
+        options.signal?.throwIfAborted();
         continue;
       }
       const text = await res.text();

@@ -1,6 +1,7 @@
 import { type Driver, type DriverCall, DriverError } from "../drivers/driver.ts";
 import { fetchDisk } from "./disk-fetch.ts";
 import type { ClaimedOperation, Outcome } from "./host-link.ts";
+import { LeaseNotHeld } from "./lease-not-held.ts";
 
 export interface OperationRunnerOptions {
   driver: Driver;
@@ -21,7 +22,15 @@ export class OperationRunner {
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs;
   }
 
-  async execute(op: ClaimedOperation, call: DriverCall): Promise<Outcome> {
+  /**
+   * `holdLease` renews the lease at the control plane; a migrate_in starts its machine only right after it said
+   * yes (the control plane has not given the migration up, and cannot before that lease runs out).
+   */
+  async execute(
+    op: ClaimedOperation,
+    call: DriverCall,
+    holdLease: () => Promise<boolean> = async () => true,
+  ): Promise<Outcome> {
     const id = String(op.serverId);
     // A delete destroys its server's machine; a clean-up the copy a migration left on its host; and a migrate_in
     // of a server deleted meanwhile discards whatever copy an earlier attempt made on the target.
@@ -64,7 +73,14 @@ export class OperationRunner {
           );
         }
         await this.#driver.importDisk(op.spec, await fetchDisk(op.transfer, call.signal), call);
-        if (op.transfer.start) await this.#driver.start(id, call);
+        if (op.transfer.start) {
+          if (!(await holdLease().catch(() => false))) {
+            // The server may be restarting on its source: the copy must not run; the next attempt fetches anew.
+            await this.#driver.destroy(id, call);
+            throw new LeaseNotHeld();
+          }
+          await this.#driver.start(id, call);
+        }
         break;
       }
       default:
@@ -72,4 +88,23 @@ export class OperationRunner {
     }
     return { ssh: await this.#driver.endpoint(id, call) };
   }
+
+  /**
+   * Fencing: stops a machine started under a lease whose result the control plane did not take, and destroys it
+   * when the control plane surely refused that result (a copy of a migration it gave up); otherwise the copy is
+   * kept, stopped, for whichever end the control plane recorded (its clean-up destroys it, or it is the server's).
+   */
+  async fence(op: ClaimedOperation, destroy: boolean, call: DriverCall): Promise<void> {
+    const id = String(op.serverId);
+    if ((await this.#driver.info(id, call)) === "running") await this.#driver.stop(id, call);
+    if (destroy) await this.#driver.destroy(id, call);
+  }
+}
+
+/**
+ * A migrate_in that starts its machine on the target: that machine must not outlive its lease unless the control
+ * plane took the result, since once the lease has run out the control plane may restart the server on its source.
+ */
+export function startsUnderLease(op: ClaimedOperation): boolean {
+  return op.kind === "migrate_in" && !op.serverDeleted && op.transfer?.start === true;
 }

@@ -2,7 +2,8 @@ import type { Logger } from "pino";
 import type { Clock } from "../domain/clock.ts";
 import { DriverError } from "../drivers/driver.ts";
 import type { ClaimedOperation, HostLink, OperationError, Outcome, Recorded } from "./host-link.ts";
-import type { OperationRunner } from "./operation-runner.ts";
+import { LeaseNotHeld } from "./lease-not-held.ts";
+import { type OperationRunner, startsUnderLease } from "./operation-runner.ts";
 import { WakeSignal } from "./wake-signal.ts";
 
 export interface OperationWorkerOptions {
@@ -126,21 +127,35 @@ export class OperationWorker {
       },
       Math.max(100, Math.floor(this.#o.leaseMs / 3)),
     );
+    // A machine this attempt may have started under its lease: unless its success is recorded, it is fenced.
+    const fenced = startsUnderLease(op);
+    let fence: { destroy: boolean } | undefined = fenced ? { destroy: false } : undefined;
     try {
       let outcome: Outcome | undefined;
       let failure: unknown;
       try {
-        outcome = await this.#o.runner.execute(op, { signal: controller.signal, log });
+        outcome = await this.#o.runner.execute(op, { signal: controller.signal, log }, () => link.extend(op));
       } catch (err) {
+        if (err instanceof LeaseNotHeld) {
+          fence = undefined;
+          log.warn(
+            "lease not renewed before the machine's start: copy destroyed, attempt ended with no result",
+          );
+          return;
+        }
         if (controller.signal.aborted) {
           log.warn({ reason: String(controller.signal.reason) }, "operation interrupted; it will resume");
           return;
         }
         failure = err;
       }
+      // The result of a started machine must be taken while the lease holds, or the machine is fenced.
+      const left = fenced ? link.leaseLeftMs?.(op) : undefined;
       const recorded: Recorded = outcome
-        ? await link.succeed(op, outcome)
+        ? await link.succeed(op, outcome, left === undefined ? undefined : AbortSignal.timeout(left))
         : await link.fail(op, describe(failure), failure instanceof DriverError && failure.permanent);
+      if (outcome && recorded.recorded) fence = undefined;
+      else if (fence && !recorded.recorded && !recorded.unsure) fence.destroy = true;
       if (!recorded.recorded) {
         log.warn("lease was taken over; leaving the operation to its new owner");
       } else if (recorded.status === "pending") {
@@ -153,6 +168,20 @@ export class OperationWorker {
       log.error({ err }, "could not record the operation's result; it will resume");
     } finally {
       clearInterval(heartbeat);
+      if (fence) await this.#fence(op, fence.destroy, log);
+    }
+  }
+
+  /** Stops (and, when its result was surely refused, destroys) a machine started under a lease not confirmed. */
+  async #fence(op: ClaimedOperation, destroy: boolean, log: Logger): Promise<void> {
+    try {
+      await this.#o.runner.fence(op, destroy, { signal: new AbortController().signal, log });
+      log.warn(
+        { destroyed: destroy },
+        "machine fenced: its start was not confirmed before its lease ran out",
+      );
+    } catch (err) {
+      log.error({ err }, "could not fence the machine started under a lost lease");
     }
   }
 }

@@ -125,11 +125,16 @@ export class AgentService {
   }
 
   /** Renews the lease of an operation of the host; 409 lease_lost when it is no longer the agent's. */
-  async extend(hostId: number, id: number, lease: LeaseHolder): Promise<string> {
+  async extend(
+    hostId: number,
+    id: number,
+    lease: LeaseHolder,
+  ): Promise<{ lease_expires_at: string; lease_ms: number }> {
     await this.#ownOperation(hostId, id, lease);
-    const until = isoAt(this.#o.clock, this.#leaseMs());
+    const leaseMs = this.#leaseMs();
+    const until = isoAt(this.#o.clock, leaseMs);
     if (!(await this.#o.repos.operations.extendLease(id, lease, until))) throw new LeaseLost();
-    return until;
+    return { lease_expires_at: until, lease_ms: leaseMs };
   }
 
   /** Ends the attempt under the lease: the control plane settles the server, or queues a retry. */

@@ -140,9 +140,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
           response: { 200: Extended, ...errors(400, 401, 404, 409, 413, 415) },
         },
       },
-      async (request) => ({
-        lease_expires_at: await agents.extend(request.hostId, request.params.id, request.body.lease),
-      }),
+      async (request) => agents.extend(request.hostId, request.params.id, request.body.lease),
     );
 
     agent.post(

@@ -130,7 +130,14 @@ export const Lease = Type.Object(
 
 export const LeaseBody = Type.Object({ lease: Lease }, { additionalProperties: false });
 
-export const Extended = Type.Object({ lease_expires_at: Timestamp });
+export const Extended = Type.Object({
+  lease_expires_at: Timestamp,
+  lease_ms: Type.Integer({
+    minimum: 0,
+    description:
+      "How long the renewed lease holds from the renewal: an agent measures it on its own clock, so clocks need not agree.",
+  }),
+});
 
 export const ResultBody = Type.Union([
   Type.Object(
