@@ -1,83 +1,52 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { after, before, describe, it } from "node:test";
-import type { OpenDatabase } from "../../src/db/database.ts";
-import {
-  type Client,
-  client,
-  eventually,
-  type Json,
-  SAMPLE_CREATE,
-  waitForStatus,
-} from "../support/client.ts";
-import { type SpawnedServer, spawnServer } from "../support/spawned-server.ts";
-import { ADMIN_TOKEN, OWNER_TOKEN } from "../support/test-app.ts";
-import { dropDatabase, freshDatabaseUrl, inspectDatabase } from "../support/test-database.ts";
+import { before, it } from "node:test";
+import { agentFleetSuite } from "../support/agent-fleet.ts";
+import { type Client, eventually, type Json, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
+import type { SpawnedServer } from "../support/spawned-server.ts";
 
 // The fleet: a control plane that drives no host itself, and three host agents (separate processes, each with its
 // own state directory and sim machines) in one location. One is killed outright mid-operation and restarted,
 // another frozen and thawed; the third must never notice.
-describe("a fleet of three agents: one killed, one frozen, one untouched", () => {
-  const dir = mkdtempSync(join(tmpdir(), "vps-fleet-"));
-  // The lease outlives every wait below: an operation the killed agent held resumes at once only because the
-  // restarted agent frees its predecessor's leases.
-  const LEASE_MS = "20000";
-  let databaseUrl: string;
-  let inspect: OpenDatabase;
-  let plane: SpawnedServer;
+// The lease outlives every wait below: an operation the killed agent held resumes at once only because the
+// restarted agent frees its predecessor's leases.
+const LEASE_MS = "20000";
+const FLEET = {
+  prefix: "fleet",
+  plane: {
+    VPS_HOST_DOWN_AFTER_MS: "2000",
+    VPS_HOST_UNAVAILABLE_AFTER_MS: "30000",
+    VPS_LEASE_MS: LEASE_MS,
+    VPS_RETRY_BASE_MS: "50",
+    VPS_RATE_LIMIT_READS: "100000",
+    VPS_RATE_LIMIT_WRITES: "100000",
+  },
+  agent: {
+    VPS_LEASE_MS: LEASE_MS,
+    VPS_POWER_SYNC_MS: "300",
+    VPS_HOST_DOWN_AFTER_MS: "2000",
+    VPS_SHUTDOWN_GRACE_MS: "1000",
+  },
+};
+
+agentFleetSuite("a fleet of three agents: one killed, one frozen, one untouched", FLEET, (fleet) => {
   let admin: Client;
   let owner: Client;
-  const children: SpawnedServer[] = [];
   const hosts: { id: number; token: string; state: string; agent?: SpawnedServer }[] = [];
   /** Each host's servers, by the machines its agent made. */
   const serversOf: number[][] = [[], [], []];
-
-  before(async () => {
-    databaseUrl = await freshDatabaseUrl(dir);
-    plane = await spawnServer({
-      DATABASE_URL: databaseUrl,
-      VPS_EMBEDDED_HOSTS: "off",
-      VPS_ADMIN_TOKEN: ADMIN_TOKEN,
-      VPS_BOOTSTRAP_TOKEN: OWNER_TOKEN,
-      VPS_HOST_DOWN_AFTER_MS: "2000",
-      VPS_HOST_UNAVAILABLE_AFTER_MS: "30000",
-      VPS_LEASE_MS: LEASE_MS,
-      VPS_RETRY_BASE_MS: "50",
-      VPS_RATE_LIMIT_READS: "100000",
-      VPS_RATE_LIMIT_WRITES: "100000",
-    });
-    children.push(plane);
-    inspect = await inspectDatabase(databaseUrl);
-    admin = client(plane.url, ADMIN_TOKEN);
-    owner = client(plane.url, OWNER_TOKEN);
-  });
-  after(async () => {
-    for (const child of children) if (child.child.exitCode === null) child.child.kill("SIGKILL");
-    await Promise.all(children.map((child) => child.exited));
-    await inspect?.close();
-    await dropDatabase(databaseUrl);
-    rmSync(dir, { recursive: true, force: true });
+  before(() => {
+    ({ admin, owner } = fleet);
   });
 
-  const stateOf = (host: number) => join(dir, `agent-${host}`);
+  const stateOf = (host: number) => join(fleet.dir, `agent-${host}`);
 
   async function startAgent(host: number, delayMs: number, joinToken?: string): Promise<SpawnedServer> {
-    const agent = await spawnServer({
-      VPS_ROLE: "agent",
-      VPS_CONTROL_PLANE_URL: plane.url,
-      VPS_AGENT_STATE_DIR: stateOf(host),
+    const agent = await fleet.startAgent(stateOf(host), {
       VPS_SIM_DELAY_MS: String(delayMs),
-      VPS_LEASE_MS: LEASE_MS,
-      VPS_POWER_SYNC_MS: "300",
-      VPS_HOST_DOWN_AFTER_MS: "2000",
-      VPS_SHUTDOWN_GRACE_MS: "1000",
-      DATABASE_URL: "unused-by-an-agent",
       ...(joinToken ? { VPS_JOIN_TOKEN: joinToken } : {}),
     });
-    children.push(agent);
     const entry = hosts[host];
     if (entry) entry.agent = agent;
     return agent;
@@ -117,9 +86,7 @@ describe("a fleet of three agents: one killed, one frozen, one untouched", () =>
 
   it("joins three agents and spreads servers across them, which go active", async () => {
     for (const host of [0, 1, 2]) {
-      const res = await admin.post("/api/v1/admin/hosts/", { name: `hv${host}`, location: "us-west" });
-      assert.equal(res.status, 201, res.text);
-      hosts.push({ id: res.body.host.id, token: res.body.join_token, state: "" });
+      hosts.push({ ...(await fleet.register(`hv${host}`, "us-west")), state: "" });
     }
     // Host 0's machines are slow, so that it can be killed in the middle of one.
     await Promise.all([0, 1, 2].map((host) => startAgent(host, host === 0 ? 1500 : 100, hosts[host]?.token)));
@@ -203,9 +170,10 @@ describe("a fleet of three agents: one killed, one frozen, one untouched", () =>
     const detail = (await owner.get(`/api/v1/servers/${deleted}/`)).body;
     const addresses = [detail.ip_address, detail.ipv6_address].filter(Boolean) as string[];
     assert.ok(addresses.length > 0);
+    const inspect = await fleet.database();
     const held = async () =>
       (
-        await inspect.db
+        await inspect
           .selectFrom("ip_addresses")
           .select("address")
           .where("address", "in", addresses)

@@ -1,67 +1,33 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { after, before, describe, it } from "node:test";
+import { before, it } from "node:test";
+import { agentFleetSuite } from "../support/agent-fleet.ts";
 import { type Client, client, eventually, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
-import { type SpawnedServer, spawnServer } from "../support/spawned-server.ts";
-import { ADMIN_TOKEN, OWNER_TOKEN } from "../support/test-app.ts";
-import { dropDatabase, freshDatabaseUrl } from "../support/test-database.ts";
+import type { SpawnedServer } from "../support/spawned-server.ts";
 
 // A control plane that drives no host itself, and two host agents (separate processes, each with its own state
 // directory and its own sim machines) that reach it over HTTP only, with credentials from the admin API.
-describe("host agents driving their hosts over HTTP", () => {
-  const dir = mkdtempSync(join(tmpdir(), "vps-agents-"));
-  let databaseUrl: string;
-  let plane: SpawnedServer;
+const FLEET = {
+  prefix: "agents",
+  plane: { VPS_LEASE_MS: "3000", VPS_RETRY_BASE_MS: "50" },
+  agent: {
+    VPS_SIM_DELAY_MS: "50",
+    VPS_LEASE_MS: "3000",
+    VPS_POWER_SYNC_MS: "300",
+    VPS_HOST_DOWN_AFTER_MS: "3000",
+    VPS_SHUTDOWN_GRACE_MS: "5000",
+  },
+};
+
+agentFleetSuite("host agents driving their hosts over HTTP", FLEET, (fleet) => {
+  const { dir, agents } = fleet;
   let admin: Client;
   let owner: Client;
-  const agents: SpawnedServer[] = [];
-
-  before(async () => {
-    databaseUrl = await freshDatabaseUrl(dir);
-    plane = await spawnServer({
-      DATABASE_URL: databaseUrl,
-      VPS_EMBEDDED_HOSTS: "off",
-      VPS_ADMIN_TOKEN: ADMIN_TOKEN,
-      VPS_BOOTSTRAP_TOKEN: OWNER_TOKEN,
-      VPS_LEASE_MS: "3000",
-      VPS_RETRY_BASE_MS: "50",
-    });
-    admin = client(plane.url, ADMIN_TOKEN);
-    owner = client(plane.url, OWNER_TOKEN);
+  before(() => {
+    ({ admin, owner } = fleet);
   });
-  after(async () => {
-    for (const child of [...agents, plane]) if (child.child.exitCode === null) child.child.kill("SIGKILL");
-    await Promise.all([...agents, plane].map((child) => child.exited));
-    await dropDatabase(databaseUrl);
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function register(name: string, location: string): Promise<{ id: number; token: string }> {
-    const res = await admin.post("/api/v1/admin/hosts/", { name, location });
-    assert.equal(res.status, 201, res.text);
-    return { id: res.body.host.id, token: res.body.join_token };
-  }
-
-  function startAgent(stateDir: string, env: Record<string, string> = {}): Promise<SpawnedServer> {
-    return spawnServer({
-      VPS_ROLE: "agent",
-      VPS_CONTROL_PLANE_URL: plane.url,
-      VPS_AGENT_STATE_DIR: stateDir,
-      VPS_SIM_DELAY_MS: "50",
-      VPS_LEASE_MS: "3000",
-      VPS_POWER_SYNC_MS: "300",
-      VPS_HOST_DOWN_AFTER_MS: "3000",
-      VPS_SHUTDOWN_GRACE_MS: "5000",
-      DATABASE_URL: "unused-by-an-agent",
-      ...env,
-    }).then((agent) => {
-      agents.push(agent);
-      return agent;
-    });
-  }
 
   /** The sim machines an agent's host holds, from its own local state. */
   function machinesOf(stateDir: string): { id: string; power: string }[] {
@@ -83,10 +49,10 @@ describe("host agents driving their hosts over HTTP", () => {
   let agentA: SpawnedServer;
 
   it("joins with a token, keeps its credential 0600, and runs its own host's servers through their lifecycle", async () => {
-    hostA = await register("hv-a", "us-west");
-    hostB = await register("hv-b", "eu-central");
-    agentA = await startAgent(stateA, { VPS_JOIN_TOKEN: hostA.token });
-    await startAgent(stateB, { VPS_JOIN_TOKEN: hostB.token });
+    hostA = await fleet.register("hv-a", "us-west");
+    hostB = await fleet.register("hv-b", "eu-central");
+    agentA = await fleet.startAgent(stateA, { VPS_JOIN_TOKEN: hostA.token });
+    await fleet.startAgent(stateB, { VPS_JOIN_TOKEN: hostB.token });
     for (const state of [stateA, stateB]) {
       assert.equal(statSync(join(state, "credential")).mode & 0o777, 0o600);
     }
@@ -148,7 +114,7 @@ describe("host agents driving their hosts over HTTP", () => {
     agentA.child.kill("SIGTERM");
     assert.deepEqual(await agentA.exited, { code: 0, signal: null });
     // A slow machine: the create is still running when the agent dies.
-    const slow = await startAgent(stateA, { VPS_SIM_DELAY_MS: "1500" });
+    const slow = await fleet.startAgent(stateA, { VPS_SIM_DELAY_MS: "1500" });
     const created = await owner.post("/api/v1/servers/", {
       ...SAMPLE_CREATE,
       name: "killed",
@@ -163,7 +129,7 @@ describe("host agents driving their hosts over HTTP", () => {
     assert.equal((await owner.get(`/api/v1/servers/${created.body.id}/`)).body.status, "provisioning");
 
     // The same state directory: the kept credential, no join token.
-    await startAgent(stateA, { VPS_SIM_DELAY_MS: "50" });
+    await fleet.startAgent(stateA, { VPS_SIM_DELAY_MS: "50" });
     await waitForStatus(owner, created.body.id, "active", 30_000);
     const [create] = await actions();
     assert.equal(create.status, "success");
@@ -173,7 +139,7 @@ describe("host agents driving their hosts over HTTP", () => {
 
   it("keeps host A's credential from host B's servers, and stops an agent whose credential is revoked", async () => {
     const credentialA = (await import("node:fs")).readFileSync(join(stateA, "credential"), "utf8").trim();
-    const asA = client(plane.url, credentialA);
+    const asA = client(fleet.plane.url, credentialA);
     const [onB] = machinesOf(stateB);
     assert.ok(onB);
     const report = await asA.post("/api/v1/agent/reports", {

@@ -1,74 +1,43 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { after, before, describe, it } from "node:test";
-import {
-  type Client,
-  client,
-  eventually,
-  type Json,
-  SAMPLE_CREATE,
-  waitForStatus,
-} from "../support/client.ts";
-import { freePort, type SpawnedServer, spawnServer } from "../support/spawned-server.ts";
-import { ADMIN_TOKEN, OWNER_TOKEN } from "../support/test-app.ts";
-import { dropDatabase, freshDatabaseUrl } from "../support/test-database.ts";
+import { before, it } from "node:test";
+import { agentFleetSuite } from "../support/agent-fleet.ts";
+import { type Client, eventually, type Json, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
+import { freePort } from "../support/spawned-server.ts";
 
 // A control plane and host agents of one location (separate processes, each with its own sim machines and a
 // transfer listener): servers move between them with their disks, over HTTP only.
-describe("cold migration between host agents", () => {
-  const dir = mkdtempSync(join(tmpdir(), "vps-migrate-"));
-  let databaseUrl: string;
-  let plane: SpawnedServer;
+const FLEET = {
+  prefix: "migrate",
+  plane: { VPS_LEASE_MS: "3000", VPS_RETRY_BASE_MS: "50", VPS_MAX_ATTEMPTS: "2" },
+  agent: {
+    VPS_SIM_DELAY_MS: "50",
+    VPS_LEASE_MS: "3000",
+    VPS_RETRY_BASE_MS: "50",
+    VPS_POWER_SYNC_MS: "300",
+    VPS_HOST_DOWN_AFTER_MS: "3000",
+  },
+};
+
+agentFleetSuite("cold migration between host agents", FLEET, (fleet) => {
+  const { dir } = fleet;
   let admin: Client;
   let owner: Client;
-  const agents: SpawnedServer[] = [];
   const hosts: Record<string, { id: number; state: string; port: number }> = {};
-
-  before(async () => {
-    databaseUrl = await freshDatabaseUrl(dir);
-    plane = await spawnServer({
-      DATABASE_URL: databaseUrl,
-      VPS_EMBEDDED_HOSTS: "off",
-      VPS_ADMIN_TOKEN: ADMIN_TOKEN,
-      VPS_BOOTSTRAP_TOKEN: OWNER_TOKEN,
-      VPS_LEASE_MS: "3000",
-      VPS_RETRY_BASE_MS: "50",
-      VPS_MAX_ATTEMPTS: "2",
-    });
-    admin = client(plane.url, ADMIN_TOKEN);
-    owner = client(plane.url, OWNER_TOKEN);
-  });
-  after(async () => {
-    for (const child of [...agents, plane]) if (child.child.exitCode === null) child.child.kill("SIGKILL");
-    await Promise.all([...agents, plane].map((child) => child.exited));
-    await dropDatabase(databaseUrl);
-    rmSync(dir, { recursive: true, force: true });
+  before(() => {
+    ({ admin, owner } = fleet);
   });
 
   async function addHost(name: string, env: Record<string, string> = {}): Promise<void> {
-    const res = await admin.post("/api/v1/admin/hosts/", { name, location: "us-west" });
-    assert.equal(res.status, 201, res.text);
+    const { id, token } = await fleet.register(name, "us-west");
     const port = await freePort();
-    hosts[name] = { id: res.body.host.id, state: join(dir, name), port };
-    agents.push(
-      await spawnServer({
-        VPS_ROLE: "agent",
-        VPS_CONTROL_PLANE_URL: plane.url,
-        VPS_AGENT_STATE_DIR: join(dir, name),
-        VPS_AGENT_TRANSFER_ADDRESS: `127.0.0.1:${port}`,
-        VPS_JOIN_TOKEN: res.body.join_token,
-        VPS_SIM_DELAY_MS: "50",
-        VPS_LEASE_MS: "3000",
-        VPS_RETRY_BASE_MS: "50",
-        VPS_POWER_SYNC_MS: "300",
-        VPS_HOST_DOWN_AFTER_MS: "3000",
-        DATABASE_URL: "unused-by-an-agent",
-        ...env,
-      }),
-    );
+    hosts[name] = { id, state: join(dir, name), port };
+    await fleet.startAgent(join(dir, name), {
+      VPS_AGENT_TRANSFER_ADDRESS: `127.0.0.1:${port}`,
+      VPS_JOIN_TOKEN: token,
+      ...env,
+    });
   }
 
   /** The sim machines of a host, with their disks' content, from its agent's own state. */

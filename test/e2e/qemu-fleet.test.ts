@@ -1,17 +1,15 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { before, it } from "node:test";
 import { promisify } from "node:util";
-import { type Client, client, eventually, type Json, waitForStatus } from "../support/client.ts";
+import { agentFleetSuite } from "../support/agent-fleet.ts";
+import { type Client, eventually, type Json, waitForStatus } from "../support/client.ts";
 import { qemuTestImage } from "../support/qemu-test-image.ts";
-import { freePort, type SpawnedServer, spawnServer } from "../support/spawned-server.ts";
+import { freePort } from "../support/spawned-server.ts";
 import { type KeyPair, makeKeyPair, sshRun, sshWhenReady } from "../support/ssh.ts";
-import { ADMIN_TOKEN, OWNER_TOKEN } from "../support/test-app.ts";
-import { dropDatabase, freshDatabaseUrl } from "../support/test-database.ts";
 
 const run = promisify(execFile);
 const image = qemuTestImage();
@@ -23,36 +21,23 @@ const MOUNT = "mount -t vfat /dev/vda1 /mnt";
  * machine, each with its own state and VM directories and its own copy of the base image, user-mode networking.
  * A server on each; draining the first moves its running VM to the second, with what was written on its disk.
  */
-describe("a fleet of two qemu agents: drain one, the data survives", { skip: image.skip }, () => {
-  const dir = mkdtempSync(join(tmpdir(), "vps-qemu-fleet-"));
-  let databaseUrl: string;
-  let plane: SpawnedServer;
-  let admin: Client;
-  let owner: Client;
-  let key: KeyPair;
-  const agents: SpawnedServer[] = [];
-  const hosts: Record<string, { id: number; vmDir: string; imageDir: string }> = {};
-  const servers: Record<string, Json> = {};
-
-  before(async () => {
-    key = await makeKeyPair();
-    databaseUrl = await freshDatabaseUrl(dir);
-    plane = await spawnServer({
-      DATABASE_URL: databaseUrl,
-      VPS_EMBEDDED_HOSTS: "off",
-      VPS_ADMIN_TOKEN: ADMIN_TOKEN,
-      VPS_BOOTSTRAP_TOKEN: OWNER_TOKEN,
-      VPS_LEASE_MS: "10000",
-      VPS_RETRY_BASE_MS: "500",
-    });
-    admin = client(plane.url, ADMIN_TOKEN);
-    owner = client(plane.url, OWNER_TOKEN);
-  });
-
-  after(async () => {
-    for (const child of [...agents, plane]) if (child.child.exitCode === null) child.child.kill("SIGKILL");
-    await Promise.all([...agents, plane].map((child) => child.exited));
-    // The VMs are daemonised, no children of the agents: never leave one running behind a failed test.
+const hosts: Record<string, { id: number; vmDir: string; imageDir: string }> = {};
+const FLEET = {
+  prefix: "qemu-fleet",
+  skip: image.skip,
+  plane: { VPS_LEASE_MS: "10000", VPS_RETRY_BASE_MS: "500" },
+  agent: {
+    VPS_DRIVER: "qemu",
+    VPS_QEMU_ACCEL: "tcg",
+    VPS_QEMU_NETWORK: "user",
+    VPS_SHUTDOWN_TIMEOUT_MS: "90000",
+    VPS_LEASE_MS: "10000",
+    VPS_RETRY_BASE_MS: "500",
+    VPS_POWER_SYNC_MS: "2000",
+    VPS_HOST_DOWN_AFTER_MS: "15000",
+  },
+  // The VMs are daemonised, no children of the agents: never leave one running behind a failed test.
+  stopped: () => {
     for (const host of Object.values(hosts)) {
       for (const vm of existsSync(host.vmDir) ? readdirSync(host.vmDir) : []) {
         try {
@@ -60,38 +45,34 @@ describe("a fleet of two qemu agents: drain one, the data survives", { skip: ima
         } catch {}
       }
     }
-    await dropDatabase(databaseUrl);
-    rmSync(dir, { recursive: true, force: true });
+  },
+};
+
+agentFleetSuite("a fleet of two qemu agents: drain one, the data survives", FLEET, (fleet) => {
+  const { dir } = fleet;
+  let admin: Client;
+  let owner: Client;
+  let key: KeyPair;
+  const servers: Record<string, Json> = {};
+
+  before(async () => {
+    ({ admin, owner } = fleet);
+    key = await makeKeyPair();
   });
 
   async function addHost(name: string): Promise<void> {
-    const res = await admin.post("/api/v1/admin/hosts/", { name, location: "us-west" });
-    assert.equal(res.status, 201, res.text);
+    const { id, token } = await fleet.register(name, "us-west");
     // Each host has its own copy of the base image, as two machines would.
     const imageDir = join(dir, name, "images");
     mkdirSync(imageDir, { recursive: true });
     copyFileSync(join(image.dir, IMAGE), join(imageDir, IMAGE));
-    hosts[name] = { id: res.body.host.id, vmDir: join(dir, name, "vms"), imageDir };
-    agents.push(
-      await spawnServer({
-        VPS_ROLE: "agent",
-        VPS_CONTROL_PLANE_URL: plane.url,
-        VPS_JOIN_TOKEN: res.body.join_token,
-        VPS_AGENT_STATE_DIR: join(dir, name, "state"),
-        VPS_AGENT_TRANSFER_ADDRESS: `127.0.0.1:${await freePort()}`,
-        VPS_DRIVER: "qemu",
-        VPS_QEMU_ACCEL: "tcg",
-        VPS_QEMU_NETWORK: "user",
-        VPS_QEMU_DIR: join(dir, name, "vms"),
-        VPS_QEMU_IMAGE_DIR: imageDir,
-        VPS_SHUTDOWN_TIMEOUT_MS: "90000",
-        VPS_LEASE_MS: "10000",
-        VPS_RETRY_BASE_MS: "500",
-        VPS_POWER_SYNC_MS: "2000",
-        VPS_HOST_DOWN_AFTER_MS: "15000",
-        DATABASE_URL: "unused-by-an-agent",
-      }),
-    );
+    hosts[name] = { id, vmDir: join(dir, name, "vms"), imageDir };
+    await fleet.startAgent(join(dir, name, "state"), {
+      VPS_JOIN_TOKEN: token,
+      VPS_AGENT_TRANSFER_ADDRESS: `127.0.0.1:${await freePort()}`,
+      VPS_QEMU_DIR: join(dir, name, "vms"),
+      VPS_QEMU_IMAGE_DIR: imageDir,
+    });
   }
 
   const hostView = async (name: string) => (await admin.get(`/api/v1/admin/hosts/${hosts[name]?.id}/`)).body;
