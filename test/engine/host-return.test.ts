@@ -4,11 +4,11 @@ import { pino } from "pino";
 import { boot, type ControlPlane } from "../../src/boot.ts";
 import type { DriverCall } from "../../src/drivers/driver.ts";
 import { type Client, eventually, waitForStatus } from "../support/client.ts";
+import { createActiveServers, silenceEngine } from "../support/host-outage.ts";
 import { SettableClock } from "../support/settable-clock.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
 
 const SERVERS = "/api/v1/servers/";
-const starter = (name: string, location = "us-west") => ({ name, plan_id: 3, os_id: 3, location });
 const call: DriverCall = { signal: new AbortController().signal, log: pino({ level: "silent" }) };
 
 /**
@@ -20,7 +20,7 @@ describe("an embedded host that returns after it was down", () => {
   let t: TestApp;
   let api: Client;
   let again: ControlPlane | undefined;
-  const ids: Record<string, number> = {};
+  let ids: Record<string, number>;
   let goneAddresses: string[];
 
   const power = (id: number | string) => t.driver.info(String(id));
@@ -37,18 +37,13 @@ describe("an embedded host that returns after it was down", () => {
   before(async () => {
     t = await startTestApp({}, clock);
     api = await t.newAccount("20.00");
-    for (const [name, location] of [
+    ids = await createActiveServers(api, [
       ["steady", "us-west"],
       ["sleeper", "us-west"],
       ["waker", "us-west"],
       ["gone", "us-west"],
       ["east", "us-east"],
-    ] as const) {
-      const created = await api.post(SERVERS, starter(name, location));
-      assert.equal(created.status, 201, created.text);
-      ids[name] = created.body.id;
-    }
-    for (const id of Object.values(ids)) await waitForStatus(api, id, "active");
+    ]);
     assert.equal((await api.post(`${SERVERS}${ids.waker}/stop/`)).status, 200);
     await waitForStatus(api, ids.waker as number, "stopped");
     goneAddresses = (
@@ -61,9 +56,7 @@ describe("an embedded host that returns after it was down", () => {
     assert.ok(goneAddresses.length > 0);
 
     // The process's engine dies: no heartbeat, no worker.
-    await t.app.engine.worker.stop(0);
-    await t.app.engine.embeddedHosts?.stop();
-    await t.app.engine.hostUnavailable.stop();
+    await silenceEngine(t);
     clock.advance(120_000);
     // us-east's host is driven elsewhere and stays up.
     await t.database.db

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Client, Json } from "../support/client.ts";
 import { waitForStatus } from "../support/client.ts";
+import { createActiveServers, silenceEngine } from "../support/host-outage.ts";
 import { SettableClock } from "../support/settable-clock.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
 
@@ -19,7 +20,7 @@ describe("operations on a host that goes quiet", () => {
   const clock = new SettableClock();
   let t: TestApp;
   let api: Client & { accountId: number };
-  const ids: Record<string, number> = {};
+  let ids: Record<string, number>;
   const actions: Record<string, number> = {};
   let balanceBefore: string;
 
@@ -38,24 +39,17 @@ describe("operations on a host that goes quiet", () => {
   before(async () => {
     t = await startTestApp({ VPS_HOST_UNAVAILABLE_AFTER_MS: String(UNAVAILABLE_AFTER_MS) }, clock);
     api = await t.newAccount("10.00");
-    for (const [name, location] of [
+    ids = await createActiveServers(api, [
       ["running", "us-west"],
       ["halted", "us-west"],
       ["doomed", "us-west"],
       ["east", "us-east"],
-    ] as const) {
-      const created = await api.post(SERVERS, starter(name, location));
-      assert.equal(created.status, 201, created.text);
-      ids[name] = created.body.id;
-    }
-    for (const id of Object.values(ids)) await waitForStatus(api, id, "active");
+    ]);
     assert.equal((await api.post(`${SERVERS}${ids.halted}/stop/`)).status, 200);
     await waitForStatus(api, ids.halted as number, "stopped");
 
     // Nothing runs operations from here on, and no host beats.
-    await t.app.engine.worker.stop(0);
-    await t.app.engine.embeddedHosts?.stop();
-    await t.app.engine.hostUnavailable.stop();
+    await silenceEngine(t);
 
     // A create queued while its host was up, then left waiting.
     balanceBefore = (await api.get("/api/v1/account/")).body.balance;
