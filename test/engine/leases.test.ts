@@ -12,6 +12,7 @@ import { LocalHostLink } from "../../src/engine/local-host-link.ts";
 import { OperationRunner } from "../../src/engine/operation-runner.ts";
 import { OperationWorker } from "../../src/engine/operation-worker.ts";
 import { waitForStatus } from "../support/client.ts";
+import { hostAndAccount } from "../support/host-and-account.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
 import { suiteDatabase } from "../support/test-database.ts";
 
@@ -102,21 +103,7 @@ describe("a worker whose lease was taken over", () => {
   let hostId: number;
   before(async () => {
     repos = new Repositories(suite.database.db);
-    const now = new Date().toISOString();
-    hostId = (await repos.hosts.createEmbedded("sim-leases", 1, now))?.id ?? 0;
-    accountId = (
-      await repos.db
-        .insertInto("accounts")
-        .values({
-          email: "fenced@example.com",
-          balance_minor: 0,
-          currency: "USD",
-          created_at: now,
-          updated_at: now,
-        })
-        .returning("id")
-        .executeTakeFirstOrThrow()
-    ).id;
+    ({ hostId, accountId } = await hostAndAccount(repos, "sim-leases", "fenced@example.com"));
   });
 
   const at = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();

@@ -7,6 +7,7 @@ import type { OperationKind } from "../../src/domain/lifecycle.ts";
 import type { StoredServerStatus } from "../../src/domain/server-status.ts";
 import type { ClaimedOperation } from "../../src/engine/host-link.ts";
 import { LocalHostLink } from "../../src/engine/local-host-link.ts";
+import { hostAndAccount } from "../support/host-and-account.ts";
 import { SettableClock } from "../support/settable-clock.ts";
 import { suiteDatabase } from "../support/test-database.ts";
 
@@ -35,21 +36,7 @@ describe("the local host link", () => {
   let hostId: number;
   before(async () => {
     repos = new Repositories(suite.database.db);
-    const now = new Date().toISOString();
-    hostId = (await repos.hosts.createEmbedded("sim-link", 1, now))?.id ?? 0;
-    accountId = (
-      await repos.db
-        .insertInto("accounts")
-        .values({
-          email: "host@example.com",
-          balance_minor: 0,
-          currency: "USD",
-          created_at: now,
-          updated_at: now,
-        })
-        .returning("id")
-        .executeTakeFirstOrThrow()
-    ).id;
+    ({ hostId, accountId } = await hostAndAccount(repos, "sim-link", "host@example.com"));
   });
 
   /** A link with a clock of its own; its backoff jitter is none, so the retry times are known. */
