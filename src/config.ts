@@ -5,8 +5,10 @@ import { ConfigError } from "./config-error.ts";
 import { MAX_AMOUNT } from "./domain/host-capacity.ts";
 import { PLACEMENT_POLICIES, type PlacementPolicy } from "./domain/host-placement.ts";
 import { type DriverName, defaultDriverName, driverNames } from "./drivers/driver-registry.ts";
+import type { QemuConfig } from "./drivers/qemu/qemu-config.ts";
 import { DEFAULT_SIM_CAPACITY, type SimCapacity } from "./drivers/sim/sim-driver.ts";
 
+export type { QemuConfig };
 export { ConfigError };
 
 export type Role = "all" | "api" | "worker" | "agent";
@@ -77,23 +79,6 @@ export interface Config {
    */
   trustProxy: boolean | string[];
   qemu: QemuConfig;
-}
-
-export interface QemuConfig {
-  vmDir: string;
-  imageDir: string;
-  binary: string;
-  img: string;
-  isoTool: string;
-  accel: "kvm" | "tcg" | undefined;
-  network: "user" | "bridge";
-  hostfwdAddress: string;
-  bridge: string;
-  ipv4Prefix: number;
-  ipv4Gateway: string | undefined;
-  ipv6Prefix: number;
-  ipv6Gateway: string | undefined;
-  nameservers: string[];
 }
 
 type Env = Record<string, string | undefined>;

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import type { DriverRegistration } from "../driver-registry.ts";
+import type { DriverRegistration } from "../driver-registration.ts";
 import { QemuDriver } from "./qemu-driver.ts";
 
 export const qemuDriverRegistration: DriverRegistration<"qemu"> = {

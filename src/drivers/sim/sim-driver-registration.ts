@@ -1,5 +1,5 @@
 import { ConfigError } from "../../config-error.ts";
-import type { DriverRegistration } from "../driver-registry.ts";
+import type { DriverRegistration } from "../driver-registration.ts";
 import { SimDriver } from "./sim-driver.ts";
 import { SimFaults } from "./sim-faults.ts";
 import { SimMachineStore } from "./sim-machine-store.ts";
