@@ -37,7 +37,15 @@ async function perClaimMs(locationId: number): Promise<number> {
   const started = performance.now();
   for (let i = 0; i < CLAIMS; i++) {
     const since = freshSince(new Date(), 3_600_000);
-    const placed = await repos.hosts.claim(++serverId, locationId, PLAN, "spread", since, now(), IMAGES[0]);
+    const placed = await repos.hostAllocations.claim(
+      ++serverId,
+      locationId,
+      PLAN,
+      "spread",
+      since,
+      now(),
+      IMAGES[0],
+    );
     if (!placed) throw new Error("no host had room");
   }
   return (performance.now() - started) / CLAIMS;

@@ -83,7 +83,7 @@ export class EmbeddedHosts {
           const wasDown = host.last_heartbeat_at === null || host.last_heartbeat_at < since;
           return wasDown ? host.id : undefined;
         }
-        const adopted = await tx.hosts.adoptUnplaced(host.id, location.id, now);
+        const adopted = await tx.hostAllocations.adoptUnplaced(host.id, location.id, now);
         log.info({ host: name, location: location.code, adopted }, "embedded host registered");
         return undefined;
       });

@@ -39,8 +39,8 @@ export async function applyMigrationStep(
     return;
   }
   // The copy in succeeded: the server now lives on the target, holding the room claimed there.
-  await tx.hosts.release(op.serverId, now);
-  await tx.hosts.placeClaimed(op.serverId, migration.target_host_id, amountsOf(migration), now);
+  await tx.hostAllocations.release(op.serverId, now);
+  await tx.hostAllocations.placeClaimed(op.serverId, migration.target_host_id, amountsOf(migration), now);
   await tx.servers.setHost(op.serverId, migration.target_host_id);
   await tx.migrations.end(migration.id, "succeeded", now);
   if (migration.was_running === 1) await tx.servers.swapStatus(op.serverId, "starting", "active", now);
@@ -61,7 +61,7 @@ async function abandon(
   error?: OperationError,
 ): Promise<void> {
   await tx.migrations.end(migration.id, "failed", now, error);
-  await tx.hosts.unclaim(migration.target_host_id, amountsOf(migration), now);
+  await tx.hostAllocations.unclaim(migration.target_host_id, amountsOf(migration), now);
   // Even for a server deleted meanwhile: its delete destroys only the machine on its source.
   if (step.kind === "migrate_in")
     await queue(tx, migration.server_id, "cleanup", migration.target_host_id, now);

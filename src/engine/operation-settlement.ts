@@ -106,7 +106,7 @@ export async function applySettlement(
   }
   if (settlement.releaseAddresses) {
     await tx.addresses.release(op.serverId);
-    await tx.hosts.release(op.serverId, now);
+    await tx.hostAllocations.release(op.serverId, now);
     await tx.servers.setSshEndpoint(op.serverId, null);
     await tx.usage.delete(op.serverId);
   }

@@ -126,7 +126,7 @@ export class MigrationService {
       throw new InvalidState("server_busy", "The server changed meanwhile; try again.", from);
     }
     const requested = { vcpus: plan.vcpus, memory_mb: plan.memory_mb, disk_gb: plan.storage_gb };
-    const target = await tx.hosts.claimForMigration(
+    const target = await tx.hostAllocations.claimForMigration(
       server.host_id,
       server.location_id,
       requested,

@@ -180,7 +180,7 @@ export class ServerService {
       });
       // Placement: a host of the location with the OS's image and room for the plan, claimed by a conditional
       // UPDATE that re-checks the room as it writes; with none, nothing is written and nothing charged.
-      const placed = await tx.hosts.claim(
+      const placed = await tx.hostAllocations.claim(
         serverId,
         location.id,
         { vcpus: plan.vcpus, memory_mb: plan.memory_mb, disk_gb: plan.storage_gb },

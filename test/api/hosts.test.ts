@@ -43,7 +43,7 @@ describe("the fleet's hosts: admin API and the agents' join", () => {
   /** Places a server on the location's hosts the way a create will, since placement is not wired into it yet. */
   function claim(serverId: number, location: number, memoryMb: number) {
     const now = new Date();
-    return t.app.services.repos.hosts.claim(
+    return t.app.services.repos.hostAllocations.claim(
       serverId,
       location,
       { vcpus: 1, memory_mb: memoryMb, disk_gb: 10 },
@@ -219,7 +219,7 @@ describe("the fleet's hosts: admin API and the agents' join", () => {
     for (const other of others) await t.admin.post(`${HOSTS}${other.id}/disable/`);
     assert.equal((await claim(900_002, east, 1024))?.host_id, id);
     expectError(await t.admin.delete(`${HOSTS}${id}/`), 409, "host_not_empty");
-    assert.ok(await t.app.services.repos.hosts.release(900_002, new Date().toISOString()));
+    assert.ok(await t.app.services.repos.hostAllocations.release(900_002, new Date().toISOString()));
     const deleted = await t.admin.delete(`${HOSTS}${id}/`);
     assert.equal(deleted.status, 204, deleted.text);
     expectError(await t.admin.get(`${HOSTS}${id}/`), 404, "not_found");

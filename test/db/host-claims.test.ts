@@ -90,7 +90,7 @@ describe("capacity claims on hosts", () => {
     const claims = await Promise.all(
       Array.from({ length: 200 }, (_, i) => {
         const via = connections[i % connections.length] as Repositories;
-        return via.hosts.claim(1000 + i, US_WEST, PLAN, "spread", since(), now());
+        return via.hostAllocations.claim(1000 + i, US_WEST, PLAN, "spread", since(), now());
       }),
     );
     const accepted = claims.filter((c) => c !== undefined);
@@ -118,12 +118,12 @@ describe("capacity claims on hosts", () => {
   });
 
   it("keeps a server's claim when it is claimed again, and answers nothing where no host has room", async () => {
-    const again = await repos.hosts.claim(1000, US_WEST, PLAN, "spread", since(), now());
-    const first = await repos.hosts.findAllocation(1000);
+    const again = await repos.hostAllocations.claim(1000, US_WEST, PLAN, "spread", since(), now());
+    const first = await repos.hostAllocations.findAllocation(1000);
     assert.deepEqual(again, first);
-    assert.equal(await repos.hosts.claim(5000, US_WEST, PLAN, "spread", since(), now()), undefined);
+    assert.equal(await repos.hostAllocations.claim(5000, US_WEST, PLAN, "spread", since(), now()), undefined);
     assert.equal(
-      await repos.hosts.claim(5001, EU, PLAN, "spread", since(), now()),
+      await repos.hostAllocations.claim(5001, EU, PLAN, "spread", since(), now()),
       undefined,
       "no host at all",
     );
@@ -135,7 +135,7 @@ describe("capacity claims on hosts", () => {
     const connections = [repos, ...others.map((o) => new Repositories(o.db))];
     const freed = await Promise.all(
       [...held, ...held, ...held].map((a, i) =>
-        (connections[i % connections.length] as Repositories).hosts.release(a.server_id, now()),
+        (connections[i % connections.length] as Repositories).hostAllocations.release(a.server_id, now()),
       ),
     );
     assert.equal(freed.filter((f) => f !== undefined).length, 50);
@@ -144,10 +144,10 @@ describe("capacity claims on hosts", () => {
       assert.equal(host.server_count, 0, host.name);
       for (const r of RESOURCES) assert.equal(host[`${r}_allocated`], 0, `${host.name} ${r}`);
     }
-    assert.equal(await repos.hosts.release(1000, now()), undefined);
+    assert.equal(await repos.hostAllocations.release(1000, now()), undefined);
     // The room is there again.
-    assert.ok(await repos.hosts.claim(6000, US_WEST, PLAN, "spread", since(), now()));
-    assert.ok(await repos.hosts.release(6000, now()));
+    assert.ok(await repos.hostAllocations.claim(6000, US_WEST, PLAN, "spread", since(), now()));
+    assert.ok(await repos.hostAllocations.release(6000, now()));
   });
 
   it("spreads to the host with the most free memory by default, or packs onto the fullest", async () => {
@@ -157,9 +157,9 @@ describe("capacity claims on hosts", () => {
       .select("id")
       .where("name", "=", "east-1")
       .executeTakeFirstOrThrow();
-    const spread = await repos.hosts.claim(7000, US_EAST, PLAN, "spread", since(), now());
+    const spread = await repos.hostAllocations.claim(7000, US_EAST, PLAN, "spread", since(), now());
     assert.equal(spread?.host_id, east.id);
-    const pack = await repos.hosts.claim(7001, US_EAST, PLAN, "pack", since(), now());
+    const pack = await repos.hostAllocations.claim(7001, US_EAST, PLAN, "pack", since(), now());
     assert.equal(pack?.host_id, small);
   });
 
@@ -181,7 +181,14 @@ describe("capacity claims on hosts", () => {
         .set((eb) => ({ memory_mb_allocated: eb.ref("memory_mb_total") }))
         .where("id", "in", ids.slice(0, 5))
         .execute();
-      const claim = new Repositories(second.db).hosts.claim(30_000, location, PLAN, "spread", since(), now());
+      const claim = new Repositories(second.db).hostAllocations.claim(
+        30_000,
+        location,
+        PLAN,
+        "spread",
+        since(),
+        now(),
+      );
       await waitForLockWait();
       return { claim }; // not awaited here: it waits for this commit
     });
@@ -292,10 +299,17 @@ describe("capacity claims on hosts", () => {
               .filter((h) => fits(h.inventory, requested)),
             policy,
           ).map((h) => h.id);
-          const actual = await repos.hosts.candidates(location, requested, policy, since(), image, 100);
+          const actual = await repos.hostAllocations.candidates(
+            location,
+            requested,
+            policy,
+            since(),
+            image,
+            100,
+          );
           const what = `${JSON.stringify(requested)} ${policy} ${image ?? "any image"}`;
           assert.deepEqual(names(actual), names(expected), what);
-          const few = await repos.hosts.candidates(location, requested, policy, since(), image, 2);
+          const few = await repos.hostAllocations.candidates(location, requested, policy, since(), image, 2);
           assert.deepEqual(few, expected.slice(0, 2), `${what}, the first two`);
           admitted += expected.length;
         }

@@ -97,7 +97,7 @@ describe("the hot queries' plans", () => {
   it("placement's candidate hosts are read through the index of their location", async () => {
     const request = { vcpus: 1, memory_mb: 1024, disk_gb: 25 };
     for (const image of [undefined, "debian-12.qcow2"]) {
-      const plans = await plansOf((r) => r.hosts.candidates(1, request, "spread", now, image, 5));
+      const plans = await plansOf((r) => r.hostAllocations.candidates(1, request, "spread", now, image, 5));
       assert.ok(
         plans.some((step) => /^SEARCH hosts USING INDEX hosts_location \(location_id=\?/.test(step)),
         plans.join("\n"),

@@ -94,7 +94,7 @@ describe("upgrade to placement: servers made before migration 0015", () => {
 
     // What was adopted is freed like any placement.
     assert.deepEqual(
-      { ...(await repos.hosts.release(standard, now)), created_at: "" },
+      { ...(await repos.hostAllocations.release(standard, now)), created_at: "" },
       { server_id: standard, host_id: west.id, vcpus: 2, memory_mb: 4096, disk_gb: 80, created_at: "" },
     );
   });

@@ -1,9 +1,9 @@
-import { type Expression, type SqlBool, sql } from "kysely";
-import { type Amounts, type Inventory, RESOURCES, type Resource } from "../../domain/host-capacity.ts";
-import type { AdminState, PlacementPolicy } from "../../domain/host-placement.ts";
+import { type SqlBool, sql } from "kysely";
+import { type Amounts, type Inventory, RESOURCES } from "../../domain/host-capacity.ts";
+import type { AdminState } from "../../domain/host-placement.ts";
 import type { Db } from "../database.ts";
-import { dialectName } from "../dialect-name.ts";
-import type { HostAllocationRow, HostRow } from "../schema.ts";
+import type { HostRow } from "../schema.ts";
+import { FREE_MEMORY_MILLI } from "./host-capacity-sql.ts";
 
 /** A host as the admin API shows it: its row, its location's code, and whether a credential is live. */
 export type HostView = HostRow & { location: string; has_credential: boolean };
@@ -31,30 +31,10 @@ export function imagesOf(host: Pick<HostRow, "images">): string[] | null {
   return host.images === null ? null : (JSON.parse(host.images) as string[]);
 }
 
-// The fit rule in SQL, evaluated against the row as it is when the UPDATE writes it: two concurrent claims on
-// one host cannot both pass it. In bigint, since a total times a ratio in thousandths outgrows 32 bits.
-function usableMilli(r: Resource, reserved: Expression<number> | number = sql.ref(`${r}_reserved`)) {
-  return sql<number>`(cast(${sql.ref(`${r}_total`)} as bigint) - ${reserved}) * ${sql.ref(`${r}_ratio_milli`)}`;
-}
-
-function fitsSql(requested: Amounts): Expression<SqlBool> {
-  const each = RESOURCES.map(
-    (r) => sql`${usableMilli(r)} >= (cast(${sql.ref(`${r}_allocated`)} as bigint) + ${requested[r]}) * 1000`,
-  );
-  return sql<SqlBool>`${sql.join(each, sql` and `)}`;
-}
-
-const FREE_MEMORY_MILLI = sql<number>`${usableMilli("memory_mb")} - cast(memory_mb_allocated as bigint) * 1000`;
-
-/** Candidates a claim reads at once: enough that concurrent claims rarely take them all. */
-const CANDIDATES_READ = 5;
-
 export class HostRepository {
   readonly #db: Db;
-  readonly #postgres: boolean;
   constructor(db: Db) {
     this.#db = db;
-    this.#postgres = dialectName(db) === "postgres";
   }
 
   /** An embedded host: enabled, with no join token (its process reaches the database itself); undefined when the name is taken. */
@@ -69,65 +49,6 @@ export class HostRepository {
 
   async findByName(name: string): Promise<HostRow | undefined> {
     return this.#db.selectFrom("hosts").selectAll().where("name", "=", name).executeTakeFirst();
-  }
-
-  /**
-   * Places the location's live servers that have no host (made before placement) on this host, each holding
-   * its plan's sizes, whatever room is left: they run already. How many were adopted. In the caller's
-   * transaction: the UPDATE takes each server once, whichever process adopts concurrently.
-   */
-  async adoptUnplaced(hostId: number, locationId: number, now: string): Promise<number> {
-    const adopted = await this.#db
-      .updateTable("servers")
-      .set({ host_id: hostId })
-      .where("host_id", "is", null)
-      .where("location_id", "=", locationId)
-      .where("deleted_at", "is", null)
-      .returning("id")
-      .execute();
-    if (adopted.length === 0) return 0;
-    const ids = adopted.map((row) => row.id);
-    const sizes = await this.#db
-      .selectFrom("servers")
-      .innerJoin("plans", "plans.id", "servers.plan_id")
-      .select(["servers.id", "plans.vcpus", "plans.memory_mb", "plans.storage_gb"])
-      .where("servers.id", "in", ids)
-      .execute();
-    const total = { vcpus: 0, memory_mb: 0, disk_gb: 0 };
-    for (const size of sizes) {
-      total.vcpus += size.vcpus;
-      total.memory_mb += size.memory_mb;
-      total.disk_gb += size.storage_gb;
-    }
-    // In slices, under SQLite's limit of bound values per statement.
-    for (let i = 0; i < sizes.length; i += 500) {
-      await this.#db
-        .insertInto("host_allocations")
-        .values(
-          sizes.slice(i, i + 500).map((size) => ({
-            server_id: size.id,
-            host_id: hostId,
-            vcpus: size.vcpus,
-            memory_mb: size.memory_mb,
-            disk_gb: size.storage_gb,
-            created_at: now,
-          })),
-        )
-        .onConflict((oc) => oc.column("server_id").doNothing())
-        .execute();
-    }
-    await this.#db
-      .updateTable("hosts")
-      .set((eb) => ({
-        vcpus_allocated: eb("vcpus_allocated", "+", total.vcpus),
-        memory_mb_allocated: eb("memory_mb_allocated", "+", total.memory_mb),
-        disk_gb_allocated: eb("disk_gb_allocated", "+", total.disk_gb),
-        server_count: eb("server_count", "+", sizes.length),
-        updated_at: now,
-      }))
-      .where("id", "=", hostId)
-      .execute();
-    return sizes.length;
   }
 
   /** A new host, or undefined when the name is taken. */
@@ -397,201 +318,5 @@ export class HostRepository {
       .where("revoked_at", "is", null)
       .executeTakeFirst();
     return row && { hostId: row.host_id, tokenHash: row.token_hash };
-  }
-
-  async findAllocation(serverId: number): Promise<HostAllocationRow | undefined> {
-    return this.#db
-      .selectFrom("host_allocations")
-      .selectAll()
-      .where("server_id", "=", serverId)
-      .executeTakeFirst();
-  }
-
-  /**
-   * Places the server on a host of the location that is enabled, up since `since`, has the image (when one is
-   * given) and has room, in the policy's order, and records what it holds there. Each candidate is claimed by one conditional UPDATE that
-   * re-checks the fit rule as it writes, so no concurrent claim can push a host over capacity; a candidate
-   * lost to a concurrent claim passes to the next. Undefined when no host has room (or the location has no
-   * host). A server that holds an allocation already keeps it. Runs in the caller's transaction, or its own.
-   */
-  async claim(
-    serverId: number,
-    locationId: number,
-    requested: Amounts,
-    policy: PlacementPolicy,
-    since: string,
-    now: string,
-    image?: string,
-  ): Promise<HostAllocationRow | undefined> {
-    if (!this.#db.isTransaction) {
-      return this.#db
-        .transaction()
-        .execute((tx) =>
-          new HostRepository(tx).claim(serverId, locationId, requested, policy, since, now, image),
-        );
-    }
-    const held = await this.findAllocation(serverId);
-    if (held) return held;
-    const hostId = await this.#claimRoom(locationId, requested, policy, since, now, image);
-    if (hostId === undefined) return undefined;
-    return this.#db
-      .insertInto("host_allocations")
-      .values({ server_id: serverId, host_id: hostId, ...requested, created_at: now })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-  }
-
-  /**
-   * Room for a server that moves here from `sourceHostId` (a migration): placement's filter, weigh and claim
-   * over the location's other hosts, or `onlyHostId` alone, adding to what the chosen host holds. The claim is
-   * recorded by the migration, not as the server's allocation, which stays on its source until the move ends.
-   * The chosen host's id; undefined when none has room. In the caller's transaction.
-   */
-  async claimForMigration(
-    sourceHostId: number,
-    locationId: number,
-    requested: Amounts,
-    policy: PlacementPolicy,
-    since: string,
-    now: string,
-    image: string,
-    onlyHostId?: number,
-  ): Promise<number | undefined> {
-    return this.#claimRoom(locationId, requested, policy, since, now, image, {
-      except: [sourceHostId],
-      only: onlyHostId,
-    });
-  }
-
-  /** Gives back room claimed by `claimForMigration` (a migration that did not happen). */
-  async unclaim(hostId: number, amounts: Amounts, now: string): Promise<void> {
-    await this.#db
-      .updateTable("hosts")
-      .set((eb) => ({
-        vcpus_allocated: eb("vcpus_allocated", "-", amounts.vcpus),
-        memory_mb_allocated: eb("memory_mb_allocated", "-", amounts.memory_mb),
-        disk_gb_allocated: eb("disk_gb_allocated", "-", amounts.disk_gb),
-        server_count: eb("server_count", "-", 1),
-        updated_at: now,
-      }))
-      .where("id", "=", hostId)
-      .execute();
-  }
-
-  /** Makes room claimed by `claimForMigration` the server's allocation on that host (the move succeeded). */
-  async placeClaimed(serverId: number, hostId: number, amounts: Amounts, now: string): Promise<void> {
-    await this.#db
-      .insertInto("host_allocations")
-      .values({ server_id: serverId, host_id: hostId, ...amounts, created_at: now })
-      .execute();
-  }
-
-  /**
-   * The hosts a claim may take, in the policy's order (ties to the lower id), at most `limit`: filtered and
-   * ordered by SQL so that a claim reads a few ids, not every host of the location. The same filters and
-   * order as the domain's `admitsPlacement`, `hasImage`, `fits` and `weigh`.
-   */
-  async candidates(
-    locationId: number,
-    requested: Amounts,
-    policy: PlacementPolicy,
-    since: string,
-    image: string | undefined,
-    limit: number,
-    hosts: { except?: readonly number[]; only?: number } = {},
-  ): Promise<number[]> {
-    let query = this.#db
-      .selectFrom("hosts")
-      .select("id")
-      .where("location_id", "=", locationId)
-      .where("state", "=", "enabled")
-      .where("last_heartbeat_at", ">=", since)
-      .where(fitsSql(requested));
-    if (image !== undefined) query = query.where(this.#hasImageSql(image));
-    if (hosts.only !== undefined) query = query.where("id", "=", hosts.only);
-    if (hosts.except !== undefined && hosts.except.length > 0)
-      query = query.where("id", "not in", hosts.except);
-    const rows = await query
-      .orderBy(FREE_MEMORY_MILLI, policy === "spread" ? "desc" : "asc")
-      .orderBy("id")
-      .limit(limit)
-      .execute();
-    return rows.map((row) => row.id);
-  }
-
-  /** `hasImage` in SQL over the JSON array of the host's images (null: every image). */
-  #hasImageSql(image: string): Expression<SqlBool> {
-    return this.#postgres
-      ? sql<SqlBool>`(images is null or cast(images as jsonb) @> jsonb_build_array(cast(${image} as text)))`
-      : sql<SqlBool>`(images is null or exists (select 1 from json_each(hosts.images) where json_each.value = ${image}))`;
-  }
-
-  /**
-   * Claims room on the first candidate, in the policy's order, that still fits as the UPDATE writes. Reads
-   * candidates a few at a time; when all of them were lost to concurrent claims, reads the next few.
-   */
-  async #claimRoom(
-    locationId: number,
-    requested: Amounts,
-    policy: PlacementPolicy,
-    since: string,
-    now: string,
-    image: string | undefined,
-    hosts: { except?: readonly number[]; only?: number } = {},
-  ): Promise<number | undefined> {
-    const tried = [...(hosts.except ?? [])];
-    for (;;) {
-      const batch = await this.candidates(locationId, requested, policy, since, image, CANDIDATES_READ, {
-        only: hosts.only,
-        except: tried,
-      });
-      for (const id of batch) {
-        const result = await this.#db
-          .updateTable("hosts")
-          .set((eb) => ({
-            vcpus_allocated: eb("vcpus_allocated", "+", requested.vcpus),
-            memory_mb_allocated: eb("memory_mb_allocated", "+", requested.memory_mb),
-            disk_gb_allocated: eb("disk_gb_allocated", "+", requested.disk_gb),
-            server_count: eb("server_count", "+", 1),
-            updated_at: now,
-          }))
-          .where("id", "=", id)
-          .where("state", "=", "enabled")
-          .where("last_heartbeat_at", ">=", since)
-          .where(fitsSql(requested))
-          .executeTakeFirst();
-        if (result.numUpdatedRows > 0n) return id;
-        tried.push(id);
-      }
-      if (batch.length < CANDIDATES_READ) return undefined;
-    }
-  }
-
-  /**
-   * Frees exactly what the server held, once: the allocation is deleted and its amounts taken off its host in
-   * one transaction; a second release finds nothing and changes nothing. Returns what was freed.
-   */
-  async release(serverId: number, now: string): Promise<HostAllocationRow | undefined> {
-    if (!this.#db.isTransaction) {
-      return this.#db.transaction().execute((tx) => new HostRepository(tx).release(serverId, now));
-    }
-    const freed = await this.#db
-      .deleteFrom("host_allocations")
-      .where("server_id", "=", serverId)
-      .returningAll()
-      .executeTakeFirst();
-    if (!freed) return undefined;
-    await this.#db
-      .updateTable("hosts")
-      .set((eb) => ({
-        vcpus_allocated: eb("vcpus_allocated", "-", freed.vcpus),
-        memory_mb_allocated: eb("memory_mb_allocated", "-", freed.memory_mb),
-        disk_gb_allocated: eb("disk_gb_allocated", "-", freed.disk_gb),
-        server_count: eb("server_count", "-", 1),
-        updated_at: now,
-      }))
-      .where("id", "=", freed.host_id)
-      .execute();
-    return freed;
   }
 }

@@ -4,6 +4,7 @@ import { AccountRepository } from "./account-repository.ts";
 import { AddressRepository } from "./address-repository.ts";
 import { BillingRepository } from "./billing-repository.ts";
 import { CatalogueRepository } from "./catalogue-repository.ts";
+import { HostAllocationRepository } from "./host-allocation-repository.ts";
 import { HostFailureRepository } from "./host-failure-repository.ts";
 import { HostRepository } from "./host-repository.ts";
 import { IdempotencyRepository } from "./idempotency-repository.ts";
@@ -32,6 +33,7 @@ export class Repositories {
   readonly idempotency: IdempotencyRepository;
   readonly rateLimits: RateLimitRepository;
   readonly hosts: HostRepository;
+  readonly hostAllocations: HostAllocationRepository;
   readonly hostFailures: HostFailureRepository;
   readonly migrations: MigrationRepository;
 
@@ -54,6 +56,7 @@ export class Repositories {
     this.idempotency = new IdempotencyRepository(db);
     this.rateLimits = new RateLimitRepository(db);
     this.hosts = new HostRepository(db);
+    this.hostAllocations = new HostAllocationRepository(db);
     this.hostFailures = new HostFailureRepository(db);
     this.migrations = new MigrationRepository(db);
   }
