@@ -97,21 +97,8 @@ export class QemuDriver implements Driver {
   }
 
   /** The accelerator, probed once per process (by booting, not by looking for /dev/kvm). */
-  #chooseAccel(): Promise<{ accel: Accel; detail: string }> {
-    this.#accel ??= chooseAccel(this.#o.qemuBinary, this.#o.accel);
-    return this.#accel;
-  }
-
-  async create(spec: MachineSpec, call: DriverCall): Promise<void> {
-    if (this.#vms.record(spec.id)) return;
-    const base = this.#baseImage(spec.image);
-    this.#vms.make(spec.id);
-    const disk = this.#vms.file(spec.id, "disk.qcow2");
-    await runTool(
-      this.#o.qemuImg,
-      ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", base, disk, `${spec.storageGb}G`],
-      call.signal,
-    );
+  /** Writes the VM's cloud-init seed, then its vm.json, last and atomically: its presence means the VM is defined. */
+  async #define(spec: MachineSpec, call: DriverCall): Promise<void> {
     const mac = macFor(spec.id);
     await writeSeedIso(
       this.#vms.file(spec.id, "seed.iso"),
@@ -128,8 +115,25 @@ export class QemuDriver implements Driver {
       sshPort: await this.#network.newSshPort(),
       ipv4: spec.ipv4,
     };
-    // vm.json is written last, atomically: its presence means the VM was created completely.
     this.#vms.writeRecord(record);
+  }
+
+  #chooseAccel(): Promise<{ accel: Accel; detail: string }> {
+    this.#accel ??= chooseAccel(this.#o.qemuBinary, this.#o.accel);
+    return this.#accel;
+  }
+
+  async create(spec: MachineSpec, call: DriverCall): Promise<void> {
+    if (this.#vms.record(spec.id)) return;
+    const base = this.#baseImage(spec.image);
+    this.#vms.make(spec.id);
+    const disk = this.#vms.file(spec.id, "disk.qcow2");
+    await runTool(
+      this.#o.qemuImg,
+      ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", base, disk, `${spec.storageGb}G`],
+      call.signal,
+    );
+    await this.#define(spec, call);
     call.log.info({ vm: spec.id, base }, "qemu: VM created");
   }
 
@@ -254,22 +258,7 @@ export class QemuDriver implements Driver {
     }
     await rename(part, path);
     await runTool(this.#o.qemuImg, ["rebase", "-u", "-F", "qcow2", "-b", base, path], call.signal);
-    const mac = macFor(spec.id);
-    await writeSeedIso(
-      this.#vms.file(spec.id, "seed.iso"),
-      renderSeed(spec, mac, this.#network.seedNetwork()),
-      this.#o.isoTool,
-      call.signal,
-    );
-    this.#vms.writeRecord({
-      id: spec.id,
-      vcpus: spec.vcpus,
-      memoryMb: spec.memoryMb,
-      storageGb: spec.storageGb,
-      mac,
-      sshPort: await this.#network.newSshPort(),
-      ipv4: spec.ipv4,
-    });
+    await this.#define(spec, call);
     call.log.info({ vm: spec.id, base }, "qemu: VM defined from a migrated disk");
   }
 

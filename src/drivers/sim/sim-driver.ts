@@ -66,19 +66,7 @@ export class SimDriver implements Driver {
     this.faults.check("create");
     if (await this.#machines.find(spec.id)) return;
     await this.#transition(call);
-    await this.#machines.insertIfAbsent({
-      id: spec.id,
-      power: "stopped",
-      vcpus: spec.vcpus,
-      memory_mb: spec.memoryMb,
-      storage_gb: spec.storageGb,
-      boot_count: 0,
-      started_at: null,
-      cpu_ns_before: 0,
-      net_bytes_before: 0,
-      created_at: isoAt(this.#clock),
-      disk: seededDisk(spec.id, isoAt(this.#clock)).toString("base64"),
-    });
+    await this.#machines.insertIfAbsent(this.#newMachine(spec, seededDisk(spec.id, isoAt(this.#clock))));
   }
 
   async exportDisk(id: string, call: DriverCall): Promise<DiskExport> {
@@ -123,19 +111,7 @@ export class SimDriver implements Driver {
     await this.#transition(call);
     // A copy an earlier attempt left is replaced.
     await this.#machines.delete(spec.id);
-    await this.#machines.insertIfAbsent({
-      id: spec.id,
-      power: "stopped",
-      vcpus: spec.vcpus,
-      memory_mb: spec.memoryMb,
-      storage_gb: spec.storageGb,
-      boot_count: 0,
-      started_at: null,
-      cpu_ns_before: 0,
-      net_bytes_before: 0,
-      created_at: isoAt(this.#clock),
-      disk: bytes.toString("base64"),
-    });
+    await this.#machines.insertIfAbsent(this.#newMachine(spec, bytes));
   }
 
   async start(id: string, call: DriverCall): Promise<void> {
@@ -237,6 +213,23 @@ export class SimDriver implements Driver {
     const machine = await this.#machines.find(id);
     if (!machine) throw new DriverError("machine_missing", `machine ${id} does not exist`, true);
     return machine;
+  }
+
+  /** A defined machine, stopped and never booted, with this disk. */
+  #newMachine(spec: MachineSpec, disk: Buffer): SimMachineRow {
+    return {
+      id: spec.id,
+      power: "stopped",
+      vcpus: spec.vcpus,
+      memory_mb: spec.memoryMb,
+      storage_gb: spec.storageGb,
+      boot_count: 0,
+      started_at: null,
+      cpu_ns_before: 0,
+      net_bytes_before: 0,
+      created_at: isoAt(this.#clock),
+      disk: disk.toString("base64"),
+    };
   }
 
   async #transition(call: DriverCall): Promise<void> {
