@@ -8,11 +8,14 @@ declare module "fastify" {
   interface FastifyRequest {
     /** The account the request's API token belongs to; set before any route of an authenticated scope runs. */
     accountId: number;
+    /** The host whose credential the request carries; set before any route of a host scope runs. */
+    hostId: number;
   }
 }
 
 export const bearerSecurity = [{ bearerAuth: [] }];
 export const adminSecurity = [{ adminToken: [] }];
+export const hostSecurity = [{ hostCredential: [] }];
 
 /** Every route of the scope needs a customer API token; checked before the body is read. */
 export function requireAccount(
@@ -77,4 +80,19 @@ async function spendBudget(
     reply.header("retry-after", decision.resetSeconds);
     throw new RateLimited(decision.resetSeconds);
   }
+}
+
+/**
+ * Every route of the scope needs a host credential (an agent's); customer and admin tokens are refused here,
+ * as host credentials are on their routes: each kind is looked up in its own table. Failed attempts count
+ * against the client address like any other token's.
+ */
+export function requireHost(scope: FastifyInstance, auth: AuthService): void {
+  scope.decorateRequest("hostId", 0);
+  mayAnswer429(scope);
+  scope.addHook("onRequest", async (request, reply) => {
+    request.hostId = await withRetryAfter(reply, () =>
+      auth.authenticateHost(request.headers.authorization, request.ip),
+    );
+  });
 }

@@ -42,6 +42,16 @@ export class AuthService {
     });
   }
 
+  /** An agent's host credential: the id of the host it belongs to. */
+  async authenticateHost(header: string | undefined, address: string): Promise<number> {
+    return this.#guarded(header, address, undefined, async (token) => {
+      const digest = hashToken(token);
+      const owner = await this.#repos.hosts.findActiveCredential(digest);
+      if (!owner || !sameDigest(owner.tokenHash, digest)) throw new Unauthorized("Invalid host credential.");
+      return owner.hostId;
+    });
+  }
+
   async #guarded<T>(
     header: string | undefined,
     address: string,

@@ -1,8 +1,8 @@
 import type { HostFilter, HostView } from "../db/repositories/host-repository.ts";
 import type { Repositories } from "../db/repositories/repositories.ts";
-import { bearerToken, hashToken, sameDigest } from "../domain/api-token.ts";
+import { hashToken } from "../domain/api-token.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
-import { Conflict, InvalidInput, JoinTokenInvalid, NotFound, Unauthorized } from "../domain/errors.ts";
+import { Conflict, InvalidInput, JoinTokenInvalid, NotFound } from "../domain/errors.ts";
 import { type Amounts, amountProblems, parseRatios } from "../domain/host-capacity.ts";
 import {
   type AdminState,
@@ -233,16 +233,5 @@ export class HostService {
     if (host.join_token_used_at !== null) return new JoinTokenInvalid("The join token was used already.");
     if ((host.join_token_expires_at ?? "") <= now) return new JoinTokenInvalid("The join token has expired.");
     return new JoinTokenInvalid();
-  }
-
-  /** The host a credential in an `Authorization: Bearer` header belongs to; 401 for anything else. */
-  async authenticate(header: string | undefined): Promise<number> {
-    const token = bearerToken(header);
-    if (!token)
-      throw new Unauthorized(header ? "Malformed Authorization header; use: Bearer <token>." : undefined);
-    const digest = hashToken(token);
-    const owner = await this.#repos.hosts.findActiveCredential(digest);
-    if (!owner || !sameDigest(owner.tokenHash, digest)) throw new Unauthorized("Invalid host credential.");
-    return owner.hostId;
   }
 }

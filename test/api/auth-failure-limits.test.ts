@@ -44,6 +44,21 @@ describe("failed authentications from one address", () => {
   });
 });
 
+describe("failed host credentials from one address", () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp(LIMITS);
+  });
+  after(() => t.close());
+
+  it("count like any other token's: 401 up to the limit, then 429 on the agent's routes too", async () => {
+    const guesser = client(t.url, "vpsh_wrong-credential-0123456789abcdef");
+    for (let i = 0; i < 3; i++) expectError(await guesser.get("/api/v1/agent/host/"), 401, "unauthorized");
+    expectRefused(await guesser.get("/api/v1/agent/host/"));
+    expectRefused(await t.owner.get("/api/v1/servers/"));
+  });
+});
+
 describe("failed authentications behind a trusted proxy", () => {
   let t: TestApp;
   before(async () => {

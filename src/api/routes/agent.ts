@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { Services } from "../../services/services.ts";
+import { hostSecurity, requireHost } from "../authenticate.ts";
 import { presentClaimedOperation } from "../presenters/present-claimed-operation.ts";
-import { hostSecurity, requireHost } from "../require-host.ts";
 import {
   ClaimBody,
   Claimed,
@@ -52,7 +52,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
   );
 
   await app.register(async (scope) => {
-    requireHost(scope, hosts);
+    requireHost(scope, services.auth);
     const agent = scope.withTypeProvider<TypeBoxTypeProvider>();
     scope.get(
       "/api/v1/agent/host/",
