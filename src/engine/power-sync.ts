@@ -2,9 +2,9 @@ import type { Logger } from "pino";
 import type { Repositories } from "../db/repositories/repositories.ts";
 import type { ServerRow } from "../db/schema.ts";
 import type { Clock } from "../domain/clock.ts";
-import type { Driver, DriverCall } from "../drivers/driver.ts";
+import type { Driver, DriverCall, MachineStats } from "../drivers/driver.ts";
 import { PeriodicTask } from "./periodic-task.ts";
-import { correctStatus, recordUsage } from "./power-observation.ts";
+import { correctStatus, recordUsage, recordUsages } from "./power-observation.ts";
 
 export interface PowerSyncOptions {
   repos: Repositories;
@@ -41,18 +41,18 @@ export class PowerSync {
   }
 
   async syncOnce(): Promise<void> {
-    const servers = await this.#o.repos.servers.listSettled(["active", "stopped"], 10_000, this.#o.hosts());
-    for (const server of servers) {
-      if (this.#controller.signal.aborted) return;
-      await this.#syncServer(server);
-    }
-  }
-
-  async #syncServer(server: ServerRow): Promise<void> {
     const { repos, driver, clock, log } = this.#o;
-    const observed = await driver.info(String(server.id), this.#call());
-    const status = await correctStatus(repos, clock, log, server, observed);
-    await this.sample(server, status === "active");
+    const servers = await repos.servers.listSettled(["active", "stopped"], 10_000, this.#o.hosts());
+    const samples: { server: ServerRow; stats: MachineStats | null }[] = [];
+    for (const server of servers) {
+      if (this.#controller.signal.aborted) break;
+      const observed = await driver.info(String(server.id), this.#call());
+      const status = await correctStatus(repos, clock, log, server, observed);
+      const stats = status === "active" ? await driver.stats(String(server.id), this.#call()) : null;
+      samples.push({ server, stats });
+    }
+    // Every server's usage in one read and one write, as for an agent's report.
+    await recordUsages(repos, clock, samples);
   }
 
   /** Records the server's usage now: counters of a running machine, zeros (and this month's bandwidth) otherwise. */
