@@ -92,6 +92,8 @@ export interface ServersTable {
   ssh_port: number | null;
   /** The host the server lives on; null only for servers made before placement, until adopted. */
   host_id: number | null;
+  /** When its next daily backup is due; null while backups are off (migration 0018). */
+  backup_next_at: string | null;
 }
 
 export interface IpAddressesTable {
@@ -121,6 +123,46 @@ export interface OperationsTable {
   finished_at: string | null;
   /** The host that runs it; null: its server's host (migration 0016). */
   host_id: number | null;
+  /** The image a snapshot or backup makes, or a create or rebuild restores (migration 0018). */
+  image_id: number | null;
+  /** A resize's new plan. */
+  plan_id: number | null;
+  /** A rebuild's new OS. */
+  os_id: number | null;
+  /** How far its steps are, 0-100, as its driver reports; null when it has said nothing. */
+  progress: number | null;
+}
+
+export const IMAGE_TYPES = ["snapshot", "backup"] as const;
+export type ImageType = (typeof IMAGE_TYPES)[number];
+export const IMAGE_STATUSES = ["creating", "available", "failed"] as const;
+export type ImageStatus = (typeof IMAGE_STATUSES)[number];
+/** Whether a copy of a running disk had the guest's filesystems frozen (`filesystem`) or not (`crash`); a stopped disk's copy is `filesystem`. */
+export type ImageConsistency = "filesystem" | "crash";
+
+export interface ImagesTable {
+  id: Generated<number>;
+  account_id: number;
+  /** The server it was taken from; kept after that server is deleted. */
+  server_id: number | null;
+  type: ImageType;
+  status: ImageStatus;
+  name: string | null;
+  /** The OS whose base image the disk is layered on. */
+  os_id: number;
+  /** The disk size a server restored from it needs at least, GB. */
+  disk_gb: number;
+  size_bytes: number | null;
+  sha256: string | null;
+  consistency: ImageConsistency | null;
+  /** Where its bytes are in the image store. */
+  store_key: string;
+  /** The action that makes it. */
+  operation_id: number | null;
+  error_code: string | null;
+  created_at: string;
+  completed_at: string | null;
+  deleted_at: string | null;
 }
 
 export interface ServerUsageTable {
@@ -307,6 +349,7 @@ export interface Database {
   host_credentials: HostCredentialsTable;
   host_allocations: HostAllocationsTable;
   migrations: MigrationsTable;
+  images: ImagesTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -322,3 +365,4 @@ export type IdempotencyKeyRow = Selectable<IdempotencyKeysTable>;
 export type HostRow = Selectable<HostsTable>;
 export type HostAllocationRow = Selectable<HostAllocationsTable>;
 export type MigrationRow = Selectable<MigrationsTable>;
+export type ImageRow = Selectable<ImagesTable>;

@@ -15,6 +15,10 @@ export const OPERATION_KINDS = [
   "migrate_out",
   "migrate_in",
   "cleanup",
+  "snapshot",
+  "backup",
+  "rebuild",
+  "resize",
 ] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
@@ -56,6 +60,10 @@ export const CUSTOMER_COMMANDS = [
   "delete",
   "suspend",
   "migrate",
+  "create_image",
+  "backup",
+  "rebuild",
+  "resize",
 ] as const;
 export type CustomerCommand = (typeof CUSTOMER_COMMANDS)[number];
 
@@ -159,6 +167,52 @@ export const LIFECYCLE = {
     comesUp: false,
     revert: null,
     command: null,
+  },
+  // A copy of the disk into the image store, running or stopped: the server keeps its status (the table's
+  // statuses are unused, as for a clean-up), and the operations of a server run one at a time, so a power action
+  // asked for meanwhile waits for the copy. Host down: the image fails, the server is as it was.
+  snapshot: {
+    from: ["active", "stopped"],
+    transitional: "active",
+    settled: "active",
+    failed: "active",
+    message: "An image of the server is being made",
+    comesUp: false,
+    revert: "active",
+    command: "create_image",
+  },
+  // The daily backup (or one asked for): a snapshot that is the server's, kept while backups are on.
+  backup: {
+    from: ["active", "stopped"],
+    transitional: "active",
+    settled: "active",
+    failed: "active",
+    message: "The server is being backed up",
+    comesUp: false,
+    revert: "active",
+    command: "backup",
+  },
+  // The disk replaced by an image's or a fresh OS's, same id and addresses; the server runs at the end.
+  rebuild: {
+    from: ["active", "stopped"],
+    transitional: "provisioning",
+    settled: "active",
+    failed: "error",
+    message: "Server is being rebuilt",
+    comesUp: true,
+    revert: "stopped",
+    command: "rebuild",
+  },
+  // Another plan for a stopped server: its disk only grows; it stays stopped.
+  resize: {
+    from: ["stopped"],
+    transitional: "stopped",
+    settled: "stopped",
+    failed: "stopped",
+    message: "Server is being resized",
+    comesUp: false,
+    revert: "stopped",
+    command: "resize",
   },
 } as const satisfies Record<OperationKind, KindLifecycle>;
 

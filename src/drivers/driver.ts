@@ -36,6 +36,8 @@ export interface SshEndpoint {
 export interface DriverCall {
   signal: AbortSignal;
   log: Logger;
+  /** How far a long step is, 0 to 1 (a disk copy's block job); the engine shows it on the action. */
+  progress?: (fraction: number) => void;
 }
 
 /** What a host can hold, as its driver sees it: the totals placement claims against, and its images. */
@@ -55,6 +57,18 @@ export interface DiskExport {
   sha256: string;
   /** The bytes, from the start; each call reads them again. */
   read(): AsyncIterable<Uint8Array>;
+}
+
+/**
+ * A point-in-time copy of a machine's disk, held on its host until released: what a snapshot or backup writes to
+ * the image store. A running machine's disk is copied by the hypervisor's own block job, after the guest's
+ * filesystems were frozen where its guest agent answers (`filesystem`), else as a power cut would leave it
+ * (`crash`); a stopped machine's disk is `filesystem`-consistent.
+ */
+export interface DiskCapture extends DiskExport {
+  consistency: "filesystem" | "crash";
+  /** Removes the host's copy (the machine's own disk is untouched); idempotent. */
+  release(): Promise<void>;
 }
 
 /** A disk arriving for a machine, with the size and checksum its source exported. */
@@ -92,8 +106,16 @@ export interface Driver {
   /**
    * Defines the machine, stopped, from `spec` with the disk that arrives, replacing any copy an earlier attempt
    * left; a disk whose size or checksum differs from what was exported fails (`checksum_mismatch`) and defines nothing.
+   * A disk smaller than `spec.storageGb` is grown to it (an image restored onto a larger plan).
    */
   importDisk(spec: MachineSpec, disk: DiskImport, call: DriverCall): Promise<void>;
+  /**
+   * A point-in-time copy of the machine's disk, running or stopped (snapshots and backups), reporting its progress
+   * through `call.progress`; the machine goes on running.
+   */
+  captureDisk(id: string, call: DriverCall): Promise<DiskCapture>;
+  /** Gives a stopped machine `spec`'s vCPUs and memory and grows its disk to `spec.storageGb` (a disk never shrinks). */
+  resize(spec: MachineSpec, call: DriverCall): Promise<void>;
   /** Where to reach the machine's SSH server; null when that is simply its own address, port 22. */
   endpoint(id: string, call: DriverCall): Promise<SshEndpoint | null>;
 }

@@ -30,6 +30,22 @@ export interface ClaimedOperation {
   unrunnable: OperationError | null;
   /** For a migrate_in: where and how to fetch the disk (its `spec` is the machine to define). */
   transfer?: TransferGrant | null;
+  /**
+   * For a snapshot or backup: the image to write to the image store. For a create or rebuild from an image: the
+   * image to restore (its `spec` is the machine to define). A rebuild without one makes its disk from `spec`'s OS;
+   * a resize's `spec` is the machine with its new plan.
+   */
+  image?: ImageRef | null;
+}
+
+/** An image in the image store, as an operation's steps need it. */
+export interface ImageRef {
+  id: number;
+  /** Its key in the image store. */
+  key: string;
+  /** What the store must hold, for a restore; null for an image being made. */
+  size: number | null;
+  sha256: string | null;
 }
 
 /** What the target of a migration needs to copy the disk from its source. */
@@ -56,6 +72,8 @@ export interface Outcome {
   ssh?: SshEndpoint | null;
   /** For a migrate_out: the disk made ready for the target. */
   disk?: ExportedDisk | null;
+  /** For a snapshot or backup: the image as written to the store. */
+  image?: (ExportedDisk & { consistency: "filesystem" | "crash" }) | null;
 }
 
 /** How the control plane recorded the end of an attempt. */
@@ -88,6 +106,8 @@ export interface HostLink {
   succeed(op: ClaimedOperation, outcome: Outcome, signal?: AbortSignal): Promise<Recorded>;
   /** The steps failed; the control plane retries with backoff, or, when `permanent` or out of attempts, settles the failure. */
   fail(op: ClaimedOperation, error: OperationError, permanent: boolean): Promise<Recorded>;
+  /** How far the operation's steps are, 0-100, shown on its action; best effort, fenced by the lease like the rest. */
+  progress?(op: ClaimedOperation, percent: number): Promise<void>;
   /** Gives back the leases this link still holds (at shutdown), so their operations resume at once elsewhere. */
   release(): Promise<number>;
 }

@@ -16,6 +16,7 @@ import * as hosts from "./0014-hosts.ts";
 import * as placement from "./0015-placement.ts";
 import * as migrationsTable from "./0016-migrations.ts";
 import * as hostReconcile from "./0017-host-reconcile.ts";
+import * as images from "./0018-images.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
 export const migrations: Record<string, Migration> = {
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   "0015-placement": placement,
   "0016-migrations": migrationsTable,
   "0017-host-reconcile": hostReconcile,
+  "0018-images": images,
 };

@@ -8,6 +8,7 @@ import { HostAllocationRepository } from "./host-allocation-repository.ts";
 import { HostFailureRepository } from "./host-failure-repository.ts";
 import { HostRepository } from "./host-repository.ts";
 import { IdempotencyRepository } from "./idempotency-repository.ts";
+import { ImageRepository } from "./image-repository.ts";
 import { MigrationRepository } from "./migration-repository.ts";
 import { OperationRepository } from "./operation-repository.ts";
 import { RateLimitRepository } from "./rate-limit-repository.ts";
@@ -36,6 +37,7 @@ export class Repositories {
   readonly hostAllocations: HostAllocationRepository;
   readonly hostFailures: HostFailureRepository;
   readonly migrations: MigrationRepository;
+  readonly images: ImageRepository;
 
   readonly #prepared: PreparedQueries;
 
@@ -59,6 +61,7 @@ export class Repositories {
     this.hostAllocations = new HostAllocationRepository(db);
     this.hostFailures = new HostFailureRepository(db);
     this.migrations = new MigrationRepository(db);
+    this.images = new ImageRepository(db);
   }
 
   /** Runs `work` in one transaction: all of its writes commit together or none do. */

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { SimMachineRow } from "../../db/schema.ts";
 import { type Clock, isoAt } from "../../domain/clock.ts";
 import {
+  type DiskCapture,
   type DiskExport,
   type DiskImport,
   type Driver,
@@ -75,11 +76,43 @@ export class SimDriver implements Driver {
     if (machine.power === "running") {
       throw new DriverError("machine_running", `machine ${id} runs; stop it before its disk is copied`);
     }
+    return this.#copyOfDisk(machine, call);
+  }
+
+  /** The disk as it is now, running or not: a simulated machine's writes are atomic, so every copy is whole. */
+  async captureDisk(id: string, call: DriverCall): Promise<DiskCapture> {
+    this.faults.check("capture");
+    const machine = await this.#require(id);
+    call.progress?.(0);
+    const copy = await this.#copyOfDisk(machine, call);
+    call.progress?.(1);
+    return {
+      ...copy,
+      consistency: machine.power === "running" ? "crash" : "filesystem",
+      release: async () => {},
+    };
+  }
+
+  async resize(spec: MachineSpec, call: DriverCall): Promise<void> {
+    this.faults.check("resize");
+    const machine = await this.#require(spec.id);
+    if (machine.power === "running") {
+      throw new DriverError("machine_running", `machine ${spec.id} runs; stop it before it is resized`);
+    }
+    await this.#transition(call);
+    await this.#machines.update(spec.id, {
+      vcpus: spec.vcpus,
+      memory_mb: spec.memoryMb,
+      storage_gb: Math.max(machine.storage_gb, spec.storageGb),
+    });
+  }
+
+  async #copyOfDisk(machine: SimMachineRow, call: DriverCall): Promise<DiskExport> {
     let bytes: Buffer;
     if (machine.disk === null) {
       // A machine made before sim disks existed gets its disk now, once.
-      bytes = seededDisk(id, machine.created_at);
-      await this.#machines.update(id, { disk: bytes.toString("base64") });
+      bytes = seededDisk(machine.id, machine.created_at);
+      await this.#machines.update(machine.id, { disk: bytes.toString("base64") });
     } else {
       bytes = Buffer.from(machine.disk, "base64");
     }

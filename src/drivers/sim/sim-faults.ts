@@ -11,7 +11,9 @@ export type FaultyMethod =
   | "reboot"
   | "destroy"
   | "export"
-  | "import";
+  | "import"
+  | "capture"
+  | "resize";
 export type FaultRule = { transient: number | "always" } | { permanent: true };
 
 const METHODS: readonly FaultyMethod[] = [
@@ -23,6 +25,8 @@ const METHODS: readonly FaultyMethod[] = [
   "destroy",
   "export",
   "import",
+  "capture",
+  "resize",
 ];
 
 export class SimFaults {

@@ -1,0 +1,104 @@
+import type { Insertable } from "kysely";
+import type { Db } from "../database.ts";
+import type { ImageConsistency, ImageRow, ImagesTable, ImageType } from "../schema.ts";
+
+export interface ImageFilter {
+  type?: ImageType;
+  serverId?: number;
+}
+
+/** What the store recorded of a complete image. */
+export interface StoredImage {
+  sizeBytes: number;
+  sha256: string;
+  consistency: ImageConsistency;
+}
+
+/** Backups and snapshots (migration 0018). A deleted image keeps its row, with `deleted_at`, until its bytes are swept. */
+export class ImageRepository {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  async insert(image: Insertable<ImagesTable>): Promise<ImageRow> {
+    return this.#db.insertInto("images").values(image).returningAll().executeTakeFirstOrThrow();
+  }
+
+  async findById(id: number): Promise<ImageRow | undefined> {
+    return this.#db.selectFrom("images").selectAll().where("id", "=", id).executeTakeFirst();
+  }
+
+  /** The account's image, unless deleted: another account's is not found. */
+  async findForAccount(accountId: number, id: number): Promise<ImageRow | undefined> {
+    return this.#db
+      .selectFrom("images")
+      .selectAll()
+      .where("id", "=", id)
+      .where("account_id", "=", accountId)
+      .where("deleted_at", "is", null)
+      .executeTakeFirst();
+  }
+
+  async list(accountId: number, filter: ImageFilter, limit: number, offset: number): Promise<ImageRow[]> {
+    return this.#filtered(accountId, filter)
+      .selectAll()
+      .orderBy("id", "desc")
+      .limit(limit)
+      .offset(offset)
+      .execute();
+  }
+
+  async count(accountId: number, filter: ImageFilter): Promise<number> {
+    const row = await this.#filtered(accountId, filter)
+      .select((eb) => eb.fn.countAll<number | string>().as("n"))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** The image's bytes are complete in the store: it can be restored. Only a `creating` image becomes available. */
+  async markAvailable(id: number, stored: StoredImage, now: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable("images")
+      .set({
+        status: "available",
+        size_bytes: stored.sizeBytes,
+        sha256: stored.sha256,
+        consistency: stored.consistency,
+        completed_at: now,
+      })
+      .where("id", "=", id)
+      .where("status", "=", "creating")
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async markFailed(id: number, errorCode: string, now: string): Promise<void> {
+    await this.#db
+      .updateTable("images")
+      .set({ status: "failed", error_code: errorCode, completed_at: now })
+      .where("id", "=", id)
+      .where("status", "=", "creating")
+      .execute();
+  }
+
+  /** Hides the image from the API; its bytes are removed from the store afterwards. False when there was none. */
+  async markDeleted(id: number, now: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable("images")
+      .set({ deleted_at: now })
+      .where("id", "=", id)
+      .where("deleted_at", "is", null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  #filtered(accountId: number, filter: ImageFilter) {
+    return this.#db
+      .selectFrom("images")
+      .where("account_id", "=", accountId)
+      .where("deleted_at", "is", null)
+      .$if(filter.type !== undefined, (q) => q.where("type", "=", filter.type as ImageType))
+      .$if(filter.serverId !== undefined, (q) => q.where("server_id", "=", filter.serverId as number));
+  }
+}
