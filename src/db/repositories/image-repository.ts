@@ -56,6 +56,11 @@ export class ImageRepository {
     return Number(row.n);
   }
 
+  /** The action that makes the image. */
+  async setOperation(id: number, operationId: number): Promise<void> {
+    await this.#db.updateTable("images").set({ operation_id: operationId }).where("id", "=", id).execute();
+  }
+
   /** The image's bytes are complete in the store: it can be restored. Only a `creating` image becomes available. */
   async markAvailable(id: number, stored: StoredImage, now: string): Promise<boolean> {
     const result = await this.#db

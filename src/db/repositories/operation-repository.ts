@@ -46,6 +46,12 @@ export interface NewOperation {
   now: string;
   /** The host that runs it, when not its server's (a migration's steps). */
   hostId?: number;
+  /** The image it makes (snapshot, backup) or restores (create, rebuild). */
+  imageId?: number;
+  /** A resize's new plan. */
+  planId?: number;
+  /** A rebuild's new OS. */
+  osId?: number;
 }
 
 export class OperationRepository {
@@ -70,6 +76,9 @@ export class OperationRepository {
         max_attempts: op.maxAttempts,
         run_after: op.now,
         host_id: op.hostId ?? null,
+        image_id: op.imageId ?? null,
+        plan_id: op.planId ?? null,
+        os_id: op.osId ?? null,
         created_at: op.now,
         updated_at: op.now,
       })
