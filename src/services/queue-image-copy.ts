@@ -30,7 +30,7 @@ export async function queueImageCopy(
     name: request.name,
     os_id: server.os_id,
     disk_gb: request.diskGb,
-    store_key: `accounts/${server.account_id}/${type}s/${randomUUID()}.qcow2`,
+    store_key: `accounts/${server.account_id}/${type}s/${randomUUID()}`,
     created_at: now,
   });
   const actionId = await tx.operations.insert({
