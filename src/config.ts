@@ -7,6 +7,8 @@ import { PLACEMENT_POLICIES, type PlacementPolicy } from "./domain/host-placemen
 import { type DriverName, defaultDriverName, driverNames } from "./drivers/driver-registry.ts";
 import type { QemuConfig } from "./drivers/qemu/qemu-config.ts";
 import { DEFAULT_SIM_CAPACITY, type SimCapacity } from "./drivers/sim/sim-driver.ts";
+import { imageKeySegments } from "./store/image-key.ts";
+import type { ImageStoreSettings } from "./store/image-store-settings.ts";
 
 export type { QemuConfig };
 export { ConfigError };
@@ -79,6 +81,8 @@ export interface Config {
    */
   trustProxy: boolean | string[];
   qemu: QemuConfig;
+  /** Where backups and snapshots live: a directory, or a bucket of an S3-compatible server. */
+  imageStore: ImageStoreSettings;
 }
 
 type Env = Record<string, string | undefined>;
@@ -181,6 +185,54 @@ function loadQemuConfig(env: Env): QemuConfig {
   };
 }
 
+/** `VPS_IMAGE_STORE`: a directory, or `s3://bucket/prefix` with the `VPS_S3_*` settings. */
+function imageStore(env: Env): ImageStoreSettings {
+  const raw = optional(env, "VPS_IMAGE_STORE") ?? "data/image-store";
+  if (!raw.includes("://")) return { kind: "directory", root: raw };
+  const url = /^s3:\/\/([^/]*)(?:\/(.*))?$/.exec(raw);
+  const bucket = url?.[1] ?? "";
+  const prefix = (url?.[2] ?? "").replace(/\/+$/, "");
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || (prefix !== "" && !validPrefix(prefix))) {
+    throw new ConfigError(
+      `VPS_IMAGE_STORE must be a directory or s3://bucket/optional/prefix (a bucket of 3 to 63 lowercase letters, digits, '.' and '-'; the prefix's names of letters, digits, '.', '_' and '-'), got "${raw}"`,
+    );
+  }
+  const endpoint = optional(env, "VPS_S3_ENDPOINT")?.replace(/\/+$/, "");
+  if (endpoint !== undefined && !/^https?:\/\/[^\s/]+$/.test(endpoint)) {
+    throw new ConfigError(`VPS_S3_ENDPOINT must look like http://127.0.0.1:9000, got "${endpoint}"`);
+  }
+  const accessKeyId = optional(env, "VPS_S3_ACCESS_KEY_ID");
+  const secretAccessKey = optional(env, "VPS_S3_SECRET_ACCESS_KEY");
+  if (accessKeyId === undefined || secretAccessKey === undefined) {
+    // The secret itself is never shown.
+    throw new ConfigError(
+      "VPS_IMAGE_STORE=s3://… needs VPS_S3_ACCESS_KEY_ID and VPS_S3_SECRET_ACCESS_KEY, the bucket's credentials",
+    );
+  }
+  const region = optional(env, "VPS_S3_REGION") ?? "us-east-1";
+  if (!/^[a-z0-9-]{1,32}$/.test(region)) {
+    throw new ConfigError(`VPS_S3_REGION must look like us-east-1, got "${region}"`);
+  }
+  return {
+    kind: "s3",
+    bucket,
+    prefix: prefix === "" ? "" : `${prefix}/`,
+    endpoint,
+    region,
+    accessKeyId,
+    secretAccessKey,
+  };
+}
+
+function validPrefix(prefix: string): boolean {
+  try {
+    imageKeySegments(prefix);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** `stdoutIsTty` picks the log format when LOG_FORMAT is unset: readable at a terminal, JSON anywhere else. */
 export function loadConfig(env: Env = process.env, stdoutIsTty = process.stdout.isTTY === true): Config {
   const driver = choice(env, "VPS_DRIVER", driverNames, defaultDriverName) ?? defaultDriverName;
@@ -261,5 +313,6 @@ export function loadConfig(env: Env = process.env, stdoutIsTty = process.stdout.
     },
     trustProxy: trustProxy(env),
     qemu: loadQemuConfig(env),
+    imageStore: imageStore(env),
   };
 }

@@ -2,10 +2,18 @@ import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { checkImageKeyPrefix, imageKeySegments } from "./image-key.ts";
-import { type ImageInfo, type ImageStore, type ImageStoreCall, ImageStoreError } from "./image-store.ts";
+import {
+  type ImageInfo,
+  type ImageStore,
+  type ImageStoreCall,
+  imageCorrupt,
+  imageNotFound,
+  type SweepOptions,
+} from "./image-store.ts";
+import { verifiedImageStream } from "./verified-image-stream.ts";
 
 // The directory kind: one host's disk, or a mount every host shares. Beside a key's name, in its directory:
 //   .<name>.<id>.part       the bytes of an upload under way (or of one a crash cut short)
@@ -24,11 +32,6 @@ interface Sidecar {
 
 const SIDECAR = /^\.(.+)\.json$/;
 const DATA = /^\.(.+)\.[0-9a-f]{16}\.img$/;
-
-export interface SweepOptions {
-  /** Only leftovers untouched for this long are removed, so uploads under way (on any host) are left alone. */
-  olderThanMs?: number;
-}
 
 export class DirectoryImageStore implements ImageStore {
   readonly #root: string;
@@ -90,7 +93,7 @@ export class DirectoryImageStore implements ImageStore {
   async get(key: string, call: ImageStoreCall): Promise<Readable> {
     const { dir, name } = this.#place(key);
     const sidecar = await this.#readSidecar(dir, name);
-    if (!sidecar) throw notFound(key);
+    if (!sidecar) throw imageNotFound(key);
     const recorded: Sidecar = sidecar;
     let file: Awaited<ReturnType<typeof open>>;
     try {
@@ -98,27 +101,10 @@ export class DirectoryImageStore implements ImageStore {
     } catch (err) {
       if (!isMissing(err)) throw err;
       // Deleted meanwhile, or the bytes are gone from under a recorded image.
-      if ((await this.#readSidecar(dir, name))?.data !== recorded.data) throw notFound(key);
-      throw corrupt(key, "its bytes are missing");
+      if ((await this.#readSidecar(dir, name))?.data !== recorded.data) throw imageNotFound(key);
+      throw imageCorrupt(key, "its bytes are missing");
     }
-    const source = file.createReadStream({ signal: call.signal });
-    async function* verified(): AsyncGenerator<Buffer> {
-      const hash = createHash("sha256");
-      let size = 0;
-      for await (const chunk of source) {
-        hash.update(chunk as Buffer);
-        size += (chunk as Buffer).length;
-        yield chunk as Buffer;
-      }
-      const sha256 = hash.digest("hex");
-      if (size !== recorded.size || sha256 !== recorded.sha256) {
-        throw corrupt(
-          key,
-          `read ${size} bytes with sha256 ${sha256}, recorded ${recorded.size} and ${recorded.sha256}`,
-        );
-      }
-    }
-    return Readable.from(verified(), { objectMode: false });
+    return verifiedImageStream(key, file.createReadStream({ signal: call.signal }), recorded);
   }
 
   async stat(key: string): Promise<ImageInfo | null> {
@@ -241,12 +227,4 @@ async function syncDirectory(dir: string): Promise<void> {
 
 function isMissing(err: unknown): boolean {
   return (err as NodeJS.ErrnoException).code === "ENOENT";
-}
-
-function notFound(key: string): ImageStoreError {
-  return new ImageStoreError("image_not_found", `no image ${key}`);
-}
-
-function corrupt(key: string, detail: string): ImageStoreError {
-  return new ImageStoreError("image_corrupt", `image ${key} is corrupt: ${detail}`);
 }

@@ -33,11 +33,28 @@ export interface ImageStore {
   list(prefix: string): Promise<ImageInfo[]>;
 }
 
-/** A refused or failed store step, with a stable code: `invalid_image_key`, `image_not_found`, `image_corrupt`. */
+export interface SweepOptions {
+  /** Only leftovers untouched for this long are removed, so uploads under way (on any host) are left alone. */
+  olderThanMs?: number;
+}
+
+/**
+ * A refused or failed store step, with a stable code: `invalid_image_key`, `image_not_found`, `image_corrupt`, and
+ * for a remote store `store_unavailable` (unreachable, or a server error after retries: worth retrying later) or
+ * `store_refused` (the store answered no: credentials, bucket or permissions; a retry does not help).
+ */
 export class ImageStoreError extends Error {
   readonly code: string;
   constructor(code: string, message: string) {
     super(message);
     this.code = code;
   }
+}
+
+export function imageNotFound(key: string): ImageStoreError {
+  return new ImageStoreError("image_not_found", `no image ${key}`);
+}
+
+export function imageCorrupt(key: string, detail: string): ImageStoreError {
+  return new ImageStoreError("image_corrupt", `image ${key} is corrupt: ${detail}`);
 }
