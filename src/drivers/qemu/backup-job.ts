@@ -83,8 +83,8 @@ export async function startBackup(qmp: QmpClient, source: string, name: string, 
 }
 
 /**
- * Polls the job until it has concluded, reporting `offset / len`; a job that ended with an error fails. On an abort
- * the sleep throws, and the caller's clean-up cancels the job.
+ * Polls the job until it has concluded, reporting `offset / len`; a job that ended with an error fails. An abort
+ * throws, and the caller's clean-up cancels the job.
  */
 export async function waitForBackup(
   qmp: QmpClient,
@@ -102,7 +102,9 @@ export async function waitForBackup(
       return;
     }
     progress?.(jobFraction(job));
-    await sleep(pollMs, undefined, { signal });
+    // Asked again at the job's end (its event) or after `pollMs`, whichever comes first.
+    await qmp.waitForEvent("BLOCK_JOB_COMPLETED", pollMs);
+    signal.throwIfAborted();
   }
 }
 

@@ -53,11 +53,14 @@ export interface QemuDriverOptions {
   backupPollMs?: number;
 }
 
+/** Disks are read in 1 MiB chunks: sha256 over 64 KiB ones (the stream default) costs a third more. */
+const DISK_CHUNK = 2 ** 20;
+
 /** sha256 and size of a file, read once. */
 async function sha256Of(file: string, signal: AbortSignal): Promise<{ sha256: string; size: number }> {
   const hash = createHash("sha256");
   let size = 0;
-  for await (const chunk of createReadStream(file, { signal })) {
+  for await (const chunk of createReadStream(file, { signal, highWaterMark: DISK_CHUNK })) {
     hash.update(chunk as Buffer);
     size += (chunk as Buffer).length;
   }
@@ -241,7 +244,11 @@ export class QemuDriver implements Driver {
     }
     const path = this.#vms.file(id, "disk.qcow2");
     const { size, sha256 } = await sha256Of(path, call.signal);
-    return { size, sha256, read: () => createReadStream(path, { signal: call.signal }) };
+    return {
+      size,
+      sha256,
+      read: () => createReadStream(path, { signal: call.signal, highWaterMark: DISK_CHUNK }),
+    };
   }
 
   /** Writes the overlay beside its place, checks it, moves it in, points it at this host's base image, and defines the VM. */
@@ -352,7 +359,7 @@ export class QemuDriver implements Driver {
     call.progress?.(0);
     try {
       await pipeline(
-        createReadStream(disk),
+        createReadStream(disk, { highWaterMark: DISK_CHUNK }),
         async function* (chunks: AsyncIterable<Buffer>) {
           for await (const chunk of chunks) {
             hash.update(chunk);
@@ -383,7 +390,7 @@ export class QemuDriver implements Driver {
       size,
       sha256,
       consistency,
-      read: () => createReadStream(file, { signal: call.signal }),
+      read: () => createReadStream(file, { signal: call.signal, highWaterMark: DISK_CHUNK }),
       release: () => rm(file, { force: true }),
     };
   }
