@@ -5,7 +5,9 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { pino } from "pino";
 import { bootProbe, chooseAccel, probeBootSector } from "../../src/drivers/qemu/accel-probe.ts";
+import { diskNodeOf, jobFraction } from "../../src/drivers/qemu/backup-job.ts";
 import { renderSeed } from "../../src/drivers/qemu/cloud-init-seed.ts";
+import { freezeGuest } from "../../src/drivers/qemu/guest-freezer.ts";
 import { macFor, qemuArgs } from "../../src/drivers/qemu/qemu-cmdline.ts";
 import { QemuDriver } from "../../src/drivers/qemu/qemu-driver.ts";
 import { qemuAvailable } from "../support/qemu-test-image.ts";
@@ -172,5 +174,82 @@ describe("the qemu host's inventory", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("a running VM's disk in QEMU's block layer", () => {
+  // As QEMU 7.2 answers query-block for a -drive without an id, beside the seed's drive.
+  const blocks = [
+    {
+      device: "virtio0",
+      inserted: {
+        file: "/vms/7/disk.qcow2",
+        "node-name": "#block153",
+        image: {
+          "virtual-size": 2147483648,
+          "backing-filename": "vps-test.qcow2",
+          "full-backing-filename": "/images/vps-test.qcow2",
+        },
+      },
+    },
+    { device: "virtio1", inserted: { file: "/vms/7/seed.iso", "node-name": "#block317", image: {} } },
+    { device: "ide1-cd0" },
+  ];
+
+  it("is found by its file, with its size and the full path of its base image", () => {
+    assert.deepEqual(diskNodeOf(blocks, "/vms/7/disk.qcow2"), {
+      node: "#block153",
+      virtualSize: 2147483648,
+      backing: "/images/vps-test.qcow2",
+    });
+    assert.equal(diskNodeOf(blocks, "/vms/8/disk.qcow2"), null);
+    assert.equal(diskNodeOf(undefined, "/vms/7/disk.qcow2"), null);
+  });
+
+  it("reports a copy job's progress as offset over length, a job of nothing being done", () => {
+    assert.equal(jobFraction({ offset: 0, len: 4096 }), 0);
+    assert.equal(jobFraction({ offset: 1024, len: 4096 }), 0.25);
+    assert.equal(jobFraction({ offset: 0, len: 0 }), 1);
+  });
+});
+
+describe("freezing a guest for a disk copy", () => {
+  const log = pino({ level: "silent" });
+  const recording = (freeze: () => Promise<number>) => {
+    const calls: string[] = [];
+    return {
+      calls,
+      freezer: {
+        freeze: () => {
+          calls.push("freeze");
+          return freeze();
+        },
+        thaw: async () => {
+          calls.push("thaw");
+        },
+      },
+    };
+  };
+
+  it("counts the filesystems the guest froze, and thaws them", async () => {
+    const { calls, freezer } = recording(async () => 2);
+    const frozen = await freezeGuest(freezer, "7", 1000, log);
+    assert.equal(frozen.filesystems, 2);
+    await frozen.thaw();
+    assert.deepEqual(calls, ["freeze", "thaw"]);
+  });
+
+  it("goes on unfrozen when the guest's freeze hangs or fails, and still thaws it", async () => {
+    for (const freeze of [() => new Promise<number>(() => {}), () => Promise.reject(new Error("no agent"))]) {
+      const { calls, freezer } = recording(freeze);
+      const frozen = await freezeGuest(freezer, "7", 50, log);
+      assert.equal(frozen.filesystems, 0);
+      await frozen.thaw();
+      assert.deepEqual(calls, ["freeze", "thaw"]);
+    }
+  });
+
+  it("freezes nothing without a freezer", async () => {
+    assert.equal((await freezeGuest(undefined, "7", 50, log)).filesystems, 0);
   });
 });

@@ -37,6 +37,19 @@ export class VmDirectory {
     return join(this.dir(id), name);
   }
 
+  /** A copy of the VM's disk (a snapshot or backup being made or uploaded); `n` tells one attempt from another. */
+  backupFile(id: string, n: number): string {
+    return join(this.dir(id), `backup-${n}.qcow2`);
+  }
+
+  /** The disk copies in the VM's directory, whatever attempt left them. */
+  backupFiles(id: string): string[] {
+    if (!existsSync(this.dir(id))) return [];
+    return readdirSync(this.dir(id))
+      .filter((name) => /^backup-\d+\.qcow2$/.test(name))
+      .map((name) => join(this.dir(id), name));
+  }
+
   /** Makes the VM's directory; returns its path. */
   make(id: string): string {
     const dir = this.dir(id);
