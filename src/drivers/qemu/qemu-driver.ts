@@ -154,6 +154,7 @@ export class QemuDriver implements Driver {
       mac: record.mac,
       network: attachment,
       qmpSocket: this.#vms.file(id, "qmp.sock"),
+      qgaSocket: this.#vms.file(id, "qga.sock"),
       pidFile: this.#vms.file(id, "qemu.pid"),
       consoleLog: this.#vms.file(id, "console.log"),
     });
