@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Builds <repo>/data/images/vps-test.qcow2 (or $1/vps-test.qcow2; FORCE=1 rebuilds even when the .stamp is current): a tiny
 # x86_64 guest for the QEMU driver's tests, made only from Debian packages fetched with `apt-get download` and unpacked
-# with `dpkg-deb -x` (linux-image-*-cloud-amd64, busybox-static, dropbear-bin + its libs). Disk: MBR + one FAT16 partition
-# with syslinux, vmlinuz and an initramfs holding the whole OS (runs from RAM); SeaBIOS boots it, no -kernel needed.
-# busybox init: rcS loads virtio/CD-ROM/ACPI-button modules, applies the NoCloud seed, then dropbear :22 (root, key only),
-# acpid (power button -> poweroff); Ctrl-Alt-Del -> reboot. Serial (console=ttyS0,115200) markers: "vps-test: seed
-# applied hostname=<name>", "vps-test: ssh ready". NoCloud subset: seed = fs labelled cidata/CIDATA (ISO9660 or FAT,
-# virtio disk or CD-ROM); meta-data instance-id, local-hostname, public-keys; user-data (#cloud-config) hostname, fqdn,
-# preserve_hostname, prefer_fqdn_over_hostname, ssh_authorized_keys, users[name: root].ssh_authorized_keys; network-config v2 ethernets: match
-# macaddress/name, set-name, dhcp4, addresses, gateway4/6, routes, nameservers, mtu (none: DHCP on eth0). YAML: yaml.awk.
+# with `dpkg-deb -x` (linux-image-*-cloud-amd64, busybox-static, dropbear-bin, qemu-guest-agent + their libs). Disk: MBR,
+# partition 1 FAT16 with syslinux, vmlinuz and an initramfs holding the OS (runs from RAM; SeaBIOS boots it, no -kernel
+# needed), partition 2 ext4 with a journal, label `data`, 24 MiB (mkfs.ext4 on the host): mounted read-write at /data, the
+# only place where what the guest writes reaches its disk. busybox init: rcS loads virtio/CD-ROM/ACPI-button modules,
+# mounts /data, starts qemu-ga (-m virtio-serial on the /dev/vportNpM named org.qemu.guest_agent.0; its fsfreeze freezes
+# /data), applies the NoCloud seed, then dropbear :22 (root, key only), acpid (power button -> poweroff); Ctrl-Alt-Del ->
+# reboot. Poweroff and reboot run rcK, which thaws and unmounts /data (stopping what holds it busy) so it is left clean.
+# Serial (console=ttyS0,115200) markers: "vps-test: data mounted", "vps-test: guest agent ready", "vps-test: seed applied
+# hostname=<name>", "vps-test: ssh ready", "vps-test: data unmounted". NoCloud subset: seed = fs labelled cidata/CIDATA
+# (ISO9660 or FAT, virtio disk or CD-ROM); meta-data instance-id, local-hostname, public-keys; user-data (#cloud-config)
+# hostname, fqdn, preserve_hostname, prefer_fqdn_over_hostname, ssh_authorized_keys, users[name: root].ssh_authorized_keys;
+# network-config v2 ethernets: match macaddress/name, set-name, dhcp4, addresses, gateway4/6, routes, nameservers, mtu
+# (none: DHCP on eth0). YAML: yaml.awk.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
