@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Builds <repo>/data/images/vps-test.qcow2 (or $1/vps-test.qcow2; FORCE=1 rebuilds even when the .stamp is current): a tiny
 # x86_64 guest for the QEMU driver's tests, made only from Debian packages fetched with `apt-get download` and unpacked
-# with `dpkg-deb -x` (linux-image-*-cloud-amd64, busybox-static, dropbear-bin + its libs). Disk: MBR + one FAT16 partition
-# with syslinux, vmlinuz and an initramfs holding the whole OS (runs from RAM); SeaBIOS boots it, no -kernel needed.
-# busybox init: rcS loads virtio/CD-ROM/ACPI-button modules, applies the NoCloud seed, then dropbear :22 (root, key only),
-# acpid (power button -> poweroff); Ctrl-Alt-Del -> reboot. Serial (console=ttyS0,115200) markers: "vps-test: seed
-# applied hostname=<name>", "vps-test: ssh ready". NoCloud subset: seed = fs labelled cidata/CIDATA (ISO9660 or FAT,
-# virtio disk or CD-ROM); meta-data instance-id, local-hostname, public-keys; user-data (#cloud-config) hostname, fqdn,
-# preserve_hostname, prefer_fqdn_over_hostname, ssh_authorized_keys, users[name: root].ssh_authorized_keys; network-config v2 ethernets: match
-# macaddress/name, set-name, dhcp4, addresses, gateway4/6, routes, nameservers, mtu (none: DHCP on eth0). YAML: yaml.awk.
+# with `dpkg-deb -x` (linux-image-*-cloud-amd64, busybox-static, dropbear-bin, qemu-guest-agent + their libs). Disk: MBR,
+# partition 1 FAT16 with syslinux, vmlinuz and an initramfs holding the OS (runs from RAM; SeaBIOS boots it, no -kernel
+# needed), partition 2 ext4 with a journal, label `data`, 24 MiB (mkfs.ext4 on the host): mounted read-write at /data, the
+# only place where what the guest writes reaches its disk. busybox init: rcS loads virtio/CD-ROM/ACPI-button modules,
+# mounts /data, starts qemu-ga (-m virtio-serial on the /dev/vportNpM named org.qemu.guest_agent.0; its fsfreeze freezes
+# /data), applies the NoCloud seed, then dropbear :22 (root, key only), acpid (power button -> poweroff); Ctrl-Alt-Del ->
+# reboot. Poweroff and reboot run rcK, which thaws and unmounts /data (stopping what holds it busy) so it is left clean.
+# Serial (console=ttyS0,115200) markers: "vps-test: data mounted", "vps-test: guest agent ready", "vps-test: seed applied
+# hostname=<name>", "vps-test: ssh ready", "vps-test: data unmounted". NoCloud subset: seed = fs labelled cidata/CIDATA
+# (ISO9660 or FAT, virtio disk or CD-ROM); meta-data instance-id, local-hostname, public-keys; user-data (#cloud-config)
+# hostname, fqdn, preserve_hostname, prefer_fqdn_over_hostname, ssh_authorized_keys, users[name: root].ssh_authorized_keys;
+# network-config v2 ethernets: match macaddress/name, set-name, dhcp4, addresses, gateway4/6, routes, nameservers, mtu
+# (none: DHCP on eth0). YAML: yaml.awk.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,6 +41,7 @@ command -v syslinux >/dev/null || missing+=(syslinux)
 [ -f /usr/lib/syslinux/mbr/mbr.bin ] || missing+=(syslinux-common)
 command -v mcopy >/dev/null || missing+=(mtools)
 command -v mkfs.vfat >/dev/null || missing+=(dosfstools)
+command -v mkfs.ext4 >/dev/null || missing+=(e2fsprogs)
 command -v cpio >/dev/null || missing+=(cpio)
 command -v gzip >/dev/null || missing+=(gzip)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -46,13 +52,14 @@ fi
 
 # --- resolve and fetch the guest's packages ----------------------------------------------------------------------
 candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ && !done { print $2; done = 1 }'; }
-# dropbear-bin's shared libraries (and theirs); the build checks below that every NEEDED soname is satisfied.
-lib_pkgs=(libc6 libcrypt1 libtomcrypt1 libtommath1 libgmp10 zlib1g)
+# The shared libraries of dropbear-bin and qemu-guest-agent (and theirs); the build checks below that every NEEDED
+# soname is satisfied.
+lib_pkgs=(libc6 libcrypt1 libtomcrypt1 libtommath1 libgmp10 zlib1g libglib2.0-0 libpcre2-8-0 libnuma1 libudev1 liburing2)
 resolve() {
   kernel_pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
     awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ && !done { print $2; done = 1 }')
   [ -n "$kernel_pkg" ] || { echo "build-test-image: cannot resolve linux-image-cloud-amd64" >&2; exit 1; }
-  pkgs=("$kernel_pkg" busybox-static dropbear-bin "${lib_pkgs[@]}")
+  pkgs=("$kernel_pkg" busybox-static dropbear-bin qemu-guest-agent "${lib_pkgs[@]}")
   want_stamp=$(
     sha256sum "${BASH_SOURCE[0]}" | cut -d' ' -f1
     for p in "${pkgs[@]}"; do echo "$p=$(candidate "$p")"; done
@@ -84,7 +91,7 @@ for d in debs/*.deb; do dpkg-deb -x "$d" x; done
 # --- guest root: merged /bin, busybox applets, dropbear + libraries ----------------------------------------------
 R=$work/root
 mkdir -p "$R"/{bin,lib/x86_64-linux-gnu,lib64,etc/init.d,etc/acpi/PWRF,etc/dropbear,usr/lib/vps-test,usr/share/udhcpc}
-mkdir -p "$R"/{dev,proc,sys,run,tmp,mnt,var/log,root}
+mkdir -p "$R"/{dev,proc,sys,run,tmp,mnt,data,var/log,root}
 ln -s bin "$R/sbin"
 ln -s ../bin "$R/usr/bin"
 ln -s ../bin "$R/usr/sbin"
@@ -96,13 +103,13 @@ for a in $("$R/bin/busybox" --list); do
   [ "$a" = busybox ] || ln -s busybox "$R/bin/$a"
 done
 ln -s bin/busybox "$R/init"
-cp x/usr/sbin/dropbear x/usr/bin/dropbearkey "$R/bin/"
+cp x/usr/sbin/dropbear x/usr/bin/dropbearkey x/usr/sbin/qemu-ga "$R/bin/"
 
 libdirs="$work/x/lib/x86_64-linux-gnu:$work/x/usr/lib/x86_64-linux-gnu"
 ldso=$work/x/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
 cp -L "$ldso" "$R/lib64/ld-linux-x86-64.so.2"
 ln -s ../../lib64/ld-linux-x86-64.so.2 "$R/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
-for bin in dropbear dropbearkey; do
+for bin in dropbear dropbearkey qemu-ga; do
   listing=$("$ldso" --library-path "$libdirs" --list "$R/bin/$bin")
   if grep -q 'not found' <<<"$listing"; then
     echo "build-test-image: $bin has unresolved libraries:" >&2
@@ -122,11 +129,15 @@ cp "x/boot/vmlinuz-$kver" "$work/vmlinuz"
 # Listed in load order; modprobe pulls dependencies from modules.dep (virtio, virtio_ring, virtio_pci_*_dev,
 # failover, net_failover, cdrom, fat; scsi_common, scsi_mod, libata for the late set). The late set (CD-ROM on
 # IDE or virtio-scsi, SCSI disks) is loaded only when no cidata filesystem shows up on a virtio disk.
-modules_early="virtio_pci virtio_blk virtio_net virtio_rng isofs vfat nls_cp437 nls_ascii nls_utf8 button evdev"
+# virtio_console carries the guest agent's virtio-serial port.
+modules_early="virtio_pci virtio_blk virtio_net virtio_rng virtio_console isofs vfat nls_cp437 nls_ascii nls_utf8 button evdev"
 modules_late="virtio_scsi sr_mod sd_mod ata_piix"
+mdir="lib/modules/$kver"
+# ext4 for /data (with jbd2, mbcache and the crc modules as its dependencies) is built into Debian's cloud kernel;
+# a kernel that has it as a module loads it early.
+grep -q '/ext4\.ko$' "x/$mdir/modules.builtin" || modules_early="$modules_early ext4"
 modules="$modules_early $modules_late"
 "x/bin/busybox" depmod -b x "$kver"
-mdir="lib/modules/$kver"
 needed=$(
   for m in $modules; do
     awk -v m="$m" -F': ?' '{ n = $1; sub(/.*\//, "", n); sub(/\.ko$/, "", n); gsub(/-/, "_", n)
@@ -191,10 +202,39 @@ EOF
 
 cat >"$R/etc/init.d/rcK" <<'EOF'
 #!/bin/sh
+# Run by busybox init on poweroff and reboot before it kills every process; init itself neither syncs nor
+# unmounts, so /data is unmounted here to leave its journal clean.
 echo "vps-test: shutting down"
+[ -f /run/qemu-ga.pid ] && kill "$(cat /run/qemu-ga.pid)" 2>/dev/null
 for p in /run/udhcpc.*.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null; done
 umount /run/seed 2>/dev/null
 sync
+if grep -q ' /data ' /proc/mounts; then
+  # A freeze the agent left would block the unmount (and every writer).
+  fsfreeze --unfreeze /data 2>/dev/null
+  i=0
+  until umount /data 2>/dev/null; do
+    i=$((i + 1))
+    [ $i -gt 20 ] && break
+    # Busy: stop the processes with a file or their working directory on it, then try again.
+    for p in /proc/[0-9]*; do
+      pid=${p#/proc/}
+      { [ "$pid" = 1 ] || [ "$pid" = $$ ]; } && continue
+      case "$(readlink "$p/cwd" 2>/dev/null) $(ls -l "$p/fd" 2>/dev/null)" in
+        /data* | *"-> /data"*) kill "$pid" 2>/dev/null ;;
+      esac
+    done
+    sleep 0.1
+  done
+  if ! grep -q ' /data ' /proc/mounts; then
+    echo "vps-test: data unmounted"
+  elif mount -o remount,ro /data; then
+    echo "vps-test: data remounted read-only"
+  else
+    echo "vps-test: data still mounted read-write"
+  fi
+  sync
+fi
 EOF
 
 cat >"$R/usr/share/udhcpc/default.script" <<'EOF'
@@ -390,11 +430,44 @@ hostname -F /etc/hostname
 ip link set lo up
 # Host keys in the background: the first getrandom() waits for the kernel's entropy pool (~1 s under TCG).
 mkdir -p /etc/dropbear
+keygen=""
 for t in ed25519 ecdsa; do
-  [ -f /etc/dropbear/dropbear_${t}_host_key ] || dropbearkey -t $t -f /etc/dropbear/dropbear_${t}_host_key >/dev/null 2>&1 &
+  [ -f /etc/dropbear/dropbear_${t}_host_key ] && continue
+  dropbearkey -t $t -f /etc/dropbear/dropbear_${t}_host_key >/dev/null 2>&1 &
+  keygen="$keygen $!"
 done
 load() { for m in $(cat "$1"); do modprobe "$m" || log "modprobe $m failed"; done; }
 load /etc/modules
+
+# ---- /data: the ext4 partition labelled data on the boot disk, the one place where files outlive the guest ----
+if dev=$(findfs LABEL=data 2>/dev/null) && mount -t ext4 -o rw,noatime "$dev" /data; then
+  log "data mounted ($dev on /data)"
+else
+  log "no data filesystem (ext4 labelled data) mounted"
+fi
+
+# ---- qemu-guest-agent on the virtio-serial port named org.qemu.guest_agent.0 ----
+# mdev makes no /dev/virtio-ports links: the port is the /dev/vportNpM whose sysfs name matches. In the
+# background, because QEMU announces its ports a moment after virtio_console loads and the boot need not wait.
+(
+  i=0
+  while [ $i -lt 100 ]; do
+    for n in /sys/class/virtio-ports/*/name; do
+      [ "$(cat "$n" 2>/dev/null)" = org.qemu.guest_agent.0 ] || continue
+      port=${n%/name}
+      port=/dev/${port##*/}
+      if qemu-ga -d -m virtio-serial -p "$port" -f /run/qemu-ga.pid -t /run -l /run/qemu-ga.log; then
+        log "guest agent ready ($port)"
+      else
+        log "guest agent failed to start on $port"
+      fi
+      exit 0
+    done
+    i=$((i + 1))
+    sleep 0.1
+  done
+  log "no guest agent port (org.qemu.guest_agent.0)"
+) &
 
 # ---- NoCloud seed: the block device whose filesystem label is cidata (or CIDATA) ----
 find_seed() {
@@ -558,8 +631,8 @@ else
   [ -s $Y/static-dns ] && cp $Y/static-dns /etc/resolv.conf
 fi
 
-# ---- dropbear host keys (printed so the host can pin them) ----
-wait
+# ---- dropbear host keys (printed so the host can pin them); the guest agent's start is not waited for ----
+[ -n "$keygen" ] && wait $keygen
 for t in ed25519 ecdsa; do
   log "ssh host key $(dropbearkey -y -f /etc/dropbear/dropbear_${t}_host_key 2>/dev/null | grep '^\(ssh-\|ecdsa-\)')"
 done
@@ -590,13 +663,22 @@ syslinux --install "$work/part.img"
 mcopy -i "$work/part.img" "$work/vmlinuz" "$work/initrd.img" "$work/syslinux.cfg" ::/
 
 le32() { printf '%b' "\\x$(printf %02x $(($1 & 255)))\\x$(printf %02x $((($1 >> 8) & 255)))\\x$(printf %02x $((($1 >> 16) & 255)))\\x$(printf %02x $((($1 >> 24) & 255)))"; }
-truncate -s $(((part_start + part_sectors) * 512)) "$work/disk.img"
+# Partition 2: /data, ext4 with a journal, right after the boot partition (both start on a MiB boundary).
+data_start=$((part_start + part_sectors))
+data_mb=24
+data_sectors=$((data_mb * 2048))
+truncate -s "${data_mb}M" "$work/data.img"
+mkfs.ext4 -q -F -L data -U 5e57da7a-0000-4000-8000-000000000001 -E root_owner=0:0,lazy_itable_init=0,lazy_journal_init=0 "$work/data.img"
+truncate -s $(((data_start + data_sectors) * 512)) "$work/disk.img"
 dd if=/usr/lib/syslinux/mbr/mbr.bin of="$work/disk.img" conv=notrunc status=none
-# Partition 1: active, type 0x0e (FAT16 LBA), CHS fields set to the LBA-only marker.
+# Partition 1: active, type 0x0e (FAT16 LBA); partition 2: type 0x83 (Linux). CHS fields: the LBA-only marker.
 { printf '\x80\xfe\xff\xff\x0e\xfe\xff\xff'; le32 "$part_start"; le32 "$part_sectors"; } |
   dd of="$work/disk.img" bs=1 seek=446 conv=notrunc status=none
+{ printf '\x00\xfe\xff\xff\x83\xfe\xff\xff'; le32 "$data_start"; le32 "$data_sectors"; } |
+  dd of="$work/disk.img" bs=1 seek=462 conv=notrunc status=none
 printf '\x55\xaa' | dd of="$work/disk.img" bs=1 seek=510 conv=notrunc status=none
 dd if="$work/part.img" of="$work/disk.img" bs=1M seek=1 conv=notrunc status=none
+dd if="$work/data.img" of="$work/disk.img" bs=512 seek="$data_start" conv=notrunc,sparse status=none
 qemu-img convert -f raw -O qcow2 "$work/disk.img" "$work/vps-test.qcow2"
 
 mv -f "$work/vps-test.qcow2" "$image.tmp"

@@ -79,6 +79,7 @@ describe("the QEMU command line", () => {
       mac: macFor("12345"),
       network: { mode: "user", hostfwdAddress: "127.0.0.1", sshPort: 40022 },
       qmpSocket: "/vms/12345/qmp.sock",
+      qgaSocket: "/vms/12345/qga.sock",
       pidFile: "/vms/12345/qemu.pid",
       consoleLog: "/vms/12345/console.log",
     });
@@ -91,6 +92,11 @@ describe("the QEMU command line", () => {
     assert.equal(after("-netdev"), "user,id=net0,hostfwd=tcp:127.0.0.1:40022-:22");
     assert.ok(args.includes("-daemonize"));
     assert.ok(!args.includes("-cpu"), "TCG keeps QEMU's default CPU model");
+    // The guest agent's channel, and the main disk named for block jobs; the seed stays unnamed.
+    assert.ok(args.includes("socket,id=qga0,path=/vms/12345/qga.sock,server=on,wait=off"));
+    assert.ok(args.includes("virtio-serial-pci"));
+    assert.ok(args.includes("virtserialport,chardev=qga0,name=org.qemu.guest_agent.0"));
+    assert.equal(after("-drive"), "file=/vms/12345/disk.qcow2,if=virtio,format=qcow2,discard=unmap,id=disk0");
   });
 
   it("uses the host's CPU under KVM and a tap device when bridged", () => {
@@ -104,6 +110,7 @@ describe("the QEMU command line", () => {
       mac: macFor("7"),
       network: { mode: "bridge", tap: "vps7" },
       qmpSocket: "q",
+      qgaSocket: "g",
       pidFile: "p",
       consoleLog: "c",
     });

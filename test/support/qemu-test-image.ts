@@ -2,7 +2,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 
-const IMAGE_DIR = join(import.meta.dirname, "..", "..", "data", "images");
+// VPS_TEST_IMAGE_DIR points the tests at an image built elsewhere (scripts/build-test-image.sh <dir>).
+const IMAGE_DIR = process.env.VPS_TEST_IMAGE_DIR || join(import.meta.dirname, "..", "..", "data", "images");
 
 /**
  * Where the test VM image is (built by scripts/build-test-image.sh), or why tests that boot it are skipped.

@@ -14,11 +14,16 @@ export interface VmLaunch {
   mac: string;
   network: NetworkAttachment;
   qmpSocket: string;
+  /** The host's end of the guest agent's virtio-serial channel. */
+  qgaSocket: string;
   pidFile: string;
   consoleLog: string;
 }
 
-/** The arguments of qemu-system-x86_64 for one VM: daemonised, with a QMP socket, a pidfile and a serial log. */
+/**
+ * The arguments of qemu-system-x86_64 for one VM: daemonised, with a QMP socket, a guest agent channel, a pidfile
+ * and a serial log. The main disk's drive is `disk0`, the name block jobs (backups, snapshots) address it by.
+ */
 export function qemuArgs(vm: VmLaunch): string[] {
   const netdev =
     vm.network.mode === "user"
@@ -37,7 +42,7 @@ export function qemuArgs(vm: VmLaunch): string[] {
     "-m",
     String(vm.memoryMb),
     "-drive",
-    `file=${vm.disk},if=virtio,format=qcow2,discard=unmap`,
+    `file=${vm.disk},if=virtio,format=qcow2,discard=unmap,id=disk0`,
     "-drive",
     `file=${vm.seed},if=virtio,format=raw,readonly=on`,
     "-netdev",
@@ -46,6 +51,13 @@ export function qemuArgs(vm: VmLaunch): string[] {
     `virtio-net-pci,netdev=net0,mac=${vm.mac}`,
     "-qmp",
     `unix:${vm.qmpSocket},server=on,wait=off`,
+    // qemu-guest-agent in the guest opens the port by this name; a guest without one leaves it closed.
+    "-chardev",
+    `socket,id=qga0,path=${vm.qgaSocket},server=on,wait=off`,
+    "-device",
+    "virtio-serial-pci",
+    "-device",
+    "virtserialport,chardev=qga0,name=org.qemu.guest_agent.0",
     "-chardev",
     `file,id=console,path=${vm.consoleLog},append=on`,
     "-serial",

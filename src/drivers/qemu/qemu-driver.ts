@@ -22,6 +22,7 @@ import {
 import { type Accel, chooseAccel } from "./accel-probe.ts";
 import { BACKUP_PREFIX, clearBackups, diskNode, startBackup, waitForBackup } from "./backup-job.ts";
 import { renderSeed, writeSeedIso } from "./cloud-init-seed.ts";
+import { guestAgentFreezer } from "./guest-agent-freezer.ts";
 import { freezeGuest, type GuestFreezer } from "./guest-freezer.ts";
 import { HostNetwork, type QemuNetwork } from "./host-network.ts";
 import { macFor, qemuArgs } from "./qemu-cmdline.ts";
@@ -45,7 +46,7 @@ export interface QemuDriverOptions {
   powerButtonEveryMs?: number;
   /** How long a reboot waits for the guest to restart by itself before resetting it. */
   rebootTimeoutMs?: number;
-  /** Freezes a guest's filesystems for a disk copy (its guest agent); none: copies of running VMs are crash-consistent. */
+  /** Freezes a guest's filesystems for a disk copy; by default its qemu-guest-agent on `qga.sock`. */
   freezer?: GuestFreezer;
   /** How long a freeze may take before the copy goes on without it. */
   freezeTimeoutMs?: number;
@@ -78,6 +79,7 @@ export class QemuDriver implements Driver {
   readonly #o: QemuDriverOptions;
   readonly #vms: VmDirectory;
   readonly #network: HostNetwork;
+  readonly #freezer: GuestFreezer;
   #accel: Promise<{ accel: Accel; detail: string }> | undefined;
   readonly #diskCache = new Map<string, { at: number; gb: number }>();
   #lastBackup = 0;
@@ -86,6 +88,7 @@ export class QemuDriver implements Driver {
     this.#o = options;
     this.#vms = new VmDirectory(options.vmDir);
     this.#network = new HostNetwork(options.network);
+    this.#freezer = options.freezer ?? guestAgentFreezer((id) => this.#vms.file(id, "qga.sock"));
   }
 
   async probe(call: DriverCall): Promise<ProbeResult> {
@@ -178,6 +181,7 @@ export class QemuDriver implements Driver {
       mac: record.mac,
       network: attachment,
       qmpSocket: this.#vms.file(id, "qmp.sock"),
+      qgaSocket: this.#vms.file(id, "qga.sock"),
       pidFile: this.#vms.file(id, "qemu.pid"),
       consoleLog: this.#vms.file(id, "console.log"),
     });
@@ -330,7 +334,7 @@ export class QemuDriver implements Driver {
         call.signal,
       );
       call.progress?.(0);
-      const frozen = await freezeGuest(this.#o.freezer, id, this.#o.freezeTimeoutMs ?? 10_000, call.log);
+      const frozen = await freezeGuest(this.#freezer, id, this.#o.freezeTimeoutMs ?? 10_000, call.log);
       try {
         await startBackup(qmp, source.node, name, file);
       } finally {

@@ -14,11 +14,18 @@ export interface VmRecord {
 }
 
 /** The files of one VM's directory. */
-export type VmFile = "disk.qcow2" | "seed.iso" | "qmp.sock" | "qemu.pid" | "console.log" | "vm.json";
+export type VmFile =
+  | "disk.qcow2"
+  | "seed.iso"
+  | "qmp.sock"
+  | "qga.sock"
+  | "qemu.pid"
+  | "console.log"
+  | "vm.json";
 
 /**
- * One directory per VM under the VM root: its disk overlay, seed, QMP socket, pidfile, console log and
- * vm.json. Everything the driver knows about a VM is here, so a restarted control plane re-attaches from it.
+ * One directory per VM under the VM root: its disk overlay, seed, QMP and guest agent sockets, pidfile,
+ * console log and vm.json. Everything the driver knows about a VM is here, so a restarted control plane re-attaches from it.
  */
 export class VmDirectory {
   readonly #root: string;
@@ -101,6 +108,7 @@ export class VmDirectory {
   /** Clears what a previous run left behind, so a start waits for files of its own. */
   clearRunFiles(id: string): void {
     rmSync(this.file(id, "qmp.sock"), { force: true });
+    rmSync(this.file(id, "qga.sock"), { force: true });
     rmSync(this.file(id, "qemu.pid"), { force: true });
   }
 }
