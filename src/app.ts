@@ -14,6 +14,7 @@ import { agentRoutes } from "./api/routes/agent.ts";
 import { catalogueRoutes } from "./api/routes/catalogue.ts";
 import { healthRoutes } from "./api/routes/health.ts";
 import { hostRoutes } from "./api/routes/hosts.ts";
+import { imageRoutes } from "./api/routes/images.ts";
 import { serverRoutes } from "./api/routes/servers.ts";
 import { sshKeyRoutes } from "./api/routes/ssh-keys.ts";
 import { ErrorBody } from "./api/schemas/common.ts";
@@ -77,6 +78,7 @@ export async function createApp({ config, services, log }: AppDeps): Promise<App
   await http.register(sshKeyRoutes, { services });
   await http.register(adminRoutes, { services });
   await http.register(actionRoutes, { services });
+  await http.register(imageRoutes, { services });
   await http.register(hostRoutes, { services });
   await http.register(agentRoutes, { services });
 

@@ -9,11 +9,15 @@ import { createDriver } from "./drivers/create-driver.ts";
 import type { Driver } from "./drivers/driver.ts";
 import { Engine } from "./engine/engine.ts";
 import { createServices, type Services } from "./services/services.ts";
+import { DirectoryImageStore } from "./store/directory-image-store.ts";
+import type { ImageStore } from "./store/image-store.ts";
 
 export interface BootOptions {
   config: Config;
   log: Logger;
   clock?: Clock;
+  /** Where images are kept; by default a directory beside the default database's. */
+  imageStore?: ImageStore;
 }
 
 /** The whole control plane over one database: nothing started yet, neither the engine nor the HTTP listener. */
@@ -23,6 +27,8 @@ export interface ControlPlane {
   /** The one set of repositories the driver, the engine and the services share. */
   repos: Repositories;
   driver: Driver;
+  /** Where snapshots and backups are kept. */
+  store: ImageStore;
   engine: Engine;
   services: Services;
   http: FastifyInstance;
@@ -31,15 +37,22 @@ export interface ControlPlane {
 }
 
 /** Opens the database and builds the driver, the engine, the services and the HTTP app on it. */
-export async function boot({ config, log, clock = systemClock }: BootOptions): Promise<ControlPlane> {
+export async function boot({
+  config,
+  log,
+  clock = systemClock,
+  imageStore,
+}: BootOptions): Promise<ControlPlane> {
   const database = await openDatabase(config.databaseUrl, undefined, (err) =>
     log.warn({ err }, "an idle database connection was lost; the next query opens a new one"),
   );
   try {
     const repos = new Repositories(database.db);
     const driver = createDriver(config, database, clock);
-    const engine = new Engine({ config, database, repos, driver, clock, log });
-    const services = createServices(config, repos, clock, engine, engine.changes, {
+    // store: createImageStore(config) once the S3 kind lands
+    const store = imageStore ?? new DirectoryImageStore("data/image-store");
+    const engine = new Engine({ config, database, repos, driver, store, clock, log });
+    const services = createServices(config, repos, clock, engine, engine.changes, store, {
       link: engine.link,
       work: engine.work,
       log: log.child({ component: "agents" }),
@@ -51,6 +64,7 @@ export async function boot({ config, log, clock = systemClock }: BootOptions): P
       database,
       repos,
       driver,
+      store,
       engine,
       services,
       http: app.http,

@@ -5,11 +5,14 @@ import type { HttpHostLink, MachineReport } from "../engine/http-host-link.ts";
 import { OperationRunner } from "../engine/operation-runner.ts";
 import { OperationWorker } from "../engine/operation-worker.ts";
 import { PeriodicTask } from "../engine/periodic-task.ts";
+import type { ImageStore } from "../store/image-store.ts";
 import { DiskTransferServer } from "./disk-transfer-server.ts";
 
 export interface HostAgentOptions {
   link: HttpHostLink;
   driver: Driver;
+  /** Where this host writes snapshots and backups and restores images from: one every host reaches. */
+  store: ImageStore;
   clock: Clock;
   log: Logger;
   version: string;
@@ -43,7 +46,11 @@ export class HostAgent {
     const { link, driver, clock, log } = options;
     this.worker = new OperationWorker({
       link,
-      runner: new OperationRunner({ driver, shutdownTimeoutMs: options.shutdownTimeoutMs }),
+      runner: new OperationRunner({
+        driver,
+        store: options.store,
+        shutdownTimeoutMs: options.shutdownTimeoutMs,
+      }),
       clock,
       log: log.child({ component: "worker" }),
       concurrency: options.concurrency,

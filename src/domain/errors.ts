@@ -155,3 +155,42 @@ export class TransferTokenInvalid extends AppError {
     super(403, "transfer_token_invalid", "The transfer token is unknown, already used, or void.");
   }
 }
+
+export class ImageNotFound extends NotFound {
+  constructor() {
+    super("Image");
+  }
+}
+
+/** An image that cannot be used or removed now: still being made, or failed. */
+export class ImageNotAvailable extends Conflict {
+  constructor(id: number, status: string) {
+    super(
+      "image_not_available",
+      status === "creating"
+        ? `Image ${id} is still being made; wait for its action to end.`
+        : `Image ${id} is ${status}; only an available image can be restored.`,
+    );
+  }
+}
+
+/** An image whose disk is larger than the plan's: a disk never shrinks. */
+export class ImageTooLarge extends AppError {
+  constructor(id: number, diskGb: number, storageGb: number) {
+    super(
+      400,
+      "image_too_large",
+      `Image ${id} needs a disk of ${diskGb} GB; the plan has ${storageGb} GB. Choose a larger plan.`,
+    );
+  }
+}
+
+/** A rebuild onto an OS (or an image's OS) whose base image the server's host does not have. */
+export class OsImageUnavailable extends Conflict {
+  constructor(os: string) {
+    super(
+      "os_image_unavailable",
+      `The server's host does not have the base image of ${os}; choose another operating system or image.`,
+    );
+  }
+}

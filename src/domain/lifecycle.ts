@@ -245,6 +245,32 @@ const BUSY: ReadonlySet<StoredServerStatus> = new Set(
 
 /** Why `action` cannot run on a server that is in `status`: the contract's 400, with a code naming the reason. */
 export function rejectPowerAction(action: PowerAction, status: StoredServerStatus): InvalidState {
+  const blocked = rejectBlocked(status);
+  if (blocked) return blocked;
+  if (action === "start") {
+    return new InvalidState("server_already_running", "Server is already running.", status);
+  }
+  return new InvalidState("server_not_running", "Server is not running.", status);
+}
+
+/**
+ * Why a `create_image` or `rebuild` (from `active` or `stopped`) cannot run on a server in `status`: the power
+ * actions' codes for a suspended, failed or busy server.
+ */
+export function rejectDiskAction(status: StoredServerStatus): InvalidState {
+  return rejectBlocked(status) ?? serverBusy(status);
+}
+
+function serverBusy(status: StoredServerStatus): InvalidState {
+  return new InvalidState(
+    "server_busy",
+    `Server is busy (${status}); try again when it has finished.`,
+    status,
+  );
+}
+
+/** A suspended, failed or busy server, which no customer action but delete may touch. */
+function rejectBlocked(status: StoredServerStatus): InvalidState | undefined {
   if (status === "suspended") {
     return new InvalidState(
       "server_suspended",
@@ -259,15 +285,5 @@ export function rejectPowerAction(action: PowerAction, status: StoredServerStatu
       status,
     );
   }
-  if (BUSY.has(status)) {
-    return new InvalidState(
-      "server_busy",
-      `Server is busy (${status}); try again when it has finished.`,
-      status,
-    );
-  }
-  if (action === "start") {
-    return new InvalidState("server_already_running", "Server is already running.", status);
-  }
-  return new InvalidState("server_not_running", "Server is not running.", status);
+  return BUSY.has(status) ? serverBusy(status) : undefined;
 }

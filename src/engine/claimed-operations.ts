@@ -1,12 +1,13 @@
 import type { Repositories } from "../db/repositories/repositories.ts";
-import type { OperationRow, OsRow, PlanRow, ServerRow } from "../db/schema.ts";
+import type { ImageRow, OperationRow, OsRow, PlanRow, ServerRow } from "../db/schema.ts";
 import type { MachineSpec } from "../drivers/driver.ts";
-import type { ClaimedOperation, OperationError, TransferGrant } from "./host-link.ts";
+import type { ClaimedOperation, ImageRef, OperationError, TransferGrant } from "./host-link.ts";
 import { transferGrant } from "./migration-transfer-grant.ts";
 
 /**
  * A freshly leased batch as the host sees it: each operation with its lease, whether its server was deleted
- * meanwhile, for a create the machine spec, and for a migrate_in the spec and a fresh transfer grant. Reads the batch's servers in one query and the creates'
+ * meanwhile, for a create or rebuild the machine spec (and the image it restores, if any), for a snapshot or
+ * backup the image it writes, and for a migrate_in the spec and a fresh transfer grant. Reads the batch's servers in one query and the creates'
  * addresses in one more, whatever the batch's size; plans and OS once each.
  */
 export async function claimedOperations(
@@ -21,11 +22,13 @@ export async function claimedOperations(
     const server = servers.get(row.server_id);
     return server && server.deleted_at === null ? server : undefined;
   };
-  const defines = (row: OperationRow) => row.kind === "create" || row.kind === "migrate_in";
+  const defines = (row: OperationRow) =>
+    row.kind === "create" || row.kind === "migrate_in" || row.kind === "rebuild";
   const creates = rows.filter((r) => defines(r) && live(r));
   const held = await repos.addresses.heldByEach(creates.map((r) => r.server_id));
   const plans = memo((id: number) => repos.catalogue.findPlan(id));
   const oses = memo((id: number) => repos.catalogue.findOs(id));
+  const images = memo((id: number) => repos.images.findById(id));
 
   return Promise.all(
     rows.map(async (row): Promise<ClaimedOperation> => {
@@ -33,14 +36,29 @@ export async function claimedOperations(
       let spec: MachineSpec | null = null;
       let unrunnable: OperationError | null = null;
       let transfer: TransferGrant | null = null;
+      let image: ImageRef | null = null;
+      const used = row.image_id === null ? undefined : await images(row.image_id);
+      if (used && (row.kind === "snapshot" || row.kind === "backup")) {
+        image = { id: used.id, key: used.store_key, size: null, sha256: null };
+      }
       if (defines(row) && server) {
+        // A disk restored from an image is layered on the image's OS; a rebuild from an OS names it.
+        let osId = row.kind === "rebuild" && row.os_id !== null ? row.os_id : server.os_id;
+        if (row.image_id !== null && row.kind !== "migrate_in") {
+          const restorable = restorableOf(used);
+          if ("code" in restorable) unrunnable = restorable;
+          else {
+            image = restorable;
+            osId = used?.os_id ?? osId;
+          }
+        }
         const built = specOf(
           server,
           await plans(server.plan_id),
-          await oses(server.os_id),
+          await oses(osId),
           held.filter((a) => a.server_id === server.id),
         );
-        if ("code" in built) unrunnable = built;
+        if ("code" in built) unrunnable ??= built;
         else spec = built;
       }
       if (row.kind === "migrate_in" && server && !unrunnable) {
@@ -60,9 +78,21 @@ export async function claimedOperations(
         spec,
         unrunnable,
         transfer,
+        image,
       };
     }),
   );
+}
+
+/** An image a create or rebuild restores: complete, and not deleted since the request. */
+function restorableOf(image: ImageRow | undefined): ImageRef | OperationError {
+  if (!image || image.deleted_at !== null) {
+    return { code: "image_not_found", message: "the image to restore was deleted" };
+  }
+  if (image.status !== "available" || image.size_bytes === null || image.sha256 === null) {
+    return { code: "image_not_available", message: `image ${image.id} is ${image.status}` };
+  }
+  return { id: image.id, key: image.store_key, size: Number(image.size_bytes), sha256: image.sha256 };
 }
 
 function specOf(

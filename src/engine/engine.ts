@@ -8,6 +8,7 @@ import type { Clock } from "../domain/clock.ts";
 import { LIFECYCLE, type OperationEnd } from "../domain/lifecycle.ts";
 import type { Driver } from "../drivers/driver.ts";
 import { packageVersion } from "../package-version.ts";
+import type { ImageStore } from "../store/image-store.ts";
 import { BillingCycle } from "./billing-cycle.ts";
 import { ChangeFeed } from "./change-feed.ts";
 import { EmbeddedHosts } from "./embedded-hosts.ts";
@@ -26,6 +27,8 @@ export interface EngineOptions {
   database: OpenDatabase;
   repos: Repositories;
   driver: Driver;
+  /** Where the embedded hosts write snapshots and backups, and restore images from. */
+  store: ImageStore;
   clock: Clock;
   log: Logger;
 }
@@ -56,8 +59,8 @@ export class Engine implements WorkNotifier {
 
   constructor(options: EngineOptions) {
     this.#o = options;
-    const { config, database, repos, driver, clock, log } = options;
-    this.runner = new OperationRunner({ driver, shutdownTimeoutMs: config.shutdownTimeoutMs });
+    const { config, database, repos, driver, store, clock, log } = options;
+    this.runner = new OperationRunner({ driver, store, shutdownTimeoutMs: config.shutdownTimeoutMs });
     const hosts = () => this.embeddedHosts?.ids ?? [];
     const link = new LocalHostLink({
       repos,
@@ -165,10 +168,24 @@ export class Engine implements WorkNotifier {
     ]);
   }
 
+  /**
+   * What a failed copy may have written is removed from the store once its failure is committed; best effort:
+   * what is left (or written by a host that went quiet) is the store sweep's.
+   */
+  #discardCopy(op: ClaimedOperation): void {
+    const { repos, store, log } = this.#o;
+    repos.operations
+      .findById(op.id)
+      .then((row) => (row?.image_id ? repos.images.findById(row.image_id) : undefined))
+      .then((image) => (image?.status === "failed" ? store.delete(image.store_key) : undefined))
+      .catch((err) => log.warn({ err, operation: op.id }, "a failed image's bytes could not be removed"));
+  }
+
   /** After an operation's end is committed: waiting requests look again, and a server that came up is sampled. */
   #settled(op: ClaimedOperation, status: OperationEnd): void {
     const { repos, log } = this.#o;
     this.changes.emit(op.serverId);
+    if ((op.kind === "snapshot" || op.kind === "backup") && status !== "succeeded") this.#discardCopy(op);
     // An operation of the same server may have been queued behind this one, for an agent.
     this.work.notify();
     // Usage right after a server comes up, rather than at the next power sync (a stopped server shows no

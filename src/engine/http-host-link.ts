@@ -4,6 +4,7 @@ import type { MachineStats, PowerState } from "../drivers/driver.ts";
 import type {
   ClaimedOperation,
   HostLink,
+  ImageRef,
   OperationError,
   Outcome,
   Recorded,
@@ -130,7 +131,11 @@ export class HttpHostLink implements HostLink {
       op,
       {
         lease: leaseOf(op),
-        outcome: { ssh: outcome.ssh ?? null, ...(outcome.disk ? { disk: outcome.disk } : {}) },
+        outcome: {
+          ssh: outcome.ssh ?? null,
+          ...(outcome.disk ? { disk: outcome.disk } : {}),
+          ...(outcome.image ? { image: outcome.image } : {}),
+        },
       },
       signal,
     );
@@ -138,6 +143,15 @@ export class HttpHostLink implements HostLink {
 
   fail(op: ClaimedOperation, error: OperationError, permanent: boolean): Promise<Recorded> {
     return this.#end(op, { lease: leaseOf(op), error, permanent });
+  }
+
+  async progress(op: ClaimedOperation, percent: number): Promise<void> {
+    try {
+      await this.#call("POST", `/api/v1/agent/operations/${op.id}/progress`, { lease: leaseOf(op), percent });
+    } catch (err) {
+      // A lost lease shows at the next renewal; progress is only shown.
+      if (!isLost(err)) throw err;
+    }
   }
 
   async release(): Promise<number> {
@@ -327,6 +341,8 @@ interface WireOperation {
   unrunnable: OperationError | null;
   /** Its fields are single words, the same in both styles. */
   transfer?: TransferGrant | null;
+  /** Likewise. */
+  image?: ImageRef | null;
 }
 
 function claimedOperationOf(op: WireOperation): ClaimedOperation {
@@ -353,5 +369,6 @@ function claimedOperationOf(op: WireOperation): ClaimedOperation {
     },
     unrunnable: op.unrunnable,
     transfer: op.transfer ?? null,
+    image: op.image ?? null,
   };
 }

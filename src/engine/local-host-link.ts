@@ -79,6 +79,10 @@ export class LocalHostLink implements HostLink {
     return { recorded: true, status: "pending", retryAt };
   }
 
+  async progress(op: ClaimedOperation, percent: number): Promise<void> {
+    await this.#o.repos.operations.setProgress(op.id, op, percent);
+  }
+
   release(): Promise<number> {
     return this.#o.repos.operations.releaseLeases([this.owner], isoAt(this.#o.clock));
   }

@@ -1,10 +1,14 @@
 import { type Driver, type DriverCall, DriverError } from "../drivers/driver.ts";
+import type { ImageStore } from "../store/image-store.ts";
 import { fetchDisk } from "./disk-fetch.ts";
 import type { ClaimedOperation, Outcome } from "./host-link.ts";
+import { copyDiskToStore, restoreDiskFromStore } from "./image-steps.ts";
 import { LeaseNotHeld } from "./lease-not-held.ts";
 
 export interface OperationRunnerOptions {
   driver: Driver;
+  /** Where snapshots and backups are written and images restored from. */
+  store: ImageStore;
   shutdownTimeoutMs: number;
 }
 
@@ -15,10 +19,12 @@ export interface OperationRunnerOptions {
  */
 export class OperationRunner {
   readonly #driver: Driver;
+  readonly #store: ImageStore;
   readonly #shutdownTimeoutMs: number;
 
   constructor(options: OperationRunnerOptions) {
     this.#driver = options.driver;
+    this.#store = options.store;
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs;
   }
 
@@ -43,10 +49,19 @@ export class OperationRunner {
     if (op.unrunnable) throw new DriverError(op.unrunnable.code, op.unrunnable.message, true);
     switch (op.kind) {
       case "create":
-        if (!op.spec) throw new DriverError("spec_missing", "the create came without a machine spec", true);
-        await this.#driver.create(op.spec, call);
+      case "rebuild": {
+        if (!op.spec)
+          throw new DriverError("spec_missing", `the ${op.kind} came without a machine spec`, true);
+        // A rebuild replaces the disk: the old machine goes first (an import would replace it anyway).
+        if (op.kind === "rebuild") await this.#driver.destroy(id, call);
+        if (op.image) await restoreDiskFromStore(this.#driver, this.#store, op, op.spec, call);
+        else await this.#driver.create(op.spec, call);
         await this.#driver.start(id, call);
         break;
+      }
+      case "snapshot":
+      case "backup":
+        return copyDiskToStore(this.#driver, this.#store, op, call);
       case "start":
         await this.#driver.start(id, call);
         break;

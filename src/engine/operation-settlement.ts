@@ -22,7 +22,13 @@ export interface Settlement {
   refund?: boolean;
   /** A migration's step ended: the migration's own rules move it on, or put the server back on its source. */
   migration?: MigrationStep;
+  /** A snapshot or backup ended: its image is available as stored, or (null) failed. */
+  imageCopy?: { stored: NonNullable<Outcome["image"]> | null };
+  /** A rebuild succeeded: the server's OS is now the one its disk came from. */
+  rebuilt?: boolean;
 }
+
+const IMAGE_COPIES: ReadonlySet<OperationKind> = new Set(["snapshot", "backup"]);
 
 type Settled = Pick<ClaimedOperation, "kind" | "serverDeleted">;
 
@@ -39,16 +45,28 @@ export function successOf(op: Settled, outcome: Outcome): Settlement {
     };
   }
   if (op.kind === "delete") return { status: "succeeded", releaseAddresses: true };
+  if (IMAGE_COPIES.has(op.kind)) {
+    // A copy of a server deleted meanwhile was never made: its image fails.
+    if (op.serverDeleted) return { status: "cancelled", imageCopy: { stored: null } };
+    const stored = outcome.image ?? null;
+    return { status: stored ? "succeeded" : "failed", imageCopy: { stored } };
+  }
   // A server deleted while this operation waited: the delete operation queued behind it does the rest.
   if (op.serverDeleted) return { status: "cancelled" };
   // The status is `suspended` already; the machine only had to be off.
   if (op.kind === "suspend") return { status: "succeeded" };
-  return { status: "succeeded", swap: swapTo(op.kind, "settled"), ssh: { reported: outcome.ssh ?? null } };
+  return {
+    status: "succeeded",
+    swap: swapTo(op.kind, "settled"),
+    ssh: { reported: outcome.ssh ?? null },
+    rebuilt: op.kind === "rebuild" || undefined,
+  };
 }
 
 /** How an operation that can never succeed leaves its server: in its failure status, without the addresses of a machine that never came up. */
 export function failureOf(op: Settled): Settlement {
   if (MIGRATION_KINDS.has(op.kind)) return { status: "failed", migration: { kind: op.kind, ok: false } };
+  if (IMAGE_COPIES.has(op.kind)) return { status: "failed", imageCopy: { stored: null } };
   const create = op.kind === "create";
   return { status: "failed", swap: swapTo(op.kind, "failed"), releaseAddresses: create, refund: create };
 }
@@ -64,7 +82,8 @@ export function unavailableOf(kind: OperationKind): Settlement {
   // A migration's step: the migration is abandoned, and its rules put the server back on its source.
   if (revert === "migration") return { status: "failed", migration: { kind, ok: false, hostDown: true } };
   const swap = revert === null || revert === transitional ? undefined : { from: transitional, to: revert };
-  return { status: "failed", swap, refund: kind === "create" };
+  const imageCopy = IMAGE_COPIES.has(kind) ? { stored: null } : undefined;
+  return { status: "failed", swap, refund: kind === "create", imageCopy };
 }
 
 /**
@@ -111,6 +130,34 @@ export async function applySettlement(
     await tx.usage.delete(op.serverId);
   }
   if (settlement.refund) await refundCharges(tx, { id: op.id, server_id: op.serverId }, now);
+  if (settlement.imageCopy || settlement.rebuilt) await applyImageEnd(tx, op, settlement, now, error);
+}
+
+/** A copy's image becomes available, or failed; a rebuilt server takes the OS of its new disk. */
+async function applyImageEnd(
+  tx: Repositories,
+  op: { id: number; serverId: number },
+  settlement: Settlement,
+  now: string,
+  error?: OperationError,
+): Promise<void> {
+  const row = await tx.operations.findById(op.id);
+  const image = row?.image_id ? await tx.images.findById(row.image_id) : undefined;
+  if (settlement.imageCopy && image) {
+    const { stored } = settlement.imageCopy;
+    if (stored) {
+      await tx.images.markAvailable(
+        image.id,
+        { sizeBytes: stored.size, sha256: stored.sha256, consistency: stored.consistency },
+        now,
+      );
+    } else {
+      const code = error?.code ?? (settlement.status === "cancelled" ? "server_deleted" : "failed");
+      await tx.images.markFailed(image.id, code, now);
+    }
+  }
+  const osId = row?.os_id ?? image?.os_id;
+  if (settlement.rebuilt && osId !== undefined) await tx.servers.setOs(op.serverId, osId);
 }
 
 /** A machine reached at its own address: the server's IPv4, port 22. */

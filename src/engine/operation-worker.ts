@@ -25,6 +25,9 @@ export interface OperationWorkerOptions {
 
 class LeaseLost extends Error {}
 
+/** How often at most a running operation's progress is written. */
+const PROGRESS_EVERY_MS = 1000;
+
 /**
  * Claims operations through its host link and runs them, several at a time. Woken at once by `wake()` after a
  * request commits; a slow poll is the safety net. A worker that dies leaves its leases to expire, or, when it
@@ -134,7 +137,10 @@ export class OperationWorker {
       let outcome: Outcome | undefined;
       let failure: unknown;
       try {
-        outcome = await this.#o.runner.execute(op, { signal: controller.signal, log }, () => link.extend(op));
+        const progress = this.#progress(op, log);
+        outcome = await this.#o.runner.execute(op, { signal: controller.signal, log, progress }, () =>
+          link.extend(op),
+        );
       } catch (err) {
         if (err instanceof LeaseNotHeld) {
           fence = undefined;
@@ -170,6 +176,25 @@ export class OperationWorker {
       clearInterval(heartbeat);
       if (fence) await this.#fence(op, fence.destroy, log);
     }
+  }
+
+  /**
+   * The driver's progress as the action's percent, sent at most about once a second and only when it moved;
+   * best effort: a report lost or refused changes nothing but what the action shows meanwhile.
+   */
+  #progress(op: ClaimedOperation, log: Logger): ((fraction: number) => void) | undefined {
+    const { link } = this.#o;
+    if (!link.progress) return undefined;
+    let sent = -1;
+    let sentAt = 0;
+    return (fraction) => {
+      const percent = Math.max(0, Math.min(100, Math.floor(fraction * 100)));
+      const now = Date.now();
+      if (percent === sent || now - sentAt < PROGRESS_EVERY_MS) return;
+      sent = percent;
+      sentAt = now;
+      link.progress?.(op, percent).catch((err) => log.debug({ err }, "progress report failed"));
+    };
   }
 
   /** Stops (and, when its result was surely refused, destroys) a machine started under a lease not confirmed. */

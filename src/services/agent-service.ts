@@ -137,6 +137,12 @@ export class AgentService {
     return { lease_expires_at: until, lease_ms: leaseMs };
   }
 
+  /** How far the operation's steps are, shown on its action; 409 lease_lost when it is no longer the agent's. */
+  async progress(hostId: number, id: number, lease: LeaseHolder, percent: number): Promise<void> {
+    await this.#ownOperation(hostId, id, lease);
+    if (!(await this.#o.repos.operations.setProgress(id, lease, percent))) throw new LeaseLost();
+  }
+
   /** Ends the attempt under the lease: the control plane settles the server, or queues a retry. */
   async finish(hostId: number, id: number, lease: LeaseHolder, result: AgentResult): Promise<Recorded> {
     const row = await this.#ownOperation(hostId, id, lease);

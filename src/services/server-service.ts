@@ -25,6 +25,7 @@ import type { WorkNotifier } from "../engine/work-notifier.ts";
 import { MAX_WAIT_SECONDS } from "./action-service.ts";
 import type { CatalogueMemory } from "./catalogue-memory.ts";
 import type { IdempotencyClaim } from "./idempotency-service.ts";
+import { checkRestorable } from "./image-service.ts";
 
 export interface CreateServerInput {
   name: string;
@@ -34,6 +35,8 @@ export interface CreateServerInput {
   hostname?: string;
   ssh_key_id?: number;
   backups_enabled?: boolean;
+  /** Restore this image of the account's (its OS must be `os_id`) instead of a fresh OS. */
+  image_id?: number;
 }
 
 export interface UpdateServerInput {
@@ -134,11 +137,12 @@ export class ServerService {
     };
     problem("name", serverNameProblem(input.name));
     if (input.hostname !== undefined) problem("hostname", hostnameProblem(input.hostname));
-    const [plan, os, location, sshKey] = await Promise.all([
+    const [plan, os, location, sshKey, image] = await Promise.all([
       repos.catalogue.findPlan(input.plan_id),
       repos.catalogue.findOs(input.os_id),
       repos.catalogue.findLocationByCode(input.location),
       input.ssh_key_id === undefined ? undefined : repos.sshKeys.find(accountId, input.ssh_key_id),
+      input.image_id === undefined ? undefined : repos.images.findForAccount(accountId, input.image_id),
     ]);
     if (!plan) problem("plan_id", `Unknown plan ${input.plan_id}; see GET /api/v1/plans/.`);
     if (!os) problem("os_id", `Unknown operating system ${input.os_id}; see GET /api/v1/os/.`);
@@ -149,7 +153,15 @@ export class ServerService {
     if (plan && location && !(await repos.catalogue.isPlanOffered(plan.id, location.id))) {
       problem("plan_id", `Plan ${plan.id} (${plan.name}) is not offered in ${location.code}.`);
     }
+    if (input.image_id !== undefined && !image) {
+      problem("image_id", `No image ${input.image_id} in this account; see GET /api/v1/images/.`);
+    }
+    // The contract's os_id stays required: with an image it must name the image's OS, whose base image it needs.
+    if (image && image.os_id !== input.os_id) {
+      problem("os_id", `Image ${image.id} is of operating system ${image.os_id}; give that os_id with it.`);
+    }
     if (Object.keys(errors).length > 0 || !plan || !os || !location) throw new InvalidInput(errors);
+    if (image) checkRestorable(image, plan);
 
     const now = isoAt(clock);
     const id = await repos.transaction(async (tx) => {
@@ -205,6 +217,7 @@ export class ServerService {
         kind: "create",
         maxAttempts: this.#o.maxAttempts,
         now,
+        imageId: image?.id,
       });
       if (claim) await tx.idempotency.attach(claim.accountId, claim.key, serverId, actionId);
       return { serverId, actionId };

@@ -6,6 +6,7 @@ import type { ChangeFeed } from "../engine/change-feed.ts";
 import type { LocalHostLink } from "../engine/local-host-link.ts";
 import type { WorkArrivals } from "../engine/work-arrivals.ts";
 import type { WorkNotifier } from "../engine/work-notifier.ts";
+import type { ImageStore } from "../store/image-store.ts";
 import { AccountService } from "./account-service.ts";
 import { ActionService } from "./action-service.ts";
 import { AgentService } from "./agent-service.ts";
@@ -15,6 +16,7 @@ import { CatalogueService } from "./catalogue-service.ts";
 import { HostReconciliationService } from "./host-reconciliation-service.ts";
 import { HostService } from "./host-service.ts";
 import { IdempotencyService } from "./idempotency-service.ts";
+import { ImageService } from "./image-service.ts";
 import { MigrationService } from "./migration-service.ts";
 import { RateLimitService } from "./rate-limit-service.ts";
 import { ServerService } from "./server-service.ts";
@@ -28,6 +30,7 @@ export interface Services {
   auth: AuthService;
   accounts: AccountService;
   servers: ServerService;
+  images: ImageService;
   sshKeys: SshKeyService;
   catalogue: CatalogueService;
   actions: ActionService;
@@ -52,6 +55,7 @@ export function createServices(
   clock: Clock,
   notifier: WorkNotifier,
   changes: ChangeFeed,
+  store: ImageStore,
   agentLink: AgentLink,
 ): Services {
   const hosts = new HostService(repos, clock, config.hostDownAfterMs);
@@ -78,6 +82,7 @@ export function createServices(
       placement: config.placement,
       hostDownAfterMs: config.hostDownAfterMs,
     }),
+    images: new ImageService({ repos, clock, notifier, store, maxAttempts: config.maxAttempts }),
     sshKeys: new SshKeyService(repos, clock),
     catalogue: new CatalogueService(repos),
     actions: new ActionService(repos, changes),

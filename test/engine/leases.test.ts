@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
 import { loadConfig } from "../../src/config.ts";
@@ -11,6 +13,7 @@ import type { ClaimedOperation, Outcome } from "../../src/engine/host-link.ts";
 import { LocalHostLink } from "../../src/engine/local-host-link.ts";
 import { OperationRunner } from "../../src/engine/operation-runner.ts";
 import { OperationWorker } from "../../src/engine/operation-worker.ts";
+import { DirectoryImageStore } from "../../src/store/directory-image-store.ts";
 import { waitForStatus } from "../support/client.ts";
 import { hostAndAccount } from "../support/host-and-account.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
@@ -160,6 +163,7 @@ describe("a worker whose lease was taken over", () => {
       const config = loadConfig({ DATABASE_URL: suite.database.url, VPS_SIM_DELAY_MS: "0" });
       const runner = new GatedRunner({
         driver: createDriver(config, repos, systemClock),
+        store: new DirectoryImageStore(join(tmpdir(), "vps-leases-image-store")),
         shutdownTimeoutMs: 1_000,
       });
       const log = pino({ level: "silent" });

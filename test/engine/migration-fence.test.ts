@@ -127,7 +127,7 @@ describe("a migration's target cut off from the control plane", () => {
     const link = new HttpHostLink({ url: network.url, credential: host.credential, log, attempts: 2 });
     const started = new OperationWorker({
       link,
-      runner: new OperationRunner({ driver, shutdownTimeoutMs: 1000 }),
+      runner: new OperationRunner({ driver, store: t.app.store, shutdownTimeoutMs: 1000 }),
       clock: systemClock,
       log,
       concurrency: 1,

@@ -8,6 +8,8 @@ import type { OpenDatabase } from "../../src/db/database.ts";
 import { type Clock, systemClock } from "../../src/domain/clock.ts";
 import type { SimDriver } from "../../src/drivers/sim/sim-driver.ts";
 import { bootstrap } from "../../src/services/bootstrap.ts";
+import { DirectoryImageStore } from "../../src/store/directory-image-store.ts";
+import type { ImageStore } from "../../src/store/image-store.ts";
 import { type Client, client } from "./client.ts";
 import { dropDatabase, freshDatabaseUrl } from "./test-database.ts";
 
@@ -29,10 +31,14 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The real service, in this process, on a loopback port and a fresh SQLite file; `clock` lets a test move time. */
+/**
+ * The real service, in this process, on a loopback port and a fresh SQLite file; `clock` lets a test move time.
+ * Images are kept in a directory store in the test's folder, or in the store `imageStore` makes of that folder.
+ */
 export async function startTestApp(
   env: Record<string, string> = {},
   clock: Clock = systemClock,
+  imageStore: (dir: string) => ImageStore = (dir) => new DirectoryImageStore(dir),
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), "vps-test-"));
   const databaseUrl = await freshDatabaseUrl(dir);
@@ -52,7 +58,7 @@ export async function startTestApp(
     ...env,
   });
   const log = pino({ level: process.env.LOG_LEVEL ?? "silent" });
-  const app = await boot({ config, log, clock });
+  const app = await boot({ config, log, clock, imageStore: imageStore(join(dir, "image-store")) });
   const { database } = app;
   const driver = app.driver as SimDriver;
   await bootstrap(config, app.repos, app.services.accounts, log);

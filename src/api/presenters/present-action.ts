@@ -24,12 +24,22 @@ export function presentAction(op: OperationRow) {
     // A migration's steps on two hosts are one `migrate` to the customer; hidden kinds never reach here.
     command: LIFECYCLE[op.kind].command ?? op.kind,
     status,
-    // Coarse on purpose: drivers report no finer progress. Queued 0, under way 50, ended 100.
-    progress: status !== "running" ? 100 : op.status === "running" ? 50 : 0,
+    progress: progressOf(op),
     started_at: apiTimestamp(op.created_at),
     finished_at: op.finished_at ? apiTimestamp(op.finished_at) : null,
     error,
     server_id: op.server_id,
     attempts: op.attempts,
+    image_id: op.image_id,
   };
+}
+
+/**
+ * What the driver reported, else coarse: queued 0, under way 50. 100 once succeeded; an action that ended in error
+ * shows how far it had got, or null when it reported nothing.
+ */
+function progressOf(op: OperationRow): number | null {
+  if (op.status === "succeeded") return 100;
+  if (op.status === "failed" || op.status === "cancelled") return op.progress;
+  return op.progress ?? (op.status === "running" ? 50 : 0);
 }

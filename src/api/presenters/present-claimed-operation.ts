@@ -27,5 +27,6 @@ export function presentClaimedOperation(op: ClaimedOperation): Static<typeof Cla
     },
     unrunnable: op.unrunnable,
     transfer: op.transfer ?? null,
+    image: op.image ?? null,
   };
 }

@@ -9,6 +9,7 @@ import {
   HeartbeatAnswer,
   HeartbeatBody,
   LeaseBody,
+  ProgressBody,
   ReleaseBody,
   Released,
   ReleaseStaleBody,
@@ -19,7 +20,7 @@ import {
   TransferAnswer,
   TransferBody,
 } from "../schemas/agent.ts";
-import { errors, IdParams } from "../schemas/common.ts";
+import { errors, IdParams, NoContent } from "../schemas/common.ts";
 import { AgentHost, JoinBody, Joined } from "../schemas/hosts.ts";
 
 /**
@@ -141,6 +142,27 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         },
       },
       async (request) => agents.extend(request.hostId, request.params.id, request.body.lease),
+    );
+
+    agent.post(
+      "/api/v1/agent/operations/:id/progress",
+      {
+        schema: {
+          tags,
+          security: hostSecurity,
+          summary: "Report how far an operation's steps are",
+          description:
+            "Shown as the action's `progress` while it runs. 404 when the operation is not one of the host's; " +
+            "409 `lease_lost` when the lease is no longer the agent's.",
+          params: IdParams,
+          body: ProgressBody,
+          response: { 204: NoContent, ...errors(400, 401, 404, 409, 413, 415) },
+        },
+      },
+      async (request, reply) => {
+        await agents.progress(request.hostId, request.params.id, request.body.lease, request.body.percent);
+        return reply.status(204).send();
+      },
     );
 
     agent.post(

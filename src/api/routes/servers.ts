@@ -2,13 +2,14 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { isoAt } from "../../domain/clock.ts";
 import { InvalidInput, ServerNotFound } from "../../domain/errors.ts";
-import { LIFECYCLE, type PowerAction, powerTransition } from "../../domain/lifecycle.ts";
+import { LIFECYCLE, type PowerAction } from "../../domain/lifecycle.ts";
 import type { ServerStatus } from "../../domain/server-status.ts";
 import { usagePeriod } from "../../domain/usage.ts";
 import type { Services } from "../../services/services.ts";
 import { bearerSecurity, requireAccount } from "../authenticate.ts";
 import { idempotentPosts } from "../idempotency-hooks.ts";
 import { pageOf } from "../page-links.ts";
+import { presentImage } from "../presenters/present-image.ts";
 import { presentServerDetail, presentServerSummary } from "../presenters/present-server.ts";
 import {
   described,
@@ -18,6 +19,7 @@ import {
   NoContent,
   WaitSeconds,
 } from "../schemas/common.ts";
+import { CreatedImage, CreateImageBody, RebuildBody } from "../schemas/images.ts";
 import {
   CreatedServer,
   CreateServerBody,
@@ -49,16 +51,25 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     }
     const { kind } = action;
     const transition =
-      kind === "start" || kind === "stop" || kind === "reboot" ? powerTransition(kind) : undefined;
+      kind === "start" || kind === "stop" || kind === "reboot" || kind === "rebuild"
+        ? { message: LIFECYCLE[kind].message, to: LIFECYCLE[kind].transitional }
+        : kind === "snapshot"
+          ? { message: LIFECYCLE[kind].message, to: undefined }
+          : undefined;
     const server = await services.servers.get(request.accountId, serverId).catch(() => undefined);
     if (!transition || !server) throw new ServerNotFound();
+    const image =
+      kind === "snapshot"
+        ? { image: presentImage(await services.images.madeBy(request.accountId, actionId)) }
+        : {};
     return {
       status: 200,
       body: {
         status: "success",
         message: transition.message,
-        server: { id: serverId, name: server.name, status: transition.to },
+        server: { id: serverId, name: server.name, status: transition.to ?? server.status },
         action_id: actionId,
+        ...image,
       },
       headers: {} as Record<string, string>,
     };
@@ -260,6 +271,79 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         return { status: "success" as const, message, server, action_id: actionId };
       },
     );
+  app.post(
+    `${BASE}:server_id/create_image/`,
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Snapshot a server",
+        description:
+          "Copies an `active` or `stopped` server's disk into a new image of the account's (a snapshot, kept " +
+          "until deleted, outliving the server). The image is `creating` until the action ends, then " +
+          "`available` (or `failed`); the server keeps its status and runs on meanwhile: a running server's copy " +
+          "is `crash`-consistent unless its guest's filesystems could be frozen. 400 with `server_busy`, " +
+          "`server_suspended` or `server_in_error` otherwise.",
+        params: ServerIdParams,
+        body: CreateImageBody,
+        headers: IdempotencyHeaders,
+        response: {
+          200: described(CreatedImage, "Image being made."),
+          ...errors(400, 401, 404, 409, 413, 415),
+        },
+      },
+    },
+    async (request) => {
+      const made = await services.images.createImage(
+        request.accountId,
+        request.params.server_id,
+        request.body?.name ?? null,
+        request.idempotency,
+      );
+      return {
+        status: "success" as const,
+        message: made.message,
+        server: made.server,
+        action_id: made.actionId,
+        image: presentImage(made.image),
+      };
+    },
+  );
+
+  app.post(
+    `${BASE}:server_id/rebuild/`,
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Rebuild a server",
+        description:
+          "Replaces an `active` or `stopped` server's disk with an image's (`image_id`) or a fresh operating " +
+          "system's (`os_id`), keeping its id, addresses and plan: everything on the old disk is lost. The server " +
+          "is `provisioning` until it runs again. 400 `server_busy`, `server_suspended` or `server_in_error` " +
+          "for its status; 400 `image_too_large` when the image needs a larger disk than the plan's; 404 for an " +
+          "image not the account's; 409 `image_not_available` for one still being made (or failed); 409 " +
+          "`os_image_unavailable` when the server's host lacks that OS's base image.",
+        params: ServerIdParams,
+        body: RebuildBody,
+        headers: IdempotencyHeaders,
+        response: {
+          200: described(PowerResponse, "Rebuild started."),
+          ...errors(400, 401, 404, 409, 413, 415),
+        },
+      },
+    },
+    async (request) => {
+      const { message, actionId, server } = await services.images.rebuild(
+        request.accountId,
+        request.params.server_id,
+        request.body,
+        request.idempotency,
+      );
+      return { status: "success" as const, message, server, action_id: actionId };
+    },
+  );
+
   power(
     "start",
     "Start a server",

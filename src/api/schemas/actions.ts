@@ -15,7 +15,15 @@ export const ActionSchema = Type.Object(
       enum: ["running", "success", "error"],
       description: "`running` until the action ends; then `success` or `error`.",
     }),
-    progress: Type.Integer({ minimum: 0, maximum: 100, description: "0 queued, 50 under way, 100 ended." }),
+    progress: Nullable(
+      Type.Integer({
+        minimum: 0,
+        maximum: 100,
+        description:
+          "How far it is, as its host reports (a disk copy's progress); else 0 queued and 50 under way. 100 once " +
+          "it succeeded; an action that ended in error shows how far it got, or null.",
+      }),
+    ),
     started_at: Timestamp,
     finished_at: Nullable(Timestamp),
     error: Nullable(
@@ -28,6 +36,12 @@ export const ActionSchema = Type.Object(
     attempts: Type.Integer({
       description: "How many times the engine has tried it (retries after failures).",
     }),
+    image_id: Nullable(
+      Type.Integer({
+        description:
+          "The image it makes (`create_image`, `backup`) or restores (`create`, `rebuild`); else null.",
+      }),
+    ),
   },
   { title: "Action" },
 );

@@ -82,7 +82,26 @@ const MachineSpec = Type.Object(
     ipv4: Nullable(Type.String()),
     ipv6: Nullable(Type.String()),
   },
-  { description: "For a create: the machine to make; null for the other kinds." },
+  {
+    description: "For a create, a rebuild or a migrate_in: the machine to define; null for the other kinds.",
+  },
+);
+
+const Sha256 = Type.String({ pattern: "^[0-9a-f]{64}$" });
+const Bytes = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+
+const ImageRef = Type.Object(
+  {
+    id: Type.Integer(),
+    key: Type.String({ description: "Its key in the image store." }),
+    size: Nullable(Bytes),
+    sha256: Nullable(Sha256),
+  },
+  {
+    description:
+      "For a snapshot or backup: the image to write (size and sha256 null). For a create or rebuild from an " +
+      "image: the image to restore, with the size and sha256 it must have.",
+  },
 );
 
 export const ClaimedOperationSchema = Type.Object(
@@ -114,6 +133,7 @@ export const ClaimedOperationSchema = Type.Object(
         ),
       ),
     ),
+    image: Type.Optional(Nullable(ImageRef)),
   },
   { title: "ClaimedOperation" },
 );
@@ -149,11 +169,23 @@ export const ResultBody = Type.Union([
           disk: Type.Optional(
             Nullable(
               Type.Object(
-                {
-                  size: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
-                  sha256: Type.String({ pattern: "^[0-9a-f]{64}$" }),
-                },
+                { size: Bytes, sha256: Sha256 },
                 { additionalProperties: false, description: "For a migrate_out: the disk made ready." },
+              ),
+            ),
+          ),
+          image: Type.Optional(
+            Nullable(
+              Type.Object(
+                {
+                  size: Bytes,
+                  sha256: Sha256,
+                  consistency: Type.Union([Type.Literal("filesystem"), Type.Literal("crash")]),
+                },
+                {
+                  additionalProperties: false,
+                  description: "For a snapshot or backup: the image as the store recorded it.",
+                },
               ),
             ),
           ),
@@ -168,6 +200,14 @@ export const ResultBody = Type.Union([
     { additionalProperties: false, title: "Failed" },
   ),
 ]);
+
+export const ProgressBody = Type.Object(
+  {
+    lease: Lease,
+    percent: Type.Integer({ minimum: 0, maximum: 100, description: "How far the operation's steps are." }),
+  },
+  { additionalProperties: false },
+);
 
 export const ResultAnswer = Type.Object({
   status: Type.Union(

@@ -110,6 +110,15 @@ export const CreateServerBody = Type.Object(
     hostname: Type.Optional(hostname),
     ssh_key_id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
     backups_enabled: Type.Optional(Type.Boolean({ default: false })),
+    image_id: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: Number.MAX_SAFE_INTEGER,
+        description:
+          "Make the server from this available image of the account's (a snapshot or backup) instead of a fresh " +
+          "OS; `os_id` must then be the image's `os_id`.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -170,6 +170,19 @@ export class OperationRepository {
     return changed > 0;
   }
 
+  /** How far a running operation's steps are, 0-100; fenced by the lease like every write of its holder. */
+  async setProgress(id: number, lease: LeaseHolder, percent: number): Promise<boolean> {
+    const result = await this.#db
+      .updateTable("operations")
+      .set({ progress: percent })
+      .where("id", "=", id)
+      .where("lease_owner", "=", lease.owner)
+      .where("attempts", "=", lease.attempt)
+      .where("status", "=", "running")
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
   /** Ends the operation, fenced by the lease: a worker whose lease was taken over changes nothing. */
   async finish(
     id: number,

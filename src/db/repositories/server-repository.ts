@@ -147,6 +147,11 @@ export class ServerRepository {
   }
 
   /** The host the server was placed on. */
+  /** A rebuilt server's OS: the one its new disk came from. */
+  async setOs(id: number, osId: number): Promise<void> {
+    await this.#db.updateTable("servers").set({ os_id: osId }).where("id", "=", id).execute();
+  }
+
   async setHost(id: number, hostId: number): Promise<void> {
     await this.#db.updateTable("servers").set({ host_id: hostId }).where("id", "=", id).execute();
   }
