@@ -9,7 +9,7 @@ import { createDriver } from "./drivers/create-driver.ts";
 import type { Driver } from "./drivers/driver.ts";
 import { Engine } from "./engine/engine.ts";
 import { createServices, type Services } from "./services/services.ts";
-import { DirectoryImageStore } from "./store/directory-image-store.ts";
+import { createImageStore } from "./store/create-image-store.ts";
 import type { ImageStore } from "./store/image-store.ts";
 
 export interface BootOptions {
@@ -49,8 +49,7 @@ export async function boot({
   try {
     const repos = new Repositories(database.db);
     const driver = createDriver(config, database, clock);
-    // store: createImageStore(config) once the S3 kind lands
-    const store = imageStore ?? new DirectoryImageStore("data/image-store");
+    const store = imageStore ?? createImageStore(config.imageStore);
     const engine = new Engine({ config, database, repos, driver, store, clock, log });
     const services = createServices(config, repos, clock, engine, engine.changes, store, {
       link: engine.link,

@@ -8,7 +8,7 @@ import { systemClock } from "../domain/clock.ts";
 import { createDriver } from "../drivers/create-driver.ts";
 import { HttpHostLink } from "../engine/http-host-link.ts";
 import { packageVersion } from "../package-version.ts";
-import { DirectoryImageStore } from "../store/directory-image-store.ts";
+import { createImageStore } from "../store/create-image-store.ts";
 import { joinControlPlane, readCredential } from "./agent-credential.ts";
 import { HostAgent } from "./host-agent.ts";
 
@@ -73,8 +73,8 @@ export async function runAgent(config: Config, log: Logger): Promise<void> {
   const agent = new HostAgent({
     link,
     driver,
-    // store: createImageStore(config) once the S3 kind lands
-    store: new DirectoryImageStore(join(stateDir, "image-store")),
+    // The fleet's one store (a directory every host mounts, or S3): an image taken here is restored anywhere.
+    store: createImageStore(config.imageStore),
     clock: systemClock,
     log,
     version: packageVersion,

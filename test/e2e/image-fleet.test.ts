@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdirSync, symlinkSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { before, it } from "node:test";
@@ -24,15 +24,16 @@ agentFleetSuite("images between host agents", FLEET, (fleet) => {
     ({ admin, owner } = fleet);
   });
 
-  /** An agent whose state folder holds the shared store (its `image-store`, linked to one folder of the fleet's). */
+  /** An agent whose image store is the fleet's one directory. */
   async function addHost(name: string): Promise<void> {
     const { id, token } = await fleet.register(name, "us-west");
     hosts[name] = id;
     const state = join(dir, name);
-    mkdirSync(join(dir, "shared-image-store"), { recursive: true });
     mkdirSync(state, { recursive: true });
-    symlinkSync(join(dir, "shared-image-store"), join(state, "image-store"));
-    await fleet.startAgent(state, { VPS_JOIN_TOKEN: token });
+    await fleet.startAgent(state, {
+      VPS_JOIN_TOKEN: token,
+      VPS_IMAGE_STORE: join(dir, "shared-image-store"),
+    });
   }
 
   /** The checksum of a sim machine's disk on a host, from its agent's own state. */
