@@ -72,6 +72,8 @@ agentFleetSuite("a fleet of two qemu agents: drain one, the data survives", FLEE
       VPS_AGENT_TRANSFER_ADDRESS: `127.0.0.1:${await freePort()}`,
       VPS_QEMU_DIR: join(dir, name, "vms"),
       VPS_QEMU_IMAGE_DIR: imageDir,
+      // One image store for the fleet: an image taken on one host is restored on another.
+      VPS_IMAGE_STORE: join(dir, "image-store"),
     });
   }
 
@@ -190,5 +192,40 @@ agentFleetSuite("a fleet of two qemu agents: drain one, the data survives", FLEE
     assert.equal(deleted.status, 204);
     // The server that was on B all along is untouched.
     assert.equal(await guest(servers["hv-b"], "hostname"), "on-hv-b.example.com");
+  });
+
+  it("snapshots a running VM on B and restores it as a new server on another host, C, with its files", {
+    timeout: 300_000,
+  }, async () => {
+    const source = servers["hv-b"];
+    assert.ok(source, "the first test made a server on hv-b");
+    const content = randomBytes(24).toString("hex");
+    await guest(source, `echo ${content} > /data/snapshotted && sync`);
+    const snap = await owner.post(`/api/v1/servers/${source.id}/create_image/`, { name: "from-b" });
+    assert.equal(snap.status, 200, snap.text);
+    const made = (await owner.get(`/api/v1/actions/${snap.body.action_id}/?wait=60`)).body;
+    assert.equal(made.status, "success", JSON.stringify(made));
+    const image = (await owner.get(`/api/v1/images/${snap.body.image.id}/`)).body;
+    assert.equal(image.status, "available");
+    // The guest runs qemu-guest-agent: its filesystems were frozen for the copy.
+    assert.equal(image.consistency, "filesystem");
+
+    await addHost("hv-c");
+    await setHost("hv-b", "disable");
+    const created = await owner.post("/api/v1/servers/", {
+      name: "restored-on-c",
+      plan_id: 3,
+      os_id: image.os_id,
+      image_id: image.id,
+      location: "us-west",
+    });
+    await setHost("hv-b", "enable");
+    assert.equal(created.status, 201, created.text);
+    const restored = await waitForStatus(owner, created.body.id, "active", 180_000);
+    assert.ok(existsSync(join(hosts["hv-c"]?.vmDir as string, String(restored.id), "vm.json")));
+    assert.equal(
+      await sshWhenReady(restored.ssh.host, restored.ssh.port, key, "cat /data/snapshotted"),
+      content,
+    );
   });
 });
