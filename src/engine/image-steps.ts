@@ -14,9 +14,12 @@ export async function copyDiskToStore(
   call: DriverCall,
 ): Promise<Outcome> {
   const image = requireImage(op);
-  const capture = await driver.captureDisk(String(op.serverId), call);
+  // The block job is the first half of the progress, the upload the second.
+  const half = (from: number) => (fraction: number) => call.progress?.(from + fraction / 2);
+  const capture = await driver.captureDisk(String(op.serverId), { ...call, progress: half(0) });
   try {
-    const written = await storeStep(() => store.put(image.key, capture.read(), { signal: call.signal }));
+    const bytes = counted(capture.read(), capture.size, { ...call, progress: half(0.5) });
+    const written = await storeStep(() => store.put(image.key, bytes, { signal: call.signal }));
     if (written.size !== capture.size || written.sha256 !== capture.sha256) {
       throw new DriverError(
         "checksum_mismatch",

@@ -127,11 +127,13 @@ describe("snapshots, rebuilds and restores of real VMs (qemu)", { skip: image.sk
     // A writer that appends numbered lines without pause, detached from the SSH session.
     await guest(
       first,
-      "nohup sh -c 'i=0; while true; do echo line-$i >> /data/log; i=$((i+1)); done' </dev/null >/dev/null 2>&1 &",
+      "sh -c 'trap \"\" HUP; i=0; while true; do echo line-$i >> /data/log; i=$((i+1)); done' </dev/null >/dev/null 2>&1 & echo $! > /tmp/writer.pid",
     );
     await guest(first, "sleep 2; test -s /data/log");
     const copy = await snapshot(first, "under-writes");
-    assert.equal(await guest(first, "pgrep -f 'line-' >/dev/null && echo writing"), "writing");
+    // The writer went on writing all along.
+    const growing = "a=$(wc -l < /data/log); sleep 1; b=$(wc -l < /data/log); test $b -gt $a && echo writing";
+    assert.equal(await guest(first, growing), "writing");
 
     const restored = await create("restored", { image_id: copy.id });
     const lines = (await guest(restored, "cat /data/log")).split("\n");
@@ -151,6 +153,6 @@ describe("snapshots, rebuilds and restores of real VMs (qemu)", { skip: image.sk
     assert.ok(fsck.clean, fsck.output);
     assert.equal(fsck.needsRecovery, false, fsck.output);
     assert.equal((await readDataFile(disk, "log")).split("\n")[0], "line-0");
-    await guest(first, "pkill -f 'line-' || true");
+    await guest(first, "kill $(cat /tmp/writer.pid)");
   });
 });

@@ -54,6 +54,7 @@ agentFleetSuite("a fleet of two qemu agents: drain one, the data survives", FLEE
   let owner: Client;
   let key: KeyPair;
   const servers: Record<string, Json> = {};
+  let sshKeyId: number;
 
   before(async () => {
     ({ admin, owner } = fleet);
@@ -96,6 +97,7 @@ agentFleetSuite("a fleet of two qemu agents: drain one, the data survives", FLEE
     assert.equal(os.status, 201, os.text);
     const sshKey = await owner.post("/api/v1/ssh-keys/", { name: "tests", public_key: key.publicKey });
     assert.equal(sshKey.status, 201, sshKey.text);
+    sshKeyId = sshKey.body.id;
     // Placement decides in the create's transaction: with only one host enabled, the server goes there.
     const ids: Record<string, number> = {};
     for (const [name, other] of [
@@ -218,6 +220,7 @@ agentFleetSuite("a fleet of two qemu agents: drain one, the data survives", FLEE
       os_id: image.os_id,
       image_id: image.id,
       location: "us-west",
+      ssh_key_id: sshKeyId,
     });
     await setHost("hv-b", "enable");
     assert.equal(created.status, 201, created.text);
