@@ -22,6 +22,8 @@ export interface Settlement {
   refund?: boolean;
   /** A migration's step ended: the migration's own rules move it on, or put the server back on its source. */
   migration?: MigrationStep;
+  /** A resize ended: the server takes its new plan (true), or gives back the room claimed for it (false). */
+  resized?: boolean;
 }
 
 type Settled = Pick<ClaimedOperation, "kind" | "serverDeleted">;
@@ -43,6 +45,7 @@ export function successOf(op: Settled, outcome: Outcome): Settlement {
   if (op.serverDeleted) return { status: "cancelled" };
   // The status is `suspended` already; the machine only had to be off.
   if (op.kind === "suspend") return { status: "succeeded" };
+  if (op.kind === "resize") return { status: "succeeded", resized: true };
   return { status: "succeeded", swap: swapTo(op.kind, "settled"), ssh: { reported: outcome.ssh ?? null } };
 }
 
@@ -50,7 +53,13 @@ export function successOf(op: Settled, outcome: Outcome): Settlement {
 export function failureOf(op: Settled): Settlement {
   if (MIGRATION_KINDS.has(op.kind)) return { status: "failed", migration: { kind: op.kind, ok: false } };
   const create = op.kind === "create";
-  return { status: "failed", swap: swapTo(op.kind, "failed"), releaseAddresses: create, refund: create };
+  return {
+    status: "failed",
+    swap: swapTo(op.kind, "failed"),
+    releaseAddresses: create,
+    refund: create,
+    resized: op.kind === "resize" ? false : undefined,
+  };
 }
 
 /**
@@ -64,7 +73,12 @@ export function unavailableOf(kind: OperationKind): Settlement {
   // A migration's step: the migration is abandoned, and its rules put the server back on its source.
   if (revert === "migration") return { status: "failed", migration: { kind, ok: false, hostDown: true } };
   const swap = revert === null || revert === transitional ? undefined : { from: transitional, to: revert };
-  return { status: "failed", swap, refund: kind === "create" };
+  return {
+    status: "failed",
+    swap,
+    refund: kind === "create",
+    resized: kind === "resize" ? false : undefined,
+  };
 }
 
 /**
@@ -111,6 +125,29 @@ export async function applySettlement(
     await tx.usage.delete(op.serverId);
   }
   if (settlement.refund) await refundCharges(tx, { id: op.id, server_id: op.serverId }, now);
+  if (settlement.resized !== undefined) await settleResize(tx, op, settlement.resized, now);
+}
+
+/**
+ * A resize's end: on success the server bills and shows its new plan from now on; otherwise its allocation goes
+ * back to its plan's sizes, giving back the room claimed for the new one.
+ */
+async function settleResize(
+  tx: Repositories,
+  op: { id: number; serverId: number },
+  ok: boolean,
+  now: string,
+): Promise<void> {
+  const planId = (await tx.operations.findById(op.id))?.plan_id ?? null;
+  if (ok && planId !== null) return tx.servers.setPlan(op.serverId, planId, now);
+  const server = await tx.servers.findById(op.serverId);
+  const plan = server && (await tx.catalogue.findPlan(server.plan_id));
+  if (!plan) return;
+  await tx.hostAllocations.resize(
+    op.serverId,
+    { vcpus: plan.vcpus, memory_mb: plan.memory_mb, disk_gb: plan.storage_gb },
+    now,
+  );
 }
 
 /** A machine reached at its own address: the server's IPv4, port 22. */

@@ -25,6 +25,7 @@ import {
   PatchServerBody,
   PowerResponse,
   PutServerBody,
+  ResizeBody,
   ServerDetail,
   ServerIdParams,
   ServerList,
@@ -49,7 +50,11 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     }
     const { kind } = action;
     const transition =
-      kind === "start" || kind === "stop" || kind === "reboot" ? powerTransition(kind) : undefined;
+      kind === "start" || kind === "stop" || kind === "reboot"
+        ? powerTransition(kind)
+        : kind === "backup" || kind === "resize" || kind === "migrate_out"
+          ? { message: LIFECYCLE[kind].message, to: undefined }
+          : undefined;
     const server = await services.servers.get(request.accountId, serverId).catch(() => undefined);
     if (!transition || !server) throw new ServerNotFound();
     return {
@@ -57,7 +62,7 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       body: {
         status: "success",
         message: transition.message,
-        server: { id: serverId, name: server.name, status: transition.to },
+        server: { id: serverId, name: server.name, status: transition.to ?? server.status },
         action_id: actionId,
       },
       headers: {} as Record<string, string>,
@@ -260,6 +265,61 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         return { status: "success" as const, message, server, action_id: actionId };
       },
     );
+  app.post(
+    `${BASE}:server_id/backup/`,
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Back a server up now",
+        description:
+          "Queues a backup besides the daily one, kept by the same rule (the newest `VPS_BACKUP_KEEP`). Only for a " +
+          "server with backups on (400 `backups_disabled`), `active` or `stopped` (400 `server_busy`, " +
+          "`server_suspended` or `server_in_error`).",
+        params: ServerIdParams,
+        headers: IdempotencyHeaders,
+        response: { 200: described(PowerResponse, "Backup queued."), ...errors(400, 401, 404, 409) },
+      },
+    },
+    async (request) => {
+      const { message, actionId, server } = await services.backups.backupNow(
+        request.accountId,
+        request.params.server_id,
+        request.idempotency,
+      );
+      return { status: "success" as const, message, server, action_id: actionId };
+    },
+  );
+
+  app.post(
+    `${BASE}:server_id/resize/`,
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Resize a server",
+        description:
+          "Moves a `stopped` server to another plan offered in its location (400 `server_not_stopped` when it " +
+          "runs). Its disk only grows (400 `disk_cannot_shrink`). When its host lacks room, the server is first " +
+          "migrated to a host with room (the action is then the migration; the resize follows it); 409 " +
+          "`no_capacity` when no host has room. The new plan is billed from the hour after the resize ends.",
+        params: ServerIdParams,
+        headers: IdempotencyHeaders,
+        body: ResizeBody,
+        response: { 200: described(PowerResponse, "Resize queued."), ...errors(400, 401, 404, 409) },
+      },
+    },
+    async (request) => {
+      const { message, actionId, server } = await services.resizes.resize(
+        request.accountId,
+        request.params.server_id,
+        request.body.plan_id,
+        request.idempotency,
+      );
+      return { status: "success" as const, message, server, action_id: actionId };
+    },
+  );
+
   power(
     "start",
     "Start a server",
