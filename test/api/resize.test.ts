@@ -7,7 +7,7 @@ import { expectError } from "./expect-error.ts";
 // Plans of the sample catalogue: 1 Standard (2 vCPU, 4 GB, 80 GB), 2 Performance (4 vCPU, 8 GB, 160 GB),
 // 3 Starter (1 vCPU, 1 GB, 25 GB).
 
-async function stoppedServer(t: TestApp, api: Client, name: string): Promise<number> {
+async function stoppedServer(api: Client, name: string): Promise<number> {
   const { body } = await api.post("/api/v1/servers/", { ...SAMPLE_CREATE, name, backups_enabled: false });
   await waitForStatus(api, body.id, "active");
   assert.equal((await api.post(`/api/v1/servers/${body.id}/stop/`)).status, 200);
@@ -34,7 +34,7 @@ describe("resizing a server", () => {
 
   it("moves a stopped server to a bigger plan: its machine, plan and room on its host change", async () => {
     const api = await t.newAccount();
-    const id = await stoppedServer(t, api, "grows");
+    const id = await stoppedServer(api, "grows");
     const before = await allocationOf(t, id);
     const res = await api.request(
       "POST",
@@ -74,7 +74,7 @@ describe("resizing a server", () => {
 
   it("refuses a smaller disk, a running server, and a plan not offered, changing nothing", async () => {
     const api = await t.newAccount();
-    const id = await stoppedServer(t, api, "stays");
+    const id = await stoppedServer(api, "stays");
     expectError(await api.post(`/api/v1/servers/${id}/resize/`, { plan_id: 3 }), 400, "disk_cannot_shrink");
     expectError(await api.post(`/api/v1/servers/${id}/resize/`, { plan_id: 4 }), 400, "invalid_input");
     await api.post(`/api/v1/servers/${id}/start/`);
@@ -96,7 +96,7 @@ describe("resizing where no host has room", () => {
 
   it("answers 409 no_capacity and changes nothing", async () => {
     const api = await t.newAccount();
-    const id = await stoppedServer(t, api, "full");
+    const id = await stoppedServer(api, "full");
     const before = await allocationOf(t, id);
     expectError(await api.post(`/api/v1/servers/${id}/resize/`, { plan_id: 2 }), 409, "no_capacity");
     const server = (await api.get(`/api/v1/servers/${id}/`)).body;
