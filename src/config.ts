@@ -2,8 +2,10 @@
 import { isIP } from "node:net";
 
 import { ConfigError } from "./config-error.ts";
+import { type BackupWindow, parseBackupWindow } from "./domain/backup-schedule.ts";
 import { MAX_AMOUNT } from "./domain/host-capacity.ts";
 import { PLACEMENT_POLICIES, type PlacementPolicy } from "./domain/host-placement.ts";
+import { parseMoney } from "./domain/money.ts";
 import { type DriverName, defaultDriverName, driverNames } from "./drivers/driver-registry.ts";
 import type { QemuConfig } from "./drivers/qemu/qemu-config.ts";
 import { DEFAULT_SIM_CAPACITY, type SimCapacity } from "./drivers/sim/sim-driver.ts";
@@ -64,6 +66,14 @@ export interface Config {
   /** How often due hours are charged and accounts out of credit suspended. */
   billingIntervalMs: number;
   maxAttempts: number;
+  /** The daily window, UTC, in which each server with backups on is backed up at its own offset. */
+  backupWindow: BackupWindow;
+  /** How many of a server's backups are kept; older ones are deleted as new ones become available. */
+  backupKeep: number;
+  /** The backup surcharge: this percent of the plan's hourly price, each hour a server with backups on is billed. */
+  backupPricePercent: number;
+  /** Snapshot storage, in minor units per GB (2^30 bytes) and month (672 hours). */
+  snapshotPriceMinorPerGbMonth: number;
   retryBaseMs: number;
   shutdownGraceMs: number;
   bodyLimitBytes: number;
@@ -102,6 +112,14 @@ function decimal(env: Env, key: string, fallback: string): string {
   if (!/^\d+(\.\d{1,2})?$/.test(raw))
     throw new ConfigError(`${key} must be a decimal like 100.00, got "${raw}"`);
   return raw;
+}
+
+function backupWindow(env: Env): BackupWindow {
+  const raw = optional(env, "VPS_BACKUP_WINDOW") ?? "01:00-05:00";
+  const window = parseBackupWindow(raw);
+  if (!window)
+    throw new ConfigError(`VPS_BACKUP_WINDOW must look like 01:00-05:00 (UTC, not empty), got "${raw}"`);
+  return window;
 }
 
 function optional(env: Env, key: string): string | undefined {
@@ -297,6 +315,10 @@ export function loadConfig(env: Env = process.env, stdoutIsTty = process.stdout.
     powerSyncMs: integer(env, "VPS_POWER_SYNC_MS", 15_000, 10),
     billingIntervalMs: integer(env, "VPS_BILLING_INTERVAL_MS", 60_000, 10),
     maxAttempts: integer(env, "VPS_MAX_ATTEMPTS", 5, 1),
+    backupWindow: backupWindow(env),
+    backupKeep: integer(env, "VPS_BACKUP_KEEP", 7, 1),
+    backupPricePercent: integer(env, "VPS_BACKUP_PRICE_PERCENT", 20),
+    snapshotPriceMinorPerGbMonth: parseMoney(decimal(env, "VPS_SNAPSHOT_PRICE_GB_MONTH", "0.01")) ?? 0,
     retryBaseMs: integer(env, "VPS_RETRY_BASE_MS", 1000, 1),
     shutdownGraceMs: integer(env, "VPS_SHUTDOWN_GRACE_MS", 10_000),
     bodyLimitBytes: integer(env, "VPS_BODY_LIMIT_BYTES", 64 * 1024, 1024),

@@ -163,6 +163,10 @@ export interface ImagesTable {
   created_at: string;
   completed_at: string | null;
   deleted_at: string | null;
+  /** A snapshot is paid up to this moment; null: from its completion (migration 0019). */
+  billed_until: string | null;
+  /** Its bytes are gone from the store; set only on a deleted or failed image (migration 0019). */
+  purged_at: string | null;
 }
 
 export interface ServerUsageTable {
@@ -324,6 +328,8 @@ export interface MigrationsTable {
   created_at: string;
   updated_at: string;
   finished_at: string | null;
+  /** The plan a resize waits to give the server once it has moved (its room is the one claimed), else null (migration 0019). */
+  resize_plan_id: number | null;
 }
 
 export interface Database {

@@ -194,3 +194,14 @@ export class OsImageUnavailable extends Conflict {
     );
   }
 }
+
+/** A resize to a plan whose disk is smaller than the server's: disks only grow. */
+export class DiskCannotShrink extends AppError {
+  constructor(from: number, to: number) {
+    super(
+      400,
+      "disk_cannot_shrink",
+      `The server's disk is ${from} GB; a plan with ${to} GB cannot hold it. Disks only grow.`,
+    );
+  }
+}

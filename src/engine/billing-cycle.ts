@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Repositories } from "../db/repositories/repositories.ts";
-import { hourAfter } from "../domain/billing.ts";
+import { backupSurchargeMinor, snapshotHourMinor } from "../domain/backup-prices.ts";
+import { HOUR_MS, hourAfter } from "../domain/billing.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
 import { LIFECYCLE } from "../domain/lifecycle.ts";
 import { PeriodicTask } from "./periodic-task.ts";
@@ -13,6 +14,9 @@ export interface BillingCycleOptions {
   notifier: WorkNotifier;
   intervalMs: number;
   maxAttempts: number;
+  /** The backup surcharge, percent of the plan's hourly price. */
+  backupPricePercent: number;
+  snapshotPriceMinorPerGbMonth: number;
 }
 
 /**
@@ -20,7 +24,8 @@ export interface BillingCycleOptions {
  * the cycle charges the next hour of its plan's hourly price, even past zero. An account whose balance that
  * took below zero has its servers suspended: stopped ones at once, running ones through a `suspend` operation
  * that powers the machine off. Suspended servers are not charged; credit that brings the balance back above
- * zero makes them `stopped` again.
+ * zero makes them `stopped` again. A server with backups on is charged the backup surcharge with each hour; each
+ * available snapshot is charged its storage for each hour that has ended, fenced by its own `billed_until`.
  */
 export class BillingCycle {
   readonly #o: BillingCycleOptions;
@@ -41,6 +46,7 @@ export class BillingCycle {
 
   async runOnce(): Promise<{ charged: number; suspended: number }> {
     const charged = await this.#chargeDueHours();
+    await this.#chargeSnapshots();
     let suspended = 0;
     for (const accountId of await this.#o.repos.billing.accountsToSuspend()) {
       suspended += await this.#suspend(accountId);
@@ -61,7 +67,34 @@ export class BillingCycle {
         // The hour and the charge commit together; the compare-and-swap makes a second charge impossible.
         const done = await repos.transaction(async (tx) => {
           if (!(await tx.billing.advance(server.id, server.billed_until, next))) return false;
-          await tx.accounts.addCredit(server.account_id, -server.price_hourly_minor, now);
+          const surcharge = server.backups_enabled
+            ? backupSurchargeMinor(server.price_hourly_minor, this.#o.backupPricePercent, server.billed_until)
+            : 0;
+          await tx.accounts.addCredit(server.account_id, -(server.price_hourly_minor + surcharge), now);
+          return true;
+        });
+        if (done) charged++;
+      }
+    }
+  }
+
+  /** Snapshot storage, in arrears: each hour of an available snapshot once it has ended, once. */
+  async #chargeSnapshots(): Promise<number> {
+    const { repos, clock, snapshotPriceMinorPerGbMonth: price } = this.#o;
+    let charged = 0;
+    for (;;) {
+      const now = isoAt(clock);
+      const due = await repos.billing.snapshotsDue(
+        new Date(clock.now().getTime() - HOUR_MS).toISOString(),
+        500,
+      );
+      if (due.length === 0) return charged;
+      for (const image of due) {
+        const next = hourAfter(image.paid_from);
+        const done = await repos.transaction(async (tx) => {
+          if (!(await tx.billing.advanceSnapshot(image.id, image.billed_until, next))) return false;
+          const amount = snapshotHourMinor(image.size_bytes, price, image.paid_from);
+          if (amount > 0) await tx.accounts.addCredit(image.account_id, -amount, now);
           return true;
         });
         if (done) charged++;

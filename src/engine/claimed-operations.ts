@@ -22,8 +22,9 @@ export async function claimedOperations(
     const server = servers.get(row.server_id);
     return server && server.deleted_at === null ? server : undefined;
   };
+  // A restore's or rebuild's spec is the machine to define; a resize's the machine with its new plan.
   const defines = (row: OperationRow) =>
-    row.kind === "create" || row.kind === "migrate_in" || row.kind === "rebuild";
+    row.kind === "create" || row.kind === "migrate_in" || row.kind === "rebuild" || row.kind === "resize";
   const creates = rows.filter((r) => defines(r) && live(r));
   const held = await repos.addresses.heldByEach(creates.map((r) => r.server_id));
   const plans = memo((id: number) => repos.catalogue.findPlan(id));
@@ -54,7 +55,7 @@ export async function claimedOperations(
         }
         const built = specOf(
           server,
-          await plans(server.plan_id),
+          await plans(row.kind === "resize" ? (row.plan_id ?? server.plan_id) : server.plan_id),
           await oses(osId),
           held.filter((a) => a.server_id === server.id),
         );

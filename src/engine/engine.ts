@@ -9,6 +9,7 @@ import { LIFECYCLE, type OperationEnd } from "../domain/lifecycle.ts";
 import type { Driver } from "../drivers/driver.ts";
 import { packageVersion } from "../package-version.ts";
 import type { ImageStore } from "../store/image-store.ts";
+import { BackupScheduler } from "./backup-scheduler.ts";
 import { BillingCycle } from "./billing-cycle.ts";
 import { ChangeFeed } from "./change-feed.ts";
 import { EmbeddedHosts } from "./embedded-hosts.ts";
@@ -27,11 +28,17 @@ export interface EngineOptions {
   database: OpenDatabase;
   repos: Repositories;
   driver: Driver;
-  /** Where the embedded hosts write snapshots and backups, and restore images from. */
+  /**
+   * Where the embedded hosts write snapshots and backups and restore images from; the backup scheduler removes
+   * deleted images' bytes from it.
+   */
   store: ImageStore;
   clock: Clock;
   log: Logger;
 }
+
+/** How often due backups are queued and the image store swept. */
+const BACKUP_INTERVAL_MS = 60_000;
 
 /**
  * Everything that runs in the background: the operation worker and its runner, the power sync, the billing
@@ -48,6 +55,7 @@ export class Engine implements WorkNotifier {
   readonly worker: OperationWorker;
   readonly powerSync: PowerSync;
   readonly billing: BillingCycle;
+  readonly backups: BackupScheduler;
   /** Gives up the operations that waited too long for their down host. */
   readonly hostUnavailable: HostUnavailableSweep;
   /** This process's own hosts, unless VPS_EMBEDDED_HOSTS=off. */
@@ -99,6 +107,19 @@ export class Engine implements WorkNotifier {
       notifier: this.worker,
       intervalMs: config.billingIntervalMs,
       maxAttempts: config.maxAttempts,
+      backupPricePercent: config.backupPricePercent,
+      snapshotPriceMinorPerGbMonth: config.snapshotPriceMinorPerGbMonth,
+    });
+    this.backups = new BackupScheduler({
+      repos,
+      clock,
+      log: log.child({ component: "backups" }),
+      notifier: this.worker,
+      intervalMs: BACKUP_INTERVAL_MS,
+      window: config.backupWindow,
+      keep: config.backupKeep,
+      maxAttempts: config.maxAttempts,
+      store: options.store,
     });
     this.hostUnavailable = new HostUnavailableSweep({
       repos,
@@ -152,6 +173,7 @@ export class Engine implements WorkNotifier {
     await this.worker.start();
     this.powerSync.start();
     this.billing.start();
+    this.backups.start();
     this.hostUnavailable.start();
   }
 
@@ -162,6 +184,7 @@ export class Engine implements WorkNotifier {
       this.worker.stop(this.#o.config.shutdownGraceMs),
       this.powerSync.stop(),
       this.billing.stop(),
+      this.backups.stop(),
       this.hostUnavailable.stop(),
       this.embeddedHosts?.stop(),
       this.#listener?.stop(),

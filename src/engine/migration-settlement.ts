@@ -46,6 +46,10 @@ export async function applyMigrationStep(
   if (migration.was_running === 1) await tx.servers.swapStatus(op.serverId, "starting", "active", now);
   else await tx.servers.swapStatus(op.serverId, "stopping", migration.prior_status, now);
   await queue(tx, op.serverId, "cleanup", migration.source_host_id, now);
+  // A resize made room by moving: the server holds its new plan's room here; the resize follows.
+  if (migration.resize_plan_id !== null) {
+    await queue(tx, op.serverId, "resize", null, now, migration.resize_plan_id);
+  }
 }
 
 /**
@@ -84,6 +88,7 @@ async function queue(
   kind: OperationKind,
   hostId: number | null,
   now: string,
+  planId?: number,
 ): Promise<void> {
   const server = await tx.servers.findById(serverId);
   if (!server) return;
@@ -94,6 +99,7 @@ async function queue(
     maxAttempts: MIGRATION_STEP_ATTEMPTS,
     now,
     hostId: hostId ?? undefined,
+    planId,
   });
 }
 

@@ -98,6 +98,10 @@ export class OperationRunner {
         }
         break;
       }
+      case "resize":
+        if (!op.spec) throw new DriverError("spec_missing", "the resize came without a machine spec", true);
+        await this.#driver.resize(op.spec, call);
+        return {};
       default:
         throw new DriverError("unknown_operation", `unknown operation kind "${op.kind}"`, true);
     }

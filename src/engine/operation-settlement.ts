@@ -26,6 +26,8 @@ export interface Settlement {
   imageCopy?: { stored: NonNullable<Outcome["image"]> | null };
   /** A rebuild succeeded: the server's OS is now the one its disk came from. */
   rebuilt?: boolean;
+  /** A resize ended: the server takes its new plan (true), or gives back the room claimed for it (false). */
+  resized?: boolean;
 }
 
 const IMAGE_COPIES: ReadonlySet<OperationKind> = new Set(["snapshot", "backup"]);
@@ -55,6 +57,7 @@ export function successOf(op: Settled, outcome: Outcome): Settlement {
   if (op.serverDeleted) return { status: "cancelled" };
   // The status is `suspended` already; the machine only had to be off.
   if (op.kind === "suspend") return { status: "succeeded" };
+  if (op.kind === "resize") return { status: "succeeded", resized: true };
   return {
     status: "succeeded",
     swap: swapTo(op.kind, "settled"),
@@ -68,7 +71,13 @@ export function failureOf(op: Settled): Settlement {
   if (MIGRATION_KINDS.has(op.kind)) return { status: "failed", migration: { kind: op.kind, ok: false } };
   if (IMAGE_COPIES.has(op.kind)) return { status: "failed", imageCopy: { stored: null } };
   const create = op.kind === "create";
-  return { status: "failed", swap: swapTo(op.kind, "failed"), releaseAddresses: create, refund: create };
+  return {
+    status: "failed",
+    swap: swapTo(op.kind, "failed"),
+    releaseAddresses: create,
+    refund: create,
+    resized: op.kind === "resize" ? false : undefined,
+  };
 }
 
 /**
@@ -83,7 +92,13 @@ export function unavailableOf(kind: OperationKind): Settlement {
   if (revert === "migration") return { status: "failed", migration: { kind, ok: false, hostDown: true } };
   const swap = revert === null || revert === transitional ? undefined : { from: transitional, to: revert };
   const imageCopy = IMAGE_COPIES.has(kind) ? { stored: null } : undefined;
-  return { status: "failed", swap, refund: kind === "create", imageCopy };
+  return {
+    status: "failed",
+    swap,
+    refund: kind === "create",
+    imageCopy,
+    resized: kind === "resize" ? false : undefined,
+  };
 }
 
 /**
@@ -131,6 +146,7 @@ export async function applySettlement(
   }
   if (settlement.refund) await refundCharges(tx, { id: op.id, server_id: op.serverId }, now);
   if (settlement.imageCopy || settlement.rebuilt) await applyImageEnd(tx, op, settlement, now, error);
+  if (settlement.resized !== undefined) await settleResize(tx, op, settlement.resized, now);
 }
 
 /** A copy's image becomes available, or failed; a rebuilt server takes the OS of its new disk. */
@@ -158,6 +174,28 @@ async function applyImageEnd(
   }
   const osId = row?.os_id ?? image?.os_id;
   if (settlement.rebuilt && osId !== undefined) await tx.servers.setOs(op.serverId, osId);
+}
+
+/**
+ * A resize's end: on success the server bills and shows its new plan from now on; otherwise its allocation goes
+ * back to its plan's sizes, giving back the room claimed for the new one.
+ */
+async function settleResize(
+  tx: Repositories,
+  op: { id: number; serverId: number },
+  ok: boolean,
+  now: string,
+): Promise<void> {
+  const planId = (await tx.operations.findById(op.id))?.plan_id ?? null;
+  if (ok && planId !== null) return tx.servers.setPlan(op.serverId, planId, now);
+  const server = await tx.servers.findById(op.serverId);
+  const plan = server && (await tx.catalogue.findPlan(server.plan_id));
+  if (!plan) return;
+  await tx.hostAllocations.resize(
+    op.serverId,
+    { vcpus: plan.vcpus, memory_mb: plan.memory_mb, disk_gb: plan.storage_gb },
+    now,
+  );
 }
 
 /** A machine reached at its own address: the server's IPv4, port 22. */

@@ -1,5 +1,5 @@
 import type { Repositories } from "../db/repositories/repositories.ts";
-import type { MigrationRow } from "../db/schema.ts";
+import type { MigrationRow, PlanRow } from "../db/schema.ts";
 import { hashToken } from "../domain/api-token.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
 import { type AppError, Conflict, InvalidState, NotFound, TransferTokenInvalid } from "../domain/errors.ts";
@@ -94,7 +94,20 @@ export class MigrationService {
     return { size: Number(spent.disk_bytes), sha256: spent.checksum };
   }
 
-  async #begin(tx: Repositories, serverId: number, targetHostId?: number): Promise<MigrationRow> {
+  /**
+   * In the caller's transaction, a migration to a host of placement's choosing with room for `plan` (a resize
+   * whose host lacks room): its end queues the resize there.
+   */
+  async beginForResize(tx: Repositories, serverId: number, plan: PlanRow): Promise<MigrationRow> {
+    return this.#begin(tx, serverId, undefined, plan);
+  }
+
+  async #begin(
+    tx: Repositories,
+    serverId: number,
+    targetHostId?: number,
+    resizeTo?: PlanRow,
+  ): Promise<MigrationRow> {
     const { clock } = this.#o;
     const now = isoAt(clock);
     const server = await tx.servers.findById(serverId);
@@ -112,14 +125,7 @@ export class MigrationService {
       throw new Conflict("same_host", "The server is on that host already.");
     }
     if (targetHostId !== undefined && !(await tx.hosts.findById(targetHostId))) throw new NotFound("Host");
-    const source = await tx.hosts.findById(server.host_id);
-    if (!source?.transfer_url) {
-      throw new Conflict(
-        "transfer_unavailable",
-        "The server's host serves no disks: only a host agent with VPS_AGENT_TRANSFER_ADDRESS can send one.",
-      );
-    }
-    const plan = await tx.catalogue.findPlan(server.plan_id);
+    const plan = resizeTo ?? (await tx.catalogue.findPlan(server.plan_id));
     const os = await tx.catalogue.findOs(server.os_id);
     if (!plan || !os) throw new Conflict("catalogue_missing", "The server's plan or OS no longer exists.");
     if (!(await tx.servers.swapStatus(serverId, from, "stopping", now))) {
@@ -144,6 +150,14 @@ export class MigrationService {
           : "That host is not up and enabled in the server's location, or lacks its image or room for its plan.",
       );
     }
+    // After the claim, so that a move nowhere has room for says so (the claim rolls back with the throw).
+    const source = await tx.hosts.findById(server.host_id);
+    if (!source?.transfer_url) {
+      throw new Conflict(
+        "transfer_unavailable",
+        "The server's host serves no disks: only a host agent with VPS_AGENT_TRANSFER_ADDRESS can send one.",
+      );
+    }
     const migration = await tx.migrations.insert({
       server_id: serverId,
       source_host_id: server.host_id,
@@ -152,6 +166,7 @@ export class MigrationService {
       prior_status: from,
       was_running: from === "active" ? 1 : 0,
       ...requested,
+      resize_plan_id: resizeTo?.id ?? null,
       created_at: now,
       updated_at: now,
     });

@@ -5,6 +5,8 @@ import type {
   ServerFilter,
   ServerSummary,
 } from "../db/repositories/server-repository.ts";
+import { backupSurchargeMinor } from "../domain/backup-prices.ts";
+import { type BackupWindow, nextBackupAt } from "../domain/backup-schedule.ts";
 import { hourAfter } from "../domain/billing.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
 import {
@@ -64,6 +66,10 @@ export interface ServerServiceOptions {
   placement: PlacementPolicy;
   /** A host not heard from for this long takes no new server. */
   hostDownAfterMs: number;
+  /** Where in the day servers with backups on are backed up. */
+  backupWindow: BackupWindow;
+  /** The backup surcharge, percent of the plan's hourly price. */
+  backupPricePercent: number;
 }
 
 export class ServerService {
@@ -209,8 +215,15 @@ export class ServerService {
         throw new NoAddressAvailable(location.code);
       }
       await tx.addresses.allocate(serverId, location.id, 6, now);
-      // The first hour is paid now; the billing cycle charges each next one when it begins.
-      await tx.accounts.addCredit(accountId, -plan.price_hourly_minor, now);
+      if (input.backups_enabled) {
+        const next = nextBackupAt(serverId, this.#o.backupWindow, now);
+        await tx.servers.update(accountId, serverId, { backup_next_at: next }, now);
+      }
+      // The first hour is paid now (with backups, their surcharge); the billing cycle charges each next one when it begins.
+      const surcharge = input.backups_enabled
+        ? backupSurchargeMinor(plan.price_hourly_minor, this.#o.backupPricePercent, now)
+        : 0;
+      await tx.accounts.addCredit(accountId, -(plan.price_hourly_minor + surcharge), now);
       const actionId = await tx.operations.insert({
         serverId,
         accountId,
@@ -242,9 +255,20 @@ export class ServerService {
     if (input.hostname !== undefined) changes.hostname = input.hostname;
     if (input.backups_enabled !== undefined) changes.backups_enabled = input.backups_enabled ? 1 : 0;
     if (Object.keys(changes).length === 0) return this.get(accountId, id);
-    if (!(await this.#o.repos.servers.update(accountId, id, changes, isoAt(this.#o.clock)))) {
-      throw new ServerNotFound();
-    }
+    const now = isoAt(this.#o.clock);
+    await this.#o.repos.transaction(async (tx) => {
+      const server = await tx.servers.findById(id);
+      if (!server || server.account_id !== accountId || server.deleted_at !== null)
+        throw new ServerNotFound();
+      const turned = changes.backups_enabled;
+      if (turned !== undefined && turned !== server.backups_enabled) {
+        // On: the first backup at the server's next slot. Off: as Hetzner does, its backups are deleted with it
+        // (their bytes removed by the backup scheduler's sweep); snapshots are the account's and stay.
+        changes.backup_next_at = turned ? nextBackupAt(id, this.#o.backupWindow, now) : null;
+        if (!turned) await tx.images.deleteBackupsOf(id, now);
+      }
+      await tx.servers.update(accountId, id, changes, now);
+    });
     return this.get(accountId, id);
   }
 
@@ -253,6 +277,8 @@ export class ServerService {
     const now = isoAt(this.#o.clock);
     const actionId = await this.#o.repos.transaction(async (tx) => {
       if (!(await tx.servers.markDeleted(accountId, id, now))) throw new ServerNotFound();
+      // Its backups go with it; its snapshots are the account's and outlive it.
+      await tx.images.deleteBackupsOf(id, now);
       return tx.operations.insert({
         serverId: id,
         accountId,

@@ -11,6 +11,7 @@ import { AccountService } from "./account-service.ts";
 import { ActionService } from "./action-service.ts";
 import { AgentService } from "./agent-service.ts";
 import { AuthService } from "./auth-service.ts";
+import { BackupService } from "./backup-service.ts";
 import { CatalogueMemory } from "./catalogue-memory.ts";
 import { CatalogueService } from "./catalogue-service.ts";
 import { HostReconciliationService } from "./host-reconciliation-service.ts";
@@ -19,6 +20,7 @@ import { IdempotencyService } from "./idempotency-service.ts";
 import { ImageService } from "./image-service.ts";
 import { MigrationService } from "./migration-service.ts";
 import { RateLimitService } from "./rate-limit-service.ts";
+import { ResizeService } from "./resize-service.ts";
 import { ServerService } from "./server-service.ts";
 import { SshKeyService } from "./ssh-key-service.ts";
 
@@ -40,6 +42,8 @@ export interface Services {
   hostReconciliation: HostReconciliationService;
   agents: AgentService;
   migrations: MigrationService;
+  backups: BackupService;
+  resizes: ResizeService;
 }
 
 /** The engine's parts the agents' side of the host link uses. */
@@ -65,6 +69,14 @@ export function createServices(
     notifier,
     maxAttempts: config.maxAttempts,
   });
+  const migrations = new MigrationService({
+    repos,
+    clock,
+    notifier,
+    placement: config.placement,
+    hostDownAfterMs: config.hostDownAfterMs,
+    maxAttempts: config.maxAttempts,
+  });
   return {
     config,
     clock,
@@ -81,6 +93,8 @@ export function createServices(
       catalogue: new CatalogueMemory(repos),
       placement: config.placement,
       hostDownAfterMs: config.hostDownAfterMs,
+      backupWindow: config.backupWindow,
+      backupPricePercent: config.backupPricePercent,
     }),
     images: new ImageService({ repos, clock, notifier, store, maxAttempts: config.maxAttempts }),
     sshKeys: new SshKeyService(repos, clock),
@@ -91,13 +105,8 @@ export function createServices(
     hosts,
     hostReconciliation,
     agents: new AgentService({ repos, clock, ...agentLink, hosts, reconciler: hostReconciliation }),
-    migrations: new MigrationService({
-      repos,
-      clock,
-      notifier,
-      placement: config.placement,
-      hostDownAfterMs: config.hostDownAfterMs,
-      maxAttempts: config.maxAttempts,
-    }),
+    migrations,
+    backups: new BackupService({ repos, clock, notifier, maxAttempts: config.maxAttempts }),
+    resizes: new ResizeService({ repos, clock, notifier, maxAttempts: config.maxAttempts, migrations }),
   };
 }

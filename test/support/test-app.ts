@@ -55,6 +55,8 @@ export async function startTestApp(
     VPS_RATE_LIMIT_READS: "100000",
     VPS_RATE_LIMIT_WRITES: "100000",
     VPS_AUTH_FAILURE_LIMIT: "100000",
+    // The sample create has backups on: tests that are not about their surcharge count plan prices only.
+    VPS_BACKUP_PRICE_PERCENT: "0",
     ...env,
   });
   const log = pino({ level: process.env.LOG_LEVEL ?? "silent" });

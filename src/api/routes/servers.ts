@@ -27,6 +27,7 @@ import {
   PatchServerBody,
   PowerResponse,
   PutServerBody,
+  ResizeBody,
   ServerDetail,
   ServerIdParams,
   ServerList,
@@ -53,7 +54,7 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     const transition =
       kind === "start" || kind === "stop" || kind === "reboot" || kind === "rebuild"
         ? { message: LIFECYCLE[kind].message, to: LIFECYCLE[kind].transitional }
-        : kind === "snapshot"
+        : kind === "snapshot" || kind === "backup" || kind === "resize" || kind === "migrate_out"
           ? { message: LIFECYCLE[kind].message, to: undefined }
           : undefined;
     const server = await services.servers.get(request.accountId, serverId).catch(() => undefined);
@@ -338,6 +339,61 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         request.accountId,
         request.params.server_id,
         request.body,
+        request.idempotency,
+      );
+      return { status: "success" as const, message, server, action_id: actionId };
+    },
+  );
+
+  app.post(
+    `${BASE}:server_id/backup/`,
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Back a server up now",
+        description:
+          "Queues a backup besides the daily one, kept by the same rule (the newest `VPS_BACKUP_KEEP`). Only for a " +
+          "server with backups on (400 `backups_disabled`), `active` or `stopped` (400 `server_busy`, " +
+          "`server_suspended` or `server_in_error`).",
+        params: ServerIdParams,
+        headers: IdempotencyHeaders,
+        response: { 200: described(PowerResponse, "Backup queued."), ...errors(400, 401, 404, 409) },
+      },
+    },
+    async (request) => {
+      const { message, actionId, server } = await services.backups.backupNow(
+        request.accountId,
+        request.params.server_id,
+        request.idempotency,
+      );
+      return { status: "success" as const, message, server, action_id: actionId };
+    },
+  );
+
+  app.post(
+    `${BASE}:server_id/resize/`,
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Resize a server",
+        description:
+          "Moves a `stopped` server to another plan offered in its location (400 `server_not_stopped` when it " +
+          "runs). Its disk only grows (400 `disk_cannot_shrink`). When its host lacks room, the server is first " +
+          "migrated to a host with room (the action is then the migration; the resize follows it); 409 " +
+          "`no_capacity` when no host has room. The new plan is billed from the hour after the resize ends.",
+        params: ServerIdParams,
+        headers: IdempotencyHeaders,
+        body: ResizeBody,
+        response: { 200: described(PowerResponse, "Resize queued."), ...errors(400, 401, 404, 409) },
+      },
+    },
+    async (request) => {
+      const { message, actionId, server } = await services.resizes.resize(
+        request.accountId,
+        request.params.server_id,
+        request.body.plan_id,
         request.idempotency,
       );
       return { status: "success" as const, message, server, action_id: actionId };

@@ -139,6 +139,16 @@ export const PatchServerBody = Type.Object(
 
 export const ServerIdParams = Type.Object({ server_id: PathId("The server's unique id.") });
 
+export const ResizeBody = Type.Object(
+  {
+    plan_id: Type.Integer({
+      minimum: 1,
+      description: "The new plan; its disk is at least the current one's.",
+    }),
+  },
+  { additionalProperties: false },
+);
+
 export const PowerResponse = Type.Object({
   status: Type.Literal("success"),
   message: Type.String({ examples: ["Server is starting"] }),

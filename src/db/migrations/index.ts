@@ -17,6 +17,7 @@ import * as placement from "./0015-placement.ts";
 import * as migrationsTable from "./0016-migrations.ts";
 import * as hostReconcile from "./0017-host-reconcile.ts";
 import * as images from "./0018-images.ts";
+import * as imageBilling from "./0019-image-billing.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
 export const migrations: Record<string, Migration> = {
@@ -38,4 +39,5 @@ export const migrations: Record<string, Migration> = {
   "0016-migrations": migrationsTable,
   "0017-host-reconcile": hostReconcile,
   "0018-images": images,
+  "0019-image-billing": imageBilling,
 };

@@ -9,6 +9,17 @@ export interface DueServer {
   account_id: number;
   billed_until: string;
   price_hourly_minor: number;
+  backups_enabled: number;
+}
+
+/** An available snapshot with an hour of storage to charge: the hour from `paid_from`. */
+export interface DueSnapshot {
+  id: number;
+  account_id: number;
+  size_bytes: number;
+  /** Where its paid time ends now: `billed_until`, or its completion when never charged. */
+  paid_from: string;
+  billed_until: string | null;
 }
 
 /** Statuses that are not charged: a suspended server waits for credit, a server in error for an operator. */
@@ -25,7 +36,13 @@ export class BillingRepository {
     return this.#db
       .selectFrom("servers")
       .innerJoin("plans", "plans.id", "servers.plan_id")
-      .select(["servers.id", "servers.account_id", "servers.billed_until", "plans.price_hourly_minor"])
+      .select([
+        "servers.id",
+        "servers.account_id",
+        "servers.billed_until",
+        "plans.price_hourly_minor",
+        "servers.backups_enabled",
+      ])
       .where("servers.deleted_at", "is", null)
       .where("servers.status", "not in", UNBILLED)
       .where("servers.billed_until", "<=", now)
@@ -46,6 +63,47 @@ export class BillingRepository {
       .set({ billed_until: nextPaidUntil })
       .where("id", "=", serverId)
       .where("billed_until", "=", paidUntil)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  /** Available snapshots with an hour of storage ended by `hourAgo`'s hour (paid up to `hourAgo` or before). */
+  async snapshotsDue(hourAgo: string, limit: number): Promise<DueSnapshot[]> {
+    const rows = await this.#db
+      .selectFrom("images")
+      .select((eb) => [
+        "id",
+        "account_id",
+        "size_bytes",
+        "billed_until",
+        eb.fn.coalesce("billed_until", "completed_at").as("paid_from"),
+      ])
+      .where("type", "=", "snapshot")
+      .where("status", "=", "available")
+      .where("deleted_at", "is", null)
+      .where((eb) => eb(eb.fn.coalesce("billed_until", "completed_at"), "<=", hourAgo))
+      .orderBy("id")
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({
+      id: row.id,
+      account_id: row.account_id,
+      size_bytes: Number(row.size_bytes ?? 0),
+      paid_from: row.paid_from as string,
+      billed_until: row.billed_until,
+    }));
+  }
+
+  /** Moves a snapshot's paid time on, by compare-and-swap from what was read (null: never charged). */
+  async advanceSnapshot(imageId: number, paidUntil: string | null, nextPaidUntil: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable("images")
+      .set({ billed_until: nextPaidUntil })
+      .where("id", "=", imageId)
+      .where((eb) =>
+        paidUntil === null ? eb("billed_until", "is", null) : eb("billed_until", "=", paidUntil),
+      )
+      .where("deleted_at", "is", null)
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }

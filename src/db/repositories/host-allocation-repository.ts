@@ -246,6 +246,41 @@ export class HostAllocationRepository {
   }
 
   /**
+   * Makes the server's allocation `to` on the host it is on (a resize): the host's totals change by the
+   * difference, by one conditional UPDATE that re-checks the room for what grows as it writes, so no concurrent
+   * claim can push the host over capacity. False (nothing changed) when the host lacks room or the server holds
+   * no allocation. In the caller's transaction.
+   */
+  async resize(serverId: number, to: Amounts, now: string): Promise<boolean> {
+    const held = await this.findAllocation(serverId);
+    if (!held) return false;
+    const delta = {
+      vcpus: to.vcpus - held.vcpus,
+      memory_mb: to.memory_mb - Number(held.memory_mb),
+      disk_gb: to.disk_gb - Number(held.disk_gb),
+    };
+    const grows = {
+      vcpus: Math.max(0, delta.vcpus),
+      memory_mb: Math.max(0, delta.memory_mb),
+      disk_gb: Math.max(0, delta.disk_gb),
+    };
+    const result = await this.#db
+      .updateTable("hosts")
+      .set((eb) => ({
+        vcpus_allocated: eb("vcpus_allocated", "+", delta.vcpus),
+        memory_mb_allocated: eb("memory_mb_allocated", "+", delta.memory_mb),
+        disk_gb_allocated: eb("disk_gb_allocated", "+", delta.disk_gb),
+        updated_at: now,
+      }))
+      .where("id", "=", held.host_id)
+      .where(fitsSql(grows))
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) return false;
+    await this.#db.updateTable("host_allocations").set(to).where("server_id", "=", serverId).execute();
+    return true;
+  }
+
+  /**
    * Frees exactly what the server held, once: the allocation is deleted and its amounts taken off its host in
    * one transaction; a second release finds nothing and changes nothing. Returns what was freed.
    */

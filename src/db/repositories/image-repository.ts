@@ -98,6 +98,103 @@ export class ImageRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  /**
+   * The server's available backups beyond the newest `keep` marked deleted, in the caller's transaction: the store
+   * keys whose bytes are to be removed.
+   */
+  async evictBackups(serverId: number, keep: number, now: string): Promise<string[]> {
+    const old = await this.#db
+      .selectFrom("images")
+      .select(["id", "store_key"])
+      .where("server_id", "=", serverId)
+      .where("type", "=", "backup")
+      .where("status", "=", "available")
+      .where("deleted_at", "is", null)
+      .orderBy("id", "desc")
+      .limit(1_000_000)
+      .offset(keep)
+      .execute();
+    return this.#markEachDeleted(old, now);
+  }
+
+  /** Every backup of the server, made or being made, marked deleted: the store keys whose bytes are to be removed. */
+  async deleteBackupsOf(serverId: number, now: string): Promise<string[]> {
+    const all = await this.#db
+      .selectFrom("images")
+      .select(["id", "store_key"])
+      .where("server_id", "=", serverId)
+      .where("type", "=", "backup")
+      .where("deleted_at", "is", null)
+      .execute();
+    return this.#markEachDeleted(all, now);
+  }
+
+  /** Servers with more than `keep` available backups (after the setting was lowered, say). */
+  async serversOverKeep(keep: number, limit: number): Promise<number[]> {
+    const rows = await this.#db
+      .selectFrom("images")
+      .select("server_id")
+      .where("type", "=", "backup")
+      .where("status", "=", "available")
+      .where("deleted_at", "is", null)
+      .where("server_id", "is not", null)
+      .groupBy("server_id")
+      .having((eb) => eb.fn.countAll(), ">", keep)
+      .limit(limit)
+      .execute();
+    return rows.map((row) => row.server_id as number);
+  }
+
+  /** Deleted or failed images whose bytes may still be in the store (index images_unpurged). */
+  async unpurged(limit: number): Promise<{ id: number; store_key: string }[]> {
+    return this.#db
+      .selectFrom("images")
+      .select(["id", "store_key"])
+      .where("purged_at", "is", null)
+      .where((eb) => eb.or([eb("deleted_at", "is not", null), eb("status", "=", "failed")]))
+      .orderBy("id")
+      .limit(limit)
+      .execute();
+  }
+
+  /** The image's bytes are gone from the store. */
+  async markPurged(storeKey: string, now: string): Promise<void> {
+    await this.#db
+      .updateTable("images")
+      .set({ purged_at: now })
+      .where("store_key", "=", storeKey)
+      .where("purged_at", "is", null)
+      .where((eb) => eb.or([eb("deleted_at", "is not", null), eb("status", "=", "failed")]))
+      .execute();
+  }
+
+  /** Of these store keys, those whose image still wants its bytes (not purged); the others are strays. */
+  async keptKeys(keys: readonly string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    const rows = await this.#db
+      .selectFrom("images")
+      .select("store_key")
+      .where("store_key", "in", [...keys])
+      .where("purged_at", "is", null)
+      .execute();
+    return new Set(rows.map((row) => row.store_key));
+  }
+
+  async #markEachDeleted(rows: readonly { id: number; store_key: string }[], now: string): Promise<string[]> {
+    if (rows.length === 0) return [];
+    await this.#db
+      .updateTable("images")
+      .set({ deleted_at: now })
+      .where(
+        "id",
+        "in",
+        rows.map((row) => row.id),
+      )
+      .where("deleted_at", "is", null)
+      .execute();
+    return rows.map((row) => row.store_key);
+  }
+
   #filtered(accountId: number, filter: ImageFilter) {
     return this.#db
       .selectFrom("images")

@@ -2,6 +2,7 @@ import type { Db } from "../database.ts";
 import { PreparedQueries } from "../prepared-queries.ts";
 import { AccountRepository } from "./account-repository.ts";
 import { AddressRepository } from "./address-repository.ts";
+import { BackupRepository } from "./backup-repository.ts";
 import { BillingRepository } from "./billing-repository.ts";
 import { CatalogueRepository } from "./catalogue-repository.ts";
 import { HostAllocationRepository } from "./host-allocation-repository.ts";
@@ -38,6 +39,7 @@ export class Repositories {
   readonly hostFailures: HostFailureRepository;
   readonly migrations: MigrationRepository;
   readonly images: ImageRepository;
+  readonly backups: BackupRepository;
 
   readonly #prepared: PreparedQueries;
 
@@ -62,6 +64,7 @@ export class Repositories {
     this.hostFailures = new HostFailureRepository(db);
     this.migrations = new MigrationRepository(db);
     this.images = new ImageRepository(db);
+    this.backups = new BackupRepository(db);
   }
 
   /** Runs `work` in one transaction: all of its writes commit together or none do. */

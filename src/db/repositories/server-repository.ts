@@ -60,7 +60,9 @@ export interface ServerFilter {
   locationId?: number;
 }
 
-export type ServerChanges = Partial<Pick<ServersTable, "name" | "hostname" | "backups_enabled">>;
+export type ServerChanges = Partial<
+  Pick<ServersTable, "name" | "hostname" | "backups_enabled" | "backup_next_at">
+>;
 
 const address = (family: number) => (eb: ExpressionBuilder<Database, "servers">) =>
   eb
@@ -154,6 +156,15 @@ export class ServerRepository {
 
   async setHost(id: number, hostId: number): Promise<void> {
     await this.#db.updateTable("servers").set({ host_id: hostId }).where("id", "=", id).execute();
+  }
+
+  /** The server's plan, once a resize has made its machine that size. */
+  async setPlan(id: number, planId: number, now: string): Promise<void> {
+    await this.#db
+      .updateTable("servers")
+      .set({ plan_id: planId, updated_at: now })
+      .where("id", "=", id)
+      .execute();
   }
 
   // The reads below serve every GET of a server or a page of servers: compiled once, per filter shape.

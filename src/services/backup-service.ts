@@ -1,0 +1,65 @@
+import type { Repositories } from "../db/repositories/repositories.ts";
+import { type Clock, isoAt } from "../domain/clock.ts";
+import { InvalidState, ServerNotFound } from "../domain/errors.ts";
+import { LIFECYCLE } from "../domain/lifecycle.ts";
+import { rejectServerAction } from "../domain/reject-server-action.ts";
+import type { ServerStatus, StoredServerStatus } from "../domain/server-status.ts";
+import type { WorkNotifier } from "../engine/work-notifier.ts";
+import type { IdempotencyClaim } from "./idempotency-service.ts";
+import { queueImageCopy } from "./queue-image-copy.ts";
+
+export interface BackupServiceOptions {
+  repos: Repositories;
+  clock: Clock;
+  notifier: WorkNotifier;
+  maxAttempts: number;
+}
+
+/** A backup taken now, besides the daily one: only for a server with backups on, kept by the same rule. */
+export class BackupService {
+  readonly #o: BackupServiceOptions;
+  constructor(options: BackupServiceOptions) {
+    this.#o = options;
+  }
+
+  async backupNow(
+    accountId: number,
+    id: number,
+    claim?: IdempotencyClaim,
+  ): Promise<{
+    message: string;
+    actionId: number;
+    server: { id: number; name: string; status: ServerStatus };
+  }> {
+    const { repos, clock, maxAttempts } = this.#o;
+    const now = isoAt(clock);
+    const accepted = await repos.transaction(async (tx) => {
+      const server = await tx.servers.findById(id);
+      if (!server || server.account_id !== accountId || server.deleted_at !== null)
+        throw new ServerNotFound();
+      if (server.backups_enabled !== 1) {
+        throw new InvalidState(
+          "backups_disabled",
+          "Backups are off for this server; turn them on with backups_enabled first.",
+          server.status,
+        );
+      }
+      if (!(LIFECYCLE.backup.from as readonly StoredServerStatus[]).includes(server.status)) {
+        throw rejectServerAction("backup", server.status);
+      }
+      const plan = await tx.catalogue.findPlan(server.plan_id);
+      const { actionId } = await queueImageCopy(tx, {
+        server,
+        type: "backup",
+        name: null,
+        diskGb: plan?.storage_gb ?? 0,
+        maxAttempts,
+        now,
+      });
+      if (claim) await tx.idempotency.attach(claim.accountId, claim.key, id, actionId);
+      return { actionId, server: { id, name: server.name, status: server.status as ServerStatus } };
+    });
+    this.#o.notifier.wake();
+    return { message: LIFECYCLE.backup.message, ...accepted };
+  }
+}
