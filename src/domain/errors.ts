@@ -205,3 +205,14 @@ export class DiskCannotShrink extends AppError {
     );
   }
 }
+
+/** A snapshot past the account's limit: delete one first. */
+export class ImageQuotaExceeded extends AppError {
+  constructor(limit: number) {
+    super(
+      403,
+      "image_quota_exceeded",
+      `The account keeps ${limit} snapshot${limit === 1 ? "" : "s"}, its limit; delete one before making another.`,
+    );
+  }
+}

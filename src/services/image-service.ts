@@ -6,6 +6,7 @@ import { type Clock, isoAt } from "../domain/clock.ts";
 import {
   ImageNotAvailable,
   ImageNotFound,
+  ImageQuotaExceeded,
   ImageTooLarge,
   InvalidInput,
   OsImageUnavailable,
@@ -25,6 +26,8 @@ export interface ImageServiceOptions {
   notifier: WorkNotifier;
   store: ImageStore;
   maxAttempts: number;
+  /** Snapshots an account may keep. */
+  snapshotLimit: number;
 }
 
 export interface ImageListQuery {
@@ -107,6 +110,10 @@ export class ImageService {
       // The server keeps its status: a copy queued behind another action of the server waits for it.
       if (!startsFrom(LIFECYCLE.snapshot.from, server.status))
         throw await rejection(tx, server.id, server.status);
+      // The account's row is held while its snapshots are counted, so concurrent requests cannot both pass.
+      await tx.accounts.lock(accountId);
+      if ((await tx.images.countSnapshots(accountId)) >= this.#o.snapshotLimit)
+        throw new ImageQuotaExceeded(this.#o.snapshotLimit);
       const plan = await tx.catalogue.findPlan(server.plan_id);
       const queued = await queueImageCopy(tx, {
         server,

@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { type Client, type Json, waitForStatus } from "../support/client.ts";
 import { checkDataFilesystem, readDataFile } from "../support/guest-filesystem.ts";
 import { qemuTestImage } from "../support/qemu-test-image.ts";
+import { SettableClock } from "../support/settable-clock.ts";
 import { type KeyPair, makeKeyPair, sshRun, sshWhenReady } from "../support/ssh.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
 
@@ -19,6 +20,8 @@ const image = qemuTestImage();
 describe("snapshots, rebuilds and restores of real VMs (qemu)", { skip: image.skip }, () => {
   let t: TestApp;
   let api: Client;
+  // The days of the daily backups pass at once.
+  const clock = new SettableClock();
   let key: KeyPair;
   let osId: number;
   let sshKeyId: number;
@@ -27,14 +30,17 @@ describe("snapshots, rebuilds and restores of real VMs (qemu)", { skip: image.sk
 
   before(async () => {
     key = await makeKeyPair();
-    t = await startTestApp({
-      VPS_DRIVER: "qemu",
-      VPS_QEMU_ACCEL: "tcg",
-      VPS_QEMU_IMAGE_DIR: image.dir,
-      VPS_QEMU_DIR: vms,
-      VPS_SHUTDOWN_TIMEOUT_MS: "90000",
-      VPS_SIM_DELAY_MS: "0",
-    });
+    t = await startTestApp(
+      {
+        VPS_DRIVER: "qemu",
+        VPS_QEMU_ACCEL: "tcg",
+        VPS_QEMU_IMAGE_DIR: image.dir,
+        VPS_QEMU_DIR: vms,
+        VPS_SHUTDOWN_TIMEOUT_MS: "90000",
+        VPS_SIM_DELAY_MS: "0",
+      },
+      clock,
+    );
     api = t.owner;
     const os = await t.admin.post("/api/v1/admin/os/", {
       name: "VPS test image",
@@ -130,7 +136,15 @@ describe("snapshots, rebuilds and restores of real VMs (qemu)", { skip: image.sk
       "sh -c 'trap \"\" HUP; i=0; while true; do echo line-$i >> /data/log; i=$((i+1)); done' </dev/null >/dev/null 2>&1 & echo $! > /tmp/writer.pid",
     );
     await guest(first, "sleep 2; test -s /data/log");
-    const copy = await snapshot(first, "under-writes");
+    const enabled = await api.patch(`/api/v1/servers/${first.id}/`, { backups_enabled: true });
+    assert.equal(enabled.status, 200, enabled.text);
+    const backup = await api.post(`/api/v1/servers/${first.id}/backup/`);
+    assert.equal(backup.status, 200, backup.text);
+    const action = await ended(backup.body.action_id);
+    assert.equal(action.status, "success", JSON.stringify(action));
+    assert.equal(action.command, "backup");
+    const copy = (await api.get(`/api/v1/images/${action.image_id}/`)).body;
+    assert.deepEqual([copy.type, copy.status, copy.consistency], ["backup", "available", "filesystem"]);
     // The writer went on writing all along.
     const growing = "a=$(wc -l < /data/log); sleep 1; b=$(wc -l < /data/log); test $b -gt $a && echo writing";
     assert.equal(await guest(first, growing), "writing");
@@ -155,4 +169,52 @@ describe("snapshots, rebuilds and restores of real VMs (qemu)", { skip: image.sk
     assert.equal((await readDataFile(disk, "log")).split("\n")[0], "line-0");
     await guest(first, "kill $(cat /tmp/writer.pid)");
   });
+
+  it("backs the VM up every day in the window and keeps seven: each new backup beyond them evicts the oldest", {
+    timeout: 400_000,
+  }, async () => {
+    assert.ok(first, "the first test made a server with backups on");
+    const backups = async (): Promise<Json[]> =>
+      (await api.get(`/api/v1/images/?type=backup&server_id=${first.id}&page_size=50`)).body.results;
+    const before = await backups();
+    assert.equal(before.length, 1, "the backup the second test took");
+    const made: number[] = [before[0].id];
+    for (let day = 1; day <= 8; day++) {
+      const server = await t.app.repos.servers.findById(first.id);
+      const due = Date.parse(server?.backup_next_at ?? "");
+      assert.ok(Number.isFinite(due), "backups on: the next one is scheduled");
+      clock.advance(Math.max(0, due - clock.now().getTime()) + 1000);
+      assert.equal((await t.app.engine.backups.runOnce()).queued, 1, `day ${day}: one backup queued`);
+      const newest = (await backups())[0];
+      assert.equal((await ended(newest.operation_id ?? (await actionOf(newest.id)))).status, "success");
+      made.push(newest.id);
+      // The next slot is a day later, at the same offset in the window.
+      const next = Date.parse((await t.app.repos.servers.findById(first.id))?.backup_next_at ?? "");
+      assert.equal(next - due, 86_400_000);
+    }
+    // Retention runs with the scheduler: the newest seven stay, the two oldest go, bytes and all.
+    await t.app.engine.backups.runOnce();
+    const kept = await backups();
+    assert.deepEqual(
+      kept.map((b: Json) => b.id),
+      made.slice(-7).reverse(),
+    );
+    for (const gone of made.slice(0, 2)) {
+      assert.equal((await api.get(`/api/v1/images/${gone}/`)).status, 404);
+      const row = await t.app.repos.images.findById(gone);
+      assert.ok(row?.deleted_at, "deleted");
+      assert.equal(await t.app.store.stat(row.store_key), null, "its bytes are gone from the store");
+    }
+    // Every kept backup restores: the newest is on the store whole.
+    const newest = await t.app.repos.images.findById(made.at(-1) as number);
+    assert.ok(newest && (await t.app.store.stat(newest.store_key)));
+  });
+
+  /** The action that made an image (the newest backup action of the server). */
+  async function actionOf(imageId: number): Promise<number> {
+    const list = (await api.get(`/api/v1/servers/${first.id}/actions/?page_size=50`)).body.results;
+    const action = list.find((a: Json) => a.image_id === imageId);
+    assert.ok(action, `the action of image ${imageId}`);
+    return action.id;
+  }
 });

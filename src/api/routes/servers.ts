@@ -284,13 +284,14 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
           "until deleted, outliving the server). The image is `creating` until the action ends, then " +
           "`available` (or `failed`); the server keeps its status and runs on meanwhile: a running server's copy " +
           "is `crash`-consistent unless its guest's filesystems could be frozen. 400 with `server_busy`, " +
-          "`server_suspended` or `server_in_error` otherwise.",
+          "`server_suspended` or `server_in_error` otherwise; 403 `image_quota_exceeded` when the account " +
+          "already keeps `VPS_SNAPSHOT_LIMIT` snapshots (those being made count).",
         params: ServerIdParams,
         body: CreateImageBody,
         headers: IdempotencyHeaders,
         response: {
           200: described(CreatedImage, "Image being made."),
-          ...errors(400, 401, 404, 409, 413, 415),
+          ...errors(400, 401, 403, 404, 409, 413, 415),
         },
       },
     },

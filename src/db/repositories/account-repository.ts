@@ -23,6 +23,18 @@ export class AccountRepository {
       .executeTakeFirst();
   }
 
+  /**
+   * Holds the account's row until the transaction ends, so that two transactions checking a limit of the
+   * account's (its snapshots) take turns: a write on both dialects, a row lock on PostgreSQL.
+   */
+  async lock(id: number): Promise<void> {
+    await this.#db
+      .updateTable("accounts")
+      .set({ updated_at: sql`updated_at` })
+      .where("id", "=", id)
+      .execute();
+  }
+
   async findById(id: number): Promise<AccountRow | undefined> {
     return this.#db.selectFrom("accounts").selectAll().where("id", "=", id).executeTakeFirst();
   }

@@ -61,6 +61,19 @@ export class ImageRepository {
     await this.#db.updateTable("images").set({ operation_id: operationId }).where("id", "=", id).execute();
   }
 
+  /** The account's snapshots that count against its limit: available or being made. */
+  async countSnapshots(accountId: number): Promise<number> {
+    const row = await this.#db
+      .selectFrom("images")
+      .select((eb) => eb.fn.countAll<number | string>().as("n"))
+      .where("account_id", "=", accountId)
+      .where("type", "=", "snapshot")
+      .where("status", "<>", "failed")
+      .where("deleted_at", "is", null)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   /** The image's bytes are complete in the store: it can be restored. Only a `creating` image becomes available. */
   async markAvailable(id: number, stored: StoredImage, now: string): Promise<boolean> {
     const result = await this.#db
