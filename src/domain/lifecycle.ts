@@ -254,11 +254,20 @@ export function rejectPowerAction(action: PowerAction, status: StoredServerStatu
 }
 
 /**
- * Why a `create_image` or `rebuild` (from `active` or `stopped`) cannot run on a server in `status`: the power
- * actions' codes for a suspended, failed or busy server.
+ * Why a `create_image`, `backup`, `rebuild` (from `active` or `stopped`) or `resize` (from `stopped`) cannot run on
+ * a server in `status`: the power actions' codes for a suspended, failed or busy server, and for a resize of a
+ * running one `server_not_stopped`.
  */
-export function rejectDiskAction(status: StoredServerStatus): InvalidState {
-  return rejectBlocked(status) ?? serverBusy(status);
+export function rejectDiskAction(
+  status: StoredServerStatus,
+  action: "create_image" | "backup" | "rebuild" | "resize" = "create_image",
+): InvalidState {
+  const blocked = rejectBlocked(status);
+  if (blocked) return blocked;
+  if (action === "resize" && status === "active") {
+    return new InvalidState("server_not_stopped", "Stop the server before resizing it.", status);
+  }
+  return serverBusy(status);
 }
 
 function serverBusy(status: StoredServerStatus): InvalidState {

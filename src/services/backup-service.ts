@@ -1,10 +1,10 @@
 import type { Repositories } from "../db/repositories/repositories.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
 import { InvalidState, ServerNotFound } from "../domain/errors.ts";
-import { LIFECYCLE } from "../domain/lifecycle.ts";
-import { rejectServerAction } from "../domain/reject-server-action.ts";
+import { LIFECYCLE, rejectDiskAction } from "../domain/lifecycle.ts";
 import type { ServerStatus, StoredServerStatus } from "../domain/server-status.ts";
 import type { WorkNotifier } from "../engine/work-notifier.ts";
+import { withActionInFlight } from "./action-in-flight.ts";
 import type { IdempotencyClaim } from "./idempotency-service.ts";
 import { queueImageCopy } from "./queue-image-copy.ts";
 
@@ -45,7 +45,7 @@ export class BackupService {
         );
       }
       if (!(LIFECYCLE.backup.from as readonly StoredServerStatus[]).includes(server.status)) {
-        throw rejectServerAction("backup", server.status);
+        throw await withActionInFlight(tx, id, rejectDiskAction(server.status, "backup"));
       }
       const plan = await tx.catalogue.findPlan(server.plan_id);
       const { actionId } = await queueImageCopy(tx, {

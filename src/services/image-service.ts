@@ -17,6 +17,7 @@ import { LIFECYCLE, rejectDiskAction } from "../domain/lifecycle.ts";
 import type { ServerStatus, StoredServerStatus } from "../domain/server-status.ts";
 import type { WorkNotifier } from "../engine/work-notifier.ts";
 import type { ImageStore } from "../store/image-store.ts";
+import { withActionInFlight } from "./action-in-flight.ts";
 import type { IdempotencyClaim } from "./idempotency-service.ts";
 import { queueImageCopy } from "./queue-image-copy.ts";
 
@@ -109,7 +110,7 @@ export class ImageService {
         throw new ServerNotFound();
       // The server keeps its status: a copy queued behind another action of the server waits for it.
       if (!startsFrom(LIFECYCLE.snapshot.from, server.status))
-        throw await rejection(tx, server.id, server.status);
+        throw await withActionInFlight(tx, server.id, rejectDiskAction(server.status));
       // The account's row is held while its snapshots are counted, so concurrent requests cannot both pass.
       await tx.accounts.lock(accountId);
       if ((await tx.images.countSnapshots(accountId)) >= this.#o.snapshotLimit)
@@ -173,7 +174,7 @@ export class ImageService {
         !(await tx.servers.swapStatus(serverId, server.status, to, now, { accountId }))
       ) {
         const current = await tx.servers.findById(serverId);
-        throw await rejection(tx, serverId, current?.status ?? server.status);
+        throw await withActionInFlight(tx, serverId, rejectDiskAction(current?.status ?? server.status));
       }
       const actionId = await tx.operations.insert({
         serverId,
@@ -194,15 +195,6 @@ export class ImageService {
       server: { id: serverId, name: accepted.name, status: to },
     };
   }
-}
-
-/** The 400 of a server whose status does not allow the action, naming the action in flight if any. */
-async function rejection(tx: Repositories, serverId: number, status: StoredServerStatus): Promise<Error> {
-  const rejected = rejectDiskAction(status);
-  rejected.actionId = (await tx.operations.unfinishedFor(serverId)).find(
-    (op) => LIFECYCLE[op.kind].command !== null,
-  )?.id;
-  return rejected;
 }
 
 /** An image a server can be made from: complete, and no larger than the plan's disk. */

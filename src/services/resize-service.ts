@@ -8,10 +8,10 @@ import {
   InvalidState,
   ServerNotFound,
 } from "../domain/errors.ts";
-import { LIFECYCLE } from "../domain/lifecycle.ts";
-import { rejectServerAction } from "../domain/reject-server-action.ts";
+import { LIFECYCLE, rejectDiskAction } from "../domain/lifecycle.ts";
 import type { ServerStatus } from "../domain/server-status.ts";
 import type { WorkNotifier } from "../engine/work-notifier.ts";
+import { withActionInFlight } from "./action-in-flight.ts";
 import type { IdempotencyClaim } from "./idempotency-service.ts";
 import type { MigrationService } from "./migration-service.ts";
 
@@ -67,7 +67,8 @@ export class ResizeService {
       }
       if (plan.id === server.plan_id)
         throw InvalidInput.field("plan_id", `The server is on plan ${plan.id} already.`);
-      if (server.status !== "stopped") throw await busy(tx, rejectServerAction("resize", server.status), id);
+      if (server.status !== "stopped")
+        throw await withActionInFlight(tx, id, rejectDiskAction(server.status, "resize"));
       if (current && plan.storage_gb < current.storage_gb)
         throw new DiskCannotShrink(current.storage_gb, plan.storage_gb);
       // Nothing changed the server since it was read (a start, say), and none can until this commits.
@@ -116,12 +117,4 @@ export class ResizeService {
     this.#o.notifier.wake();
     return accepted;
   }
-}
-
-/** A server busy with an operation says which, so a client can wait for it. */
-async function busy(tx: Repositories, rejection: InvalidState, serverId: number): Promise<InvalidState> {
-  rejection.actionId = (await tx.operations.unfinishedFor(serverId)).find(
-    (op) => LIFECYCLE[op.kind].command !== null,
-  )?.id;
-  return rejection;
 }

@@ -18,12 +18,13 @@ import {
   ServerNotFound,
 } from "../domain/errors.ts";
 import { freshSince, type PlacementPolicy } from "../domain/host-placement.ts";
-import { LIFECYCLE, type PowerAction, powerTransition, rejectPowerAction } from "../domain/lifecycle.ts";
+import { type PowerAction, powerTransition, rejectPowerAction } from "../domain/lifecycle.ts";
 import { formatMoney } from "../domain/money.ts";
 import { hostnameProblem, serverNameProblem } from "../domain/names.ts";
 import type { ServerStatus } from "../domain/server-status.ts";
 import type { ChangeFeed } from "../engine/change-feed.ts";
 import type { WorkNotifier } from "../engine/work-notifier.ts";
+import { withActionInFlight } from "./action-in-flight.ts";
 import { MAX_WAIT_SECONDS } from "./action-service.ts";
 import type { CatalogueMemory } from "./catalogue-memory.ts";
 import type { IdempotencyClaim } from "./idempotency-service.ts";
@@ -320,12 +321,7 @@ export class ServerService {
       const server = await tx.servers.findById(id);
       if (!server || server.account_id !== accountId || server.deleted_at !== null)
         throw new ServerNotFound();
-      const rejection = rejectPowerAction(action, server.status);
-      // A server busy with an operation says which, so a client can wait for it rather than poll.
-      rejection.actionId = (await tx.operations.unfinishedFor(id)).find(
-        (op) => LIFECYCLE[op.kind].command !== null,
-      )?.id;
-      throw rejection;
+      throw await withActionInFlight(tx, id, rejectPowerAction(action, server.status));
     });
     this.#o.notifier.wake();
     return {
