@@ -128,6 +128,7 @@ describe("the local host link", () => {
         },
         unrunnable: null,
         transfer: null,
+        image: null,
       },
     );
     assert.deepEqual(await l.succeed(op, { ssh: null }), { recorded: true, status: "succeeded" });
