@@ -4,11 +4,11 @@ import { type BackupWindow, nextBackupAt } from "../domain/backup-schedule.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
 import { LIFECYCLE } from "../domain/lifecycle.ts";
 import type { StoredServerStatus } from "../domain/server-status.ts";
-import { queueImageCopy } from "../services/queue-image-copy.ts";
 import type { ImageStore } from "../store/image-store.ts";
 import { evictOldBackups } from "./evict-old-backups.ts";
 import { PeriodicTask } from "./periodic-task.ts";
 import { purgeImages } from "./purge-images.ts";
+import { queueImageCopy } from "./queue-image-copy.ts";
 import type { WorkNotifier } from "./work-notifier.ts";
 
 /** Store objects that no image row wants are removed once this old: an upload under way has its row already. */
@@ -132,6 +132,8 @@ export class BackupScheduler {
     if (this.#straysSweptAt !== undefined && nowMs - this.#straysSweptAt < STRAY_AFTER_MS) return;
     this.#straysSweptAt = nowMs;
     const strayBefore = nowMs - STRAY_AFTER_MS;
+    // What uploads cut short left (a crash mid-upload, on any host), and then images no row wants.
+    run.strays += await store.sweep({ olderThanMs: STRAY_AFTER_MS });
     const stored = await store.list("accounts/");
     for (let i = 0; i < stored.length; i += BATCH) {
       const slice = stored.slice(i, i + BATCH);

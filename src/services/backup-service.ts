@@ -3,10 +3,10 @@ import { type Clock, isoAt } from "../domain/clock.ts";
 import { InvalidState, ServerNotFound } from "../domain/errors.ts";
 import { LIFECYCLE, rejectDiskAction } from "../domain/lifecycle.ts";
 import type { ServerStatus, StoredServerStatus } from "../domain/server-status.ts";
+import { queueImageCopy } from "../engine/queue-image-copy.ts";
 import type { WorkNotifier } from "../engine/work-notifier.ts";
 import { withActionInFlight } from "./action-in-flight.ts";
 import type { IdempotencyClaim } from "./idempotency-service.ts";
-import { queueImageCopy } from "./queue-image-copy.ts";
 
 export interface BackupServiceOptions {
   repos: Repositories;

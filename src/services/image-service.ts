@@ -15,11 +15,11 @@ import {
 import { hasImage } from "../domain/host-placement.ts";
 import { LIFECYCLE, rejectDiskAction } from "../domain/lifecycle.ts";
 import type { ServerStatus, StoredServerStatus } from "../domain/server-status.ts";
+import { queueImageCopy } from "../engine/queue-image-copy.ts";
 import type { WorkNotifier } from "../engine/work-notifier.ts";
 import type { ImageStore } from "../store/image-store.ts";
 import { withActionInFlight } from "./action-in-flight.ts";
 import type { IdempotencyClaim } from "./idempotency-service.ts";
-import { queueImageCopy } from "./queue-image-copy.ts";
 
 export interface ImageServiceOptions {
   repos: Repositories;

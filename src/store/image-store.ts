@@ -31,6 +31,8 @@ export interface ImageStore {
   delete(key: string): Promise<void>;
   /** The complete images whose keys start with `prefix`, in key order. */
   list(prefix: string): Promise<ImageInfo[]>;
+  /** Removes what uploads cut short left (never a complete image); how many leftovers it removed. */
+  sweep(options?: SweepOptions): Promise<number>;
 }
 
 export interface SweepOptions {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
-import type { ImageInfo, ImageStore, ImageStoreCall } from "../../src/store/image-store.ts";
+import type { ImageInfo, ImageStore, ImageStoreCall, SweepOptions } from "../../src/store/image-store.ts";
 import { S3ImageStore } from "../../src/store/s3-image-store.ts";
 import { type Json, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
 import { type S3Server, startS3Server } from "../support/s3-server.ts";
@@ -56,6 +56,10 @@ class StoreThatLosesItsServer implements ImageStore {
   }
   list(prefix: string): Promise<ImageInfo[]> {
     return this.#store.list(prefix);
+  }
+
+  sweep(options?: SweepOptions): Promise<number> {
+    return this.#store.sweep(options);
   }
 }
 

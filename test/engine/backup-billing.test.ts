@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { backupSurchargeMinor, GB_BYTES, snapshotHourMinor } from "../../src/domain/backup-prices.ts";
-import { queueImageCopy } from "../../src/services/queue-image-copy.ts";
+import { queueImageCopy } from "../../src/engine/queue-image-copy.ts";
 import { SAMPLE_CREATE } from "../support/client.ts";
 import { SettableClock } from "../support/settable-clock.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";

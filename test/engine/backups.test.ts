@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -9,7 +9,7 @@ import { backupOffsetMs, nextBackupAt, parseBackupWindow } from "../../src/domai
 import { isoAt } from "../../src/domain/clock.ts";
 import { BackupScheduler } from "../../src/engine/backup-scheduler.ts";
 import { evictOldBackups } from "../../src/engine/evict-old-backups.ts";
-import { queueImageCopy } from "../../src/services/queue-image-copy.ts";
+import { queueImageCopy } from "../../src/engine/queue-image-copy.ts";
 import { DirectoryImageStore } from "../../src/store/directory-image-store.ts";
 import { expectError } from "../api/expect-error.ts";
 import { SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
@@ -241,10 +241,16 @@ describe("daily backups", () => {
     assert.equal(await store.stat(deleted.store_key), null);
     assert.ok((await repos().images.findById(deleted.id))?.purged_at);
     assert.ok(await store.stat(stray), "a new object may be an upload under way");
+    // An upload a crash cut short, two hours ago.
+    const cut = join(storeDir, "accounts", "999", "backups", ".cut-short.1.part");
+    writeFileSync(cut, "half an upload");
+    const twoHoursAgo = new Date(Date.now() - 2 * HOUR);
+    utimesSync(cut, twoHoursAgo, twoHoursAgo);
     const sweeper = scheduler();
     // Last in this suite: the embedded host looks down once its beats are two hours old.
     clock.advance(2 * HOUR);
     await sweeper.runOnce();
     assert.equal(await store.stat(stray), null, "an hour old with no image: removed");
+    assert.equal(existsSync(cut), false, "the store's own leftovers are swept too");
   });
 });

@@ -5,6 +5,7 @@ import {
   type ImageStore,
   type ImageStoreCall,
   ImageStoreError,
+  type SweepOptions,
 } from "../../src/store/image-store.ts";
 
 /**
@@ -41,5 +42,9 @@ export class FailingImageStore implements ImageStore {
 
   list(prefix: string): Promise<ImageInfo[]> {
     return this.#store.list(prefix);
+  }
+
+  sweep(options?: SweepOptions): Promise<number> {
+    return this.#store.sweep(options);
   }
 }

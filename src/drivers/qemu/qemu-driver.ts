@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, existsSync } from "node:fs";
-import { readdir, rename, rm, stat, statfs } from "node:fs/promises";
+import { readdir, rename, rm, statfs } from "node:fs/promises";
 import { availableParallelism, totalmem } from "node:os";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -20,10 +20,10 @@ import {
   type SshEndpoint,
 } from "../driver.ts";
 import { type Accel, chooseAccel } from "./accel-probe.ts";
-import { BACKUP_PREFIX, clearBackups, diskNode, startBackup, waitForBackup } from "./backup-job.ts";
 import { renderSeed, writeSeedIso } from "./cloud-init-seed.ts";
+import { DISK_CHUNK, DiskCapturer, sha256Of } from "./disk-capture.ts";
 import { guestAgentFreezer } from "./guest-agent-freezer.ts";
-import { freezeGuest, type GuestFreezer } from "./guest-freezer.ts";
+import type { GuestFreezer } from "./guest-freezer.ts";
 import { HostNetwork, type QemuNetwork } from "./host-network.ts";
 import { macFor, qemuArgs } from "./qemu-cmdline.ts";
 import { QmpClient } from "./qmp-client.ts";
@@ -54,20 +54,6 @@ export interface QemuDriverOptions {
   backupPollMs?: number;
 }
 
-/** Disks are read in 1 MiB chunks: sha256 over 64 KiB ones (the stream default) costs a third more. */
-const DISK_CHUNK = 2 ** 20;
-
-/** sha256 and size of a file, read once. */
-async function sha256Of(file: string, signal: AbortSignal): Promise<{ sha256: string; size: number }> {
-  const hash = createHash("sha256");
-  let size = 0;
-  for await (const chunk of createReadStream(file, { signal, highWaterMark: DISK_CHUNK })) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { sha256: hash.digest("hex"), size };
-}
-
 /**
  * Real virtual machines with qemu-system-x86_64: a qcow2 overlay on the OS's base image, a cloud-init
  * NoCloud seed, a QMP socket, daemonised so VMs outlive the control plane. Everything the driver knows
@@ -79,16 +65,23 @@ export class QemuDriver implements Driver {
   readonly #o: QemuDriverOptions;
   readonly #vms: VmDirectory;
   readonly #network: HostNetwork;
-  readonly #freezer: GuestFreezer;
+  readonly #capture: DiskCapturer;
   #accel: Promise<{ accel: Accel; detail: string }> | undefined;
   readonly #diskCache = new Map<string, { at: number; gb: number }>();
-  #lastBackup = 0;
 
   constructor(options: QemuDriverOptions) {
     this.#o = options;
     this.#vms = new VmDirectory(options.vmDir);
     this.#network = new HostNetwork(options.network);
-    this.#freezer = options.freezer ?? guestAgentFreezer((id) => this.#vms.file(id, "qga.sock"));
+    this.#capture = new DiskCapturer({
+      vms: this.#vms,
+      qemuImg: options.qemuImg,
+      freezer: options.freezer ?? guestAgentFreezer((id) => this.#vms.file(id, "qga.sock")),
+      freezeTimeoutMs: options.freezeTimeoutMs ?? 10_000,
+      backupPollMs: options.backupPollMs,
+      running: (id) => this.#running(id),
+      qmp: (id, use) => this.#qmp(id, use),
+    });
   }
 
   async probe(call: DriverCall): Promise<ProbeResult> {
@@ -294,113 +287,10 @@ export class QemuDriver implements Driver {
     call.log.info({ vm: spec.id, base }, "qemu: VM defined from a migrated disk");
   }
 
-  /**
-   * A running VM's disk copied by QEMU's backup block job (sync=top: the overlay's own clusters, into a new overlay
-   * on the same base image), after freezing the guest's filesystems where the freezer can; a stopped VM's overlay
-   * copied as it is. The copy is a `backup-<n>.qcow2` beside the disk, importable like an exported disk; a capture
-   * first removes what an earlier attempt left (one capture per VM at a time: the engine runs a server's
-   * operations one by one).
-   */
-  async captureDisk(id: string, call: DriverCall): Promise<DiskCapture> {
+  /** A point-in-time copy of the disk (disk-capture.ts). */
+  captureDisk(id: string, call: DriverCall): Promise<DiskCapture> {
     this.#vms.requireRecord(id);
-    const n = Math.max(Date.now(), this.#lastBackup + 1);
-    this.#lastBackup = n;
-    const file = this.#vms.backupFile(id, n);
-    if (!this.#running(id)) {
-      await this.#removeBackups(id);
-      return this.#copyStoppedDisk(id, file, call);
-    }
-    const consistency = await this.#qmp(id, (qmp) => this.#backUp(qmp, id, n, call));
-    const { sha256, size } = await sha256Of(file, call.signal);
-    return this.#capture(file, size, sha256, consistency, call);
-  }
-
-  async #backUp(
-    qmp: QmpClient,
-    id: string,
-    n: number,
-    call: DriverCall,
-  ): Promise<DiskCapture["consistency"]> {
-    await clearBackups(qmp);
-    await this.#removeBackups(id);
-    const source = await diskNode(qmp, this.#vms.file(id, "disk.qcow2"));
-    const name = `${BACKUP_PREFIX}${n}`;
-    const file = this.#vms.backupFile(id, n);
-    const backing = source.backing ? ["-F", "qcow2", "-b", source.backing] : [];
-    try {
-      await runTool(
-        this.#o.qemuImg,
-        ["create", "-q", "-f", "qcow2", ...backing, file, String(source.virtualSize)],
-        call.signal,
-      );
-      call.progress?.(0);
-      const frozen = await freezeGuest(this.#freezer, id, this.#o.freezeTimeoutMs ?? 10_000, call.log);
-      try {
-        await startBackup(qmp, source.node, name, file);
-      } finally {
-        // Thawed as soon as the job runs: from then on the copy-before-write filter keeps the point in time.
-        await frozen.thaw();
-      }
-      await waitForBackup(qmp, name, call.progress, call.signal, this.#o.backupPollMs);
-      await clearBackups(qmp, name);
-      call.log.info({ vm: id, file, frozen: frozen.filesystems }, "qemu: disk copied by a backup job");
-      return frozen.filesystems > 0 ? "filesystem" : "crash";
-    } catch (err) {
-      await clearBackups(qmp, name).catch((cleanup: unknown) => {
-        call.log.warn({ vm: id, err: cleanup }, "qemu: an aborted backup job could not be cleared");
-      });
-      await rm(file, { force: true });
-      throw err;
-    }
-  }
-
-  /** A stopped VM's overlay is a consistent file: copied as a stream, its progress counted in bytes. */
-  async #copyStoppedDisk(id: string, file: string, call: DriverCall): Promise<DiskCapture> {
-    const disk = this.#vms.file(id, "disk.qcow2");
-    const total = (await stat(disk)).size;
-    const hash = createHash("sha256");
-    let size = 0;
-    call.progress?.(0);
-    try {
-      await pipeline(
-        createReadStream(disk, { highWaterMark: DISK_CHUNK }),
-        async function* (chunks: AsyncIterable<Buffer>) {
-          for await (const chunk of chunks) {
-            hash.update(chunk);
-            size += chunk.length;
-            call.progress?.(total > 0 ? Math.min(1, size / total) : 1);
-            yield chunk;
-          }
-        },
-        createWriteStream(file),
-        { signal: call.signal },
-      );
-    } catch (err) {
-      await rm(file, { force: true });
-      throw err;
-    }
-    call.progress?.(1);
-    return this.#capture(file, size, hash.digest("hex"), "filesystem", call);
-  }
-
-  #capture(
-    file: string,
-    size: number,
-    sha256: string,
-    consistency: DiskCapture["consistency"],
-    call: DriverCall,
-  ): DiskCapture {
-    return {
-      size,
-      sha256,
-      consistency,
-      read: () => createReadStream(file, { signal: call.signal, highWaterMark: DISK_CHUNK }),
-      release: () => rm(file, { force: true }),
-    };
-  }
-
-  async #removeBackups(id: string): Promise<void> {
-    for (const file of this.#vms.backupFiles(id)) await rm(file, { force: true });
+    return this.#capture.capture(id, call);
   }
 
   /** A stopped VM gets the spec's vCPUs and memory at its next start, and its disk grows (never shrinks). */
