@@ -177,6 +177,7 @@ export class MigrationService {
       maxAttempts: this.#o.maxAttempts,
       now,
       hostId: server.host_id,
+      planId: resizeTo?.id,
     });
     return migration;
   }

@@ -5,6 +5,7 @@ import { DatabaseSync } from "node:sqlite";
 import { before, it } from "node:test";
 import { isoAt, systemClock } from "../../src/domain/clock.ts";
 import { parseMoney, parseSignedMoney } from "../../src/domain/money.ts";
+import { idempotencyKeyDigest } from "../../src/domain/sealed-response.ts";
 import { agentFleetSuite } from "../support/agent-fleet.ts";
 import { type Client, eventually, type Json, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
 import { freePort } from "../support/spawned-server.ts";
@@ -117,6 +118,25 @@ agentFleetSuite("resize through migration between host agents", FLEET, (fleet) =
       "Server is being migrated to a host with room for its new plan, then resized",
     );
     assert.equal(again.text, res.text, "a retry is the same resize");
+    // As if the process had died between the resize's commit and storing its answer: the retry is answered
+    // from what the resize committed, as the first request was.
+    const inspect = await fleet.database();
+    await inspect
+      .updateTable("idempotency_keys")
+      .set({
+        state: "started",
+        status_code: null,
+        response_body: null,
+        created_at: new Date(Date.now() - 5000).toISOString(),
+      })
+      .where("key", "=", idempotencyKeyDigest("grow-away"))
+      .execute();
+    const rebuilt = await resize();
+    assert.equal(rebuilt.headers.get("idempotent-replayed"), "true");
+    assert.deepEqual(
+      [rebuilt.status, rebuilt.body.action_id, rebuilt.body.message],
+      [200, res.body.action_id, res.body.message],
+    );
 
     const action = (await owner.get(`/api/v1/actions/${res.body.action_id}/?wait=30`)).body;
     assert.equal(action.command, "migrate");
@@ -165,7 +185,6 @@ agentFleetSuite("resize through migration between host agents", FLEET, (fleet) =
 
     // The hour paid at create stays paid at the old plan's price; the hour after it is charged at the new one's.
     assert.equal(await balance(), paid);
-    const inspect = await fleet.database();
     await inspect
       .updateTable("servers")
       .set({ billed_until: isoAt(systemClock) })
