@@ -267,3 +267,65 @@ agentFleetSuite("resize through migration between host agents", FLEET, (fleet) =
     assert.deepEqual(machinesOf("hv-bad"), []);
   });
 });
+
+// Slow transitions on the first host keep a resize running while an operator asks to move its server.
+agentFleetSuite("a migration asked while a resize runs", FLEET, (fleet) => {
+  it("refuses to move a server until its resize has ended, then claims its new plan's room on the target", async () => {
+    const { admin, owner, dir } = fleet;
+    const hosts: number[] = [];
+    for (const [name, delay] of [
+      ["hv-slow", "1500"],
+      ["hv-next", "50"],
+    ] as const) {
+      const { id, token } = await fleet.register(name, "us-west");
+      hosts.push(id);
+      await fleet.startAgent(join(dir, name), {
+        VPS_JOIN_TOKEN: token,
+        VPS_SIM_DELAY_MS: delay,
+        VPS_AGENT_TRANSFER_ADDRESS: `127.0.0.1:${await freePort()}`,
+      });
+    }
+    const [slow, next] = hosts as [number, number];
+    await admin.post(`/api/v1/admin/hosts/${next}/disable/`);
+    const created = await owner.post("/api/v1/servers/", {
+      ...SAMPLE_CREATE,
+      name: "moved-while-resized",
+      backups_enabled: false,
+    });
+    assert.equal(created.status, 201, created.text);
+    const id = created.body.id;
+    await waitForStatus(owner, id, "active", 30_000);
+    await admin.post(`/api/v1/admin/hosts/${next}/enable/`);
+    assert.equal((await owner.post(`/api/v1/servers/${id}/stop/`)).status, 200);
+    await waitForStatus(owner, id, "stopped", 30_000);
+
+    const resized = await owner.post(`/api/v1/servers/${id}/resize/`, { plan_id: 2 });
+    assert.equal(resized.status, 200, resized.text);
+    assert.equal((await owner.get(`/api/v1/actions/${resized.body.action_id}/`)).body.command, "resize");
+    const migrate = () => admin.post(`/api/v1/admin/servers/${id}/migrate/`, { target_host_id: next });
+    const refused = await migrate();
+    assert.deepEqual([refused.status, refused.body.error?.code], [400, "server_busy"], refused.text);
+    const resizedAction = (await owner.get(`/api/v1/actions/${resized.body.action_id}/?wait=30`)).body;
+    assert.equal(resizedAction.status, "success", JSON.stringify(resizedAction));
+    const moving = await migrate();
+    assert.equal(moving.status, 202, moving.text);
+
+    const migration = await eventually(
+      async () => {
+        const m = (await admin.get(`/api/v1/admin/migrations/${moving.body.id}/`)).body;
+        return m.state === "running" ? undefined : m;
+      },
+      30_000,
+      "the migration's end",
+    );
+    assert.equal(migration.state, "succeeded", JSON.stringify(migration));
+    const server = await waitForStatus(owner, id, "stopped", 30_000);
+    assert.equal(server.plan.id, 2);
+    const held = async (host: number) => {
+      const view = (await admin.get(`/api/v1/admin/hosts/${host}/`)).body;
+      return [view.server_count, view.allocated.vcpus, view.allocated.memory_mb, view.allocated.disk_gb];
+    };
+    assert.deepEqual(await held(next), [1, 4, 8192, 160]);
+    assert.deepEqual(await held(slow), [0, 0, 0, 0]);
+  });
+});
