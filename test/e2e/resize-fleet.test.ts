@@ -183,7 +183,8 @@ agentFleetSuite("resize through migration between host agents", FLEET, (fleet) =
     assert.equal((await resize()).body.action_id, res.body.action_id);
     assert.equal((await migrationsOf(id)).length, 1);
 
-    // The hour paid at create stays paid at the old plan's price; the hour after it is charged at the new one's.
+    // The hour paid at create stays paid at the old plan's price; the hour after it is charged at the new one's
+    // (its paid hour made to run out now, rather than waiting an hour).
     assert.equal(await balance(), paid);
     await inspect
       .updateTable("servers")
