@@ -125,7 +125,7 @@ export interface OperationsTable {
   host_id: number | null;
   /** The image a snapshot or backup makes, or a create or rebuild restores (migration 0018). */
   image_id: number | null;
-  /** A resize's new plan. */
+  /** A resize's new plan, or the one a migrate_out moves its server to a host with room for. */
   plan_id: number | null;
   /** A rebuild's new OS. */
   os_id: number | null;

@@ -216,6 +216,10 @@ export const LIFECYCLE = {
   },
 } as const satisfies Record<OperationKind, KindLifecycle>;
 
+/** What a resize answers when its host lacks room: its action is the migration's, which names the plan. */
+export const RESIZE_BY_MIGRATION_MESSAGE =
+  "Server is being migrated to a host with room for its new plan, then resized";
+
 /** The kinds that give up waiting for a down host: every one with a status to put back. */
 export const GIVING_UP_KINDS: readonly OperationKind[] = OPERATION_KINDS.filter(
   (kind) => LIFECYCLE[kind].revert !== null,

@@ -121,6 +121,14 @@ export class MigrationService {
         from,
       );
     }
+    // A resize still to run changes the room the server holds: moved before it ends, the target's claim is stale.
+    if ((await tx.operations.unfinishedFor(serverId)).some((op) => op.kind === "resize")) {
+      throw new InvalidState(
+        "server_busy",
+        "The server is being resized; move it once that has ended.",
+        from,
+      );
+    }
     if (targetHostId === server.host_id) {
       throw new Conflict("same_host", "The server is on that host already.");
     }
@@ -128,7 +136,10 @@ export class MigrationService {
     const plan = resizeTo ?? (await tx.catalogue.findPlan(server.plan_id));
     const os = await tx.catalogue.findOs(server.os_id);
     if (!plan || !os) throw new Conflict("catalogue_missing", "The server's plan or OS no longer exists.");
-    if (!(await tx.servers.swapStatus(serverId, from, "stopping", now))) {
+    // Unchanged since read, so that no resize was asked for meanwhile.
+    if (
+      !(await tx.servers.swapStatus(serverId, from, "stopping", now, { unchangedSince: server.updated_at }))
+    ) {
       throw new InvalidState("server_busy", "The server changed meanwhile; try again.", from);
     }
     const requested = { vcpus: plan.vcpus, memory_mb: plan.memory_mb, disk_gb: plan.storage_gb };
@@ -177,6 +188,7 @@ export class MigrationService {
       maxAttempts: this.#o.maxAttempts,
       now,
       hostId: server.host_id,
+      planId: resizeTo?.id,
     });
     return migration;
   }

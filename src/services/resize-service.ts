@@ -8,7 +8,7 @@ import {
   InvalidState,
   ServerNotFound,
 } from "../domain/errors.ts";
-import { LIFECYCLE, rejectDiskAction } from "../domain/lifecycle.ts";
+import { LIFECYCLE, RESIZE_BY_MIGRATION_MESSAGE, rejectDiskAction } from "../domain/lifecycle.ts";
 import type { ServerStatus } from "../domain/server-status.ts";
 import type { WorkNotifier } from "../engine/work-notifier.ts";
 import { withActionInFlight } from "./action-in-flight.ts";
@@ -106,9 +106,7 @@ export class ResizeService {
       if (claim) await tx.idempotency.attach(claim.accountId, claim.key, id, actionId);
       const status = (await tx.servers.findById(id))?.status ?? server.status;
       return {
-        message: migrating
-          ? "Server is being migrated to a host with room for its new plan, then resized"
-          : LIFECYCLE.resize.message,
+        message: migrating ? RESIZE_BY_MIGRATION_MESSAGE : LIFECYCLE.resize.message,
         actionId,
         server: { id, name: server.name, status: status as ServerStatus },
         migrating,

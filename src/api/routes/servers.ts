@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { isoAt } from "../../domain/clock.ts";
 import { InvalidInput, ServerNotFound } from "../../domain/errors.ts";
-import { LIFECYCLE, type PowerAction } from "../../domain/lifecycle.ts";
+import { LIFECYCLE, type PowerAction, RESIZE_BY_MIGRATION_MESSAGE } from "../../domain/lifecycle.ts";
 import type { ServerStatus } from "../../domain/server-status.ts";
 import { usagePeriod } from "../../domain/usage.ts";
 import type { Services } from "../../services/services.ts";
@@ -54,9 +54,11 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     const transition =
       kind === "start" || kind === "stop" || kind === "reboot" || kind === "rebuild"
         ? { message: LIFECYCLE[kind].message, to: LIFECYCLE[kind].transitional }
-        : kind === "snapshot" || kind === "backup" || kind === "resize" || kind === "migrate_out"
-          ? { message: LIFECYCLE[kind].message, to: undefined }
-          : undefined;
+        : kind === "migrate_out" && action.plan_id !== null
+          ? { message: RESIZE_BY_MIGRATION_MESSAGE, to: undefined }
+          : kind === "snapshot" || kind === "backup" || kind === "resize" || kind === "migrate_out"
+            ? { message: LIFECYCLE[kind].message, to: undefined }
+            : undefined;
     const server = await services.servers.get(request.accountId, serverId).catch(() => undefined);
     if (!transition || !server) throw new ServerNotFound();
     const image =

@@ -48,7 +48,7 @@ export interface NewOperation {
   hostId?: number;
   /** The image it makes (snapshot, backup) or restores (create, rebuild). */
   imageId?: number;
-  /** A resize's new plan. */
+  /** A resize's new plan, or the one a migrate_out moves its server to a host with room for. */
   planId?: number;
   /** A rebuild's new OS. */
   osId?: number;
