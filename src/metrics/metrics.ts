@@ -137,7 +137,7 @@ export class Metrics {
   /** The text exposition format: the process's metrics, then the plane's. */
   async exposition(): Promise<string> {
     const [process, plane] = await Promise.all([processMetrics().metrics(), this.#registry.metrics()]);
-    return `${process}\n${plane}`;
+    return `${process}${plane}`;
   }
 
   #queueGauges(sources: MetricsSources): void {
