@@ -8,6 +8,7 @@ import { corsOptions } from "./api/cors-options.ts";
 import { registerErrorHandling } from "./api/error-handler.ts";
 import { registerJsonBodyParser } from "./api/json-body-parser.ts";
 import { openApiOptions } from "./api/openapi-options.ts";
+import { countRequests } from "./api/request-metrics.ts";
 import { actionRoutes } from "./api/routes/actions.ts";
 import { adminRoutes } from "./api/routes/admin.ts";
 import { agentRoutes } from "./api/routes/agent.ts";
@@ -15,17 +16,20 @@ import { catalogueRoutes } from "./api/routes/catalogue.ts";
 import { healthRoutes } from "./api/routes/health.ts";
 import { hostRoutes } from "./api/routes/hosts.ts";
 import { imageRoutes } from "./api/routes/images.ts";
+import { metricsRoutes } from "./api/routes/metrics.ts";
 import { serverRoutes } from "./api/routes/servers.ts";
 import { sshKeyRoutes } from "./api/routes/ssh-keys.ts";
 import { ErrorBody } from "./api/schemas/common.ts";
 import { validatorCompiler } from "./api/validator-compiler.ts";
 import type { Config } from "./config.ts";
+import type { Metrics } from "./metrics/metrics.ts";
 import type { Services } from "./services/services.ts";
 
 export interface AppDeps {
   config: Config;
   services: Services;
   log: Logger;
+  metrics: Metrics;
 }
 
 /** The HTTP side of the service: routes over the services, nothing in the background. */
@@ -37,7 +41,7 @@ export interface App {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export async function createApp({ config, services, log }: AppDeps): Promise<App> {
+export async function createApp({ config, services, log, metrics }: AppDeps): Promise<App> {
   const http = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
@@ -63,6 +67,7 @@ export async function createApp({ config, services, log }: AppDeps): Promise<App
     reply.header("x-request-id", request.id);
     done();
   });
+  countRequests(http, metrics);
   registerJsonBodyParser(http, config.bodyLimitBytes);
   registerErrorHandling(http, config.bodyLimitBytes);
   http.addSchema(ErrorBody);
@@ -81,6 +86,10 @@ export async function createApp({ config, services, log }: AppDeps): Promise<App
   await http.register(imageRoutes, { services });
   await http.register(hostRoutes, { services });
   await http.register(agentRoutes, { services });
+  // On the main port only behind its token, and only when no listener of its own serves it.
+  if (config.metricsToken !== undefined && config.metricsAddress === undefined) {
+    await http.register(metricsRoutes, { metrics, auth: services.auth, tokenRequired: true });
+  }
 
   return {
     http,

@@ -1,13 +1,16 @@
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
+import { createMetricsListener } from "./api/metrics-listener.ts";
 import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import { type OpenDatabase, openDatabase } from "./db/database.ts";
 import { Repositories } from "./db/repositories/repositories.ts";
 import { type Clock, systemClock } from "./domain/clock.ts";
+import { freshSince } from "./domain/host-placement.ts";
 import { createDriver } from "./drivers/create-driver.ts";
 import type { Driver } from "./drivers/driver.ts";
 import { Engine } from "./engine/engine.ts";
+import { Metrics } from "./metrics/metrics.ts";
 import { createServices, type Services } from "./services/services.ts";
 import { createImageStore } from "./store/create-image-store.ts";
 import type { ImageStore } from "./store/image-store.ts";
@@ -32,6 +35,10 @@ export interface ControlPlane {
   engine: Engine;
   services: Services;
   http: FastifyInstance;
+  /** The operators' counters and gauges, served at `/metrics`. */
+  metrics: Metrics;
+  /** The listener of VPS_METRICS_ADDRESS, not listening yet; none when that is unset. */
+  metricsHttp: FastifyInstance | undefined;
   /** Finishes in-flight requests, stops the engine (letting running operations end), then closes the database. */
   close(): Promise<void>;
 }
@@ -50,14 +57,23 @@ export async function boot({
     const repos = new Repositories(database.db);
     const driver = createDriver(config, database, clock);
     const store = imageStore ?? createImageStore(config.imageStore);
-    const engine = new Engine({ config, database, repos, driver, store, clock, log });
+    const metrics = new Metrics({
+      queue: () => repos.operations.queueSummary(),
+      hosts: () => repos.hosts.countByState(freshSince(clock.now(), config.hostDownAfterMs)),
+      pool: database.poolStats,
+      now: () => clock.now(),
+    });
+    const engine = new Engine({ config, database, repos, driver, store, clock, log, metrics });
     const services = createServices(config, repos, clock, engine, engine.changes, store, {
       link: engine.link,
       work: engine.work,
       log: log.child({ component: "agents" }),
     });
     engine.reconciler = services.hostReconciliation;
-    const app = await createApp({ config, services, log });
+    const app = await createApp({ config, services, log, metrics });
+    const metricsHttp = config.metricsAddress
+      ? await createMetricsListener(config, metrics, services.auth, log)
+      : undefined;
     return {
       config,
       database,
@@ -67,9 +83,11 @@ export async function boot({
       engine,
       services,
       http: app.http,
+      metrics,
+      metricsHttp,
       async close() {
         // The engine stops claiming at once, while in-flight requests and operations are let finish.
-        await Promise.all([app.close(), engine.stop()]);
+        await Promise.all([app.close(), engine.stop(), metricsHttp?.close()]);
         // Counts made in memory reach the database before it closes.
         await services.rateLimits.flush();
         await database.close();

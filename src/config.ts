@@ -95,6 +95,10 @@ export interface Config {
   qemu: QemuConfig;
   /** Where backups and snapshots live: a directory, or a bucket of an S3-compatible server. */
   imageStore: ImageStoreSettings;
+  /** The Bearer token a scrape of `/metrics` must carry; unset: no token is asked (then only an address serves it). */
+  metricsToken: string | undefined;
+  /** Where `/metrics` is served on a listener of its own, and no longer on the main port. */
+  metricsAddress: { host: string; port: number } | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -244,6 +248,18 @@ function imageStore(env: Env): ImageStoreSettings {
   };
 }
 
+/** `VPS_METRICS_ADDRESS`: `host:port` or `[v6]:port`, e.g. 127.0.0.1:9464 (port 0: any free port). */
+function metricsAddress(env: Env): { host: string; port: number } | undefined {
+  const raw = optional(env, "VPS_METRICS_ADDRESS");
+  if (raw === undefined) return undefined;
+  const match = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(raw);
+  const port = Number(match?.[2]);
+  if (!match?.[1] || port > 65_535) {
+    throw new ConfigError(`VPS_METRICS_ADDRESS must be host:port, such as 127.0.0.1:9464, got "${raw}"`);
+  }
+  return { host: match[1].replace(/^\[(.*)\]$/, "$1"), port };
+}
+
 function validPrefix(prefix: string): boolean {
   try {
     imageKeySegments(prefix);
@@ -260,7 +276,7 @@ export function loadConfig(env: Env = process.env, stdoutIsTty = process.stdout.
   if (publicUrl !== undefined && !/^https?:\/\/[^\s/]+$/.test(publicUrl)) {
     throw new ConfigError(`VPS_PUBLIC_URL must look like https://api.example.com, got "${publicUrl}"`);
   }
-  for (const key of ["VPS_ADMIN_TOKEN", "VPS_BOOTSTRAP_TOKEN"]) {
+  for (const key of ["VPS_ADMIN_TOKEN", "VPS_BOOTSTRAP_TOKEN", "VPS_METRICS_TOKEN"]) {
     const token = optional(env, key);
     if (token !== undefined && !/^[\x21-\x7e]{16,256}$/.test(token)) {
       throw new ConfigError(`${key} must be 16 to 256 printable characters without spaces`);
@@ -339,5 +355,7 @@ export function loadConfig(env: Env = process.env, stdoutIsTty = process.stdout.
     trustProxy: trustProxy(env),
     qemu: loadQemuConfig(env),
     imageStore: imageStore(env),
+    metricsToken: optional(env, "VPS_METRICS_TOKEN"),
+    metricsAddress: metricsAddress(env),
   };
 }

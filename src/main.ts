@@ -55,6 +55,8 @@ async function main(): Promise<void> {
   if (role !== "api") await plane.engine.start();
   else await plane.engine.listen();
   if (role !== "worker") await plane.http.listen({ port: config.port, host: config.host });
+  // Every role's figures, a worker's included, can be scraped on a listener of their own.
+  if (config.metricsAddress) await plane.metricsHttp?.listen(config.metricsAddress);
   const listening = role === "worker" ? {} : { port: config.port, host: config.host };
   log.info({ role, driver: driver.name, database: database.dialect, ...listening }, "ready");
 }

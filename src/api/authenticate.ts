@@ -53,7 +53,7 @@ function mayAnswer429(scope: FastifyInstance): void {
 }
 
 /** An address past its failed authentications is told when it may try again. */
-async function withRetryAfter<T>(reply: FastifyReply, authenticate: () => Promise<T>): Promise<T> {
+export async function withRetryAfter<T>(reply: FastifyReply, authenticate: () => Promise<T>): Promise<T> {
   try {
     return await authenticate();
   } catch (err) {

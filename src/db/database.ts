@@ -10,10 +10,19 @@ import { StatementNamingPool } from "./statement-naming-pool.ts";
 
 export type Db = Kysely<Database>;
 
+/** A connection pool's counts: connections open, those of them idle, and queries waiting for one. */
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
 export interface OpenDatabase {
   db: Db;
   dialect: DialectName;
   url: string;
+  /** PostgreSQL's pool, now; SQLite has one connection and no pool. */
+  poolStats?: () => PoolStats;
   close(): Promise<void>;
 }
 
@@ -42,7 +51,12 @@ export async function openDatabase(
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     await migrate(db);
     pool.startNaming();
-    return { db, dialect: "postgres", url, close: () => db.destroy() };
+    const poolStats = () => ({
+      total: pgPool.totalCount,
+      idle: pgPool.idleCount,
+      waiting: pgPool.waitingCount,
+    });
+    return { db, dialect: "postgres", url, poolStats, close: () => db.destroy() };
   }
   if (url !== ":memory:") mkdirSync(dirname(url), { recursive: true });
   const db = new Kysely<Database>({ dialect: new NodeSqliteDialect(url) });

@@ -17,6 +17,8 @@ export interface BillingCycleOptions {
   /** The backup surcharge, percent of the plan's hourly price. */
   backupPricePercent: number;
   snapshotPriceMinorPerGbMonth: number;
+  /** Hears of each run's end: whether it failed, and how long it took. */
+  onRun?: (outcome: "succeeded" | "failed", seconds: number) => void;
 }
 
 /**
@@ -45,6 +47,18 @@ export class BillingCycle {
   }
 
   async runOnce(): Promise<{ charged: number; suspended: number }> {
+    const started = performance.now();
+    let outcome: "succeeded" | "failed" = "failed";
+    try {
+      const result = await this.#run();
+      outcome = "succeeded";
+      return result;
+    } finally {
+      this.#o.onRun?.(outcome, (performance.now() - started) / 1000);
+    }
+  }
+
+  async #run(): Promise<{ charged: number; suspended: number }> {
     const charged = await this.#chargeDueHours();
     await this.#chargeSnapshots();
     let suspended = 0;

@@ -7,6 +7,7 @@ import type { Repositories } from "../db/repositories/repositories.ts";
 import type { Clock } from "../domain/clock.ts";
 import { LIFECYCLE, type OperationEnd } from "../domain/lifecycle.ts";
 import type { Driver } from "../drivers/driver.ts";
+import type { Metrics } from "../metrics/metrics.ts";
 import { packageVersion } from "../package-version.ts";
 import type { ImageStore } from "../store/image-store.ts";
 import { BackupScheduler } from "./backup-scheduler.ts";
@@ -35,6 +36,8 @@ export interface EngineOptions {
   store: ImageStore;
   clock: Clock;
   log: Logger;
+  /** Counts ended operations and billing runs. */
+  metrics: Metrics;
 }
 
 /** How often due backups are queued and the image store swept. */
@@ -67,7 +70,7 @@ export class Engine implements WorkNotifier {
 
   constructor(options: EngineOptions) {
     this.#o = options;
-    const { config, database, repos, driver, store, clock, log } = options;
+    const { config, database, repos, driver, store, clock, log, metrics } = options;
     this.runner = new OperationRunner({ driver, store, shutdownTimeoutMs: config.shutdownTimeoutMs });
     const hosts = () => this.embeddedHosts?.ids ?? [];
     const link = new LocalHostLink({
@@ -109,6 +112,7 @@ export class Engine implements WorkNotifier {
       maxAttempts: config.maxAttempts,
       backupPricePercent: config.backupPricePercent,
       snapshotPriceMinorPerGbMonth: config.snapshotPriceMinorPerGbMonth,
+      onRun: (outcome, seconds) => metrics.billingRun(outcome, seconds),
     });
     this.backups = new BackupScheduler({
       repos,
@@ -127,7 +131,10 @@ export class Engine implements WorkNotifier {
       log: log.child({ component: "host-unavailable" }),
       downAfterMs: config.hostDownAfterMs,
       unavailableAfterMs: config.hostUnavailableAfterMs,
-      onEnded: (serverId) => this.changes.emit(serverId),
+      onEnded: (serverId, kind) => {
+        metrics.operationFinished(kind, "failed");
+        this.changes.emit(serverId);
+      },
     });
     const hostsLog = log.child({ component: "embedded-hosts" });
     this.embeddedHosts = config.embeddedHosts
@@ -206,7 +213,8 @@ export class Engine implements WorkNotifier {
 
   /** After an operation's end is committed: waiting requests look again, and a server that came up is sampled. */
   #settled(op: ClaimedOperation, status: OperationEnd): void {
-    const { repos, log } = this.#o;
+    const { repos, log, metrics } = this.#o;
+    metrics.operationFinished(op.kind, status);
     this.changes.emit(op.serverId);
     if ((op.kind === "snapshot" || op.kind === "backup") && status !== "succeeded") this.#discardCopy(op);
     // An operation of the same server may have been queued behind this one, for an agent.

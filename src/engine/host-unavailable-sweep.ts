@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { Repositories } from "../db/repositories/repositories.ts";
 import type { Clock } from "../domain/clock.ts";
 import { freshSince } from "../domain/host-placement.ts";
-import { GIVING_UP_KINDS } from "../domain/lifecycle.ts";
+import { GIVING_UP_KINDS, type OperationKind } from "../domain/lifecycle.ts";
 import { applySettlement, unavailableOf } from "./operation-settlement.ts";
 import { PeriodicTask } from "./periodic-task.ts";
 
@@ -14,8 +14,8 @@ export interface HostUnavailableSweepOptions {
   downAfterMs: number;
   /** VPS_HOST_UNAVAILABLE_AFTER_MS: how long after it was queued an operation on a down host gives up. */
   unavailableAfterMs: number;
-  /** Called after an operation's end is committed, with its server. */
-  onEnded?: (serverId: number) => void;
+  /** Called after an operation's end (failed) is committed, with its server and its kind. */
+  onEnded?: (serverId: number, kind: OperationKind) => void;
 }
 
 export const HOST_UNAVAILABLE = {
@@ -85,7 +85,7 @@ export class HostUnavailableSweep {
           { operation: op.id, server: op.server_id, kind: op.kind },
           "host unavailable; operation given up",
         );
-        this.#o.onEnded?.(op.server_id);
+        this.#o.onEnded?.(op.server_id, op.kind);
       }
       ended += endedNow;
       if (batch.length < BATCH || endedNow === 0) return ended;

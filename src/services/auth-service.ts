@@ -12,9 +12,12 @@ export const ADMIN_TOKEN_ID = 0;
 export class AuthService {
   readonly #repos: Repositories;
   readonly #failures: AuthFailureLimit;
-  constructor(repos: Repositories, clock: Clock, limits: AuthFailureLimits) {
+  /** The digest of VPS_METRICS_TOKEN, when set. */
+  readonly #metricsDigest: string | undefined;
+  constructor(repos: Repositories, clock: Clock, limits: AuthFailureLimits, metricsToken?: string) {
     this.#repos = repos;
     this.#failures = new AuthFailureLimit(repos, clock, limits);
+    this.#metricsDigest = metricsToken === undefined ? undefined : hashToken(metricsToken);
   }
 
   /**
@@ -38,6 +41,16 @@ export class AuthService {
       const stored = await this.#repos.settings.get(ADMIN_TOKEN_SETTING);
       if (!stored || !sameDigest(stored, hashToken(token))) {
         throw new Unauthorized("Invalid or missing admin token.");
+      }
+    });
+  }
+
+  /** A scrape of `/metrics`: the metrics token, compared in constant time (as digests, whatever its length). */
+  async authenticateMetrics(header: string | undefined, address: string): Promise<void> {
+    const expected = this.#metricsDigest;
+    await this.#guarded(header, address, "Invalid or missing metrics token.", async (token) => {
+      if (!expected || !sameDigest(expected, hashToken(token))) {
+        throw new Unauthorized("Invalid or missing metrics token.");
       }
     });
   }

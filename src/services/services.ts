@@ -81,7 +81,7 @@ export function createServices(
     config,
     clock,
     repos,
-    auth: new AuthService(repos, clock, config.authFailures),
+    auth: new AuthService(repos, clock, config.authFailures, config.metricsToken),
     accounts: new AccountService(repos, clock),
     servers: new ServerService({
       repos,

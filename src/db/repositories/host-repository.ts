@@ -1,6 +1,6 @@
 import { type SqlBool, sql } from "kysely";
 import { type Amounts, type Inventory, RESOURCES } from "../../domain/host-capacity.ts";
-import type { AdminState } from "../../domain/host-placement.ts";
+import type { AdminState, HostState } from "../../domain/host-placement.ts";
 import type { Db } from "../database.ts";
 import type { HostRow } from "../schema.ts";
 import { FREE_MEMORY_MILLI } from "./host-capacity-sql.ts";
@@ -127,6 +127,25 @@ export class HostRepository {
       .select((eb) => eb.fn.countAll<number>().as("n"))
       .executeTakeFirstOrThrow();
     return Number(row.n);
+  }
+
+  /** How many hosts are in each effective state (`down`: not heard from since `since`). */
+  async countByState(since: string): Promise<{ state: HostState; count: number }[]> {
+    const rows = await this.#db
+      .selectFrom("hosts")
+      .select((eb) => [
+        eb
+          .case()
+          .when(eb.or([eb("last_heartbeat_at", "is", null), eb("last_heartbeat_at", "<", since)]))
+          .then(sql.lit("down"))
+          .else(eb.ref("state"))
+          .end()
+          .as("effective"),
+        eb.fn.countAll<number>().as("count"),
+      ])
+      .groupBy("effective")
+      .execute();
+    return rows.map((row) => ({ state: row.effective as HostState, count: Number(row.count) }));
   }
 
   /**

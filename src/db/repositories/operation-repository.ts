@@ -405,4 +405,18 @@ export class OperationRepository {
       .orderBy("id")
       .execute();
   }
+
+  /**
+   * The unfinished operations by status, and when the oldest of them was queued: one walk of the partial index
+   * of unfinished operations, as long as the queue and not as the history.
+   */
+  async queueSummary(): Promise<{ status: string; count: number; oldest: string | null }[]> {
+    const rows = await this.#db
+      .selectFrom("operations")
+      .select((eb) => ["status", eb.fn.countAll<number>().as("count"), eb.fn.min("created_at").as("oldest")])
+      .where(unfinished("status"))
+      .groupBy("status")
+      .execute();
+    return rows.map((row) => ({ status: row.status, count: Number(row.count), oldest: row.oldest }));
+  }
 }
