@@ -21,6 +21,7 @@ import { ErrorBody } from "./api/schemas/common.ts";
 import { validatorCompiler } from "./api/validator-compiler.ts";
 import type { Config } from "./config.ts";
 import type { Services } from "./services/services.ts";
+import { webConsole } from "./web/web-console.ts";
 
 export interface AppDeps {
   config: Config;
@@ -81,6 +82,7 @@ export async function createApp({ config, services, log }: AppDeps): Promise<App
   await http.register(imageRoutes, { services });
   await http.register(hostRoutes, { services });
   await http.register(agentRoutes, { services });
+  await http.register(webConsole, { services });
 
   return {
     http,
