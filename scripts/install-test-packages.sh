@@ -2,7 +2,8 @@
 # Installs the Debian packages the test suite uses besides Node: the interpreters that run the original
 # documentation's samples (curl, Python requests, PHP with curl), OpenSSH's client and ssh-keygen for real
 # SSH keys and logins, QEMU with qemu-img and genisoimage for the qemu driver's real virtual machines, and
-# e2fsprogs (e2fsck, debugfs) to read and check the test image's /data on a stopped VM's disk.
+# e2fsprogs (e2fsck, debugfs) to read and check the test image's /data on a stopped VM's disk, and chromium,
+# which Playwright (playwright-core from npm) drives headless in the web console's tests.
 set -euo pipefail
 missing=()
 command -v curl >/dev/null || missing+=(curl)
@@ -10,6 +11,7 @@ command -v curl >/dev/null || missing+=(curl)
 command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
 command -v qemu-img >/dev/null || missing+=(qemu-utils)
 command -v genisoimage >/dev/null || missing+=(genisoimage)
+command -v chromium >/dev/null || missing+=(chromium)
 [ -x /sbin/debugfs ] || [ -x /usr/sbin/debugfs ] || missing+=(e2fsprogs)
 /usr/bin/python3 -c 'import requests' 2>/dev/null || missing+=(python3 python3-requests)
 { command -v php >/dev/null && php -r 'exit(extension_loaded("curl") ? 0 : 1);'; } || missing+=(php-cli php-curl)

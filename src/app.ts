@@ -24,6 +24,7 @@ import { validatorCompiler } from "./api/validator-compiler.ts";
 import type { Config } from "./config.ts";
 import type { Metrics } from "./metrics/metrics.ts";
 import type { Services } from "./services/services.ts";
+import { webConsole } from "./web/web-console.ts";
 
 export interface AppDeps {
   config: Config;
@@ -90,6 +91,7 @@ export async function createApp({ config, services, log, metrics }: AppDeps): Pr
   if (config.metricsToken !== undefined && config.metricsAddress === undefined) {
     await http.register(metricsRoutes, { metrics, auth: services.auth, tokenRequired: true });
   }
+  await http.register(webConsole, { services });
 
   return {
     http,

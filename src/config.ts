@@ -87,6 +87,8 @@ export interface Config {
   rateLimits: { reads: number; writes: number; windowMs: number };
   /** Failed authentications per client address and window before it is refused; 0 turns the limit off. */
   authFailures: { failures: number; windowMs: number };
+  /** The web console: who may sign up, how its cookie is sent, and how long sessions and invitations last. */
+  web: WebSettings;
   /**
    * Which proxies' `X-Forwarded-For` names the client (Fastify's `trustProxy`): none, every one (`true`), or
    * the proxies' addresses and CIDR blocks. With none, the client is the socket's peer.
@@ -99,6 +101,23 @@ export interface Config {
   metricsToken: string | undefined;
   /** Where `/metrics` is served on a listener of its own, and no longer on the main port. */
   metricsAddress: { host: string; port: number } | undefined;
+}
+
+export interface WebSettings {
+  /** `open`: anyone may create an account at /sign-up; `closed`: accounts come from operators' invitations. */
+  signup: "open" | "closed";
+  /** Credit of an account made at /sign-up, as a decimal string. */
+  signupCredit: string;
+  /** Send the session cookie with `Secure` even on a plain-HTTP request (a TLS proxy not named by VPS_TRUST_PROXY). */
+  cookieSecure: boolean;
+  /** A session unused for this long is signed out. */
+  sessionIdleMs: number;
+  /** A session ends this long after its sign-in, used or not. */
+  sessionMaxMs: number;
+  /** How long an invitation link sets a password. */
+  invitationTtlMs: number;
+  /** Failed sign-ins per account (per email) and VPS_AUTH_FAILURE_WINDOW_MS before it is refused; 0 turns it off. */
+  signInFailures: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -351,6 +370,15 @@ export function loadConfig(env: Env = process.env, stdoutIsTty = process.stdout.
     authFailures: {
       failures: integer(env, "VPS_AUTH_FAILURE_LIMIT", 20),
       windowMs: integer(env, "VPS_AUTH_FAILURE_WINDOW_MS", 60_000, 1000),
+    },
+    web: {
+      signup: choice(env, "VPS_SIGNUP", ["open", "closed"] as const, "closed") ?? "closed",
+      signupCredit: decimal(env, "VPS_SIGNUP_CREDIT", "0.00"),
+      cookieSecure: (choice(env, "VPS_COOKIE_SECURE", ["0", "1"] as const, "0") ?? "0") === "1",
+      sessionIdleMs: integer(env, "VPS_SESSION_IDLE_MS", 24 * 3600_000, 60_000),
+      sessionMaxMs: integer(env, "VPS_SESSION_MAX_MS", 30 * 24 * 3600_000, 60_000),
+      invitationTtlMs: integer(env, "VPS_INVITATION_TTL_MS", 72 * 3600_000, 60_000),
+      signInFailures: integer(env, "VPS_SIGNIN_FAILURE_LIMIT", 5),
     },
     trustProxy: trustProxy(env),
     qemu: loadQemuConfig(env),

@@ -1,20 +1,34 @@
 import { runAgent } from "./agent/run-agent.ts";
 import { boot } from "./boot.ts";
-import { ConfigError, loadConfig } from "./config.ts";
+import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
 import { bootstrap, type GeneratedSecrets } from "./services/bootstrap.ts";
 
 /** Generated secrets go to the operator's terminal once, outside the JSON log stream. */
-function showSecrets(secrets: GeneratedSecrets): void {
+function showSecrets(secrets: GeneratedSecrets, base: string): void {
   const lines: string[] = [];
   if (secrets.adminToken) lines.push(`Admin token (VPS_ADMIN_TOKEN):      ${secrets.adminToken}`);
   if (secrets.bootstrapToken) {
     lines.push(`API token of ${secrets.bootstrapEmail}: ${secrets.bootstrapToken}`);
   }
-  if (lines.length === 0) return;
-  process.stderr.write(
-    `\nGenerated on first start and shown only this once; store them now:\n  ${lines.join("\n  ")}\n\n`,
-  );
+  if (lines.length > 0) {
+    process.stderr.write(
+      `\nGenerated on first start and shown only this once; store them now:\n  ${lines.join("\n  ")}\n\n`,
+    );
+  }
+  if (secrets.invitation) {
+    process.stderr.write(
+      `Sign in to the web console: open ${base}${secrets.invitation.path} to set the password of ` +
+        `${secrets.bootstrapEmail} (works once, until ${secrets.invitation.expiresAt}), then sign in at ${base}/sign-in\n\n`,
+    );
+  }
+}
+
+/** Where a person reaches this process: VPS_PUBLIC_URL, or the listen address (any-address shown as loopback). */
+function consoleUrl(config: Config): string {
+  if (config.publicUrl) return config.publicUrl;
+  const host = ["0.0.0.0", "::", ""].includes(config.host) ? "127.0.0.1" : config.host;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${config.port}`;
 }
 
 async function main(): Promise<void> {
@@ -29,7 +43,7 @@ async function main(): Promise<void> {
     throw new ConfigError(`the ${driver.name} driver cannot run here: ${probe.detail}`);
   }
   log.info({ driver: driver.name, detail: probe.detail }, "driver ready");
-  showSecrets(await bootstrap(config, plane.repos, plane.services.accounts, log));
+  showSecrets(await bootstrap(config, plane.services, log), consoleUrl(config));
 
   let stopping = false;
   const shutdown = async (signal: string) => {

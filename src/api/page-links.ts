@@ -2,10 +2,7 @@ import type { FastifyRequest } from "fastify";
 
 const SAFE_HOST = /^(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
-/**
- * `next`/`previous` links of a page: absolute, on VPS_PUBLIC_URL when it is set, else on the request's
- * own Host when that is a plain host name (a forged Host header cannot inject anything), else relative.
- */
+/** `next`/`previous` links of a page, on `baseUrl`. */
 function pageLink(
   request: FastifyRequest,
   publicUrl: string | undefined,
@@ -16,9 +13,16 @@ function pageLink(
   for (const [key, value] of Object.entries(params)) {
     if (value !== undefined) query.set(key, String(value));
   }
+  return `${baseUrl(request, publicUrl)}${path}?${query.toString()}`;
+}
+
+/**
+ * The base of links the service hands out: VPS_PUBLIC_URL when it is set, else the request's own Host when
+ * that is a plain host name (a forged Host header cannot inject anything), else empty (relative links).
+ */
+export function baseUrl(request: FastifyRequest, publicUrl: string | undefined): string {
   const host = request.headers.host;
-  const base = publicUrl ?? (host && SAFE_HOST.test(host) ? `${request.protocol}://${host}` : "");
-  return `${base}${path}?${query.toString()}`;
+  return publicUrl ?? (host && SAFE_HOST.test(host) ? `${request.protocol}://${host}` : "");
 }
 
 /** A page of a list as every paged list answers it: `count`, `next`, `previous`, `results`. */

@@ -11,6 +11,8 @@ export interface AccountsTable {
   currency: string;
   created_at: string;
   updated_at: string;
+  /** scrypt, as domain/password-hash.ts writes it; null until the account sets a password. */
+  password_hash: Generated<string | null>;
 }
 
 export interface ApiTokensTable {
@@ -332,6 +334,24 @@ export interface MigrationsTable {
   resize_plan_id: number | null;
 }
 
+export interface AccountInvitationsTable {
+  token_hash: string;
+  account_id: number;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+export interface WebSessionsTable {
+  /** SHA-256 of the session id the browser's cookie holds. */
+  id_hash: string;
+  account_id: number;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+  user_agent: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_tokens: ApiTokensTable;
@@ -356,6 +376,8 @@ export interface Database {
   host_allocations: HostAllocationsTable;
   migrations: MigrationsTable;
   images: ImagesTable;
+  account_invitations: AccountInvitationsTable;
+  web_sessions: WebSessionsTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -372,3 +394,4 @@ export type HostRow = Selectable<HostsTable>;
 export type HostAllocationRow = Selectable<HostAllocationsTable>;
 export type MigrationRow = Selectable<MigrationsTable>;
 export type ImageRow = Selectable<ImagesTable>;
+export type WebSessionRow = Selectable<WebSessionsTable>;

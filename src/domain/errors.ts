@@ -216,3 +216,35 @@ export class ImageQuotaExceeded extends AppError {
     );
   }
 }
+
+/** A sign-in whose email and password do not match an account with a password; which one was wrong is not said. */
+export class SignInFailed extends AppError {
+  constructor() {
+    super(401, "sign_in_failed", "The email or the password is wrong.");
+  }
+}
+
+/** An invitation link that is unknown, already used, or expired: the operator makes a new one. */
+export class InvitationInvalid extends AppError {
+  constructor() {
+    super(404, "invitation_invalid", "This invitation link is unknown, already used, or expired.");
+  }
+}
+
+/** /sign-up where the operator has not opened it (VPS_SIGNUP=closed). */
+export class SignUpClosed extends AppError {
+  constructor() {
+    super(403, "sign_up_closed", "Sign-up is closed here; ask the operator for an invitation.");
+  }
+}
+
+/** A page's form or request without the session's CSRF token: it may come from another site. */
+export class CsrfRejected extends AppError {
+  constructor() {
+    super(
+      403,
+      "csrf_rejected",
+      "The form is out of date or came from another site; reload the page and try again.",
+    );
+  }
+}

@@ -4,10 +4,22 @@ import { generateToken, hashToken } from "../domain/api-token.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
 import { AmountOutOfRange, Conflict, InvalidInput, NotFound } from "../domain/errors.ts";
 import { MONEY_LIMIT_MINOR, parseMoney, parseSignedMoney, withinMoneyLimit } from "../domain/money.ts";
+import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "../domain/password-hash.ts";
 
 export const CURRENCY = "USD";
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
+
+/** A password long enough to resist guessing and short enough to hash cheaply; 400 otherwise. */
+export function checkPassword(password: string): void {
+  const length = [...password].length;
+  if (length < MIN_PASSWORD_LENGTH || length > MAX_PASSWORD_LENGTH) {
+    throw InvalidInput.field(
+      "password",
+      `Must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters long.`,
+    );
+  }
+}
 
 export class AccountService {
   readonly #repos: Repositories;
@@ -37,6 +49,26 @@ export class AccountService {
     credit: string,
     token = generateToken(),
   ): Promise<{ account: AccountRow; token: string }> {
+    const account = await this.#insert(email, credit, async (tx, account, now) => {
+      await tx.tokens.insert(account.id, hashToken(token), "default", now);
+    });
+    return { account, token };
+  }
+
+  /** Self sign-up (VPS_SIGNUP=open): an account with a password and `credit`, and no API token yet. */
+  async signUp(email: string, password: string, credit: string): Promise<AccountRow> {
+    checkPassword(password);
+    const passwordHash = await hashPassword(password);
+    return this.#insert(email, credit, (tx, account, now) =>
+      tx.accounts.setPasswordHash(account.id, passwordHash, now),
+    );
+  }
+
+  async #insert(
+    email: string,
+    credit: string,
+    andThen: (tx: Repositories, account: AccountRow, now: string) => Promise<void>,
+  ): Promise<AccountRow> {
     if (!EMAIL.test(email)) throw InvalidInput.field("email", "Must be an email address.");
     const creditMinor = parseMoney(credit);
     if (creditMinor === null)
@@ -49,8 +81,8 @@ export class AccountService {
       if (await tx.accounts.findByEmail(email)) throw exists();
       const account = await tx.accounts.create(email, creditMinor, CURRENCY, now);
       if (!account) throw exists();
-      await tx.tokens.insert(account.id, hashToken(token), "default", now);
-      return { account, token };
+      await andThen(tx, account, now);
+      return account;
     });
   }
 

@@ -18,11 +18,13 @@ import { HostReconciliationService } from "./host-reconciliation-service.ts";
 import { HostService } from "./host-service.ts";
 import { IdempotencyService } from "./idempotency-service.ts";
 import { ImageService } from "./image-service.ts";
+import { InvitationService } from "./invitation-service.ts";
 import { MigrationService } from "./migration-service.ts";
 import { RateLimitService } from "./rate-limit-service.ts";
 import { ResizeService } from "./resize-service.ts";
 import { ServerService } from "./server-service.ts";
 import { SshKeyService } from "./ssh-key-service.ts";
+import { WebSessionService } from "./web-session-service.ts";
 
 /** The use cases the HTTP layer calls. */
 export interface Services {
@@ -44,6 +46,8 @@ export interface Services {
   migrations: MigrationService;
   backups: BackupService;
   resizes: ResizeService;
+  invitations: InvitationService;
+  webSessions: WebSessionService;
 }
 
 /** The engine's parts the agents' side of the host link uses. */
@@ -115,5 +119,7 @@ export function createServices(
     migrations,
     backups: new BackupService({ repos, clock, notifier, maxAttempts: config.maxAttempts }),
     resizes: new ResizeService({ repos, clock, notifier, maxAttempts: config.maxAttempts, migrations }),
+    invitations: new InvitationService(repos, clock, config.web.invitationTtlMs),
+    webSessions: new WebSessionService(repos, clock, config.web, config.authFailures),
   };
 }

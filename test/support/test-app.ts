@@ -63,7 +63,7 @@ export async function startTestApp(
   const app = await boot({ config, log, clock, imageStore: imageStore(join(dir, "image-store")) });
   const { database } = app;
   const driver = app.driver as SimDriver;
-  await bootstrap(config, app.repos, app.services.accounts, log);
+  await bootstrap(config, app.services, log);
   await app.engine.start();
   await app.http.listen({ port: 0, host: "127.0.0.1" });
   const address = app.http.server.address();

@@ -3,7 +3,7 @@ import { formatMoney } from "../../domain/money.ts";
 import type { Services } from "../../services/services.ts";
 import { adminSecurity, requireAdmin } from "../authenticate.ts";
 import { idempotentPosts } from "../idempotency-hooks.ts";
-import { pageOf } from "../page-links.ts";
+import { baseUrl, pageOf } from "../page-links.ts";
 import { presentAccount, presentLocation, presentOs, presentPlan } from "../presenters/present-catalogue.ts";
 import {
   AccountList,
@@ -13,6 +13,7 @@ import {
   CodeParams,
   CreateAccountBody,
   CreatedAccount,
+  CreatedInvitation,
   CreatedToken,
   CreateLocationBody,
   CreateOsBody,
@@ -130,6 +131,27 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       const name = request.body?.name ?? "api";
       const { id, token } = await services.accounts.issueToken(request.params.id, name);
       return reply.status(201).send({ id, name, api_token: token });
+    },
+  );
+
+  app.post(
+    "/api/v1/admin/accounts/:id/invitation/",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Make an invitation link that sets the account's password",
+        description:
+          "The link opens the web console's page that sets the account's password (replacing any it had), " +
+          "once, until `expires_at` (VPS_INVITATION_TTL_MS, 72 hours by default).",
+        params: IdParams,
+        response: { 201: CreatedInvitation, ...errors(401, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { token, expiresAt } = await services.invitations.create(request.params.id);
+      const url = `${baseUrl(request, services.config.publicUrl)}/invite/${token}`;
+      return reply.status(201).send({ url, expires_at: expiresAt });
     },
   );
 

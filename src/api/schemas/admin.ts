@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import { AccountSchema } from "./catalogue.ts";
-import { Money, Page, Paged, PageSize, PathId } from "./common.ts";
+import { Money, Page, Paged, PageSize, PathId, Timestamp } from "./common.ts";
 
 const Amount = Type.String({ pattern: "^\\d{1,12}(\\.\\d{1,2})?$", examples: ["25.00"] });
 
@@ -42,6 +42,11 @@ export const CreatedToken = Type.Object({
   id: Type.Integer(),
   name: Type.String(),
   api_token: Type.String(),
+});
+
+export const CreatedInvitation = Type.Object({
+  url: Type.String({ description: "Opens a page that sets the account's password; works once." }),
+  expires_at: Timestamp,
 });
 
 export const TokenParams = Type.Object({ id: PathId(), token_id: PathId() });

@@ -89,4 +89,12 @@ export class AccountRepository {
       .returningAll()
       .executeTakeFirst();
   }
+
+  async setPasswordHash(id: number, passwordHash: string, now: string): Promise<void> {
+    await this.#db
+      .updateTable("accounts")
+      .set({ password_hash: passwordHash, updated_at: now })
+      .where("id", "=", id)
+      .execute();
+  }
 }

@@ -10,6 +10,7 @@ import { HostFailureRepository } from "./host-failure-repository.ts";
 import { HostRepository } from "./host-repository.ts";
 import { IdempotencyRepository } from "./idempotency-repository.ts";
 import { ImageRepository } from "./image-repository.ts";
+import { InvitationRepository } from "./invitation-repository.ts";
 import { MigrationRepository } from "./migration-repository.ts";
 import { OperationRepository } from "./operation-repository.ts";
 import { RateLimitRepository } from "./rate-limit-repository.ts";
@@ -18,6 +19,7 @@ import { SettingsRepository } from "./settings-repository.ts";
 import { SshKeyRepository } from "./ssh-key-repository.ts";
 import { TokenRepository } from "./token-repository.ts";
 import { UsageRepository } from "./usage-repository.ts";
+import { WebSessionRepository } from "./web-session-repository.ts";
 
 /** Every repository over one executor: the database, or one transaction of it. */
 export class Repositories {
@@ -40,6 +42,8 @@ export class Repositories {
   readonly migrations: MigrationRepository;
   readonly images: ImageRepository;
   readonly backups: BackupRepository;
+  readonly invitations: InvitationRepository;
+  readonly webSessions: WebSessionRepository;
 
   readonly #prepared: PreparedQueries;
 
@@ -65,6 +69,8 @@ export class Repositories {
     this.migrations = new MigrationRepository(db);
     this.images = new ImageRepository(db);
     this.backups = new BackupRepository(db);
+    this.invitations = new InvitationRepository(db);
+    this.webSessions = new WebSessionRepository(db);
   }
 
   /** Runs `work` in one transaction: all of its writes commit together or none do. */

@@ -1,0 +1,29 @@
+import type { FastifyError, FastifyPluginAsync } from "fastify";
+import { toAppError } from "../api/error-handler.ts";
+import type { Services } from "../services/services.ts";
+import { registerFormBodyParser } from "./form-body-parser.ts";
+import { errorPage } from "./pages/sign-in-pages.ts";
+import { assetRoutes } from "./routes/asset-routes.ts";
+import { consoleRoutes } from "./routes/console-routes.ts";
+import { signInRoutes } from "./routes/sign-in-routes.ts";
+import { registerWebRequest, sendPage } from "./web-request.ts";
+
+/**
+ * The web console: pages outside /api/, on the services the API calls. Its own scope takes forms (not JSON),
+ * knows the browser's session cookie, checks CSRF tokens, and answers errors as pages.
+ */
+export const webConsole: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+  await app.register(assetRoutes);
+  await app.register(async (pages) => {
+    registerFormBodyParser(pages, services.config.bodyLimitBytes);
+    registerWebRequest(pages, services);
+    pages.setErrorHandler((error: FastifyError, request, reply) => {
+      const appError = toAppError(error, services.config.bodyLimitBytes, request.headers["content-type"]);
+      if (appError.status >= 500) request.log.error({ err: error }, "page failed");
+      const csrf = request.web?.csrf ?? "";
+      return sendPage(reply, errorPage(csrf, appError.status, appError.message), appError.status);
+    });
+    await pages.register(signInRoutes, { services });
+    await pages.register(consoleRoutes, { services });
+  });
+};
