@@ -87,6 +87,8 @@ export interface Config {
   rateLimits: { reads: number; writes: number; windowMs: number };
   /** Failed authentications per client address and window before it is refused; 0 turns the limit off. */
   authFailures: { failures: number; windowMs: number };
+  /** Serial consoles: how many may be open at once per server, and after how long with no byte one is closed. */
+  console: { limit: number; idleMs: number };
   /**
    * Which proxies' `X-Forwarded-For` names the client (Fastify's `trustProxy`): none, every one (`true`), or
    * the proxies' addresses and CIDR blocks. With none, the client is the socket's peer.
@@ -335,6 +337,10 @@ export function loadConfig(env: Env = process.env, stdoutIsTty = process.stdout.
     authFailures: {
       failures: integer(env, "VPS_AUTH_FAILURE_LIMIT", 20),
       windowMs: integer(env, "VPS_AUTH_FAILURE_WINDOW_MS", 60_000, 1000),
+    },
+    console: {
+      limit: integer(env, "VPS_CONSOLE_LIMIT", 2, 1),
+      idleMs: integer(env, "VPS_CONSOLE_IDLE_MS", 15 * 60_000, 1000),
     },
     trustProxy: trustProxy(env),
     qemu: loadQemuConfig(env),

@@ -332,6 +332,17 @@ export interface MigrationsTable {
   resize_plan_id: number | null;
 }
 
+/** A console ticket (a customer's WebSocket) or grant (the control plane's call to a host agent); see 0020. */
+export interface ConsoleTicketsTable {
+  token_hash: string;
+  kind: "ticket" | "grant";
+  server_id: number;
+  account_id: number | null;
+  host_id: number | null;
+  expires_at: string;
+  created_at: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_tokens: ApiTokensTable;
@@ -356,6 +367,7 @@ export interface Database {
   host_allocations: HostAllocationsTable;
   migrations: MigrationsTable;
   images: ImagesTable;
+  console_tickets: ConsoleTicketsTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -372,3 +384,4 @@ export type HostRow = Selectable<HostsTable>;
 export type HostAllocationRow = Selectable<HostAllocationsTable>;
 export type MigrationRow = Selectable<MigrationsTable>;
 export type ImageRow = Selectable<ImagesTable>;
+export type ConsoleTicketRow = Selectable<ConsoleTicketsTable>;

@@ -5,6 +5,7 @@ import { AddressRepository } from "./address-repository.ts";
 import { BackupRepository } from "./backup-repository.ts";
 import { BillingRepository } from "./billing-repository.ts";
 import { CatalogueRepository } from "./catalogue-repository.ts";
+import { ConsoleTicketRepository } from "./console-ticket-repository.ts";
 import { HostAllocationRepository } from "./host-allocation-repository.ts";
 import { HostFailureRepository } from "./host-failure-repository.ts";
 import { HostRepository } from "./host-repository.ts";
@@ -40,6 +41,7 @@ export class Repositories {
   readonly migrations: MigrationRepository;
   readonly images: ImageRepository;
   readonly backups: BackupRepository;
+  readonly consoleTickets: ConsoleTicketRepository;
 
   readonly #prepared: PreparedQueries;
 
@@ -65,6 +67,7 @@ export class Repositories {
     this.migrations = new MigrationRepository(db);
     this.images = new ImageRepository(db);
     this.backups = new BackupRepository(db);
+    this.consoleTickets = new ConsoleTicketRepository(db);
   }
 
   /** Runs `work` in one transaction: all of its writes commit together or none do. */
