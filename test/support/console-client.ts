@@ -48,7 +48,8 @@ export async function openConsole(url: string): Promise<ConsoleClient> {
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`the console never showed ${pattern}; it showed: ${JSON.stringify(screen)}`));
+          const tail = JSON.stringify(screen.slice(-2000));
+          reject(new Error(`the console never showed ${pattern}; it ended with: ${tail}`));
         }, timeoutMs);
         waiters.add(check);
         check();
