@@ -74,6 +74,11 @@ export class ConsoleEndpoint {
       }
       throw err;
     }
+    // A control plane gone before the upgrade completes never reaches the callback: the console is closed here.
+    socket.once("close", () => {
+      stream.destroy();
+      release();
+    });
     this.#sockets.handleUpgrade(req, socket, head, (ws) => {
       this.#o.log.info({ server: serverId }, "console opened for the control plane");
       relayConsole(ws, stream, { idleMs: this.#o.idleMs, log: this.#o.log, onClose: release });

@@ -92,7 +92,13 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
       preValidation: async (request) => {
         if (!request.ws) throw new UpgradeRequired();
         const { ticket } = request.params as { ticket: string };
-        request.console = await services.consoles.open(ticket);
+        const open = await services.consoles.open(ticket);
+        request.console = open;
+        // A client gone before the upgrade completes never reaches the handler: its console is closed here.
+        request.raw.socket.once("close", () => {
+          open.stream.destroy();
+          open.release();
+        });
       },
     },
     (socket, request) => {
