@@ -7,7 +7,8 @@
 # only place where what the guest writes reaches its disk. busybox init: rcS loads virtio/CD-ROM/ACPI-button modules,
 # mounts /data, starts qemu-ga (-m virtio-serial on the /dev/vportNpM named org.qemu.guest_agent.0; its fsfreeze freezes
 # /data), applies the NoCloud seed, then dropbear :22 (root, key only), acpid (power button -> poweroff); Ctrl-Alt-Del ->
-# reboot. Poweroff and reboot run rcK, which thaws and unmounts /data (stopping what holds it busy) so it is left clean.
+# reboot; getty + login on ttyS0 (root's password locked: the prompt lets no one in). Poweroff and reboot run rcK,
+# which thaws and unmounts /data (stopping what holds it busy) so it is left clean.
 # Serial (console=ttyS0,115200) markers: "vps-test: data mounted", "vps-test: guest agent ready", "vps-test: seed applied
 # hostname=<name>", "vps-test: ssh ready", "vps-test: data unmounted". NoCloud subset: seed = fs labelled cidata/CIDATA
 # (ISO9660 or FAT, virtio disk or CD-ROM); meta-data instance-id, local-hostname, public-keys; user-data (#cloud-config)
@@ -177,6 +178,9 @@ cat >"$R/etc/inittab" <<'EOF'
 ::respawn:/bin/dropbear -F -E -s -g -R -p 22 -r /etc/dropbear/dropbear_ed25519_host_key -r /etc/dropbear/dropbear_ecdsa_host_key
 ::respawn:/bin/acpid -f -c /etc/acpi -l /run/acpid.log -p /run/acpid.pid
 ::once:/etc/init.d/ssh-ready
+# A login prompt on the serial console (the control plane's serial console shows it). root's password is locked
+# (`*`), so it lets no one in until a password is set over SSH (`passwd`): a prompt, never an open shell.
+ttyS0::respawn:/bin/getty -L 115200 ttyS0 vt100
 # The kernel sends SIGINT to PID 1 on Ctrl-Alt-Del (init turns the hard reboot off at start).
 ::ctrlaltdel:/bin/reboot
 ::shutdown:/etc/init.d/rcK

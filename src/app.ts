@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import cors from "@fastify/cors";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
+import websocket from "@fastify/websocket";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
 import type { Logger } from "pino";
 import { corsOptions } from "./api/cors-options.ts";
@@ -13,6 +14,7 @@ import { actionRoutes } from "./api/routes/actions.ts";
 import { adminRoutes } from "./api/routes/admin.ts";
 import { agentRoutes } from "./api/routes/agent.ts";
 import { catalogueRoutes } from "./api/routes/catalogue.ts";
+import { consoleRoutes } from "./api/routes/consoles.ts";
 import { healthRoutes } from "./api/routes/health.ts";
 import { hostRoutes } from "./api/routes/hosts.ts";
 import { imageRoutes } from "./api/routes/images.ts";
@@ -76,6 +78,8 @@ export async function createApp({ config, services, log, metrics }: AppDeps): Pr
   await http.register(cors, corsOptions(config));
   await http.register(swagger, openApiOptions);
   await http.register(swaggerUi, { routePrefix: "/docs" });
+  // Serial consoles' WebSockets; a console's messages are keystrokes and screen bytes, never large.
+  await http.register(websocket, { options: { maxPayload: 64 * 1024 } });
   http.get("/api/v1/openapi.json", { schema: { hide: true } }, async () => http.swagger());
 
   await http.register(healthRoutes, { services });
@@ -92,6 +96,7 @@ export async function createApp({ config, services, log, metrics }: AppDeps): Pr
     await http.register(metricsRoutes, { metrics, auth: services.auth, tokenRequired: true });
   }
   await http.register(webConsole, { services });
+  await http.register(consoleRoutes, { services });
 
   return {
     http,

@@ -68,6 +68,8 @@ export async function boot({
       link: engine.link,
       work: engine.work,
       log: log.child({ component: "agents" }),
+      driver,
+      embeddedHostIds: () => engine.embeddedHosts?.ids ?? [],
     });
     engine.reconciler = services.hostReconciliation;
     const app = await createApp({ config, services, log, metrics });

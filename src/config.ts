@@ -89,6 +89,8 @@ export interface Config {
   authFailures: { failures: number; windowMs: number };
   /** The web console: who may sign up, how its cookie is sent, and how long sessions and invitations last. */
   web: WebSettings;
+  /** Serial consoles: how many may be open at once per server, and after how long with no byte one is closed. */
+  console: { limit: number; idleMs: number };
   /**
    * Which proxies' `X-Forwarded-For` names the client (Fastify's `trustProxy`): none, every one (`true`), or
    * the proxies' addresses and CIDR blocks. With none, the client is the socket's peer.
@@ -379,6 +381,10 @@ export function loadConfig(env: Env = process.env, stdoutIsTty = process.stdout.
       sessionMaxMs: integer(env, "VPS_SESSION_MAX_MS", 30 * 24 * 3600_000, 60_000),
       invitationTtlMs: integer(env, "VPS_INVITATION_TTL_MS", 72 * 3600_000, 60_000),
       signInFailures: integer(env, "VPS_SIGNIN_FAILURE_LIMIT", 5),
+    },
+    console: {
+      limit: integer(env, "VPS_CONSOLE_LIMIT", 2, 1),
+      idleMs: integer(env, "VPS_CONSOLE_IDLE_MS", 15 * 60_000, 1000),
     },
     trustProxy: trustProxy(env),
     qemu: loadQemuConfig(env),

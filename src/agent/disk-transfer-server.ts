@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Readable } from "node:stream";
+import { type Duplex, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Logger } from "pino";
 import type { Driver } from "../drivers/driver.ts";
@@ -12,6 +12,8 @@ export interface DiskTransferServerOptions {
   log: Logger;
   /** The control plane's check of a token: spent once; the disk's size and checksum, or undefined if refused. */
   spend: (serverId: number, token: string) => Promise<{ size: number; sha256: string } | undefined>;
+  /** Who answers the listener's HTTP upgrades (the serial consoles); none: every upgrade is refused. */
+  upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 /**
@@ -31,6 +33,10 @@ export class DiskTransferServer {
         if (!res.headersSent) answer(res, 500, "transfer_failed", "The disk could not be sent.");
         else res.destroy();
       });
+    });
+    this.#server.on("upgrade", (req, socket, head) => {
+      if (options.upgrade) options.upgrade(req, socket, head);
+      else socket.destroy();
     });
   }
 

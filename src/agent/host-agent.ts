@@ -1,11 +1,13 @@
 import type { Logger } from "pino";
 import type { Clock } from "../domain/clock.ts";
 import type { Driver, DriverCall } from "../drivers/driver.ts";
+import { ConsoleSessions } from "../engine/console-sessions.ts";
 import type { HttpHostLink, MachineReport } from "../engine/http-host-link.ts";
 import { OperationRunner } from "../engine/operation-runner.ts";
 import { OperationWorker } from "../engine/operation-worker.ts";
 import { PeriodicTask } from "../engine/periodic-task.ts";
 import type { ImageStore } from "../store/image-store.ts";
+import { ConsoleEndpoint } from "./console-endpoint.ts";
 import { DiskTransferServer } from "./disk-transfer-server.ts";
 
 export interface HostAgentOptions {
@@ -24,8 +26,13 @@ export interface HostAgentOptions {
   downAfterMs: number;
   /** How often the machines' power and usage are reported. */
   reportMs: number;
-  /** `host:port` where it serves disks to migrations (VPS_AGENT_TRANSFER_ADDRESS); none: it serves none. */
+  /**
+   * `host:port` where it serves disks to migrations and serial consoles to the control plane
+   * (VPS_AGENT_TRANSFER_ADDRESS); none: it serves neither.
+   */
   transferAddress?: string;
+  /** Serial consoles: how many at once per machine, and after how long with no byte one is closed. */
+  console: { limit: number; idleMs: number };
 }
 
 /**
@@ -40,6 +47,7 @@ export class HostAgent {
   readonly #reports: PeriodicTask;
   readonly #controller = new AbortController();
   readonly #transfers: DiskTransferServer | undefined;
+  readonly #consoles: ConsoleEndpoint | undefined;
 
   constructor(options: HostAgentOptions) {
     this.#o = options;
@@ -66,11 +74,23 @@ export class HostAgent {
     );
     this.#reports = new PeriodicTask("power report", options.reportMs, log, () => this.report());
     if (options.transferAddress) {
+      const open = driver.openConsole?.bind(driver);
+      const consoles = open
+        ? new ConsoleEndpoint({
+            open,
+            log: log.child({ component: "consoles" }),
+            sessions: new ConsoleSessions(options.console.limit),
+            idleMs: options.console.idleMs,
+            spend: (serverId, grant) => link.spendConsoleGrant(serverId, grant),
+          })
+        : undefined;
+      this.#consoles = consoles;
       this.#transfers = new DiskTransferServer({
         address: options.transferAddress,
         driver,
         log: log.child({ component: "transfers" }),
         spend: (serverId, token) => link.spendTransferToken(serverId, token),
+        upgrade: consoles && ((req, socket, head) => consoles.upgrade(req, socket, head)),
       });
     }
   }
@@ -94,6 +114,7 @@ export class HostAgent {
   async stop(graceMs: number): Promise<void> {
     this.#controller.abort();
     await Promise.all([this.worker.stop(graceMs), this.#heartbeat.stop(), this.#reports.stop()]);
+    this.#consoles?.close();
     await this.#transfers?.close();
   }
 

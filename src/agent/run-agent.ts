@@ -85,6 +85,7 @@ export async function runAgent(config: Config, log: Logger): Promise<void> {
     downAfterMs: config.hostDownAfterMs,
     reportMs: config.powerSyncMs,
     transferAddress: config.agentTransferAddress,
+    console: config.console,
   });
   const shutdown = (signal: string) => {
     if (stopping) {

@@ -2,7 +2,16 @@ import type { FastifyRequest } from "fastify";
 
 const SAFE_HOST = /^(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
-/** `next`/`previous` links of a page, on `baseUrl`. */
+/**
+ * The base of the links the API answers: VPS_PUBLIC_URL when it is set, else the request's own scheme and Host
+ * when that is a plain host name (a forged Host header cannot inject anything), else empty (links are relative).
+ */
+export function linkBase(request: FastifyRequest, publicUrl: string | undefined): string {
+  const host = request.headers.host;
+  return publicUrl ?? (host && SAFE_HOST.test(host) ? `${request.protocol}://${host}` : "");
+}
+
+/** `next`/`previous` links of a page, on linkBase. */
 function pageLink(
   request: FastifyRequest,
   publicUrl: string | undefined,
@@ -13,16 +22,7 @@ function pageLink(
   for (const [key, value] of Object.entries(params)) {
     if (value !== undefined) query.set(key, String(value));
   }
-  return `${baseUrl(request, publicUrl)}${path}?${query.toString()}`;
-}
-
-/**
- * The base of links the service hands out: VPS_PUBLIC_URL when it is set, else the request's own Host when
- * that is a plain host name (a forged Host header cannot inject anything), else empty (relative links).
- */
-export function baseUrl(request: FastifyRequest, publicUrl: string | undefined): string {
-  const host = request.headers.host;
-  return publicUrl ?? (host && SAFE_HOST.test(host) ? `${request.protocol}://${host}` : "");
+  return `${linkBase(request, publicUrl)}${path}?${query.toString()}`;
 }
 
 /** A page of a list as every paged list answers it: `count`, `next`, `previous`, `results`. */

@@ -352,6 +352,17 @@ export interface WebSessionsTable {
   user_agent: string;
 }
 
+/** A console ticket (a customer's WebSocket) or grant (the control plane's call to a host agent); see 0020. */
+export interface ConsoleTicketsTable {
+  token_hash: string;
+  kind: "ticket" | "grant";
+  server_id: number;
+  account_id: number | null;
+  host_id: number | null;
+  expires_at: string;
+  created_at: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_tokens: ApiTokensTable;
@@ -378,6 +389,7 @@ export interface Database {
   images: ImagesTable;
   account_invitations: AccountInvitationsTable;
   web_sessions: WebSessionsTable;
+  console_tickets: ConsoleTicketsTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -395,3 +407,4 @@ export type HostAllocationRow = Selectable<HostAllocationsTable>;
 export type MigrationRow = Selectable<MigrationsTable>;
 export type ImageRow = Selectable<ImagesTable>;
 export type WebSessionRow = Selectable<WebSessionsTable>;
+export type ConsoleTicketRow = Selectable<ConsoleTicketsTable>;

@@ -248,3 +248,47 @@ export class CsrfRejected extends AppError {
     );
   }
 }
+/** A console ticket that is unknown, already used or expired: the client asks for a new one. */
+export class ConsoleTicketInvalid extends AppError {
+  constructor() {
+    super(401, "console_ticket_invalid", "The console ticket is unknown, already used, or expired.");
+  }
+}
+
+/** A console grant an agent was shown that is unknown, spent, expired, or not for its host and server. */
+export class ConsoleGrantInvalid extends AppError {
+  constructor() {
+    super(403, "console_grant_invalid", "The console grant is unknown, already used, or expired.");
+  }
+}
+
+/** A console asked of a server that is not running: there is no serial port to reach. */
+export class ConsoleServerNotRunning extends Conflict {
+  constructor(status: string) {
+    super("server_not_running", `The server is ${status}; its console opens once it is active.`);
+  }
+}
+
+/** The server has as many consoles open as it may: one must close first. */
+export class ConsoleLimitReached extends Conflict {
+  constructor(limit: number) {
+    super(
+      "console_limit_reached",
+      `The server has ${limit} console${limit === 1 ? "" : "s"} open already, its limit; close one first.`,
+    );
+  }
+}
+
+/** The server's host cannot be reached for its console now (its agent serves none, or is unreachable). */
+export class ConsoleUnavailable extends Conflict {
+  constructor(message = "The server's console cannot be reached now; try again later.") {
+    super("console_unavailable", message);
+  }
+}
+
+/** A console URL opened as a plain request: it is a WebSocket. */
+export class UpgradeRequired extends AppError {
+  constructor() {
+    super(426, "upgrade_required", "This URL is a WebSocket; connect to it with a WebSocket client.");
+  }
+}

@@ -1,3 +1,4 @@
+import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 
 // The one interface every hypervisor driver implements. Every method is idempotent: start on a running
@@ -118,6 +119,12 @@ export interface Driver {
   resize(spec: MachineSpec, call: DriverCall): Promise<void>;
   /** Where to reach the machine's SSH server; null when that is simply its own address, port 22. */
   endpoint(id: string, call: DriverCall): Promise<SshEndpoint | null>;
+  /**
+   * The running machine's serial console as a byte stream both ways: what the guest writes to its first serial
+   * port, and what is written to it as typed. Ending the stream leaves the machine as it was. A machine that is
+   * not running fails (`machine_not_running`). A driver without consoles leaves it out.
+   */
+  openConsole?(id: string, call: DriverCall): Promise<Duplex>;
 }
 
 /** A failed driver step. Transient ones are retried with backoff; permanent ones end the server in `error`. */

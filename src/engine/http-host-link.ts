@@ -199,6 +199,17 @@ export class HttpHostLink implements HostLink {
     }
   }
 
+  /** Spends a console grant the control plane presented for the server's console: false when refused. */
+  async spendConsoleGrant(serverId: number, grant: string): Promise<boolean> {
+    try {
+      await this.#call("POST", "/api/v1/agent/consoles/spend", { server_id: serverId, grant });
+      return true;
+    } catch (err) {
+      if (err instanceof Refused && (err.status === 403 || err.status === 400)) return false;
+      throw err;
+    }
+  }
+
   /**
    * Reports every machine observed since `observedSince` (epoch ms); those whose operation ended meanwhile are
    * sent as `unsure`: what was seen of them may be older than what the control plane now knows.

@@ -2,7 +2,9 @@ import type { Logger } from "pino";
 import type { Config } from "../config.ts";
 import type { Repositories } from "../db/repositories/repositories.ts";
 import type { Clock } from "../domain/clock.ts";
+import type { Driver } from "../drivers/driver.ts";
 import type { ChangeFeed } from "../engine/change-feed.ts";
+import { ConsoleSessions } from "../engine/console-sessions.ts";
 import type { LocalHostLink } from "../engine/local-host-link.ts";
 import type { WorkArrivals } from "../engine/work-arrivals.ts";
 import type { WorkNotifier } from "../engine/work-notifier.ts";
@@ -14,6 +16,7 @@ import { AuthService } from "./auth-service.ts";
 import { BackupService } from "./backup-service.ts";
 import { CatalogueMemory } from "./catalogue-memory.ts";
 import { CatalogueService } from "./catalogue-service.ts";
+import { ConsoleService } from "./console-service.ts";
 import { HostReconciliationService } from "./host-reconciliation-service.ts";
 import { HostService } from "./host-service.ts";
 import { IdempotencyService } from "./idempotency-service.ts";
@@ -48,6 +51,7 @@ export interface Services {
   resizes: ResizeService;
   invitations: InvitationService;
   webSessions: WebSessionService;
+  consoles: ConsoleService;
 }
 
 /** The engine's parts the agents' side of the host link uses. */
@@ -55,6 +59,10 @@ export interface AgentLink {
   link: LocalHostLink;
   work: WorkArrivals;
   log: Logger;
+  /** This process's driver, which opens the consoles of the machines of its embedded hosts. */
+  driver: Driver;
+  /** The embedded hosts this process drives. */
+  embeddedHostIds: () => readonly number[];
 }
 
 export function createServices(
@@ -121,5 +129,13 @@ export function createServices(
     resizes: new ResizeService({ repos, clock, notifier, maxAttempts: config.maxAttempts, migrations }),
     invitations: new InvitationService(repos, clock, config.web.invitationTtlMs),
     webSessions: new WebSessionService(repos, clock, config.web, config.authFailures),
+    consoles: new ConsoleService({
+      repos,
+      clock,
+      log: agentLink.log,
+      driver: agentLink.driver,
+      embeddedHostIds: agentLink.embeddedHostIds,
+      sessions: new ConsoleSessions(config.console.limit),
+    }),
   };
 }

@@ -68,7 +68,7 @@ describe("the NoCloud seed", () => {
 });
 
 describe("the QEMU command line", () => {
-  it("daemonises the VM with a QMP socket, a pidfile, a serial log and the plan's size", () => {
+  it("daemonises the VM with a QMP socket, a pidfile, a serial port on a socket logged to a file, and the plan's size", () => {
     const args = qemuArgs({
       id: "12345",
       accel: "tcg",
@@ -81,6 +81,7 @@ describe("the QEMU command line", () => {
       qmpSocket: "/vms/12345/qmp.sock",
       qgaSocket: "/vms/12345/qga.sock",
       pidFile: "/vms/12345/qemu.pid",
+      serialSocket: "/vms/12345/serial.sock",
       consoleLog: "/vms/12345/console.log",
     });
     const after = (flag: string) => args[args.indexOf(flag) + 1];
@@ -97,6 +98,13 @@ describe("the QEMU command line", () => {
     assert.ok(args.includes("virtio-serial-pci"));
     assert.ok(args.includes("virtserialport,chardev=qga0,name=org.qemu.guest_agent.0"));
     assert.equal(after("-drive"), "file=/vms/12345/disk.qcow2,if=virtio,format=qcow2,discard=unmap,id=disk0");
+    // The serial port is a socket a console connects to, and still logged to console.log.
+    assert.equal(after("-serial"), "chardev:serial0");
+    assert.ok(
+      args.includes(
+        "socket,id=serial0,path=/vms/12345/serial.sock,server=on,wait=off,logfile=/vms/12345/console.log,logappend=on",
+      ),
+    );
   });
 
   it("uses the host's CPU under KVM and a tap device when bridged", () => {
@@ -112,6 +120,7 @@ describe("the QEMU command line", () => {
       qmpSocket: "q",
       qgaSocket: "g",
       pidFile: "p",
+      serialSocket: "t",
       consoleLog: "c",
     });
     assert.equal(args[args.indexOf("-cpu") + 1], "host");

@@ -3,7 +3,7 @@ import { formatMoney } from "../../domain/money.ts";
 import type { Services } from "../../services/services.ts";
 import { adminSecurity, requireAdmin } from "../authenticate.ts";
 import { idempotentPosts } from "../idempotency-hooks.ts";
-import { baseUrl, pageOf } from "../page-links.ts";
+import { linkBase, pageOf } from "../page-links.ts";
 import { presentAccount, presentLocation, presentOs, presentPlan } from "../presenters/present-catalogue.ts";
 import {
   AccountList,
@@ -150,7 +150,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     },
     async (request, reply) => {
       const { token, expiresAt } = await services.invitations.create(request.params.id);
-      const url = `${baseUrl(request, services.config.publicUrl)}/invite/${token}`;
+      const url = `${linkBase(request, services.config.publicUrl)}/invite/${token}`;
       return reply.status(201).send({ url, expires_at: expiresAt });
     },
   );

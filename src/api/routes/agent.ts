@@ -5,6 +5,7 @@ import { presentClaimedOperation } from "../presenters/present-claimed-operation
 import {
   ClaimBody,
   Claimed,
+  ConsoleGrantBody,
   Extended,
   HeartbeatAnswer,
   HeartbeatBody,
@@ -222,6 +223,26 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       },
       async (request) =>
         services.migrations.spendTransferToken(request.hostId, request.body.server_id, request.body.token),
+    );
+
+    agent.post(
+      "/api/v1/agent/consoles/spend",
+      {
+        schema: {
+          tags,
+          security: hostSecurity,
+          summary: "Spend a console grant before opening a machine's serial console",
+          description:
+            "The agent's check of the grant the control plane presented for a console: valid once, for a few " +
+            "seconds, for that server on this host. Anything else is a 403 `console_grant_invalid`.",
+          body: ConsoleGrantBody,
+          response: { 204: NoContent, ...errors(400, 401, 403, 413, 415) },
+        },
+      },
+      async (request, reply) => {
+        await services.consoles.spendGrant(request.hostId, request.body.server_id, request.body.grant);
+        return reply.status(204).send();
+      },
     );
 
     agent.post(

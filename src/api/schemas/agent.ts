@@ -296,6 +296,14 @@ export const TransferBody = Type.Object(
   { additionalProperties: false },
 );
 
+export const ConsoleGrantBody = Type.Object(
+  {
+    server_id: Type.Integer({ minimum: 1 }),
+    grant: Type.String({ minLength: 1, maxLength: 200 }),
+  },
+  { additionalProperties: false },
+);
+
 export const TransferAnswer = Type.Object({
   size: Type.Integer({ description: "The disk's size in bytes, as the source exported it." }),
   sha256: Type.String({ description: "Its checksum, which the source checks before it sends." }),

@@ -18,6 +18,7 @@ import * as migrationsTable from "./0016-migrations.ts";
 import * as hostReconcile from "./0017-host-reconcile.ts";
 import * as images from "./0018-images.ts";
 import * as imageBilling from "./0019-image-billing.ts";
+import * as consoleTickets from "./0020-console-tickets.ts";
 import * as webSessions from "./0021-web-sessions.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
@@ -42,4 +43,5 @@ export const migrations: Record<string, Migration> = {
   "0018-images": images,
   "0019-image-billing": imageBilling,
   "0021-web-sessions": webSessions,
+  "0020-console-tickets": consoleTickets,
 };

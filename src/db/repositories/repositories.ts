@@ -5,6 +5,7 @@ import { AddressRepository } from "./address-repository.ts";
 import { BackupRepository } from "./backup-repository.ts";
 import { BillingRepository } from "./billing-repository.ts";
 import { CatalogueRepository } from "./catalogue-repository.ts";
+import { ConsoleTicketRepository } from "./console-ticket-repository.ts";
 import { HostAllocationRepository } from "./host-allocation-repository.ts";
 import { HostFailureRepository } from "./host-failure-repository.ts";
 import { HostRepository } from "./host-repository.ts";
@@ -44,6 +45,7 @@ export class Repositories {
   readonly backups: BackupRepository;
   readonly invitations: InvitationRepository;
   readonly webSessions: WebSessionRepository;
+  readonly consoleTickets: ConsoleTicketRepository;
 
   readonly #prepared: PreparedQueries;
 
@@ -71,6 +73,7 @@ export class Repositories {
     this.backups = new BackupRepository(db);
     this.invitations = new InvitationRepository(db);
     this.webSessions = new WebSessionRepository(db);
+    this.consoleTickets = new ConsoleTicketRepository(db);
   }
 
   /** Runs `work` in one transaction: all of its writes commit together or none do. */

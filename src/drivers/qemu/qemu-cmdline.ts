@@ -17,12 +17,14 @@ export interface VmLaunch {
   /** The host's end of the guest agent's virtio-serial channel. */
   qgaSocket: string;
   pidFile: string;
+  /** The serial port's socket, where a console connects; what the guest writes is also appended to `consoleLog`. */
+  serialSocket: string;
   consoleLog: string;
 }
 
 /**
  * The arguments of qemu-system-x86_64 for one VM: daemonised, with a QMP socket, a guest agent channel, a pidfile
- * and a serial log. The main disk's drive is `disk0`, the name block jobs (backups, snapshots) address it by.
+ * and a serial port on a socket, logged to a file. The main disk's drive is `disk0`, the name block jobs (backups, snapshots) address it by.
  */
 export function qemuArgs(vm: VmLaunch): string[] {
   const netdev =
@@ -58,10 +60,12 @@ export function qemuArgs(vm: VmLaunch): string[] {
     "virtio-serial-pci",
     "-device",
     "virtserialport,chardev=qga0,name=org.qemu.guest_agent.0",
+    // The serial port is a socket a console connects to (one at a time; with none, output is dropped but still
+    // logged), and everything the guest writes goes on to console.log as before.
     "-chardev",
-    `file,id=console,path=${vm.consoleLog},append=on`,
+    `socket,id=serial0,path=${vm.serialSocket},server=on,wait=off,logfile=${vm.consoleLog},logappend=on`,
     "-serial",
-    "chardev:console",
+    "chardev:serial0",
     "-display",
     "none",
     "-monitor",

@@ -1,8 +1,11 @@
 import { createHash } from "node:crypto";
+import { once } from "node:events";
 import { createReadStream, createWriteStream, existsSync } from "node:fs";
 import { readdir, rename, rm, statfs } from "node:fs/promises";
+import { createConnection } from "node:net";
 import { availableParallelism, totalmem } from "node:os";
 import { dirname, isAbsolute, resolve } from "node:path";
+import type { Duplex } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
@@ -176,6 +179,7 @@ export class QemuDriver implements Driver {
       qmpSocket: this.#vms.file(id, "qmp.sock"),
       qgaSocket: this.#vms.file(id, "qga.sock"),
       pidFile: this.#vms.file(id, "qemu.pid"),
+      serialSocket: this.#vms.file(id, "serial.sock"),
       consoleLog: this.#vms.file(id, "console.log"),
     });
     // With -daemonize the command returns once the VM runs; the VM itself is no child of this process.
@@ -354,6 +358,17 @@ export class QemuDriver implements Driver {
   async endpoint(id: string): Promise<SshEndpoint | null> {
     const record = this.#vms.record(id);
     return record ? this.#network.endpoint(record) : null;
+  }
+
+  /** The VM's serial port socket (QEMU serves one client at a time; a second waits until the first leaves). */
+  async openConsole(id: string, call: DriverCall): Promise<Duplex> {
+    this.#vms.requireRecord(id);
+    if (!this.#running(id)) {
+      throw new DriverError("machine_not_running", `VM ${id} is not running`, true);
+    }
+    const socket = createConnection(this.#vms.file(id, "serial.sock"));
+    await once(socket, "connect", { signal: call.signal });
+    return socket;
   }
 
   /** The allocated size of the overlay (what the guest wrote), sampled at most once a minute. */

@@ -19,6 +19,7 @@ export type VmFile =
   | "seed.iso"
   | "qmp.sock"
   | "qga.sock"
+  | "serial.sock"
   | "qemu.pid"
   | "console.log"
   | "vm.json";
@@ -109,6 +110,7 @@ export class VmDirectory {
   clearRunFiles(id: string): void {
     rmSync(this.file(id, "qmp.sock"), { force: true });
     rmSync(this.file(id, "qga.sock"), { force: true });
+    rmSync(this.file(id, "serial.sock"), { force: true });
     rmSync(this.file(id, "qemu.pid"), { force: true });
   }
 }

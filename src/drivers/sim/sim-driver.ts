@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { Duplex } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { SimMachineRow } from "../../db/schema.ts";
 import { type Clock, isoAt } from "../../domain/clock.ts";
@@ -15,6 +16,7 @@ import {
   type PowerState,
   type ProbeResult,
 } from "../driver.ts";
+import { SimConsole } from "./sim-console.ts";
 import { SimFaults } from "./sim-faults.ts";
 import type { SimMachineStore } from "./sim-machine-store.ts";
 
@@ -214,6 +216,15 @@ export class SimDriver implements Driver {
 
   async endpoint(): Promise<null> {
     return null;
+  }
+
+  /** A simulated getty on the machine's serial port (sim-console.ts). */
+  async openConsole(id: string): Promise<Duplex> {
+    const machine = await this.#require(id);
+    if (machine.power !== "running") {
+      throw new DriverError("machine_not_running", `machine ${id} is not running`, true);
+    }
+    return new SimConsole(`sim-${id}`);
   }
 
   async list(): Promise<string[]> {
