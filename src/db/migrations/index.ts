@@ -18,6 +18,7 @@ import * as migrationsTable from "./0016-migrations.ts";
 import * as hostReconcile from "./0017-host-reconcile.ts";
 import * as images from "./0018-images.ts";
 import * as imageBilling from "./0019-image-billing.ts";
+import * as usageHistory from "./0020-usage-history.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
 export const migrations: Record<string, Migration> = {
@@ -40,4 +41,5 @@ export const migrations: Record<string, Migration> = {
   "0017-host-reconcile": hostReconcile,
   "0018-images": images,
   "0019-image-billing": imageBilling,
+  "0020-usage-history": usageHistory,
 };

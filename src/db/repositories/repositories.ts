@@ -17,6 +17,7 @@ import { ServerRepository } from "./server-repository.ts";
 import { SettingsRepository } from "./settings-repository.ts";
 import { SshKeyRepository } from "./ssh-key-repository.ts";
 import { TokenRepository } from "./token-repository.ts";
+import { UsageHistoryRepository } from "./usage-history-repository.ts";
 import { UsageRepository } from "./usage-repository.ts";
 
 /** Every repository over one executor: the database, or one transaction of it. */
@@ -31,6 +32,7 @@ export class Repositories {
   readonly addresses: AddressRepository;
   readonly operations: OperationRepository;
   readonly usage: UsageRepository;
+  readonly usageHistory: UsageHistoryRepository;
   readonly billing: BillingRepository;
   readonly idempotency: IdempotencyRepository;
   readonly rateLimits: RateLimitRepository;
@@ -56,6 +58,7 @@ export class Repositories {
     this.addresses = new AddressRepository(db, prepared);
     this.operations = new OperationRepository(db, prepared);
     this.usage = new UsageRepository(db, prepared);
+    this.usageHistory = new UsageHistoryRepository(db);
     this.billing = new BillingRepository(db);
     this.idempotency = new IdempotencyRepository(db);
     this.rateLimits = new RateLimitRepository(db);
