@@ -18,6 +18,7 @@ import { HostReconciliationService } from "./host-reconciliation-service.ts";
 import { HostService } from "./host-service.ts";
 import { IdempotencyService } from "./idempotency-service.ts";
 import { ImageService } from "./image-service.ts";
+import { MetricsService } from "./metrics-service.ts";
 import { MigrationService } from "./migration-service.ts";
 import { RateLimitService } from "./rate-limit-service.ts";
 import { ResizeService } from "./resize-service.ts";
@@ -44,6 +45,7 @@ export interface Services {
   migrations: MigrationService;
   backups: BackupService;
   resizes: ResizeService;
+  metrics: MetricsService;
 }
 
 /** The engine's parts the agents' side of the host link uses. */
@@ -115,5 +117,6 @@ export function createServices(
     migrations,
     backups: new BackupService({ repos, clock, notifier, maxAttempts: config.maxAttempts }),
     resizes: new ResizeService({ repos, clock, notifier, maxAttempts: config.maxAttempts, migrations }),
+    metrics: new MetricsService(repos, clock),
   };
 }
