@@ -37,7 +37,11 @@ export async function correctStatus(
   return server.status;
 }
 
-/** Records the server's usage now from its machine's counters: null (not running) is zeros and this month's bandwidth. */
+/**
+ * Records the server's usage now from its machine's counters: null (not running) is zeros and this month's bandwidth.
+ * The usage history takes the periodic samples only (`recordUsages`): this one, right after a server comes up, would
+ * cost every start a second write, and the next sync's sample counts from it.
+ */
 export async function recordUsage(
   repos: Repositories,
   clock: Clock,
@@ -49,10 +53,7 @@ export async function recordUsage(
     repos.usage.find(server.id),
   ]);
   if (!plan) return;
-  const now = isoAt(clock);
-  const usage = nextUsageOf(plan, previous, stats, now);
-  await repos.usage.save(usageRow(server.id, usage));
-  await repos.usageHistory.record([minuteRow(server.id, usage, now)]);
+  await repos.usage.save(usageRow(server.id, nextUsageOf(plan, previous, stats, isoAt(clock))));
 }
 
 /**
