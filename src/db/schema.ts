@@ -184,6 +184,33 @@ export interface ServerUsageTable {
   sampled_at: string;
 }
 
+/** A server's samples of one minute (`at`, unix seconds), kept a day; averages are sums over `samples`. */
+export interface UsageMinutesTable {
+  server_id: number;
+  at: number;
+  samples: number;
+  cpu_sum: number;
+  /** MiB. */
+  memory_sum: number;
+  /** GB. */
+  disk_max: number;
+  /** Bytes sent and received in the minute. */
+  net_bytes: number;
+  /** The newest sample folded in (unix ms): one no newer is a repeat and is ignored. */
+  last_sample_ms: number;
+}
+
+/** A server's minutes of one hour rolled up, kept 31 days. */
+export interface UsageHoursTable {
+  server_id: number;
+  at: number;
+  samples: number;
+  cpu_sum: number;
+  memory_sum: number;
+  disk_max: number;
+  net_bytes: number;
+}
+
 export interface SimMachinesTable {
   id: string;
   power: string;
@@ -376,6 +403,8 @@ export interface Database {
   ip_addresses: IpAddressesTable;
   operations: OperationsTable;
   server_usage: ServerUsageTable;
+  usage_minutes: UsageMinutesTable;
+  usage_hours: UsageHoursTable;
   sim_machines: SimMachinesTable;
   idempotency_keys: IdempotencyKeysTable;
   rate_limits: RateLimitsTable;
@@ -401,6 +430,7 @@ export type ServerRow = Selectable<ServersTable>;
 export type OperationRow = Selectable<OperationsTable>;
 export type SimMachineRow = Selectable<SimMachinesTable>;
 export type ServerUsageRow = Selectable<ServerUsageTable>;
+export type UsageMinuteRow = Selectable<UsageMinutesTable>;
 export type IdempotencyKeyRow = Selectable<IdempotencyKeysTable>;
 export type HostRow = Selectable<HostsTable>;
 export type HostAllocationRow = Selectable<HostAllocationsTable>;

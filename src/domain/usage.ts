@@ -27,6 +27,8 @@ export interface PlanLimits {
 export interface Usage extends UsageState {
   cpuPercent: number;
   memoryUsed: number;
+  /** Bytes transferred since the last sample (the usage history's network figure). */
+  netBytes: number;
 }
 
 /** The month a timestamp falls in, "YYYY-MM" (UTC). */
@@ -56,15 +58,18 @@ export function nextUsage(
       sampledAt: now,
       cpuPercent: 0,
       memoryUsed: 0,
+      netBytes: 0,
       diskUsed: previous?.diskUsed ?? 0,
     };
   }
   const elapsedNs = previous ? (Date.parse(now) - Date.parse(previous.sampledAt)) * 1e6 : 0;
   const cpuNs = delta(sample.cpuTimeNs, previous?.lastCpuNs ?? 0);
   const cpuPercent = elapsedNs > 0 ? (cpuNs / (elapsedNs * plan.vcpus)) * 100 : 0;
+  const netBytes = delta(sample.netBytes, previous?.lastNetBytes ?? 0);
   return {
     period,
-    bandwidthBytes: carried + delta(sample.netBytes, previous?.lastNetBytes ?? 0),
+    bandwidthBytes: carried + netBytes,
+    netBytes,
     lastCpuNs: sample.cpuTimeNs,
     lastNetBytes: sample.netBytes,
     sampledAt: now,

@@ -21,6 +21,7 @@ import { LocalHostLink } from "./local-host-link.ts";
 import { OperationRunner } from "./operation-runner.ts";
 import { OperationWorker } from "./operation-worker.ts";
 import { PowerSync } from "./power-sync.ts";
+import { UsageRollup } from "./usage-rollup.ts";
 import { WorkArrivals } from "./work-arrivals.ts";
 import type { WorkNotifier } from "./work-notifier.ts";
 
@@ -42,6 +43,8 @@ export interface EngineOptions {
 
 /** How often due backups are queued and the image store swept. */
 const BACKUP_INTERVAL_MS = 60_000;
+/** How often the usage history's ended hours are rolled up and its old rows dropped. */
+const USAGE_ROLLUP_INTERVAL_MS = 60_000;
 
 /**
  * Everything that runs in the background: the operation worker and its runner, the power sync, the billing
@@ -59,6 +62,8 @@ export class Engine implements WorkNotifier {
   readonly powerSync: PowerSync;
   readonly billing: BillingCycle;
   readonly backups: BackupScheduler;
+  /** Rolls the usage history's minutes up into hours and drops what is past its retention. */
+  readonly usageRollup: UsageRollup;
   /** Gives up the operations that waited too long for their down host. */
   readonly hostUnavailable: HostUnavailableSweep;
   /** This process's own hosts, unless VPS_EMBEDDED_HOSTS=off. */
@@ -125,6 +130,12 @@ export class Engine implements WorkNotifier {
       maxAttempts: config.maxAttempts,
       store: options.store,
     });
+    this.usageRollup = new UsageRollup({
+      repos,
+      clock,
+      log: log.child({ component: "usage-rollup" }),
+      intervalMs: USAGE_ROLLUP_INTERVAL_MS,
+    });
     this.hostUnavailable = new HostUnavailableSweep({
       repos,
       clock,
@@ -181,6 +192,7 @@ export class Engine implements WorkNotifier {
     this.powerSync.start();
     this.billing.start();
     this.backups.start();
+    this.usageRollup.start();
     this.hostUnavailable.start();
   }
 
@@ -192,6 +204,7 @@ export class Engine implements WorkNotifier {
       this.powerSync.stop(),
       this.billing.stop(),
       this.backups.stop(),
+      this.usageRollup.stop(),
       this.hostUnavailable.stop(),
       this.embeddedHosts?.stop(),
       this.#listener?.stop(),

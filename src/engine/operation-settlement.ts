@@ -143,6 +143,7 @@ export async function applySettlement(
     await tx.hostAllocations.release(op.serverId, now);
     await tx.servers.setSshEndpoint(op.serverId, null);
     await tx.usage.delete(op.serverId);
+    await tx.usageHistory.delete(op.serverId);
   }
   if (settlement.refund) await refundCharges(tx, { id: op.id, server_id: op.serverId }, now);
   if (settlement.imageCopy || settlement.rebuilt) await applyImageEnd(tx, op, settlement, now, error);

@@ -1,8 +1,9 @@
 import type { Logger } from "pino";
 import type { Repositories } from "../db/repositories/repositories.ts";
-import type { PlanRow, ServerRow, ServerUsageRow } from "../db/schema.ts";
+import type { PlanRow, ServerRow, ServerUsageRow, UsageMinuteRow } from "../db/schema.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
-import { nextUsage } from "../domain/usage.ts";
+import { nextUsage, type Usage } from "../domain/usage.ts";
+import { minuteOf } from "../domain/usage-history.ts";
 import type { MachineStats, PowerState } from "../drivers/driver.ts";
 
 // The power sync's rules, whoever observed the machine: this process's driver, or a host agent's report.
@@ -36,7 +37,11 @@ export async function correctStatus(
   return server.status;
 }
 
-/** Records the server's usage now from its machine's counters: null (not running) is zeros and this month's bandwidth. */
+/**
+ * Records the server's usage now from its machine's counters: null (not running) is zeros and this month's bandwidth.
+ * The usage history takes the periodic samples only (`recordUsages`): this one, right after a server comes up, would
+ * cost every start a second write, and the next sync's sample counts from it.
+ */
 export async function recordUsage(
   repos: Repositories,
   clock: Clock,
@@ -48,7 +53,7 @@ export async function recordUsage(
     repos.usage.find(server.id),
   ]);
   if (!plan) return;
-  await repos.usage.save(usageRow(server.id, plan, previous, stats, isoAt(clock)));
+  await repos.usage.save(usageRow(server.id, nextUsageOf(plan, previous, stats, isoAt(clock))));
 }
 
 /**
@@ -70,21 +75,26 @@ export async function recordUsages(
   }
   const now = isoAt(clock);
   const rows: ServerUsageRow[] = [];
+  const minutes: UsageMinuteRow[] = [];
   for (const { server, stats } of samples) {
     const plan = plans.get(server.plan_id);
-    if (plan) rows.push(usageRow(server.id, plan, previous.get(server.id), stats, now));
+    if (!plan) continue;
+    const usage = nextUsageOf(plan, previous.get(server.id), stats, now);
+    rows.push(usageRow(server.id, usage));
+    minutes.push(minuteRow(server.id, usage, now));
   }
   await repos.usage.saveMany(rows);
+  // The usage history: one more statement per report, however many machines it names.
+  await repos.usageHistory.record(minutes);
 }
 
-function usageRow(
-  serverId: number,
+function nextUsageOf(
   plan: Pick<PlanRow, "vcpus" | "memory_mb" | "storage_gb">,
   previous: ServerUsageRow | undefined,
   stats: MachineStats | null,
   now: string,
-): ServerUsageRow {
-  const usage = nextUsage(
+): Usage {
+  return nextUsage(
     previous && {
       period: previous.period,
       bandwidthBytes: Number(previous.bandwidth_bytes),
@@ -97,6 +107,9 @@ function usageRow(
     { vcpus: plan.vcpus, memoryMb: plan.memory_mb, storageGb: plan.storage_gb },
     now,
   );
+}
+
+function usageRow(serverId: number, usage: Usage): ServerUsageRow {
   return {
     server_id: serverId,
     cpu_percent: usage.cpuPercent,
@@ -107,5 +120,20 @@ function usageRow(
     last_cpu_ns: usage.lastCpuNs,
     last_net_bytes: usage.lastNetBytes,
     sampled_at: usage.sampledAt,
+  };
+}
+
+/** The sample as its minute of the usage history. */
+function minuteRow(serverId: number, usage: Usage, now: string): UsageMinuteRow {
+  const ms = Date.parse(now);
+  return {
+    server_id: serverId,
+    at: minuteOf(ms),
+    samples: 1,
+    cpu_sum: usage.cpuPercent,
+    memory_sum: usage.memoryUsed,
+    disk_max: usage.diskUsed,
+    net_bytes: usage.netBytes,
+    last_sample_ms: ms,
   };
 }

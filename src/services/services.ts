@@ -25,6 +25,7 @@ import { InvitationService } from "./invitation-service.ts";
 import { MigrationService } from "./migration-service.ts";
 import { RateLimitService } from "./rate-limit-service.ts";
 import { ResizeService } from "./resize-service.ts";
+import { ServerMetricsService } from "./server-metrics-service.ts";
 import { ServerService } from "./server-service.ts";
 import { SshKeyService } from "./ssh-key-service.ts";
 import { WebSessionService } from "./web-session-service.ts";
@@ -52,6 +53,7 @@ export interface Services {
   invitations: InvitationService;
   webSessions: WebSessionService;
   consoles: ConsoleService;
+  serverMetrics: ServerMetricsService;
 }
 
 /** The engine's parts the agents' side of the host link uses. */
@@ -137,5 +139,6 @@ export function createServices(
       embeddedHostIds: agentLink.embeddedHostIds,
       sessions: new ConsoleSessions(config.console.limit),
     }),
+    serverMetrics: new ServerMetricsService(repos, clock),
   };
 }

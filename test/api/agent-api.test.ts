@@ -194,6 +194,13 @@ describe("the agents' link: each host's credential reaches its own host's operat
       assert.equal(shown.memory_used, 100 * (i + 1), JSON.stringify(shown));
       assert.equal(shown.disk_used, i + 1, JSON.stringify(shown));
     }
+    // The report is in the usage history too: the minute it came in shows its disk.
+    const [start, end] = [Date.now() - 120_000, Date.now() + 60_000].map((ms) => new Date(ms).toISOString());
+    for (const [i, id] of ids.entries()) {
+      const res = await t.owner.get(`/api/v1/servers/${id}/metrics/?type=disk&start=${start}&end=${end}`);
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.body.metrics.time_series["disk.0.used"].values.at(-1)?.[1], String(i + 1), res.text);
+    }
   });
 
   it("opens no customer or admin route to a host credential, and refuses a revoked one", async () => {

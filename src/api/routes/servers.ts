@@ -20,6 +20,7 @@ import {
   WaitSeconds,
 } from "../schemas/common.ts";
 import { CreatedImage, CreateImageBody, RebuildBody } from "../schemas/images.ts";
+import { MetricsQuery, MetricsResponse } from "../schemas/metrics.ts";
 import {
   CreatedServer,
   CreateServerBody,
@@ -401,6 +402,32 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       );
       return { status: "success" as const, message, server, action_id: actionId };
     },
+  );
+
+  app.get(
+    `${BASE}:server_id/metrics/`,
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Server metrics",
+        description:
+          "The server's usage history over a range, in buckets of `step` seconds, as Hetzner's API shapes it. " +
+          "Samples are kept by the minute for 24 hours and by the hour for 31 days: a range starting within the " +
+          "last 24 hours is answered from minutes, an older one from hours (an hour once it has ended). 400 " +
+          "`invalid_input` for an unknown type, an end not after the start, or more points than allowed.",
+        params: ServerIdParams,
+        querystring: MetricsQuery,
+        response: { 200: described(MetricsResponse, "The series asked for."), ...errors(400, 401, 404) },
+      },
+    },
+    async (request) => ({
+      metrics: await services.serverMetrics.series(
+        request.accountId,
+        request.params.server_id,
+        request.query,
+      ),
+    }),
   );
 
   power(

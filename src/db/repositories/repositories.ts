@@ -19,6 +19,7 @@ import { ServerRepository } from "./server-repository.ts";
 import { SettingsRepository } from "./settings-repository.ts";
 import { SshKeyRepository } from "./ssh-key-repository.ts";
 import { TokenRepository } from "./token-repository.ts";
+import { UsageHistoryRepository } from "./usage-history-repository.ts";
 import { UsageRepository } from "./usage-repository.ts";
 import { WebSessionRepository } from "./web-session-repository.ts";
 
@@ -34,6 +35,7 @@ export class Repositories {
   readonly addresses: AddressRepository;
   readonly operations: OperationRepository;
   readonly usage: UsageRepository;
+  readonly usageHistory: UsageHistoryRepository;
   readonly billing: BillingRepository;
   readonly idempotency: IdempotencyRepository;
   readonly rateLimits: RateLimitRepository;
@@ -62,6 +64,7 @@ export class Repositories {
     this.addresses = new AddressRepository(db, prepared);
     this.operations = new OperationRepository(db, prepared);
     this.usage = new UsageRepository(db, prepared);
+    this.usageHistory = new UsageHistoryRepository(db);
     this.billing = new BillingRepository(db);
     this.idempotency = new IdempotencyRepository(db);
     this.rateLimits = new RateLimitRepository(db);

@@ -32,4 +32,18 @@ export class SettingsRepository {
       .onConflict((oc) => oc.column("key").doUpdateSet({ value }))
       .execute();
   }
+
+  /**
+   * Moves a value forward: stores it unless the key holds a larger one, compared as text (so values are numbers
+   * of one length, such as unix seconds). Another process's larger value is never put back.
+   */
+  async raise(key: string, value: string): Promise<void> {
+    if (await this.setIfAbsent(key, value)) return;
+    await this.#db
+      .updateTable("settings")
+      .set({ value })
+      .where("key", "=", key)
+      .where("value", "<", value)
+      .execute();
+  }
 }
