@@ -117,7 +117,7 @@ describe("web console: server pages (raw HTTP)", () => {
       const part = await (await visitor.get(`/servers/${id}/actions/${actionId}`)).text();
       return /data-action-status="success"/.test(part) ? part : undefined;
     });
-    assert.match(ended, /stop: done/);
+    assert.match(ended, /Stop: done/);
     assert.doesNotMatch(ended, /hx-trigger/, "an ended action stops asking");
     assert.equal((await account.get(`/api/v1/servers/${id}/`)).body.status, "stopped");
 

@@ -75,10 +75,23 @@ function serverLiveContent(server: ServerView, csrf: string): Html {
 </form>`;
 }
 
+/** What an action is called on the page. */
+const COMMAND_NAMES: Partial<Record<string, string>> = {
+  create: "Create",
+  start: "Start",
+  stop: "Stop",
+  reboot: "Reboot",
+  create_image: "Snapshot",
+  backup: "Backup",
+  rebuild: "Rebuild",
+  resize: "Resize",
+  migrate: "Migration",
+};
+
 /** An action's progress, asking for itself again until the action has ended. */
 export function actionProgress(serverId: number, action: ActionView): Html {
   const running = action.status === "running";
-  const what = action.command.replace("_", " ");
+  const what = COMMAND_NAMES[action.command] ?? action.command;
   const text = running
     ? html`${what}: under way`
     : action.status === "success"
