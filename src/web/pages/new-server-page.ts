@@ -39,7 +39,11 @@ export function planLabel(plan: PlanWithLocations, currency: string, backupPerce
 }
 
 /** The plan select for a location: the plans offered there, with their prices. */
-export function planField(choices: NewServerChoices, location: string, selected: string): Html {
+export function planField(
+  choices: Pick<NewServerChoices, "plans" | "currency" | "backupPercent">,
+  location: string,
+  selected: string,
+): Html {
   const offered = choices.plans.filter((p) => p.locations.includes(location));
   return html`<div id="plan-field">
   <label for="plan_id">Plan</label>

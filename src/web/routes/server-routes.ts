@@ -87,9 +87,16 @@ export const serverPageRoutes: FastifyPluginAsync<{ services: Services }> = asyn
     "/servers/new/plans",
     hide,
     async (request, reply) => {
-      const choices = await newServerChoices(accountOf(request));
-      const location = blankForm(choices, request.query.location).location;
-      return sendPage(reply, planField(choices, location, request.query.plan_id ?? ""));
+      const [plans, account] = await Promise.all([
+        services.catalogue.listPlans(),
+        services.accounts.get(accountOf(request)),
+      ]);
+      const choices = {
+        plans,
+        currency: account.currency,
+        backupPercent: services.config.backupPricePercent,
+      };
+      return sendPage(reply, planField(choices, request.query.location ?? "", request.query.plan_id ?? ""));
     },
   );
 
