@@ -217,6 +217,15 @@ export class ImageQuotaExceeded extends AppError {
   }
 }
 
+/** A destroy whose typed confirmation is not the server's exact name: nothing was deleted. */
+export class NameNotConfirmed extends AppError {
+  constructor(name: string) {
+    super(400, "name_not_confirmed", `Type the server's exact name, ${name}, to destroy it.`, {
+      confirm_name: [`Must be ${name}.`],
+    });
+  }
+}
+
 /** A sign-in whose email and password do not match an account with a password; which one was wrong is not said. */
 export class SignInFailed extends AppError {
   constructor() {

@@ -13,6 +13,7 @@ import {
   type FieldErrors,
   InsufficientCredit,
   InvalidInput,
+  NameNotConfirmed,
   NoAddressAvailable,
   NoCapacity,
   ServerNotFound,
@@ -273,10 +274,20 @@ export class ServerService {
     return this.get(accountId, id);
   }
 
-  /** Accepted in any state: the server leaves the API now; its machine is destroyed in the background. */
-  async delete(accountId: number, id: number): Promise<{ actionId: number }> {
+  /**
+   * Accepted in any state: the server leaves the API now; its machine is destroyed in the background. With
+   * `confirmName` (the console's typed confirmation) only when that is the server's exact name, read in the
+   * transaction that deletes it.
+   */
+  async delete(accountId: number, id: number, confirmName?: string): Promise<{ actionId: number }> {
     const now = isoAt(this.#o.clock);
     const actionId = await this.#o.repos.transaction(async (tx) => {
+      if (confirmName !== undefined) {
+        const server = await tx.servers.findById(id);
+        if (!server || server.account_id !== accountId || server.deleted_at !== null)
+          throw new ServerNotFound();
+        if (server.name !== confirmName) throw new NameNotConfirmed(server.name);
+      }
       if (!(await tx.servers.markDeleted(accountId, id, now))) throw new ServerNotFound();
       // Its backups go with it; its snapshots are the account's and outlive it.
       await tx.images.deleteBackupsOf(id, now);

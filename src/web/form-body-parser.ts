@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { AppError } from "../domain/errors.ts";
+import { AppError, InvalidInput } from "../domain/errors.ts";
 
 /**
  * Pages take forms only as application/x-www-form-urlencoded (what a browser's form and htmx send); the API
@@ -34,4 +34,11 @@ export function formField(body: unknown, name: string): string {
   if (typeof body !== "object" || body === null) return "";
   const value = (body as Record<string, unknown>)[name];
   return typeof value === "string" ? value : "";
+}
+
+/** A form field naming a row by its id: decimal digits, as the API's paths take them. */
+export function formId(body: unknown, name: string): number {
+  const value = formField(body, name);
+  if (!/^[1-9][0-9]{0,14}$/.test(value)) throw InvalidInput.field(name, "Choose one of the listed options.");
+  return Number(value);
 }

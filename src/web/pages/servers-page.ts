@@ -8,7 +8,10 @@ const REFRESH = "every 2s";
 export function serversPage(frame: PageFrame, servers: ServerSummary[], count: number): Html {
   return layout(
     { ...frame, title: "Servers", current: "/servers" },
-    html`<h1>Servers</h1>
+    html`<div class="page-head">
+<h1>Servers</h1>
+<a class="button" href="/servers/new">Create server</a>
+</div>
 <div class="table-wrap">
 <table class="servers">
   <caption class="visually-hidden">Your servers; statuses update by themselves</caption>
@@ -24,10 +27,10 @@ export function serverRows(servers: ServerSummary[], count: number): Html {
   return html`<tbody id="server-rows" hx-get="/servers/rows" hx-trigger="${REFRESH}" hx-swap="outerHTML" aria-live="polite">
   ${
     servers.length === 0
-      ? html`<tr><td colspan="5" class="empty">No servers yet. Create one with the API: <code>POST /api/v1/servers/</code>.</td></tr>`
+      ? html`<tr><td colspan="5" class="empty">No servers yet. <a href="/servers/new">Create one</a>, or use the API: <code>POST /api/v1/servers/</code>.</td></tr>`
       : servers.map(
           (s) => html`<tr data-server-id="${s.id}">
-    <th scope="row">${s.name}</th>
+    <th scope="row"><a href="/servers/${s.id}">${s.name}</a></th>
     <td><span class="status status-${s.status}" data-status="${s.status}">${s.status}</span></td>
     <td>${s.ipv4 ?? "—"}</td>
     <td>${s.plan_name}</td>
