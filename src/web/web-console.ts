@@ -6,6 +6,7 @@ import { errorPage } from "./pages/sign-in-pages.ts";
 import { assetRoutes } from "./routes/asset-routes.ts";
 import { consoleRoutes } from "./routes/console-routes.ts";
 import { signInRoutes } from "./routes/sign-in-routes.ts";
+import { sshKeyRoutes } from "./routes/ssh-key-routes.ts";
 import { registerWebRequest, sendPage } from "./web-request.ts";
 
 /**
@@ -25,5 +26,6 @@ export const webConsole: FastifyPluginAsync<{ services: Services }> = async (app
     });
     await pages.register(signInRoutes, { services });
     await pages.register(consoleRoutes, { services });
+    await pages.register(sshKeyRoutes, { services });
   });
 };

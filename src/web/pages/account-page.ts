@@ -1,6 +1,7 @@
 import type { WebSessionRow } from "../../db/schema.ts";
 import { type Html, html } from "../html.ts";
 import { layout, type PageFrame } from "../layout.ts";
+import { when } from "../when.ts";
 
 export interface AccountView {
   email: string;
@@ -9,10 +10,6 @@ export interface AccountView {
   sessions: WebSessionRow[];
   /** The id hash of this browser's own session, to mark it in the list. */
   currentSession: string;
-}
-
-function when(iso: string): Html {
-  return html`<time datetime="${iso}">${iso.slice(0, 16).replace("T", " ")} UTC</time>`;
 }
 
 export function accountPage(frame: PageFrame, view: AccountView): Html {

@@ -2,10 +2,10 @@ import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { formatMoney } from "../../domain/money.ts";
 import type { Services } from "../../services/services.ts";
 import { newSessionId } from "../../services/web-session-service.ts";
-import type { PageFrame } from "../layout.ts";
 import { accountPage } from "../pages/account-page.ts";
 import { serverRows, serversPage } from "../pages/servers-page.ts";
 import { setSessionCookie } from "../session-cookie.ts";
+import { signedInFrame } from "../signed-in-frame.ts";
 import { requireSignedIn, sendPage, session } from "../web-request.ts";
 
 /** Servers listed on one page (the API pages the rest). */
@@ -16,11 +16,7 @@ export const consoleRoutes: FastifyPluginAsync<{ services: Services }> = async (
   requireSignedIn(app);
   const hide = { schema: { hide: true } };
 
-  async function frame(request: FastifyRequest): Promise<PageFrame & { accountId: number }> {
-    const { accountId } = session(request);
-    const account = await services.accounts.get(accountId);
-    return { title: "", csrf: request.web.csrf, account: { email: account.email }, accountId };
-  }
+  const frame = (request: FastifyRequest) => signedInFrame(services, request);
 
   const listServers = (accountId: number) =>
     services.servers.list(accountId, { page: 1, pageSize: SERVERS_SHOWN });
