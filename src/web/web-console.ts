@@ -3,6 +3,8 @@ import { toAppError } from "../api/error-handler.ts";
 import type { Services } from "../services/services.ts";
 import { registerFormBodyParser } from "./form-body-parser.ts";
 import { errorPage } from "./pages/sign-in-pages.ts";
+import { accountRoutes } from "./routes/account-routes.ts";
+import { apiTokenRoutes } from "./routes/api-token-routes.ts";
 import { assetRoutes } from "./routes/asset-routes.ts";
 import { consoleRoutes } from "./routes/console-routes.ts";
 import { signInRoutes } from "./routes/sign-in-routes.ts";
@@ -27,5 +29,7 @@ export const webConsole: FastifyPluginAsync<{ services: Services }> = async (app
     await pages.register(signInRoutes, { services });
     await pages.register(consoleRoutes, { services });
     await pages.register(sshKeyRoutes, { services });
+    await pages.register(apiTokenRoutes, { services });
+    await pages.register(accountRoutes, { services });
   });
 };
