@@ -25,7 +25,7 @@ function passwordSection(frame: PageFrame, view: AccountView): Html {
   const invalid = (field: string) => (password.field === field ? html` aria-invalid="true"` : "");
   return html`<section class="card">
   <h2 id="password">Password</h2>
-  ${password.changed ? html`<p class="notice" role="status">Your password was changed, and every other browser was signed out.</p>` : ""}
+  ${password.changed ? html`<p class="notice ok" role="status">Your password was changed, and every other browser was signed out.</p>` : ""}
   ${alert(password.error)}
   <form method="post" action="/account/password" aria-labelledby="password">
     <input type="hidden" name="_csrf" value="${frame.csrf}">
@@ -60,7 +60,7 @@ ${passwordSection(frame, view)}
     <tbody>
     ${view.sessions.map(
       (s) => html`<tr>
-      <td>${s.user_agent || "unknown browser"}${s.id_hash === view.currentSession ? html` <strong>(this browser)</strong>` : ""}</td>
+      <td class="wrap">${s.user_agent || "unknown browser"}${s.id_hash === view.currentSession ? html` <strong>(this browser)</strong>` : ""}</td>
       <td>${when(s.created_at)}</td>
       <td>${when(s.last_seen_at)}</td>
     </tr>`,
