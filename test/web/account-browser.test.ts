@@ -77,7 +77,7 @@ describe("web console in a browser: SSH keys, API tokens, account", { skip: brow
     );
     const rows = page.locator("table.keys tbody tr");
     assert.equal(await rows.count(), 2);
-    assert.match((await rows.first().innerText()) ?? "", /laptop\s+SHA256:\S+\s+ssh-ed25519 \(256 bits\)/);
+    assert.match((await rows.first().textContent()) ?? "", /laptop\s+SHA256:\S+\s+ssh-ed25519 \(256 bits\)/);
     await screenshot(page, "ssh-keys.png");
 
     await page.getByRole("link", { name: "Delete the key laptop" }).click();
@@ -85,7 +85,7 @@ describe("web console in a browser: SSH keys, API tokens, account", { skip: brow
     await page.getByRole("button", { name: "Delete the key" }).click();
     await page.waitForURL(`${t.url}/ssh-keys`);
     assert.equal(await rows.count(), 1);
-    assert.match(await rows.first().innerText(), /build server/);
+    assert.match((await rows.first().textContent()) ?? "", /build server/);
     assert.equal((await api.get("/api/v1/ssh-keys/")).body.count, 1);
     await context.close();
   });
@@ -118,14 +118,14 @@ describe("web console in a browser: SSH keys, API tokens, account", { skip: brow
     await page.waitForURL(`${t.url}/api-tokens`);
     assert.ok(!(await page.content()).includes(token), "the list never shows the token again");
     const row = page.locator("table.tokens tbody tr", { hasText: "ci deploys" });
-    assert.match(await row.innerText(), /Active/);
+    assert.match((await row.textContent()) ?? "", /Active/);
     await screenshot(page, "api-tokens.png");
 
     await page.getByRole("link", { name: "Revoke the token ci deploys" }).click();
     await page.getByRole("heading", { name: "Revoke the API token “ci deploys”?" }).waitFor();
     await page.getByRole("button", { name: "Revoke the token" }).click();
     await page.waitForURL(`${t.url}/api-tokens`);
-    assert.match(await row.innerText(), /Revoked/);
+    assert.match((await row.textContent()) ?? "", /Revoked/);
     assert.equal(await serversStatus(t, token), 401);
     await context.close();
   });
@@ -148,7 +148,7 @@ describe("web console in a browser: SSH keys, API tokens, account", { skip: brow
     await page.waitForURL(`${t.url}/servers`);
     await page.getByRole("link", { name: "Account" }).click();
     await page.waitForURL(`${t.url}/account`);
-    assert.equal(await page.locator("[data-balance]").innerText(), "42.50 USD");
+    assert.equal(await page.locator("[data-balance]").textContent(), "42.50 USD");
     const width = await page.evaluate<number>("document.documentElement.scrollWidth");
     assert.ok(width <= 390, `the page fits a phone's width (${width} px)`);
 
