@@ -1,4 +1,5 @@
 import type { Repositories } from "../db/repositories/repositories.ts";
+import type { TokenListing } from "../db/repositories/token-repository.ts";
 import type { AccountRow } from "../db/schema.ts";
 import { generateToken, hashToken } from "../domain/api-token.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
@@ -109,13 +110,32 @@ export class AccountService {
     });
   }
 
-  async issueToken(accountId: number, name: string): Promise<{ id: number; token: string }> {
+  /** The account's API tokens, revoked ones too, newest first; a token itself is never shown again. */
+  async listTokens(accountId: number): Promise<TokenListing[]> {
     await this.get(accountId);
-    const token = generateToken();
-    const id = await this.#repos.tokens.insert(accountId, hashToken(token), name, isoAt(this.#clock));
-    return { id, token };
+    return this.#repos.tokens.listForAccount(accountId);
   }
 
+  async getToken(accountId: number, tokenId: number): Promise<TokenListing> {
+    const token = await this.#repos.tokens.find(accountId, tokenId);
+    if (!token) throw new NotFound("Token");
+    return token;
+  }
+
+  /** A new named token: returned this once, stored only as its SHA-256. */
+  async issueToken(accountId: number, name: string): Promise<TokenListing & { token: string }> {
+    const cleanName = name.trim();
+    if (cleanName.length === 0 || cleanName.length > 100) {
+      throw InvalidInput.field("name", "Must be 1-100 characters.");
+    }
+    await this.get(accountId);
+    const token = generateToken();
+    const now = isoAt(this.#clock);
+    const id = await this.#repos.tokens.insert(accountId, hashToken(token), cleanName, now);
+    return { id, name: cleanName, created_at: now, revoked_at: null, token };
+  }
+
+  /** Revokes a live token of the account: from the next request on it authenticates nothing. */
   async revokeToken(accountId: number, tokenId: number): Promise<void> {
     if (!(await this.#repos.tokens.revoke(accountId, tokenId, isoAt(this.#clock))))
       throw new NotFound("Token");

@@ -4,13 +4,19 @@ import type { Repositories } from "../db/repositories/repositories.ts";
 import type { WebSessionRow } from "../db/schema.ts";
 import { hashToken } from "../domain/api-token.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
-import { SignInFailed } from "../domain/errors.ts";
-import { spendPasswordTime, verifyPassword } from "../domain/password-hash.ts";
+import { InvalidInput, NotFound, SignInFailed } from "../domain/errors.ts";
+import { hashPassword, spendPasswordTime, verifyPassword } from "../domain/password-hash.ts";
+import { checkPassword } from "./account-service.ts";
 import { AuthFailureLimit, type AuthFailureLimits } from "./auth-failure-limit.ts";
 
 /** A session's last-seen time is written at most this often, not at every page. */
 const TOUCH_EVERY_MS = 60_000;
 const MAX_USER_AGENT = 200;
+
+/** What failed sign-ins of an email are counted under. */
+function signInKey(email: string): string {
+  return `sign-in:${email.trim().toLowerCase().slice(0, 256)}`;
+}
 
 /** The signed-in browser of a request. */
 export interface WebSession {
@@ -60,7 +66,7 @@ export class WebSessionService {
   /** A new session for the account whose email and password these are; 401 otherwise, 429 once throttled. */
   async signIn(email: string, password: string, address: string, userAgent: string): Promise<string> {
     // Counted under the email as typed (any case), whether or not an account has it: no hint either way.
-    const accountKey = `sign-in:${email.trim().toLowerCase().slice(0, 256)}`;
+    const accountKey = signInKey(email);
     const refused = this.#byAddress.refusal(address) ?? this.#byAccount.refusal(accountKey);
     if (refused) throw refused;
     const account = await this.#repos.accounts.findByEmail(email.trim());
@@ -78,10 +84,14 @@ export class WebSessionService {
 
   /** A new session for an account that has just proven who it is (signed in, set its password, signed up). */
   async start(accountId: number, userAgent: string): Promise<string> {
-    const id = newSessionId();
     const now = isoAt(this.#clock);
     await this.#repos.webSessions.deleteDead(now, this.#idleSince());
-    await this.#repos.webSessions.insert({
+    return this.#insert(this.#repos, accountId, userAgent, now);
+  }
+
+  async #insert(repos: Repositories, accountId: number, userAgent: string, now: string): Promise<string> {
+    const id = newSessionId();
+    await repos.webSessions.insert({
       id_hash: hashToken(id),
       account_id: accountId,
       created_at: now,
@@ -90,6 +100,43 @@ export class WebSessionService {
       user_agent: userAgent.slice(0, MAX_USER_AGENT),
     });
     return id;
+  }
+
+  /**
+   * Sets a new password once the current one is given, ends every session of the account (a browser that took
+   * the old password signs out) and returns a new one for this browser, in one transaction. A wrong current
+   * password counts as a failed sign-in of the account's email and of the address, so a session left open
+   * somewhere cannot be used to guess the password.
+   */
+  async changePassword(
+    session: WebSession,
+    current: string,
+    next: string,
+    address: string,
+    userAgent: string,
+  ): Promise<string> {
+    const account = await this.#repos.accounts.findById(session.accountId);
+    if (!account) throw new NotFound("Account");
+    const accountKey = signInKey(account.email);
+    const refused = this.#byAddress.refusal(address) ?? this.#byAccount.refusal(accountKey);
+    if (refused) throw refused;
+    if (!account.password_hash || !(await verifyPassword(current, account.password_hash))) {
+      const byAddress = await this.#byAddress.fail(address);
+      const byAccount = await this.#byAccount.fail(accountKey);
+      throw (
+        byAddress ??
+        byAccount ??
+        InvalidInput.field("current_password", "This is not the account's password.")
+      );
+    }
+    checkPassword(next);
+    const passwordHash = await hashPassword(next);
+    const now = isoAt(this.#clock);
+    return this.#repos.transaction(async (tx) => {
+      await tx.accounts.setPasswordHash(account.id, passwordHash, now);
+      await tx.webSessions.deleteForAccount(account.id);
+      return this.#insert(tx, account.id, userAgent, now);
+    });
   }
 
   /** The live session of a cookie's value, if it is one. */

@@ -17,12 +17,17 @@ function asset(name: string, path: string, type: string): Asset {
   return { body, type, url: `/assets/${name}?v=${hash("sha256", body, "hex").slice(0, 12)}` };
 }
 
-/** Our stylesheet, and htmx from its npm package: nothing comes from another site. */
+/** Our stylesheet and scripts, and htmx from its npm package: nothing comes from another site. */
 export const ASSETS: Record<string, Asset> = {
   "console.css": asset(
     "console.css",
     fileURLToPath(new URL("./assets/console.css", import.meta.url)),
     "text/css; charset=utf-8",
+  ),
+  "copy-button.js": asset(
+    "copy-button.js",
+    fileURLToPath(new URL("./assets/copy-button.js", import.meta.url)),
+    "text/javascript; charset=utf-8",
   ),
   "htmx.min.js": asset(
     "htmx.min.js",

@@ -3,10 +3,13 @@ import { toAppError } from "../api/error-handler.ts";
 import type { Services } from "../services/services.ts";
 import { registerFormBodyParser } from "./form-body-parser.ts";
 import { errorPage } from "./pages/sign-in-pages.ts";
+import { accountRoutes } from "./routes/account-routes.ts";
+import { apiTokenRoutes } from "./routes/api-token-routes.ts";
 import { assetRoutes } from "./routes/asset-routes.ts";
 import { consoleRoutes } from "./routes/console-routes.ts";
 import { serverPageRoutes } from "./routes/server-routes.ts";
 import { signInRoutes } from "./routes/sign-in-routes.ts";
+import { sshKeyRoutes } from "./routes/ssh-key-routes.ts";
 import { registerWebRequest, sendPage } from "./web-request.ts";
 
 /**
@@ -27,5 +30,8 @@ export const webConsole: FastifyPluginAsync<{ services: Services }> = async (app
     await pages.register(signInRoutes, { services });
     await pages.register(consoleRoutes, { services });
     await pages.register(serverPageRoutes, { services });
+    await pages.register(sshKeyRoutes, { services });
+    await pages.register(apiTokenRoutes, { services });
+    await pages.register(accountRoutes, { services });
   });
 };

@@ -128,8 +128,10 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       },
     },
     async (request, reply) => {
-      const name = request.body?.name ?? "api";
-      const { id, token } = await services.accounts.issueToken(request.params.id, name);
+      const { id, name, token } = await services.accounts.issueToken(
+        request.params.id,
+        request.body?.name ?? "api",
+      );
       return reply.status(201).send({ id, name, api_token: token });
     },
   );

@@ -7,6 +7,14 @@ export interface TokenOwner {
   tokenHash: string;
 }
 
+/** What an account may see of one of its tokens: never the token, nor its digest. */
+export interface TokenListing {
+  id: number;
+  name: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
 export class TokenRepository {
   readonly #db: Db;
   readonly #prepared: PreparedQueries;
@@ -22,6 +30,25 @@ export class TokenRepository {
       .returning("id")
       .executeTakeFirstOrThrow();
     return row.id;
+  }
+
+  /** The account's tokens, revoked ones too, newest first. */
+  async listForAccount(accountId: number): Promise<TokenListing[]> {
+    return this.#db
+      .selectFrom("api_tokens")
+      .select(["id", "name", "created_at", "revoked_at"])
+      .where("account_id", "=", accountId)
+      .orderBy("id", "desc")
+      .execute();
+  }
+
+  async find(accountId: number, tokenId: number): Promise<TokenListing | undefined> {
+    return this.#db
+      .selectFrom("api_tokens")
+      .select(["id", "name", "created_at", "revoked_at"])
+      .where("account_id", "=", accountId)
+      .where("id", "=", tokenId)
+      .executeTakeFirst();
   }
 
   async findActiveByHash(tokenHash: string): Promise<TokenOwner | undefined> {

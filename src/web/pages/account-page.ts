@@ -1,6 +1,14 @@
 import type { WebSessionRow } from "../../db/schema.ts";
 import { type Html, html } from "../html.ts";
-import { layout, type PageFrame } from "../layout.ts";
+import { alert, layout, type PageFrame } from "../layout.ts";
+import { when } from "../when.ts";
+
+/** The password form's state: just changed, or refused with a reason (about one field). */
+export interface PasswordForm {
+  changed?: boolean;
+  error?: string;
+  field?: string;
+}
 
 export interface AccountView {
   email: string;
@@ -9,10 +17,27 @@ export interface AccountView {
   sessions: WebSessionRow[];
   /** The id hash of this browser's own session, to mark it in the list. */
   currentSession: string;
+  password: PasswordForm;
 }
 
-function when(iso: string): Html {
-  return html`<time datetime="${iso}">${iso.slice(0, 16).replace("T", " ")} UTC</time>`;
+function passwordSection(frame: PageFrame, view: AccountView): Html {
+  const { password } = view;
+  const invalid = (field: string) => (password.field === field ? html` aria-invalid="true"` : "");
+  return html`<section class="card">
+  <h2 id="password">Password</h2>
+  ${password.changed ? html`<p class="notice ok" role="status">Your password was changed, and every other browser was signed out.</p>` : ""}
+  ${alert(password.error)}
+  <form method="post" action="/account/password" aria-labelledby="password">
+    <input type="hidden" name="_csrf" value="${frame.csrf}">
+    <input type="text" name="username" autocomplete="username" value="${view.email}" hidden>
+    <label for="current-password">Current password</label>
+    <input id="current-password" name="current_password" type="password" autocomplete="current-password" required${invalid("current_password")}>
+    <label for="new-password">New password</label>
+    <input id="new-password" name="new_password" type="password" autocomplete="new-password" required minlength="10" aria-describedby="new-password-hint"${invalid("password")}>
+    <p class="hint" id="new-password-hint">At least 10 characters. Changing it signs out every other browser; API tokens keep working.</p>
+    <button type="submit">Change the password</button>
+  </form>
+</section>`;
 }
 
 export function accountPage(frame: PageFrame, view: AccountView): Html {
@@ -23,9 +48,10 @@ export function accountPage(frame: PageFrame, view: AccountView): Html {
   <h2>Details</h2>
   <dl class="facts">
     <dt>Email</dt><dd>${view.email}</dd>
-    <dt>Balance</dt><dd>${view.balance} ${view.currency}</dd>
+    <dt>Balance</dt><dd data-balance>${view.balance} ${view.currency}</dd>
   </dl>
 </section>
+${passwordSection(frame, view)}
 <section class="card">
   <h2>Where you are signed in</h2>
   <div class="table-wrap">
@@ -34,7 +60,7 @@ export function accountPage(frame: PageFrame, view: AccountView): Html {
     <tbody>
     ${view.sessions.map(
       (s) => html`<tr>
-      <td>${s.user_agent || "unknown browser"}${s.id_hash === view.currentSession ? html` <strong>(this browser)</strong>` : ""}</td>
+      <td class="wrap">${s.user_agent || "unknown browser"}${s.id_hash === view.currentSession ? html` <strong>(this browser)</strong>` : ""}</td>
       <td>${when(s.created_at)}</td>
       <td>${when(s.last_seen_at)}</td>
     </tr>`,

@@ -8,7 +8,6 @@ import { usagePeriod } from "../../domain/usage.ts";
 import type { Services } from "../../services/services.ts";
 import { formField, formId } from "../form-body-parser.ts";
 import { type LivePart, livePart, unchanged } from "../live-part.ts";
-import { pageFrame } from "../page-frame.ts";
 import { parseDiskSource } from "../pages/disk-source-options.ts";
 import {
   type NewServerChoices,
@@ -17,6 +16,7 @@ import {
   planField,
 } from "../pages/new-server-page.ts";
 import { actionProgress, serverImages, serverLive, serverPage } from "../pages/server-page.ts";
+import { signedInFrame } from "../signed-in-frame.ts";
 import { requireSignedIn, sendPage, session } from "../web-request.ts";
 
 /** Images and SSH keys a page lists at most (the API pages the rest). */
@@ -76,7 +76,7 @@ export const serverPageRoutes: FastifyPluginAsync<{ services: Services }> = asyn
 
   app.get<{ Querystring: { location?: string } }>("/servers/new", hide, async (request, reply) => {
     const [frame, choices] = await Promise.all([
-      pageFrame(services, request),
+      signedInFrame(services, request),
       newServerChoices(accountOf(request)),
     ]);
     return sendPage(reply, newServerPage(frame, choices, blankForm(choices, request.query.location)));
@@ -131,7 +131,10 @@ export const serverPageRoutes: FastifyPluginAsync<{ services: Services }> = asyn
       return reply.redirect(`/servers/${server.id}?action=${actionId}`, 303);
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
-      const [frame, choices] = await Promise.all([pageFrame(services, request), newServerChoices(accountId)]);
+      const [frame, choices] = await Promise.all([
+        signedInFrame(services, request),
+        newServerChoices(accountId),
+      ]);
       return sendPage(reply, newServerPage(frame, choices, form, err), err.status);
     }
   });
@@ -160,7 +163,7 @@ export const serverPageRoutes: FastifyPluginAsync<{ services: Services }> = asyn
     const accountId = accountOf(request);
     const server = await presented(accountId, id);
     const [frame, images, accountImages, systems, plans, account, action] = await Promise.all([
-      pageFrame(services, request),
+      signedInFrame(services, request),
       serverImageRows(accountId, id),
       services.images.list(accountId, { page: 1, pageSize: LISTED }),
       services.catalogue.listOs(),

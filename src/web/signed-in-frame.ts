@@ -3,8 +3,8 @@ import type { Services } from "../services/services.ts";
 import type { PageFrame } from "./layout.ts";
 import { session } from "./web-request.ts";
 
-/** The frame of a signed-in page: its CSRF token and the account's email in the header, and the account's id. */
-export async function pageFrame(
+/** The frame of a signed-in page (its account's email in the header), with the session's account id. */
+export async function signedInFrame(
   services: Services,
   request: FastifyRequest,
 ): Promise<PageFrame & { accountId: number }> {
