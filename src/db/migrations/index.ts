@@ -20,6 +20,7 @@ import * as images from "./0018-images.ts";
 import * as imageBilling from "./0019-image-billing.ts";
 import * as consoleTickets from "./0020-console-tickets.ts";
 import * as webSessions from "./0021-web-sessions.ts";
+import * as accountOperators from "./0022-account-operators.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
 export const migrations: Record<string, Migration> = {
@@ -44,4 +45,5 @@ export const migrations: Record<string, Migration> = {
   "0019-image-billing": imageBilling,
   "0021-web-sessions": webSessions,
   "0020-console-tickets": consoleTickets,
+  "0022-account-operators": accountOperators,
 };

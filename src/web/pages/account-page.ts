@@ -11,7 +11,8 @@ export interface AccountView {
   currentSession: string;
 }
 
-function when(iso: string): Html {
+/** A stored timestamp as people read it, to the minute, in UTC. */
+export function when(iso: string): Html {
   return html`<time datetime="${iso}">${iso.slice(0, 16).replace("T", " ")} UTC</time>`;
 }
 

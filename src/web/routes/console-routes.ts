@@ -19,7 +19,8 @@ export const consoleRoutes: FastifyPluginAsync<{ services: Services }> = async (
   async function frame(request: FastifyRequest): Promise<PageFrame & { accountId: number }> {
     const { accountId } = session(request);
     const account = await services.accounts.get(accountId);
-    return { title: "", csrf: request.web.csrf, account: { email: account.email }, accountId };
+    const shown = { email: account.email, operator: account.operator_since !== null };
+    return { title: "", csrf: request.web.csrf, account: shown, accountId };
   }
 
   const listServers = (accountId: number) =>

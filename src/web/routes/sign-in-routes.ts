@@ -1,22 +1,12 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
-import { AppError, RateLimited, SignUpClosed } from "../../domain/errors.ts";
+import { RateLimited, SignUpClosed } from "../../domain/errors.ts";
 import type { Services } from "../../services/services.ts";
 import { newSessionId } from "../../services/web-session-service.ts";
 import { formField } from "../form-body-parser.ts";
+import { formError, formErrorText } from "../form-error.ts";
 import { invitePage, signInPage, signUpPage } from "../pages/sign-in-pages.ts";
 import { setSessionCookie } from "../session-cookie.ts";
 import { sendPage } from "../web-request.ts";
-
-/** A form's error shown on the form again: the first field message, or the error's own. */
-function formError(err: unknown): AppError {
-  if (!(err instanceof AppError) || err.status >= 500) throw err;
-  return err;
-}
-
-function message(err: AppError): string {
-  const first = err.fields ? Object.values(err.fields)[0]?.[0] : undefined;
-  return first ? `${Object.keys(err.fields ?? {})[0]}: ${first}` : err.message;
-}
 
 const userAgent = (request: FastifyRequest) => String(request.headers["user-agent"] ?? "");
 
@@ -85,7 +75,7 @@ export const signInRoutes: FastifyPluginAsync<{ services: Services }> = async (a
       const error = formError(err);
       return sendPage(
         reply,
-        signUpPage({ csrf: request.web.csrf, email, error: message(error) }),
+        signUpPage({ csrf: request.web.csrf, email, error: formErrorText(error) }),
         error.status,
       );
     }
@@ -107,7 +97,7 @@ export const signInRoutes: FastifyPluginAsync<{ services: Services }> = async (a
       const email = await services.invitations.check(token);
       return sendPage(
         reply,
-        invitePage({ csrf: request.web.csrf, token, email, error: message(error) }),
+        invitePage({ csrf: request.web.csrf, token, email, error: formErrorText(error) }),
         400,
       );
     }
