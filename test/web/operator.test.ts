@@ -228,7 +228,11 @@ describe("web console: operator pages (raw HTTP)", () => {
     const badCode = await operator.post("/admin/locations", { code: "EU West", name: "x", country: "de" });
     assert.equal(badCode.status, 400);
     assert.match(await alertOf(badCode), /code: Use 1-32 lowercase.*invalid_input/);
-    const location = await operator.post("/admin/locations", { code: "eu-test", name: "Test", country: "de" });
+    const location = await operator.post("/admin/locations", {
+      code: "eu-test",
+      name: "Test",
+      country: "de",
+    });
     assert.equal(location.status, 303);
     const taken = await operator.post("/admin/locations", { code: "eu-test", name: "Test", country: "de" });
     assert.equal(taken.status, 409);

@@ -51,7 +51,7 @@ export function operatorCataloguePage(frame: PageFrame, view: CatalogueView): Ht
       <th scope="row">${p.name}</th>
       <td class="number">${p.vcpus}</td><td class="number">${p.memory_mb}</td><td class="number">${p.storage_gb}</td><td class="number">${p.bandwidth_gb}</td>
       <td class="number">${formatMoney(p.price_hourly_minor)}</td><td class="number">${formatMoney(p.price_monthly_minor)}</td>
-      <td>${p.locations.join(", ")}</td>
+      <td class="wrap">${p.locations.join(", ")}</td>
     </tr>`,
     )}</tbody>
   </table>
