@@ -13,6 +13,8 @@ export interface AccountsTable {
   updated_at: string;
   /** scrypt, as domain/password-hash.ts writes it; null until the account sets a password. */
   password_hash: Generated<string | null>;
+  /** When the admin API made the account an operator of the web console; null: a customer (migration 0022). */
+  operator_since: Generated<string | null>;
 }
 
 export interface ApiTokensTable {

@@ -36,6 +36,32 @@ export class AccountService {
     return account;
   }
 
+  /**
+   * The account, when it is an operator of the web console; a 404 otherwise, as for a page that does not exist,
+   * so that a customer learns nothing of the operators' pages.
+   */
+  async operator(id: number): Promise<AccountRow> {
+    const account = await this.#repos.accounts.findById(id);
+    if (!account?.operator_since) throw new NotFound("Page");
+    return account;
+  }
+
+  /**
+   * Makes the account an operator (keeping when it first became one) or a customer again. Checked at every page
+   * request, so a revoke takes effect at the operator's next click, in every browser.
+   */
+  async setOperator(id: number, operator: boolean): Promise<AccountRow> {
+    const account = await this.get(id);
+    const now = isoAt(this.#clock);
+    const updated = await this.#repos.accounts.setOperatorSince(
+      id,
+      operator ? (account.operator_since ?? now) : null,
+      now,
+    );
+    if (!updated) throw new NotFound("Account");
+    return updated;
+  }
+
   async list(limit: number, offset: number): Promise<{ count: number; accounts: AccountRow[] }> {
     const [count, accounts] = await Promise.all([
       this.#repos.accounts.count(),

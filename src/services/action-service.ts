@@ -1,3 +1,4 @@
+import type { FailedOperation } from "../db/repositories/operation-repository.ts";
 import type { Repositories } from "../db/repositories/repositories.ts";
 import type { OperationRow } from "../db/schema.ts";
 import { NotFound, ServerNotFound } from "../domain/errors.ts";
@@ -47,6 +48,15 @@ export class ActionService {
     const [count, actions] = await Promise.all([
       this.#repos.operations.countForServer(serverId, HIDDEN_KINDS),
       this.#repos.operations.listForServer(serverId, pageSize, (page - 1) * pageSize, HIDDEN_KINDS),
+    ]);
+    return { count, actions };
+  }
+
+  /** For operators: the failed actions of every account, the newest ended first (the provider's housekeeping too). */
+  async listFailed(page: number, pageSize: number): Promise<{ count: number; actions: FailedOperation[] }> {
+    const [count, actions] = await Promise.all([
+      this.#repos.operations.countFailed(),
+      this.#repos.operations.listFailed(pageSize, (page - 1) * pageSize),
     ]);
     return { count, actions };
   }

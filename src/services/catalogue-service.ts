@@ -1,4 +1,4 @@
-import type { PlanWithLocations } from "../db/repositories/catalogue-repository.ts";
+import type { PlanWithLocations, PoolUsage } from "../db/repositories/catalogue-repository.ts";
 import type { Repositories } from "../db/repositories/repositories.ts";
 import type { LocationRow, OsRow } from "../db/schema.ts";
 import {
@@ -41,6 +41,11 @@ export class CatalogueService {
 
   listLocations() {
     return this.#repos.catalogue.listLocations();
+  }
+
+  /** How many addresses each location's pools hold, by family, and how many servers hold. */
+  poolUsage(): Promise<PoolUsage[]> {
+    return this.#repos.catalogue.poolUsage();
   }
 
   async createPlan(input: NewPlan): Promise<PlanWithLocations> {

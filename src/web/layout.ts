@@ -6,7 +6,7 @@ export interface PageFrame {
   /** The token the page's forms and htmx requests send back. */
   csrf: string;
   /** The signed-in account: the header shows it, the navigation and the sign-out button. */
-  account?: { email: string };
+  account?: { email: string; operator?: boolean };
   /** Which navigation entry is this page's. */
   current?: string;
 }
@@ -18,9 +18,13 @@ const NAV = [
   { href: "/account", label: "Account" },
 ];
 
+/** Shown to operators only (accounts the admin API made operators). */
+const OPERATOR_NAV = { href: "/admin", label: "Operator" };
+
 /** The page around every page's content. */
 export function layout(frame: PageFrame, content: Html): Html {
   const { account } = frame;
+  const nav = account?.operator ? [...NAV, OPERATOR_NAV] : NAV;
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -38,7 +42,7 @@ export function layout(frame: PageFrame, content: Html): Html {
   ${
     account
       ? html`<nav aria-label="Main">
-    <ul>${NAV.map(
+    <ul>${nav.map(
       (item) =>
         html`<li><a href="${item.href}"${item.href === frame.current ? html` aria-current="page"` : ""}>${item.label}</a></li>`,
     )}</ul>

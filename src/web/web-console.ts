@@ -7,6 +7,7 @@ import { accountRoutes } from "./routes/account-routes.ts";
 import { apiTokenRoutes } from "./routes/api-token-routes.ts";
 import { assetRoutes } from "./routes/asset-routes.ts";
 import { consoleRoutes } from "./routes/console-routes.ts";
+import { operatorRoutes } from "./routes/operator-routes.ts";
 import { serverPageRoutes } from "./routes/server-routes.ts";
 import { signInRoutes } from "./routes/sign-in-routes.ts";
 import { sshKeyRoutes } from "./routes/ssh-key-routes.ts";
@@ -33,5 +34,6 @@ export const webConsole: FastifyPluginAsync<{ services: Services }> = async (app
     await pages.register(sshKeyRoutes, { services });
     await pages.register(apiTokenRoutes, { services });
     await pages.register(accountRoutes, { services });
+    await pages.register(operatorRoutes, { services });
   });
 };

@@ -37,6 +37,11 @@ export function presentAccount(account: AccountRow) {
   };
 }
 
+/** An account as the admin API shows it: with its role in the web console. */
+export function presentAdminAccount(account: AccountRow) {
+  return { ...presentAccount(account), operator: account.operator_since !== null };
+}
+
 export function presentSshKey(key: SshKeyRow) {
   return {
     id: key.id,

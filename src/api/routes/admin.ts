@@ -4,11 +4,17 @@ import type { Services } from "../../services/services.ts";
 import { adminSecurity, requireAdmin } from "../authenticate.ts";
 import { idempotentPosts } from "../idempotency-hooks.ts";
 import { linkBase, pageOf } from "../page-links.ts";
-import { presentAccount, presentLocation, presentOs, presentPlan } from "../presenters/present-catalogue.ts";
+import {
+  presentAdminAccount,
+  presentLocation,
+  presentOs,
+  presentPlan,
+} from "../presenters/present-catalogue.ts";
 import {
   AccountList,
   AddAddressesBody,
   AddedAddresses,
+  AdminAccountSchema,
   AdminListQuery,
   CodeParams,
   CreateAccountBody,
@@ -22,7 +28,7 @@ import {
   CreditBody,
   TokenParams,
 } from "../schemas/admin.ts";
-import { AccountSchema, LocationSchema, OsSchema, PlanSchema } from "../schemas/catalogue.ts";
+import { LocationSchema, OsSchema, PlanSchema } from "../schemas/catalogue.ts";
 import { errors, IdParams, NoContent } from "../schemas/common.ts";
 
 /** The operator's API, behind the admin token: accounts, tokens, credit and the catalogue. */
@@ -80,7 +86,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         "/api/v1/admin/accounts/",
         {},
         { page, pageSize, count },
-        accounts.map(presentAccount),
+        accounts.map(presentAdminAccount),
       );
     },
   );
@@ -93,10 +99,10 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         security,
         summary: "An account",
         params: IdParams,
-        response: { 200: AccountSchema, ...errors(401, 404) },
+        response: { 200: AdminAccountSchema, ...errors(401, 404) },
       },
     },
-    async (request) => presentAccount(await services.accounts.get(request.params.id)),
+    async (request) => presentAdminAccount(await services.accounts.get(request.params.id)),
   );
 
   app.post(
@@ -108,11 +114,47 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         summary: "Add credit to an account",
         params: IdParams,
         body: CreditBody,
-        response: { 200: AccountSchema, ...errors(400, 401, 404, 413, 415) },
+        response: { 200: AdminAccountSchema, ...errors(400, 401, 404, 413, 415) },
       },
     },
     async (request) =>
-      presentAccount(await services.accounts.addCredit(request.params.id, request.body.amount)),
+      presentAdminAccount(await services.accounts.addCredit(request.params.id, request.body.amount)),
+  );
+
+  app.post(
+    "/api/v1/admin/accounts/:id/operator/",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Make an account an operator of the web console",
+        description:
+          "The account, signed in to the web console with its own password, sees the operator pages under " +
+          "`/admin` (accounts and credit, hosts, the catalogue, address pools, failed actions). Making an " +
+          "operator again changes nothing.",
+        params: IdParams,
+        response: { 200: AdminAccountSchema, ...errors(401, 404) },
+      },
+    },
+    async (request) => presentAdminAccount(await services.accounts.setOperator(request.params.id, true)),
+  );
+
+  app.delete(
+    "/api/v1/admin/accounts/:id/operator/",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Make an operator a customer again",
+        description: "Its browsers are refused the operator pages from their next request on.",
+        params: IdParams,
+        response: { 204: NoContent, ...errors(401, 404) },
+      },
+    },
+    async (request, reply) => {
+      await services.accounts.setOperator(request.params.id, false);
+      return reply.status(204).send();
+    },
   );
 
   app.post(

@@ -31,7 +31,17 @@ export const CreditBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const AccountList = Paged(AccountSchema, "All accounts.");
+export const AdminAccountSchema = Type.Object(
+  {
+    ...AccountSchema.properties,
+    operator: Type.Boolean({
+      description: "Whether the account signs in to the web console's operator pages (`/admin`).",
+    }),
+  },
+  { title: "AdminAccount" },
+);
+
+export const AccountList = Paged(AdminAccountSchema, "All accounts.");
 
 export const CreateTokenBody = Type.Object(
   { name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) },

@@ -21,6 +21,7 @@ import * as imageBilling from "./0019-image-billing.ts";
 import * as consoleTickets from "./0020-console-tickets.ts";
 import * as webSessions from "./0021-web-sessions.ts";
 import * as usageHistory from "./0022-usage-history.ts";
+import * as accountOperators from "./0023-account-operators.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
 export const migrations: Record<string, Migration> = {
@@ -46,4 +47,5 @@ export const migrations: Record<string, Migration> = {
   "0020-console-tickets": consoleTickets,
   "0021-web-sessions": webSessions,
   "0022-usage-history": usageHistory,
+  "0023-account-operators": accountOperators,
 };

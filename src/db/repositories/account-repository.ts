@@ -97,4 +97,14 @@ export class AccountRepository {
       .where("id", "=", id)
       .execute();
   }
+
+  /** Makes the account an operator since `since`, or a customer again with null; undefined: no such account. */
+  async setOperatorSince(id: number, since: string | null, now: string): Promise<AccountRow | undefined> {
+    return this.#db
+      .updateTable("accounts")
+      .set({ operator_since: since, updated_at: now })
+      .where("id", "=", id)
+      .returningAll()
+      .executeTakeFirst();
+  }
 }

@@ -10,6 +10,14 @@ export type PlanWithLocations = PlanRow & { locations: string[] };
  * refer to them for life, and `CatalogueMemory` keeps them in memory by id on that promise. A change that
  * edits catalogue rows must give the memory a way to forget them.
  */
+/** One location's pool of one address family. */
+export interface PoolUsage {
+  location_id: number;
+  family: number;
+  total: number;
+  used: number;
+}
+
 export class CatalogueRepository {
   readonly #db: Db;
   readonly #prepared: PreparedQueries;
@@ -140,5 +148,27 @@ export class CatalogueRepository {
       added += Number(result.numInsertedOrUpdatedRows ?? 0n);
     }
     return added;
+  }
+
+  /** Each location's pool by family: how many addresses it holds and how many of them servers hold. */
+  async poolUsage(): Promise<PoolUsage[]> {
+    const rows = await this.#db
+      .selectFrom("ip_addresses")
+      .select((eb) => [
+        "location_id",
+        "family",
+        eb.fn.countAll<number>().as("total"),
+        eb.fn.count<number>("server_id").as("used"),
+      ])
+      .groupBy(["location_id", "family"])
+      .orderBy("location_id")
+      .orderBy("family")
+      .execute();
+    return rows.map((r) => ({
+      location_id: r.location_id,
+      family: Number(r.family),
+      total: Number(r.total),
+      used: Number(r.used),
+    }));
   }
 }

@@ -26,6 +26,9 @@ function hostParams(hostIds: readonly number[]): Record<string, number> {
   return Object.fromEntries(hostIds.map((id, i) => [`host${i}`, id]));
 }
 
+/** A failed operation as operators list them: with its server's name and its account's email. */
+export type FailedOperation = OperationRow & { server_name: string; account_email: string };
+
 /** The PostgreSQL channel on which new operations are announced. */
 export const OPERATIONS_CHANNEL = "vps_operations";
 
@@ -418,5 +421,33 @@ export class OperationRepository {
       .groupBy("status")
       .execute();
     return rows.map((row) => ({ status: row.status, count: Number(row.count), oldest: row.oldest }));
+  }
+
+  /**
+   * Failed operations of every account, the newest ended first, with their server's name and account's email:
+   * read along the partial index of failed operations (migration 0022).
+   */
+  async listFailed(limit: number, offset: number): Promise<FailedOperation[]> {
+    return this.#db
+      .selectFrom("operations")
+      .innerJoin("servers", "servers.id", "operations.server_id")
+      .innerJoin("accounts", "accounts.id", "operations.account_id")
+      .selectAll("operations")
+      .select(["servers.name as server_name", "accounts.email as account_email"])
+      .where(sql<boolean>`operations.status = 'failed'`)
+      .orderBy("operations.finished_at", "desc")
+      .orderBy("operations.id", "desc")
+      .limit(limit)
+      .offset(offset)
+      .execute();
+  }
+
+  async countFailed(): Promise<number> {
+    const row = await this.#db
+      .selectFrom("operations")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where(sql<boolean>`status = 'failed'`)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 }
