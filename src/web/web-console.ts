@@ -5,6 +5,8 @@ import { registerFormBodyParser } from "./form-body-parser.ts";
 import { errorPage } from "./pages/sign-in-pages.ts";
 import { assetRoutes } from "./routes/asset-routes.ts";
 import { consoleRoutes } from "./routes/console-routes.ts";
+import { serverConsoleRoutes } from "./routes/server-console-routes.ts";
+import { serverGraphsRoutes } from "./routes/server-graphs-routes.ts";
 import { signInRoutes } from "./routes/sign-in-routes.ts";
 import { registerWebRequest, sendPage } from "./web-request.ts";
 
@@ -25,5 +27,7 @@ export const webConsole: FastifyPluginAsync<{ services: Services }> = async (app
     });
     await pages.register(signInRoutes, { services });
     await pages.register(consoleRoutes, { services });
+    await pages.register(serverConsoleRoutes, { services });
+    await pages.register(serverGraphsRoutes, { services });
   });
 };

@@ -6,7 +6,7 @@ import { relayConsole } from "../../engine/console-relay.ts";
 import type { OpenConsole } from "../../services/console-service.ts";
 import type { Services } from "../../services/services.ts";
 import { bearerSecurity, requireAccount } from "../authenticate.ts";
-import { linkBase } from "../page-links.ts";
+import { consoleSocketUrl } from "../page-links.ts";
 import { described, ErrorBody, errors, NoContent } from "../schemas/common.ts";
 import { ConsoleParams, ConsoleTicket } from "../schemas/consoles.ts";
 import { ServerIdParams } from "../schemas/servers.ts";
@@ -57,10 +57,8 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
           request.accountId,
           request.params.server_id,
         );
-        const base = linkBase(request, services.config.publicUrl).replace(/^http/, "ws");
-        return reply
-          .status(201)
-          .send({ ticket, url: `${base}/api/v1/console/${ticket}`, expires_at: expiresAt });
+        const url = consoleSocketUrl(request, services.config.publicUrl, ticket);
+        return reply.status(201).send({ ticket, url, expires_at: expiresAt });
       },
     );
   });
