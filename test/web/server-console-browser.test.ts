@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { browserSkip, launchBrowser } from "../support/browser.ts";
-import { eventually, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
+import { terminalShows } from "../support/browser-terminal.ts";
+import { SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
 import { invitationPath } from "../support/web-session.ts";
 
@@ -27,23 +28,6 @@ async function signedInPage(browser: Browser, t: TestApp, accountId: number, wid
   await page.getByRole("button", { name: "Set the password and sign in" }).click();
   await page.waitForURL(`${t.url}/servers`);
   return page;
-}
-
-/** The terminal's screen as xterm.js draws it in the DOM, one line per row (the cursor's cell is a space). */
-async function terminalText(page: Page): Promise<string> {
-  return (await page.locator("#terminal .xterm-rows > div").allInnerTexts()).join("\n");
-}
-
-/** Waits until the terminal's screen matches, and answers it. */
-async function terminalShows(page: Page, pattern: RegExp, timeout = 15_000): Promise<string> {
-  return eventually(
-    async () => {
-      const text = await terminalText(page);
-      return pattern.test(text) ? text : undefined;
-    },
-    timeout,
-    `the terminal to show ${pattern}`,
-  );
 }
 
 describe("a server's serial console and usage graphs in a browser", { skip: browserSkip() }, () => {
