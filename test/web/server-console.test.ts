@@ -109,6 +109,27 @@ describe("web console: a server's console and graphs (raw HTTP)", () => {
     }
   });
 
+  it("with VPS_CONSOLE_LIMIT consoles open, the page's ticket is refused with the reason", async () => {
+    const busy = await activeServer(alice, "alice-busy");
+    await browser.get("/servers");
+    const consoles = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await scriptPost(t.url, browser, `/servers/${busy}/console/ticket`);
+      assert.equal(res.status, 201);
+      consoles.push(await openConsole((await json(res)).url));
+    }
+    await Promise.all(consoles.map((c) => c.until(/login:/)));
+    const refused = await scriptPost(t.url, browser, `/servers/${busy}/console/ticket`);
+    assert.equal(refused.status, 409);
+    assert.deepEqual(await json(refused), {
+      error: {
+        code: "console_limit_reached",
+        message: "The server has 2 consoles open already, its limit; close one first.",
+      },
+    });
+    for (const c of consoles) c.close();
+  });
+
   it("a stopped server's ticket is refused with the reason", async () => {
     const stopped = await activeServer(alice, "alice-stopped");
     assert.equal((await alice.post(`/api/v1/servers/${stopped}/stop/`)).status, 200);

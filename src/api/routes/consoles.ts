@@ -39,7 +39,8 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
             "A single-use ticket for the console of an `active` server, valid for 30 seconds: connect a WebSocket " +
             "to `url` (`GET /api/v1/console/{ticket}`). What the guest writes to its first serial port arrives " +
             "as binary messages; what the client sends (text or binary) is typed into it. 409 " +
-            "`server_not_running` when the server is not `active`. The WebSocket (not listed here: OpenAPI has no " +
+            "`server_not_running` when the server is not `active`, `console_limit_reached` when it has " +
+            "`VPS_CONSOLE_LIMIT` consoles open. The WebSocket (not listed here: OpenAPI has no " +
             "WebSockets) refuses before its upgrade with 401 `console_ticket_invalid` (unknown, used or expired " +
             "ticket), 404 (the server is gone), 409 `server_not_running`, `console_limit_reached` " +
             "(`VPS_CONSOLE_LIMIT` consoles open) or `console_unavailable` (the host cannot be reached), and 426 " +
