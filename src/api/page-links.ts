@@ -11,6 +11,15 @@ export function linkBase(request: FastifyRequest, publicUrl: string | undefined)
   return publicUrl ?? (host && SAFE_HOST.test(host) ? `${request.protocol}://${host}` : "");
 }
 
+/** The WebSocket URL that opens a serial console with its ticket (`wss://` behind TLS). */
+export function consoleSocketUrl(
+  request: FastifyRequest,
+  publicUrl: string | undefined,
+  ticket: string,
+): string {
+  return `${linkBase(request, publicUrl).replace(/^http/, "ws")}/api/v1/console/${ticket}`;
+}
+
 /** `next`/`previous` links of a page, on linkBase. */
 function pageLink(
   request: FastifyRequest,

@@ -12,6 +12,11 @@ export class ConsoleSessions {
     this.limit = limit;
   }
 
+  /** Whether the server has no place left, so that a ticket is refused before it is issued for nothing. */
+  full(serverId: number): boolean {
+    return (this.#open.get(serverId) ?? 0) >= this.limit;
+  }
+
   /** Takes a place for one more console of the server (409 `console_limit_reached` when none is left). */
   take(serverId: number): () => void {
     const open = this.#open.get(serverId) ?? 0;

@@ -51,12 +51,16 @@ export class ConsoleService {
     this.#o = options;
   }
 
-  /** A single-use ticket for the console of the account's server, which must be active. */
+  /**
+   * A single-use ticket for the console of the account's server, which must be active and have a console place
+   * left (checked again when the ticket is spent: two tickets may race for the last place).
+   */
   async issueTicket(accountId: number, serverId: number): Promise<{ ticket: string; expiresAt: string }> {
-    const { repos, clock } = this.#o;
+    const { repos, clock, sessions } = this.#o;
     const server = await repos.servers.findById(serverId);
     if (!server || server.account_id !== accountId || server.deleted_at !== null) throw new ServerNotFound();
     if (server.status !== "active") throw new ConsoleServerNotRunning(server.status);
+    if (sessions.full(serverId)) throw new ConsoleLimitReached(sessions.limit);
     const ticket = generateConsoleTicket();
     const expiresAt = isoAt(clock, CONSOLE_TICKET_TTL_SECONDS * 1000);
     await repos.consoleTickets.issue(

@@ -17,23 +17,24 @@ function asset(name: string, path: string, type: string): Asset {
   return { body, type, url: `/assets/${name}?v=${hash("sha256", body, "hex").slice(0, 12)}` };
 }
 
-/** Our stylesheet and scripts, and htmx from its npm package: nothing comes from another site. */
+const CSS = "text/css; charset=utf-8";
+const JS = "text/javascript; charset=utf-8";
+const ours = (name: string) => fileURLToPath(new URL(`./assets/${name}`, import.meta.url));
+
+/**
+ * Our stylesheet and scripts, and htmx, xterm.js and uPlot from their npm packages: nothing comes from another
+ * site.
+ */
 export const ASSETS: Record<string, Asset> = {
-  "console.css": asset(
-    "console.css",
-    fileURLToPath(new URL("./assets/console.css", import.meta.url)),
-    "text/css; charset=utf-8",
-  ),
-  "copy-button.js": asset(
-    "copy-button.js",
-    fileURLToPath(new URL("./assets/copy-button.js", import.meta.url)),
-    "text/javascript; charset=utf-8",
-  ),
-  "htmx.min.js": asset(
-    "htmx.min.js",
-    require.resolve("htmx.org/dist/htmx.min.js"),
-    "text/javascript; charset=utf-8",
-  ),
+  "console.css": asset("console.css", ours("console.css"), CSS),
+  "htmx.min.js": asset("htmx.min.js", require.resolve("htmx.org/dist/htmx.min.js"), JS),
+  "xterm.css": asset("xterm.css", require.resolve("@xterm/xterm/css/xterm.css"), CSS),
+  "xterm.js": asset("xterm.js", require.resolve("@xterm/xterm/lib/xterm.js"), JS),
+  "copy-button.js": asset("copy-button.js", ours("copy-button.js"), JS),
+  "serial-console.js": asset("serial-console.js", ours("serial-console.js"), JS),
+  "uplot.css": asset("uplot.css", require.resolve("uplot/dist/uPlot.min.css"), CSS),
+  "uplot.js": asset("uplot.js", require.resolve("uplot/dist/uPlot.iife.min.js"), JS),
+  "usage-graphs.js": asset("usage-graphs.js", ours("usage-graphs.js"), JS),
 };
 
 export function assetUrl(name: keyof typeof ASSETS): string {

@@ -9,6 +9,9 @@ export interface PageFrame {
   account?: { email: string; operator?: boolean };
   /** Which navigation entry is this page's. */
   current?: string;
+  /** Stylesheets and scripts (names in ASSETS) this page needs beside the console's own. */
+  styles?: string[];
+  scripts?: string[];
 }
 
 const NAV = [
@@ -32,8 +35,15 @@ export function layout(frame: PageFrame, content: Html): Html {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="htmx-config" content='{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false}'>
 <title>${frame.title} · VPS console</title>
-<link rel="stylesheet" href="${assetUrl("console.css")}">
+${(frame.styles ?? []).map(
+  (name) => html`<link rel="stylesheet" href="${assetUrl(name)}">
+`,
+)}<link rel="stylesheet" href="${assetUrl("console.css")}">
 <script src="${assetUrl("htmx.min.js")}" defer></script>
+${(frame.scripts ?? []).map(
+  (name) => html`<script src="${assetUrl(name)}" defer></script>
+`,
+)}
 </head>
 <body hx-headers='${JSON.stringify({ "X-CSRF-Token": frame.csrf })}'>
 <a class="skip" href="#main">Skip to content</a>

@@ -8,6 +8,8 @@ import { apiTokenRoutes } from "./routes/api-token-routes.ts";
 import { assetRoutes } from "./routes/asset-routes.ts";
 import { consoleRoutes } from "./routes/console-routes.ts";
 import { operatorRoutes } from "./routes/operator-routes.ts";
+import { serverConsoleRoutes } from "./routes/server-console-routes.ts";
+import { serverGraphsRoutes } from "./routes/server-graphs-routes.ts";
 import { serverPageRoutes } from "./routes/server-routes.ts";
 import { signInRoutes } from "./routes/sign-in-routes.ts";
 import { sshKeyRoutes } from "./routes/ssh-key-routes.ts";
@@ -35,5 +37,7 @@ export const webConsole: FastifyPluginAsync<{ services: Services }> = async (app
     await pages.register(apiTokenRoutes, { services });
     await pages.register(accountRoutes, { services });
     await pages.register(operatorRoutes, { services });
+    await pages.register(serverConsoleRoutes, { services });
+    await pages.register(serverGraphsRoutes, { services });
   });
 };

@@ -96,12 +96,13 @@ describe("serial console (sim driver)", () => {
 
   it("holds a server to VPS_CONSOLE_LIMIT consoles at once, and frees a place when one closes", async () => {
     const first = await openConsole((await ticketFor(active)).url);
-    const second = await openConsole((await ticketFor(active)).url);
+    // Two tickets for the last place: the second one's connection is refused.
+    const [last, extra] = [await ticketFor(active), await ticketFor(active)];
+    const second = await openConsole(last.url);
     await Promise.all([first.until(/login:/), second.until(/login:/)]);
-    assert.deepEqual(await refusal((await ticketFor(active)).url), {
-      status: 409,
-      code: "console_limit_reached",
-    });
+    assert.deepEqual(await refusal(extra.url), { status: 409, code: "console_limit_reached" });
+    // With no place left, no ticket is issued: a client learns why before it connects.
+    expectError(await t.owner.post(`${SERVERS}${active}/console/`), 409, "console_limit_reached");
     first.close();
     await first.closed;
     // The service sees the close a moment after the client does: each try has a ticket of its own.

@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { browserSkip, launchBrowser } from "../support/browser.ts";
+import { terminalShows } from "../support/browser-terminal.ts";
 import { type Client, client, eventually, waitForStatus } from "../support/client.ts";
 import { type ConsoleClient, openConsole } from "../support/console-client.ts";
 import { qemuTestImage } from "../support/qemu-test-image.ts";
@@ -12,11 +14,13 @@ import { dropDatabase, freshDatabaseUrl } from "../support/test-database.ts";
 const TOKEN = "qemu-console-token-0123456789abcdef";
 const ADMIN = "qemu-console-admin-0123456789abcdef";
 const image = qemuTestImage();
+/** The bootstrap account, the first on a fresh database. */
+const OWNER = 1;
 
 /**
  * A real VM's serial console through the API, under TCG: the WebSocket shows the test image's getty prompt on
  * ttyS0, a name typed there reaches the guest (its login echoes it and refuses root, whose password is locked), and
- * the serial log still records what the guest wrote.
+ * the serial log still records what the guest wrote; then the same guest's prompt in the web console's terminal.
  */
 describe("a real VM's serial console (qemu driver)", { skip: image.skip }, () => {
   const dir = mkdtempSync(join(tmpdir(), "vps-qemu-console-"));
@@ -95,5 +99,36 @@ describe("a real VM's serial console (qemu driver)", { skip: image.skip }, () =>
     open.type("root\r");
     await open.until(/Login incorrect[\s\S]*invalid password for 'root' on 'ttyS0'/, 60_000, mark);
     assert.match(readFileSync(join(vmDir(), "console.log"), "utf8"), /login:/);
+  });
+
+  it("the web console's terminal in a browser shows the same guest's login prompt", {
+    skip: browserSkip(),
+  }, async () => {
+    assert.ok(id, "the server booted in the test before");
+    // One console for the browser: the API's is done.
+    console?.close();
+    const invitation = await client(server.url, ADMIN).post(`/api/v1/admin/accounts/${OWNER}/invitation/`);
+    assert.equal(invitation.status, 201, invitation.text);
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      await page.goto(invitation.body.url);
+      await page.getByLabel("New password").fill("correct horse battery");
+      await page.getByRole("button", { name: "Set the password and sign in" }).click();
+      await page.waitForURL(`${server.url}/servers`);
+      await page.goto(`${server.url}/servers/${id}/console`);
+      await page.locator('#console-status[data-state="connected"]').waitFor({ timeout: 30_000 });
+      await page.locator("#terminal").click();
+      await eventually(
+        async () => {
+          await page.keyboard.press("Enter");
+          return terminalShows(page, /console01\S* login:\s*$/, 3000).catch(() => undefined);
+        },
+        60_000,
+        "the guest's login prompt in the browser",
+      );
+    } finally {
+      await browser.close();
+    }
   });
 });

@@ -83,6 +83,8 @@ describe("web console: server pages (raw HTTP)", () => {
     assert.equal(page.status, 200);
     const text = await page.text();
     assert.match(text, /<h1>db-primary<\/h1>/);
+    assert.match(text, new RegExp(`<a href="/servers/${serverId}/console">Serial console</a>`));
+    assert.match(text, new RegExp(`<a href="/servers/${serverId}/graphs">Usage graphs</a>`));
     assert.match(text, /data-status="active"/);
     assert.match(text, new RegExp(`<dd>${server.ip_address.replaceAll(".", "\\.")}</dd>`));
     assert.match(text, new RegExp(`<dd>${server.ipv6_address}</dd>`));

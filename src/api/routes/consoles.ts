@@ -6,7 +6,7 @@ import { relayConsole } from "../../engine/console-relay.ts";
 import type { OpenConsole } from "../../services/console-service.ts";
 import type { Services } from "../../services/services.ts";
 import { bearerSecurity, requireAccount } from "../authenticate.ts";
-import { linkBase } from "../page-links.ts";
+import { consoleSocketUrl } from "../page-links.ts";
 import { described, ErrorBody, errors, NoContent } from "../schemas/common.ts";
 import { ConsoleParams, ConsoleTicket } from "../schemas/consoles.ts";
 import { ServerIdParams } from "../schemas/servers.ts";
@@ -39,7 +39,8 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
             "A single-use ticket for the console of an `active` server, valid for 30 seconds: connect a WebSocket " +
             "to `url` (`GET /api/v1/console/{ticket}`). What the guest writes to its first serial port arrives " +
             "as binary messages; what the client sends (text or binary) is typed into it. 409 " +
-            "`server_not_running` when the server is not `active`. The WebSocket (not listed here: OpenAPI has no " +
+            "`server_not_running` when the server is not `active`, `console_limit_reached` when it has " +
+            "`VPS_CONSOLE_LIMIT` consoles open. The WebSocket (not listed here: OpenAPI has no " +
             "WebSockets) refuses before its upgrade with 401 `console_ticket_invalid` (unknown, used or expired " +
             "ticket), 404 (the server is gone), 409 `server_not_running`, `console_limit_reached` " +
             "(`VPS_CONSOLE_LIMIT` consoles open) or `console_unavailable` (the host cannot be reached), and 426 " +
@@ -57,10 +58,8 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
           request.accountId,
           request.params.server_id,
         );
-        const base = linkBase(request, services.config.publicUrl).replace(/^http/, "ws");
-        return reply
-          .status(201)
-          .send({ ticket, url: `${base}/api/v1/console/${ticket}`, expires_at: expiresAt });
+        const url = consoleSocketUrl(request, services.config.publicUrl, ticket);
+        return reply.status(201).send({ ticket, url, expires_at: expiresAt });
       },
     );
   });

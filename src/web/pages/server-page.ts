@@ -166,6 +166,10 @@ export function serverPage(frame: PageFrame, data: ServerPageData): Html {
     { ...frame, title: server.name, current: "/servers" },
     html`<p class="crumbs"><a href="/servers">Servers</a></p>
 <h1>${server.name}</h1>
+<nav aria-label="This server"><ul class="server-links">
+  <li><a href="/servers/${server.id}/console">Serial console</a></li>
+  <li><a href="/servers/${server.id}/graphs">Usage graphs</a></li>
+</ul></nav>
 ${errorAlert(data.error)}
 ${data.action ? actionProgress(server.id, data.action) : ""}
 <section class="card" aria-labelledby="state-heading">
