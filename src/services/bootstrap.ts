@@ -16,7 +16,8 @@ export interface GeneratedSecrets {
 /**
  * The operating contract's first start: the admin token (VPS_ADMIN_TOKEN, or generated once and kept as a
  * digest), and on a database with no accounts, a first account with VPS_BOOTSTRAP_TOKEN and VPS_BOOTSTRAP_CREDIT,
- * and an invitation link that sets its password for the web console.
+ * and an invitation link that sets its password for the web console. The first account is an operator of the
+ * console: whoever starts the service on an empty database runs it (the admin API revokes the role).
  */
 export async function bootstrap(config: Config, services: Services, log: Logger): Promise<GeneratedSecrets> {
   const { repos, accounts } = services;
@@ -35,6 +36,7 @@ export async function bootstrap(config: Config, services: Services, log: Logger)
       log.info({ account: account.id, email: account.email }, "created the first account");
       secrets.bootstrapEmail = account.email;
       if (config.bootstrapToken === undefined) secrets.bootstrapToken = token;
+      await accounts.setOperator(account.id, true);
       const invitation = await services.invitations.create(account.id);
       secrets.invitation = { path: `/invite/${invitation.token}`, expiresAt: invitation.expiresAt };
     } catch (err) {

@@ -234,13 +234,14 @@ describe("web console: sign-up and session lifetimes", () => {
 });
 
 describe("web console: the first start", () => {
-  it("prints an invitation link for the first account, which opens its password page", async () => {
+  it("prints an invitation link for the first account, an operator, which opens its password page", async () => {
     const dir = mkdtempSync(join(tmpdir(), "vps-first-"));
     const databaseUrl = await freshDatabaseUrl(dir);
     const server = await spawnServer({
       DATABASE_URL: databaseUrl,
       VPS_IMAGE_STORE: join(dir, "store"),
       VPS_EMBEDDED_HOSTS: "off",
+      VPS_ADMIN_TOKEN: "first-start-admin-token-0123456789",
     });
     try {
       const link = /open (http:\/\/\S+\/invite\/\S+) to set the password of owner@localhost/.exec(
@@ -250,6 +251,12 @@ describe("web console: the first start", () => {
       const page = await fetch(link[1]);
       assert.equal(page.status, 200);
       assert.match(await page.text(), /Set your password/);
+      // Whoever starts the service on an empty database runs it: the first account has the operator's pages.
+      const first = await fetch(`${server.url}/api/v1/admin/accounts/1/`, {
+        headers: { authorization: "Bearer first-start-admin-token-0123456789" },
+      });
+      assert.equal(first.status, 200);
+      assert.equal(((await first.json()) as { operator: boolean }).operator, true);
     } finally {
       server.child.kill("SIGTERM");
       await server.exited;
