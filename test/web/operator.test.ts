@@ -17,7 +17,8 @@ const OPERATOR_PAGES = [
 /** The text of the page's alert (a refused form's error and its code). */
 async function alertOf(res: globalThis.Response): Promise<string> {
   const text = await res.text();
-  return (/<p class="alert" role="alert">([\s\S]*?)<\/p>/.exec(text)?.[1] ?? "").replace(/<[^>]+>/g, "");
+  const alert = /<div class="alert" role="alert">([\s\S]*?)<\/div>/.exec(text)?.[1] ?? "";
+  return alert.replace(/<[^>]+>/g, "").replace(/\s+/g, " ");
 }
 
 describe("web console: operator pages (raw HTTP)", () => {
@@ -117,7 +118,7 @@ describe("web console: operator pages (raw HTTP)", () => {
 
     const zero = await operator.post(`${path}/credit`, { amount: "0" });
     assert.equal(zero.status, 400);
-    assert.match(await alertOf(zero), /amount: Must be a non-zero amount.*invalid_input/);
+    assert.match(await alertOf(zero), /invalid_input.*amount: Must be a non-zero amount/);
     const huge = await operator.post(`${path}/credit`, { amount: "999999999999.00" });
     assert.equal(huge.status, 400);
     assert.match(
@@ -201,7 +202,7 @@ describe("web console: operator pages (raw HTTP)", () => {
     };
     const refused = await operator.post("/admin/catalogue/plans", plan);
     assert.equal(refused.status, 400);
-    assert.match(await alertOf(refused), /vcpus: Must be an integer\..*invalid_input/);
+    assert.match(await alertOf(refused), /invalid_input.*vcpus: Must be an integer\./);
     const added = await operator.post("/admin/catalogue/plans", { ...plan, vcpus: "16" });
     assert.equal(added.status, 303, await added.text());
     const plans = (await customer.get("/api/v1/plans/")).body.results;
@@ -227,7 +228,7 @@ describe("web console: operator pages (raw HTTP)", () => {
 
     const badCode = await operator.post("/admin/locations", { code: "EU West", name: "x", country: "de" });
     assert.equal(badCode.status, 400);
-    assert.match(await alertOf(badCode), /code: Use 1-32 lowercase.*invalid_input/);
+    assert.match(await alertOf(badCode), /invalid_input.*code: Use 1-32 lowercase/);
     const location = await operator.post("/admin/locations", {
       code: "eu-test",
       name: "Test",
