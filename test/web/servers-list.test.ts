@@ -87,6 +87,26 @@ describe("web console: the servers list, a page at a time (raw HTTP)", () => {
     assert.match(rows, /Showing 31–60 of 250/);
   });
 
+  it("the live refresh sends nothing while the page shown is unchanged, and the page again once it changed", async () => {
+    const page = await (await visitor.get("/servers?page=3")).text();
+    const refresh = /hx-get="([^"]+)"/.exec(page)?.[1]?.replaceAll("&amp;", "&") ?? "";
+    for (let i = 0; i < 2; i++) {
+      const res = await visitor.get(refresh);
+      assert.equal(res.status, 204);
+      assert.equal(await res.text(), "");
+    }
+    const target = mine[210];
+    assert.ok(target);
+    await t.database.db.updateTable("servers").set({ status: "error" }).where("id", "=", target.id).execute();
+    const changed = await visitor.get(refresh);
+    assert.equal(changed.status, 200);
+    const rows = await changed.text();
+    assert.match(rows, new RegExp(`data-server-id="${target.id}">[^]*?data-status="error"`));
+    const next = /hx-get="([^"]+)"/.exec(rows)?.[1]?.replaceAll("&amp;", "&") ?? "";
+    assert.notEqual(next, refresh, "the new copy asks with the digest of what it shows");
+    assert.equal((await visitor.get(next)).status, 204);
+  });
+
   it("a page past the last one shows no servers and links back to the last page", async () => {
     const res = await visitor.get("/servers?page=9");
     assert.equal(res.status, 200);

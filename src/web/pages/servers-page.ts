@@ -1,10 +1,11 @@
 import type { ServerSummary } from "../../db/repositories/server-repository.ts";
 import { type Html, html } from "../html.ts";
 import { layout, type PageFrame } from "../layout.ts";
+import { type LivePart, livePart } from "../live-part.ts";
 import { pager } from "./pager.ts";
 
 /** How often the list asks for its page again while it is open. */
-const REFRESH = "every 2s";
+const REFRESH = "2s";
 
 /** One page of the account's servers, as the API pages them. */
 export interface ServerListPage {
@@ -23,20 +24,19 @@ export function serversPage(frame: PageFrame, list: ServerListPage): Html {
 <h1>Servers</h1>
 <a class="button" href="/servers/new">Create server</a>
 </div>
-${serverList(list)}`,
+${livePart(serverList(list))}`,
   );
 }
 
 /**
- * The list: where the page is in it, its links to the other pages and the table, in an element that replaces
- * itself every few seconds with a fresh copy of the same page (htmx polling), which reads only that page.
+ * The list: where the page is in it, its links to the other pages and the table, a live part that asks every
+ * few seconds for the same page (which reads only that page) and is sent again only when it changed.
  */
-export function serverList(list: ServerListPage): Html {
+export function serverList(list: ServerListPage): LivePart {
   const sized: Record<string, number> =
     list.pageSize === list.defaultPageSize ? {} : { page_size: list.pageSize };
   const { servers, count } = list;
-  return html`<div id="server-list" hx-get="/servers/rows?page=${list.page}&page_size=${list.pageSize}" hx-trigger="${REFRESH}" hx-swap="outerHTML">
-${pager("/servers", list.page, list.pageSize, count, sized)}
+  const content = html`${pager("/servers", list.page, list.pageSize, count, sized)}
 <div class="table-wrap">
 <table class="servers">
   <caption class="visually-hidden">Your servers; statuses update by themselves</caption>
@@ -57,6 +57,11 @@ ${pager("/servers", list.page, list.pageSize, count, sized)}
   }
   </tbody>
 </table>
-</div>
 </div>`;
+  return {
+    id: "server-list",
+    url: `/servers/rows?page=${list.page}&page_size=${list.pageSize}`,
+    every: REFRESH,
+    content,
+  };
 }

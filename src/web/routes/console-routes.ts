@@ -2,6 +2,7 @@ import { Type } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
 import { Page, PageSize } from "../../api/schemas/common.ts";
 import type { Services } from "../../services/services.ts";
+import { sendLivePart } from "../live-part.ts";
 import { type ServerListPage, serverList, serversPage } from "../pages/servers-page.ts";
 import { signedInFrame } from "../signed-in-frame.ts";
 import { requireSignedIn, sendPage, session } from "../web-request.ts";
@@ -13,8 +14,10 @@ const SERVERS_PAGE_SIZE = 100;
 const ListQuery = Type.Object({
   page: Type.Optional(Page),
   page_size: Type.Optional({ ...PageSize, default: SERVERS_PAGE_SIZE }),
+  /** The digest of the list the page shows (its live refresh sends it). */
+  v: Type.Optional(Type.String()),
 });
-type Paged = { Querystring: { page: number; page_size: number } };
+type Paged = { Querystring: { page: number; page_size: number; v?: string } };
 
 /** The servers list: /servers, a page of it at a time, and its live copy. They call the services the API calls. */
 export const consoleRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
@@ -32,9 +35,9 @@ export const consoleRoutes: FastifyPluginAsync<{ services: Services }> = async (
     return sendPage(reply, serversPage(frame, await listPage(frame.accountId, page, pageSize)));
   });
 
-  // Reads only the page shown.
+  // Reads only the page shown, and answers 204 (no body) while it is as the page shows it.
   app.get<Paged>("/servers/rows", options, async (request, reply) => {
-    const { page, page_size: pageSize } = request.query;
-    return sendPage(reply, serverList(await listPage(session(request).accountId, page, pageSize)));
+    const { page, page_size: pageSize, v } = request.query;
+    return sendLivePart(reply, serverList(await listPage(session(request).accountId, page, pageSize)), v);
   });
 };
