@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser } from "playwright-core";
 import { browserSkip, launchBrowser } from "../support/browser.ts";
@@ -7,6 +9,7 @@ import { startTestApp, type TestApp } from "../support/test-app.ts";
 import { invitationPath } from "../support/web-session.ts";
 
 const PASSWORD = "correct horse battery";
+const SCREENSHOTS = join(import.meta.dirname, "..", "..", "docs", "screenshots");
 
 describe("the servers list in a browser", { skip: browserSkip() }, () => {
   let t: TestApp;
@@ -55,6 +58,10 @@ describe("the servers list in a browser", { skip: browserSkip() }, () => {
       "the status changed without a reload",
     );
     assert.match((await pages.textContent()) ?? "", /Showing 101–200 of 250/, "still page 2");
+    if (process.env.VPS_UPDATE_SCREENSHOTS === "1") {
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      await page.screenshot({ path: join(SCREENSHOTS, "servers-paged.png") });
+    }
 
     await pages.getByRole("link", { name: "Next" }).click();
     await page.waitForURL(`${t.url}/servers?page=3`);
