@@ -14,6 +14,7 @@ const ROOT = join(import.meta.dirname, "..");
 export const DURATION = Number(process.env.BENCH_DURATION ?? 6);
 export const CONNECTIONS = 10;
 export const POSTGRES = process.env.BENCH_POSTGRES_URL;
+export const BENCH_ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
 export const AUTH = { authorization: `Bearer ${BENCH_TOKEN}`, "content-type": "application/json" };
 /** Scratch space of this run: SQLite files, baseline bodies, profiles. */
 export const work = mkdtempSync(join(tmpdir(), "vps-bench-"));
@@ -30,6 +31,9 @@ export interface Running {
   child: ChildProcess;
   stop(): Promise<void>;
 }
+
+export const median = (xs: number[]) =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 export async function until(probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -72,7 +76,7 @@ export async function startService(
       PORT: String(port),
       HOST: "127.0.0.1",
       LOG_LEVEL: "warn",
-      VPS_ADMIN_TOKEN: "bench-admin-token-0123456789abcdef",
+      VPS_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
       VPS_SIM_DELAY_MS: "0",
       VPS_RATE_LIMIT_READS: "0",
       VPS_RATE_LIMIT_WRITES: "0",

@@ -5,7 +5,8 @@ import { type Html, html } from "../html.ts";
 import type { PageFrame } from "../layout.ts";
 import { when } from "../when.ts";
 import { errorAlert } from "./error-alert.ts";
-import { csrfField, operatorLayout, pager } from "./operator-frame.ts";
+import { csrfField, operatorLayout } from "./operator-frame.ts";
+import { pager } from "./pager.ts";
 
 const SECTION = "/admin/accounts";
 

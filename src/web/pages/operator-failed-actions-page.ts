@@ -2,7 +2,8 @@ import type { FailedOperation } from "../../db/repositories/operation-repository
 import { type Html, html } from "../html.ts";
 import type { PageFrame } from "../layout.ts";
 import { when } from "../when.ts";
-import { operatorLayout, pager } from "./operator-frame.ts";
+import { operatorLayout } from "./operator-frame.ts";
+import { pager } from "./pager.ts";
 
 const SECTION = "/admin/failed-actions";
 

@@ -23,17 +23,6 @@ ${content}`,
   );
 }
 
-/** A list's previous and next links, when it has more than one page. */
-export function pager(path: string, page: number, pageSize: number, count: number): Html {
-  const last = Math.max(1, Math.ceil(count / pageSize));
-  if (last === 1) return html``;
-  return html`<nav class="pager" aria-label="Pages">
-  ${page > 1 ? html`<a href="${path}?page=${Math.min(page - 1, last)}" rel="prev">Previous</a>` : ""}
-  <span>Page ${Math.min(page, last)} of ${last} (${count})</span>
-  ${page < last ? html`<a href="${path}?page=${page + 1}" rel="next">Next</a>` : ""}
-</nav>`;
-}
-
 /** A form's hidden CSRF field. */
 export function csrfField(csrf: string): Html {
   return html`<input type="hidden" name="_csrf" value="${csrf}">`;

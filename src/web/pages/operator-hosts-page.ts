@@ -5,7 +5,8 @@ import type { NotMigrated } from "../../services/migration-service.ts";
 import { type Html, html } from "../html.ts";
 import type { PageFrame } from "../layout.ts";
 import { when } from "../when.ts";
-import { csrfField, operatorLayout, pager } from "./operator-frame.ts";
+import { csrfField, operatorLayout } from "./operator-frame.ts";
+import { pager } from "./pager.ts";
 
 const SECTION = "/admin/hosts";
 

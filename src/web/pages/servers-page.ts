@@ -1,32 +1,49 @@
 import type { ServerSummary } from "../../db/repositories/server-repository.ts";
 import { type Html, html } from "../html.ts";
 import { layout, type PageFrame } from "../layout.ts";
+import { type LivePart, livePart } from "../live-part.ts";
+import { pager } from "./pager.ts";
 
-/** How often the table asks for its rows again while the page is open. */
-const REFRESH = "every 2s";
+/** How often the list asks for its page again while it is open. */
+const REFRESH = "2s";
 
-export function serversPage(frame: PageFrame, servers: ServerSummary[], count: number): Html {
+/** One page of the account's servers, as the API pages them. */
+export interface ServerListPage {
+  servers: ServerSummary[];
+  count: number;
+  page: number;
+  pageSize: number;
+  /** The page size the console uses when none is asked for (links leave it out). */
+  defaultPageSize: number;
+}
+
+export function serversPage(frame: PageFrame, list: ServerListPage): Html {
   return layout(
     { ...frame, title: "Servers", current: "/servers" },
     html`<div class="page-head">
 <h1>Servers</h1>
 <a class="button" href="/servers/new">Create server</a>
 </div>
+${livePart(serverList(list))}`,
+  );
+}
+
+/**
+ * The list: where the page is in it, its links to the other pages and the table, a live part that asks every
+ * few seconds for the same page (which reads only that page) and is sent again only when it changed.
+ */
+export function serverList(list: ServerListPage): LivePart {
+  const sized: Record<string, number> =
+    list.pageSize === list.defaultPageSize ? {} : { page_size: list.pageSize };
+  const { servers, count } = list;
+  const content = html`${pager("/servers", list.page, list.pageSize, count, sized)}
 <div class="table-wrap">
 <table class="servers">
   <caption class="visually-hidden">Your servers; statuses update by themselves</caption>
   <thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">IP address</th><th scope="col">Plan</th><th scope="col">Location</th></tr></thead>
-  ${serverRows(servers, count)}
-</table>
-</div>`,
-  );
-}
-
-/** The table's body, which replaces itself with a fresh copy every few seconds (htmx polling). */
-export function serverRows(servers: ServerSummary[], count: number): Html {
-  return html`<tbody id="server-rows" hx-get="/servers/rows" hx-trigger="${REFRESH}" hx-swap="outerHTML" aria-live="polite">
+  <tbody aria-live="polite">
   ${
-    servers.length === 0
+    count === 0
       ? html`<tr><td colspan="5" class="empty">No servers yet. <a href="/servers/new">Create one</a>, or use the API: <code>POST /api/v1/servers/</code>.</td></tr>`
       : servers.map(
           (s) => html`<tr data-server-id="${s.id}">
@@ -38,6 +55,13 @@ export function serverRows(servers: ServerSummary[], count: number): Html {
   </tr>`,
         )
   }
-  ${count > servers.length ? html`<tr><td colspan="5" class="hint">Showing ${servers.length} of ${count}.</td></tr>` : ""}
-</tbody>`;
+  </tbody>
+</table>
+</div>`;
+  return {
+    id: "server-list",
+    url: `/servers/rows?page=${list.page}&page_size=${list.pageSize}`,
+    every: REFRESH,
+    content,
+  };
 }

@@ -7,7 +7,7 @@ import type { PowerAction } from "../../domain/lifecycle.ts";
 import { usagePeriod } from "../../domain/usage.ts";
 import type { Services } from "../../services/services.ts";
 import { formField, formId } from "../form-body-parser.ts";
-import { type LivePart, livePart, unchanged } from "../live-part.ts";
+import { sendLivePart } from "../live-part.ts";
 import { parseDiskSource } from "../pages/disk-source-options.ts";
 import {
   type NewServerChoices,
@@ -195,7 +195,7 @@ export const serverPageRoutes: FastifyPluginAsync<{ services: Services }> = asyn
   // The live parts: a 204 when they show what the page shows already (their URL carries its digest).
   app.get<IdParams & { Querystring: { v?: string } }>("/servers/:id/live", hide, async (request, reply) => {
     const server = await presented(accountOf(request), pathId(request.params.id));
-    return sendPart(reply, serverLive(server, request.web.csrf), request.query.v);
+    return sendLivePart(reply, serverLive(server, request.web.csrf), request.query.v);
   });
 
   app.get<IdParams & { Querystring: { v?: string } }>("/servers/:id/images", hide, async (request, reply) => {
@@ -203,7 +203,7 @@ export const serverPageRoutes: FastifyPluginAsync<{ services: Services }> = asyn
     const id = pathId(request.params.id);
     await services.servers.get(accountId, id);
     const part = serverImages(id, await serverImageRows(accountId, id), request.web.csrf);
-    return sendPart(reply, part, request.query.v);
+    return sendLivePart(reply, part, request.query.v);
   });
 
   app.get<{ Params: { id: string; actionId: string } }>(
@@ -310,9 +310,3 @@ export const serverPageRoutes: FastifyPluginAsync<{ services: Services }> = asyn
     }
   });
 };
-
-/** A live part, or a 204 when the page shows it as it is already (htmx then leaves the page alone). */
-function sendPart(reply: FastifyReply, part: LivePart, shown: string | undefined) {
-  if (unchanged(part, shown)) return reply.status(204).send();
-  return sendPage(reply, livePart(part));
-}
