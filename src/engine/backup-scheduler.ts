@@ -84,12 +84,10 @@ export class BackupScheduler {
         const outcome = await repos.transaction(async (tx) => {
           if (!(await tx.backups.advance(server.id, server.backup_next_at, next))) return "lost";
           if (!takes.includes(server.status)) return "skipped";
-          const plan = await tx.catalogue.findPlan(server.plan_id);
           await queueImageCopy(tx, {
             server,
             type: "backup",
             name: null,
-            diskGb: plan?.storage_gb ?? 0,
             maxAttempts,
             now,
           });

@@ -3,11 +3,9 @@ import type { Repositories } from "../db/repositories/repositories.ts";
 import type { ImageRow, ImageType, ServerRow } from "../db/schema.ts";
 
 export interface ImageCopyRequest {
-  server: Pick<ServerRow, "id" | "account_id" | "os_id">;
+  server: Pick<ServerRow, "id" | "account_id" | "os_id" | "plan_id">;
   type: ImageType;
   name: string | null;
-  /** The disk size a restore needs: the server's plan's. */
-  diskGb: number;
   maxAttempts: number;
   now: string;
 }
@@ -22,6 +20,8 @@ export async function queueImageCopy(
   request: ImageCopyRequest,
 ): Promise<{ image: ImageRow; actionId: number }> {
   const { server, type, now } = request;
+  // The disk size a restore needs: the server's plan's.
+  const plan = await tx.catalogue.findPlan(server.plan_id);
   const image = await tx.images.insert({
     account_id: server.account_id,
     server_id: server.id,
@@ -29,7 +29,7 @@ export async function queueImageCopy(
     status: "creating",
     name: request.name,
     os_id: server.os_id,
-    disk_gb: request.diskGb,
+    disk_gb: plan?.storage_gb ?? 0,
     store_key: `accounts/${server.account_id}/${type}s/${randomUUID()}`,
     created_at: now,
   });

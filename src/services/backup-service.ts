@@ -47,12 +47,10 @@ export class BackupService {
       if (!(LIFECYCLE.backup.from as readonly StoredServerStatus[]).includes(server.status)) {
         throw await withActionInFlight(tx, id, rejectDiskAction(server.status, "backup"));
       }
-      const plan = await tx.catalogue.findPlan(server.plan_id);
       const { actionId } = await queueImageCopy(tx, {
         server,
         type: "backup",
         name: null,
-        diskGb: plan?.storage_gb ?? 0,
         maxAttempts,
         now,
       });

@@ -115,12 +115,10 @@ export class ImageService {
       await tx.accounts.lock(accountId);
       if ((await tx.images.countSnapshots(accountId)) >= this.#o.snapshotLimit)
         throw new ImageQuotaExceeded(this.#o.snapshotLimit);
-      const plan = await tx.catalogue.findPlan(server.plan_id);
       const queued = await queueImageCopy(tx, {
         server,
         type: "snapshot",
         name,
-        diskGb: plan?.storage_gb ?? 0,
         maxAttempts: this.#o.maxAttempts,
         now,
       });

@@ -50,18 +50,25 @@ export function registerWebRequest(scope: FastifyInstance, services: Services): 
   });
 }
 
-// Every script and style is our own, from /assets/; no page may be framed (clickjacking).
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "object-src 'none'",
-].join("; ");
+/**
+ * Every script and style is our own, from /assets/; no page may be framed (clickjacking). `inlineStyles`: the serial
+ * console's page alone, whose xterm.js writes its colours and cell sizes into <style> elements it makes.
+ */
+export function contentSecurityPolicy(inlineStyles = false): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    inlineStyles ? "style-src 'self' 'unsafe-inline'" : "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "object-src 'none'",
+  ].join("; ");
+}
+
+const CONTENT_SECURITY_POLICY = contentSecurityPolicy();
 
 /** The signed-in session; a browser that is not signed in is sent to /sign-in (htmx told to go there). */
 export function requireSignedIn(scope: FastifyInstance): void {

@@ -74,7 +74,7 @@ describe("billing backups and snapshots", () => {
     const weekAgo = new Date(clock.now().getTime() - 168 * HOUR).toISOString();
     for (const type of ["snapshot", "backup"] as const) {
       const { image } = await repos().transaction((tx) =>
-        queueImageCopy(tx, { server, type, name: null, diskGb: 80, maxAttempts: 1, now: weekAgo }),
+        queueImageCopy(tx, { server, type, name: null, maxAttempts: 1, now: weekAgo }),
       );
       await repos().images.markAvailable(
         image.id,

@@ -99,7 +99,7 @@ describe("daily backups", () => {
     const now = isoAt(clock);
     const of = await server(serverId);
     const { image } = await repos().transaction((tx) =>
-      queueImageCopy(tx, { server: of, type, name: null, diskGb: 80, maxAttempts: 1, now }),
+      queueImageCopy(tx, { server: of, type, name: null, maxAttempts: 1, now }),
     );
     const put = await store.put(image.store_key, Readable.from([Buffer.from(`disk ${image.id}`)]), {
       signal: AbortSignal.timeout(10_000),

@@ -5,23 +5,7 @@ import type { Services } from "../../services/services.ts";
 import { answerErrorsAsJson } from "../json-errors.ts";
 import { serverConsolePage } from "../pages/server-console-page.ts";
 import { signedInFrame } from "../signed-in-frame.ts";
-import { requireSignedIn, sendPage, session } from "../web-request.ts";
-
-/**
- * CSP of the console page: xterm.js writes its colours and cell sizes into <style> elements it makes, so this
- * page (and only this one) allows inline styles; scripts stay our own files.
- */
-const CONSOLE_PAGE_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "object-src 'none'",
-].join("; ");
+import { contentSecurityPolicy, requireSignedIn, sendPage, session } from "../web-request.ts";
 
 /**
  * /servers/<id>/console, and the ticket its script asks for: the ConsoleService's, for the signed-in account,
@@ -35,7 +19,7 @@ export const serverConsoleRoutes: FastifyPluginAsync<{ services: Services }> = a
   app.get<{ Params: { id: number } }>("/servers/:id/console", { schema }, async (request, reply) => {
     const frame = await signedInFrame(services, request);
     const server = await services.servers.get(frame.accountId, request.params.id);
-    reply.header("content-security-policy", CONSOLE_PAGE_POLICY);
+    reply.header("content-security-policy", contentSecurityPolicy(true));
     return sendPage(reply, serverConsolePage(frame, server));
   });
 
