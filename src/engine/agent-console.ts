@@ -43,6 +43,16 @@ export async function connectAgentConsole(
       });
     });
   });
-  await Promise.race([once(socket, "open"), refused]);
-  return createWebSocketStream(socket);
+  // The stream listens from the start: the agent writes the console's first bytes (a login prompt) right after the
+  // upgrade, and a message arriving before a listener is attached would be lost.
+  const stream = createWebSocketStream(socket);
+  // Its errors are the relay's to handle once it is attached; until then, a refused upgrade must not crash the process.
+  stream.on("error", () => {});
+  try {
+    await Promise.race([once(socket, "open"), refused]);
+  } catch (err) {
+    stream.destroy();
+    throw err;
+  }
+  return stream;
 }
