@@ -6,6 +6,7 @@ export const openApiOptions: FastifyDynamicSwaggerOptions = {
     info: {
       title: "VPS.org API",
       version: "1.0.0",
+      license: { name: "MIT", identifier: "MIT" },
       description:
         "Manage your VPS servers programmatically: create, configure, control and monitor virtual private " +
         "servers. Every request carries `Authorization: Bearer YOUR_API_TOKEN`. Errors share one shape: " +

@@ -4,6 +4,14 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
 
+type OpenApiOperation = {
+  operationId?: string;
+  tags?: string[];
+  parameters?: unknown[];
+  requestBody?: unknown;
+  responses: Record<string, unknown>;
+};
+
 const committed = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "openapi.json"), "utf8"));
 
 describe("the OpenAPI document", () => {
@@ -39,6 +47,41 @@ describe("the OpenAPI document", () => {
         assert.ok(operation.responses[status], `${method.toUpperCase()} ${path} documents ${status}`);
       }
       assert.deepEqual(operation.security, [{ bearerAuth: [] }]);
+    }
+  });
+
+  it("names every operation once, in camelCase, under a tag, with a 4xx besides 401 wherever it takes input", () => {
+    const seen = new Map<string, string>();
+    for (const [path, item] of Object.entries<Record<string, OpenApiOperation>>(committed.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        const where = `${method.toUpperCase()} ${path}`;
+        const id = operation.operationId ?? "";
+        assert.match(id, /^[a-z]+(?:[A-Z][a-z0-9]*)+$/, `${where} has a camelCase verb-noun operationId`);
+        assert.equal(seen.get(id), undefined, `${where} and ${seen.get(id)} share the operationId ${id}`);
+        seen.set(id, where);
+        assert.ok((operation.tags ?? []).length > 0, `${where} has a tag`);
+        if ((operation.parameters ?? []).length > 0 || operation.requestBody) {
+          const refusals = Object.keys(operation.responses).filter((s) => /^4\d\d$/.test(s) && s !== "401");
+          assert.ok(refusals.length > 0, `${where} takes input and documents a 4xx besides 401`);
+        }
+      }
+    }
+  });
+
+  it("gives the nine endpoints of the contract the names a generator expects", () => {
+    const expected: [string, string, string][] = [
+      ["/api/v1/servers/", "get", "listServers"],
+      ["/api/v1/servers/", "post", "createServer"],
+      ["/api/v1/servers/{server_id}/", "get", "getServer"],
+      ["/api/v1/servers/{server_id}/", "put", "updateServer"],
+      ["/api/v1/servers/{server_id}/", "patch", "patchServer"],
+      ["/api/v1/servers/{server_id}/", "delete", "deleteServer"],
+      ["/api/v1/servers/{server_id}/start/", "post", "startServer"],
+      ["/api/v1/servers/{server_id}/stop/", "post", "stopServer"],
+      ["/api/v1/servers/{server_id}/reboot/", "post", "rebootServer"],
+    ];
+    for (const [path, method, operationId] of expected) {
+      assert.equal(committed.paths[path][method].operationId, operationId, `${method.toUpperCase()} ${path}`);
     }
   });
 

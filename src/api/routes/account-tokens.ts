@@ -24,6 +24,7 @@ export const accountTokenRoutes: FastifyPluginAsyncTypebox<{ services: Services 
     {
       schema: {
         tags,
+        operationId: "listAccountTokens",
         security,
         summary: "List the account's API tokens",
         description: "Revoked ones too, newest first. A token itself is shown only when it is created.",
@@ -41,6 +42,7 @@ export const accountTokenRoutes: FastifyPluginAsyncTypebox<{ services: Services 
     {
       schema: {
         tags,
+        operationId: "createAccountToken",
         security,
         summary: "Create a named API token",
         description:
@@ -62,6 +64,7 @@ export const accountTokenRoutes: FastifyPluginAsyncTypebox<{ services: Services 
     {
       schema: {
         tags,
+        operationId: "deleteAccountToken",
         security,
         summary: "Revoke an API token",
         description:

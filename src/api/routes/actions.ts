@@ -19,6 +19,7 @@ export const actionRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     {
       schema: {
         tags,
+        operationId: "getAction",
         security,
         summary: "An action",
         description:
@@ -41,6 +42,7 @@ export const actionRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     {
       schema: {
         tags,
+        operationId: "listServerActions",
         security,
         summary: "A server's actions",
         description: "Newest first, paged like the server list.",

@@ -44,6 +44,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     {
       schema: {
         tags,
+        operationId: "adminCreateAccount",
         security,
         summary: "Create an account",
         description: "Returns the account's first API token, once.",
@@ -71,6 +72,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     {
       schema: {
         tags,
+        operationId: "adminListAccounts",
         security,
         summary: "List accounts",
         querystring: AdminListQuery,
@@ -96,6 +98,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     {
       schema: {
         tags,
+        operationId: "adminGetAccount",
         security,
         summary: "An account",
         params: IdParams,
@@ -110,6 +113,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     {
       schema: {
         tags,
+        operationId: "adminCreditAccount",
         security,
         summary: "Add credit to an account",
         params: IdParams,
@@ -126,6 +130,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     {
       schema: {
         tags,
+        operationId: "adminMakeOperator",
         security,
         summary: "Make an account an operator of the web console",
         description:
@@ -144,6 +149,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     {
       schema: {
         tags,
+        operationId: "adminRemoveOperator",
         security,
         summary: "Make an operator a customer again",
         description: "Its browsers are refused the operator pages from their next request on.",
@@ -162,6 +168,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     {
       schema: {
         tags,
+        operationId: "adminCreateAccountToken",
         security,
         summary: "Issue another API token for an account",
         params: IdParams,
@@ -183,6 +190,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     {
       schema: {
         tags,
+        operationId: "adminCreateInvitation",
         security,
         summary: "Make an invitation link that sets the account's password",
         description:
@@ -204,6 +212,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     {
       schema: {
         tags,
+        operationId: "adminDeleteAccountToken",
         security,
         summary: "Revoke an API token",
         params: TokenParams,
@@ -221,6 +230,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     {
       schema: {
         tags,
+        operationId: "adminCreatePlan",
         security,
         summary: "Add a plan",
         body: CreatePlanBody,
@@ -236,6 +246,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     {
       schema: {
         tags,
+        operationId: "adminCreateOs",
         security,
         summary: "Add an operating system",
         body: CreateOsBody,
@@ -251,6 +262,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     {
       schema: {
         tags,
+        operationId: "adminCreateLocation",
         security,
         summary: "Add a location",
         body: CreateLocationBody,
@@ -266,6 +278,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     {
       schema: {
         tags,
+        operationId: "adminAddLocationAddresses",
         security,
         summary: "Add a block of addresses to a location's pool",
         description:

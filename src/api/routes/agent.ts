@@ -38,6 +38,9 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     {
       schema: {
         tags,
+        operationId: "agentJoin",
+        // The join token travels in the body, not as a bearer header.
+        security: [],
         summary: "Exchange a join token for a host credential",
         description:
           "Once per join token: a second exchange, an unknown or an expired token is a 401 `join_token_invalid`. " +
@@ -61,6 +64,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       {
         schema: {
           tags,
+          operationId: "agentGetHost",
           security: hostSecurity,
           summary: "The host the credential belongs to",
           response: { 200: AgentHost, ...errors(401) },
@@ -77,6 +81,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       {
         schema: {
           tags,
+          operationId: "agentHeartbeat",
           security: hostSecurity,
           summary: "Prove the host alive and report its capacity and images",
           description:
@@ -104,6 +109,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       {
         schema: {
           tags,
+          operationId: "agentClaimOperations",
           security: hostSecurity,
           summary: "Lease due operations of the host's servers (long poll)",
           description:
@@ -133,6 +139,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       {
         schema: {
           tags,
+          operationId: "agentLeaseOperation",
           security: hostSecurity,
           summary: "Renew an operation's lease",
           description:
@@ -150,6 +157,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       {
         schema: {
           tags,
+          operationId: "agentReportOperationProgress",
           security: hostSecurity,
           summary: "Report how far an operation's steps are",
           description:
@@ -171,6 +179,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       {
         schema: {
           tags,
+          operationId: "agentReportOperationResult",
           security: hostSecurity,
           summary: "End an operation's attempt",
           description:
@@ -197,6 +206,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       {
         schema: {
           tags,
+          operationId: "agentReleaseOperations",
           security: hostSecurity,
           summary: "Give back leases (at the agent's shutdown)",
           description: "Their operations resume at once. Leases no longer the agent's are skipped.",
@@ -212,6 +222,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       {
         schema: {
           tags,
+          operationId: "agentSpendTransferTicket",
           security: hostSecurity,
           summary: "Spend a migration's transfer token before serving its disk",
           description:
@@ -230,6 +241,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       {
         schema: {
           tags,
+          operationId: "agentSpendConsoleTicket",
           security: hostSecurity,
           summary: "Spend a console grant before opening a machine's serial console",
           description:
@@ -250,6 +262,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       {
         schema: {
           tags,
+          operationId: "agentReleaseStaleLeases",
           security: hostSecurity,
           summary: "Free the leases of the host's earlier agents (at the agent's start)",
           description:
@@ -268,6 +281,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       {
         schema: {
           tags,
+          operationId: "agentSendReports",
           security: hostSecurity,
           summary: "Report the observed power state and usage of the host's machines",
           description:

@@ -18,6 +18,7 @@ export const catalogueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     {
       schema: {
         tags: ["catalogue"],
+        operationId: "listPlans",
         security,
         summary: "List plans",
         description: "Sizes and prices, with the locations that offer each plan.",
@@ -35,6 +36,7 @@ export const catalogueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     {
       schema: {
         tags: ["catalogue"],
+        operationId: "listOs",
         security,
         summary: "List operating systems",
         response: { 200: ListOf(OsSchema), ...errors(401) },
@@ -51,6 +53,7 @@ export const catalogueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     {
       schema: {
         tags: ["catalogue"],
+        operationId: "listLocations",
         security,
         summary: "List locations",
         response: { 200: ListOf(LocationSchema), ...errors(401) },
@@ -67,6 +70,7 @@ export const catalogueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     {
       schema: {
         tags: ["account"],
+        operationId: "getAccount",
         security,
         summary: "The caller's account",
         description: "Balance and currency of the account the token belongs to.",

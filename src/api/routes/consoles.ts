@@ -33,6 +33,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
       {
         schema: {
           tags,
+          operationId: "createConsoleTicket",
           security: bearerSecurity,
           summary: "Open a server's serial console",
           description:
@@ -71,6 +72,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
       websocket: true,
       schema: {
         tags,
+        operationId: "openConsole",
         summary: "The serial console's WebSocket",
         description:
           "Connect with a WebSocket client; the ticket in the path is the only credential and is spent by the " +

@@ -9,7 +9,15 @@ const Health = Type.Object({ status: Type.String() });
 export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   app.get(
     "/healthz",
-    { schema: { tags: ["operations"], summary: "The process is alive", response: { 200: Health } } },
+    {
+      schema: {
+        tags: ["operations"],
+        operationId: "getLiveness",
+        security: [],
+        summary: "The process is alive",
+        response: { 200: Health },
+      },
+    },
     async () => ({ status: "ok" }),
   );
 
@@ -18,6 +26,8 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     {
       schema: {
         tags: ["operations"],
+        operationId: "getReadiness",
+        security: [],
         summary: "The database is reachable",
         response: { 200: Health, 503: Health },
       },

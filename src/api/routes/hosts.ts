@@ -37,6 +37,7 @@ export const hostRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
     {
       schema: {
         tags,
+        operationId: "adminCreateHost",
         security,
         summary: "Register a host",
         description:
@@ -62,6 +63,7 @@ export const hostRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
     {
       schema: {
         tags,
+        operationId: "adminListHosts",
         security,
         summary: "List hosts",
         querystring: HostListQuery,
@@ -88,6 +90,7 @@ export const hostRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
     {
       schema: {
         tags,
+        operationId: "adminGetHost",
         security,
         summary: "A host",
         params: HostParams,
@@ -102,6 +105,7 @@ export const hostRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
     {
       schema: {
         tags,
+        operationId: "adminUpdateHost",
         security,
         summary: "Set a host's reserved amounts and allocation ratios",
         description:
@@ -117,16 +121,17 @@ export const hostRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
     },
   );
 
-  const states: [string, AdminState, string][] = [
-    ["enable", "enabled", "Enable a host: it takes new servers while it is up."],
-    ["disable", "disabled", "Disable a host: it takes no new servers; those on it stay."],
+  const states: [string, AdminState, string, string][] = [
+    ["enable", "enabled", "adminEnableHost", "Enable a host: it takes new servers while it is up."],
+    ["disable", "disabled", "adminDisableHost", "Disable a host: it takes no new servers; those on it stay."],
   ];
-  for (const [verb, state, summary] of states) {
+  for (const [verb, state, operationId, summary] of states) {
     app.post(
       `${PATH}:id/${verb}/`,
       {
         schema: {
           tags,
+          operationId,
           security,
           summary,
           params: HostParams,
@@ -142,6 +147,7 @@ export const hostRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
     {
       schema: {
         tags,
+        operationId: "adminDrainHost",
         security,
         summary: "Drain a host: it takes no new servers, and each of its servers is migrated to another",
         description:
@@ -169,6 +175,7 @@ export const hostRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
     {
       schema: {
         tags,
+        operationId: "adminMigrateServer",
         security,
         summary: "Migrate a server to another host (cold)",
         description:
@@ -195,6 +202,7 @@ export const hostRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
     {
       schema: {
         tags,
+        operationId: "adminGetMigration",
         security,
         summary: "A migration",
         params: MigrationParams,
@@ -209,6 +217,7 @@ export const hostRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
     {
       schema: {
         tags,
+        operationId: "adminDeleteHost",
         security,
         summary: "Delete an empty host",
         description: "A host that still holds servers is a 409 `host_not_empty`.",
@@ -227,6 +236,7 @@ export const hostRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
     {
       schema: {
         tags,
+        operationId: "adminCreateHostJoinToken",
         security,
         summary: "Issue a new join token for a host",
         description: "Replaces the host's last join token; to join again after its credentials were revoked.",
@@ -246,6 +256,7 @@ export const hostRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
     {
       schema: {
         tags,
+        operationId: "adminRevokeHostCredentials",
         security,
         summary: "Revoke a host's credentials",
         description: "Its agent is refused from now on, until it joins again with a new join token.",

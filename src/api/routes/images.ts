@@ -19,6 +19,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     {
       schema: {
         tags,
+        operationId: "listImages",
         security,
         summary: "List images",
         description:
@@ -52,6 +53,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     {
       schema: {
         tags,
+        operationId: "getImage",
         security,
         summary: "Image details",
         params: ImageIdParams,
@@ -66,6 +68,7 @@ export const imageRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     {
       schema: {
         tags,
+        operationId: "deleteImage",
         security,
         summary: "Delete an image",
         description:

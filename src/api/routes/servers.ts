@@ -92,6 +92,7 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     {
       schema: {
         tags,
+        operationId: "listServers",
         security,
         summary: "List all servers",
         description: "Servers of the account in the summary form, oldest first, filtered and paged.",
@@ -123,6 +124,7 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     {
       schema: {
         tags,
+        operationId: "createServer",
         security,
         summary: "Create a server",
         description:
@@ -162,6 +164,7 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     {
       schema: {
         tags,
+        operationId: "getServer",
         security,
         summary: "Server details",
         description:
@@ -190,6 +193,7 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     {
       schema: {
         tags,
+        operationId: "updateServer",
         security,
         summary: "Update a server",
         description: "Replaces name, hostname and backups_enabled; all three are required.",
@@ -209,6 +213,7 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     {
       schema: {
         tags,
+        operationId: "patchServer",
         security,
         summary: "Partially update a server",
         description: "Changes only the fields given.",
@@ -228,6 +233,7 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     {
       schema: {
         tags,
+        operationId: "deleteServer",
         security,
         summary: "Delete a server",
         description:
@@ -257,6 +263,7 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       {
         schema: {
           tags,
+          operationId: `${action}Server`,
           security,
           summary,
           description,
@@ -280,6 +287,7 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     {
       schema: {
         tags,
+        operationId: "createServerImage",
         security,
         summary: "Snapshot a server",
         description:
@@ -320,6 +328,7 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     {
       schema: {
         tags,
+        operationId: "rebuildServer",
         security,
         summary: "Rebuild a server",
         description:
@@ -354,6 +363,7 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     {
       schema: {
         tags,
+        operationId: "backupServer",
         security,
         summary: "Back a server up now",
         description:
@@ -380,6 +390,7 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     {
       schema: {
         tags,
+        operationId: "resizeServer",
         security,
         summary: "Resize a server",
         description:
@@ -409,6 +420,7 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     {
       schema: {
         tags,
+        operationId: "getServerMetrics",
         security,
         summary: "Server metrics",
         description:

@@ -19,6 +19,7 @@ export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     {
       schema: {
         tags,
+        operationId: "listSshKeys",
         security,
         summary: "List SSH keys",
         response: { 200: ListOf(SshKeySchema), ...errors(401) },
@@ -35,6 +36,7 @@ export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     {
       schema: {
         tags,
+        operationId: "createSshKey",
         security,
         summary: "Add an SSH key",
         description:
@@ -60,6 +62,7 @@ export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     {
       schema: {
         tags,
+        operationId: "getSshKey",
         security,
         summary: "An SSH key",
         params: IdParams,
@@ -69,12 +72,17 @@ export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     async (request) => presentSshKey(await services.sshKeys.get(request.accountId, request.params.id)),
   );
 
-  for (const method of ["put", "patch"] as const) {
+  const renames = [
+    ["put", "updateSshKey"],
+    ["patch", "patchSshKey"],
+  ] as const;
+  for (const [method, operationId] of renames) {
     app[method](
       `${BASE}:id/`,
       {
         schema: {
           tags,
+          operationId,
           security,
           summary: "Rename an SSH key",
           params: IdParams,
@@ -92,6 +100,7 @@ export const sshKeyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     {
       schema: {
         tags,
+        operationId: "deleteSshKey",
         security,
         summary: "Delete an SSH key",
         description: "Servers built with the key keep it; only new servers can no longer use it.",
