@@ -1,5 +1,7 @@
 import createFetchClient, { type Client as FetchClient, type Middleware } from "openapi-fetch";
-import { type RetryOptions, retryingFetch } from "./retrying-fetch.ts";
+import type { RetryOptions } from "./retrying-fetch.js";
+// Type-only imports name the emitted .js: declaration files keep their paths as written.
+import { retryingFetch } from "./retrying-fetch.ts";
 import type { components, operations, paths } from "./schema.js";
 import { VpsApiError, VpsWaitTimeoutError } from "./vps-api-error.ts";
 

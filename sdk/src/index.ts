@@ -1,3 +1,3 @@
 export * from "./client.ts";
-export type { RetryOptions } from "./retrying-fetch.ts";
+export type { RetryOptions } from "./retrying-fetch.js";
 export { VpsApiError, VpsWaitTimeoutError } from "./vps-api-error.ts";
