@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import type { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
-import type { ImageInfo, ImageStore, ImageStoreCall, SweepOptions } from "../../src/store/image-store.ts";
+import type { ImageStoreCall } from "../../src/store/image-store.ts";
 import { S3ImageStore } from "../../src/store/s3-image-store.ts";
 import { type Json, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
+import { ImageStoreWrapper } from "../support/image-store-wrapper.ts";
 import { type S3Server, startS3Server } from "../support/s3-server.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
 import { expectError } from "./expect-error.ts";
@@ -16,17 +16,16 @@ const IMAGES = "/api/v1/images/";
  * The S3 kind against a real S3-protocol server (s3rver, its own process), whose process this store kills while
  * an upload streams, as a crash or a cut cable would; `restart` starts it again once that upload has failed.
  */
-class StoreThatLosesItsServer implements ImageStore {
+class StoreThatLosesItsServer extends ImageStoreWrapper {
   killDuringNextPut = false;
   restart = false;
   readonly #s3: S3Server;
-  readonly #store: S3ImageStore;
   constructor(s3: S3Server) {
+    super(new S3ImageStore(s3.settings("images/")));
     this.#s3 = s3;
-    this.#store = new S3ImageStore(s3.settings("images/"));
   }
 
-  async put(key: string, bytes: AsyncIterable<Uint8Array>, call: ImageStoreCall) {
+  override async put(key: string, bytes: AsyncIterable<Uint8Array>, call: ImageStoreCall) {
     const s3 = this.#s3;
     const kill = this.killDuringNextPut;
     this.killDuringNextPut = false;
@@ -39,27 +38,11 @@ class StoreThatLosesItsServer implements ImageStore {
       }
     }
     try {
-      return await this.#store.put(key, cut(), call);
+      return await this.inner.put(key, cut(), call);
     } catch (error) {
       if (kill && this.restart) await s3.start();
       throw error;
     }
-  }
-  get(key: string, call: ImageStoreCall): Promise<Readable> {
-    return this.#store.get(key, call);
-  }
-  stat(key: string): Promise<ImageInfo | null> {
-    return this.#store.stat(key);
-  }
-  delete(key: string): Promise<void> {
-    return this.#store.delete(key);
-  }
-  list(prefix: string): Promise<ImageInfo[]> {
-    return this.#store.list(prefix);
-  }
-
-  sweep(options?: SweepOptions): Promise<number> {
-    return this.#store.sweep(options);
   }
 }
 
