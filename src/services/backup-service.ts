@@ -7,6 +7,7 @@ import { queueImageCopy } from "../engine/queue-image-copy.ts";
 import type { WorkNotifier } from "../engine/work-notifier.ts";
 import { withActionInFlight } from "./action-in-flight.ts";
 import type { IdempotencyClaim } from "./idempotency-service.ts";
+import type { ServerAction } from "./server-action.ts";
 
 export interface BackupServiceOptions {
   repos: Repositories;
@@ -22,15 +23,7 @@ export class BackupService {
     this.#o = options;
   }
 
-  async backupNow(
-    accountId: number,
-    id: number,
-    claim?: IdempotencyClaim,
-  ): Promise<{
-    message: string;
-    actionId: number;
-    server: { id: number; name: string; status: ServerStatus };
-  }> {
+  async backupNow(accountId: number, id: number, claim?: IdempotencyClaim): Promise<ServerAction> {
     const { repos, clock, maxAttempts } = this.#o;
     const now = isoAt(clock);
     const accepted = await repos.transaction(async (tx) => {

@@ -20,6 +20,7 @@ import type { WorkNotifier } from "../engine/work-notifier.ts";
 import type { ImageStore } from "../store/image-store.ts";
 import { withActionInFlight } from "./action-in-flight.ts";
 import type { IdempotencyClaim } from "./idempotency-service.ts";
+import type { ServerAction } from "./server-action.ts";
 
 export interface ImageServiceOptions {
   repos: Repositories;
@@ -40,13 +41,6 @@ export interface ImageListQuery {
 
 /** A rebuild's new disk: an image of the account's, or a fresh OS. */
 export type RebuildSource = { image_id?: number; os_id?: number };
-
-/** What a server action of this service answers: the power actions' shape. */
-export interface ServerAction {
-  message: string;
-  actionId: number;
-  server: { id: number; name: string; status: ServerStatus };
-}
 
 /**
  * Snapshots and backups as the account sees them, and the actions that make and use them: `create_image` copies

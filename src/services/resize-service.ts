@@ -14,6 +14,7 @@ import type { WorkNotifier } from "../engine/work-notifier.ts";
 import { withActionInFlight } from "./action-in-flight.ts";
 import type { IdempotencyClaim } from "./idempotency-service.ts";
 import type { MigrationService } from "./migration-service.ts";
+import type { ServerAction } from "./server-action.ts";
 
 export interface ResizeServiceOptions {
   repos: Repositories;
@@ -24,10 +25,7 @@ export interface ResizeServiceOptions {
 }
 
 /** What a resize request answers; `migrating`: its host lacked room, so the server moves first. */
-export interface ResizeAccepted {
-  message: string;
-  actionId: number;
-  server: { id: number; name: string; status: ServerStatus };
+export interface ResizeAccepted extends ServerAction {
   migrating: boolean;
 }
 

@@ -30,6 +30,7 @@ import { MAX_WAIT_SECONDS } from "./action-service.ts";
 import type { CatalogueMemory } from "./catalogue-memory.ts";
 import type { IdempotencyClaim } from "./idempotency-service.ts";
 import { checkRestorable } from "./image-service.ts";
+import type { ServerAction } from "./server-action.ts";
 
 export interface CreateServerInput {
   name: string;
@@ -309,11 +310,7 @@ export class ServerService {
     id: number,
     action: PowerAction,
     claim?: IdempotencyClaim,
-  ): Promise<{
-    message: string;
-    actionId: number;
-    server: { id: number; name: string; status: ServerStatus };
-  }> {
+  ): Promise<ServerAction> {
     const transition = powerTransition(action);
     const now = isoAt(this.#o.clock);
     const accepted = await this.#o.repos.transaction(async (tx) => {
