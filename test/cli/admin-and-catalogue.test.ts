@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { ADMIN_TOKEN, OWNER_TOKEN, startTestApp, type TestApp } from "../support/test-app.ts";
-import { buildCli, CLI_MAIN, vpsShell } from "../support/vps-cli.ts";
+import { buildCli, CLI_DIST, vpsShell } from "../support/vps-cli.ts";
 
 /** An OpenSSH ed25519 public key line. */
 function publicKey(): string {
@@ -215,7 +216,7 @@ describe("vps admin, catalogue, ssh-key, account, completion and help", () => {
   });
 
   it("gives every command --help with an example", async () => {
-    const { buildProgram } = (await import(CLI_MAIN.replace("main.js", "program.js"))) as {
+    const { buildProgram } = (await import(join(CLI_DIST, "program.js"))) as {
       buildProgram(version: string): import("commander").Command;
     };
     const paths: string[][] = [];

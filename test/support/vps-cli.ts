@@ -3,7 +3,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-export const CLI_MAIN = join(import.meta.dirname, "../../cli/dist/main.js");
+/** The `vps` a user's npm links: cli/bin/vps.js, which runs the built cli/dist/main.js. */
+export const CLI_BIN = join(import.meta.dirname, "../../cli/bin/vps.js");
+export const CLI_DIST = join(import.meta.dirname, "../../cli/dist");
 
 /** Builds the SDK and the CLI to JavaScript once (npm run cli:build), as a user's `npm install` does. */
 export function buildCli(): void {
@@ -37,7 +39,7 @@ export function vpsShell(env: Record<string, string> = {}): VpsShell {
       return new Promise((resolve) => {
         const child = execFile(
           process.execPath,
-          [CLI_MAIN, ...args],
+          [CLI_BIN, ...args],
           { env: { ...base, ...options.env }, timeout: 60_000 },
           (error, stdout, stderr) => {
             const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
