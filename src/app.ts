@@ -10,6 +10,7 @@ import { registerErrorHandling } from "./api/error-handler.ts";
 import { registerJsonBodyParser } from "./api/json-body-parser.ts";
 import { openApiOptions } from "./api/openapi-options.ts";
 import { countRequests } from "./api/request-metrics.ts";
+import { accountLedgerRoutes } from "./api/routes/account-ledger.ts";
 import { accountTokenRoutes } from "./api/routes/account-tokens.ts";
 import { actionRoutes } from "./api/routes/actions.ts";
 import { adminRoutes } from "./api/routes/admin.ts";
@@ -88,6 +89,7 @@ export async function createApp({ config, services, log, metrics }: AppDeps): Pr
   await http.register(catalogueRoutes, { services });
   await http.register(sshKeyRoutes, { services });
   await http.register(accountTokenRoutes, { services });
+  await http.register(accountLedgerRoutes, { services });
   await http.register(adminRoutes, { services });
   await http.register(actionRoutes, { services });
   await http.register(imageRoutes, { services });

@@ -416,6 +416,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/account/transactions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's ledger entries
+         * @description Every change of the balance, newest first: top-ups, each server hour, backup and snapshot charges, refunds and corrections. The balance is their sum. `kind`, `since` and `until` filter them.
+         */
+        get: operations["listAccountTransactions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/account/usage/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * This month's usage so far
+         * @description Per server charged this calendar month (UTC): its hours, what they and its backups cost so far, its monthly cap, and what the month will cost at this rate.
+         */
+        get: operations["getAccountUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/account/statements/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's monthly statements
+         * @description Closed months, newest first; a month is closed on the 1st of the next and never changes.
+         */
+        get: operations["listAccountStatements"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/account/statements/{month}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A monthly statement
+         * @description The month (YYYY-MM) once closed: its lines per server and kind add up to its total.
+         */
+        get: operations["getAccountStatement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/accounts/": {
         parameters: {
             query?: never;
@@ -444,8 +524,31 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An account */
+        /**
+         * An account
+         * @description With `ledger_sum`, the sum of its ledger entries, which its balance must equal.
+         */
         get: operations["adminGetAccount"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/reports/revenue/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Revenue per plan and location
+         * @description Server hours, backups and snapshot storage charged in [start, end), less refunds, per plan and the location of the server.
+         */
+        get: operations["adminRevenueReport"];
         put?: never;
         post?: never;
         delete?: never;
@@ -463,7 +566,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add credit to an account */
+        /**
+         * Add credit to an account
+         * @description A ledger entry naming the admin token: a `topup`, or a `correction` (the kind of any negative amount), which needs a `reason`.
+         */
         post: operations["adminCreditAccount"];
         delete?: never;
         options?: never;
@@ -3602,6 +3708,357 @@ export interface operations {
             };
         };
     };
+    listAccountTransactions: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+                /** @description opening (the balance held before the ledger), topup, usage (a server's hour), backup (its backups' surcharge for the hour), snapshot (an hour of a snapshot's storage), refund, correction (by the provider, with its reason). */
+                kind?: "opening" | "topup" | "usage" | "backup" | "snapshot" | "refund" | "correction";
+                /** @description Entries recorded at or after this time (ISO 8601). */
+                since?: string;
+                /** @description Entries recorded before this time. */
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The account's entries that match the filters. */
+                        count: number;
+                        /** @description URL of the next page. */
+                        next: string | null;
+                        /** @description URL of the previous page. */
+                        previous: string | null;
+                        results: {
+                            id: number;
+                            /** @description opening (the balance held before the ledger), topup, usage (a server's hour), backup (its backups' surcharge for the hour), snapshot (an hour of a snapshot's storage), refund, correction (by the provider, with its reason). */
+                            kind: "opening" | "topup" | "usage" | "backup" | "snapshot" | "refund" | "correction";
+                            /**
+                             * @description Signed: credit positive, a charge negative.
+                             * @example 12.50
+                             */
+                            amount: string;
+                            currency: string;
+                            description: string;
+                            server_id: number | null;
+                            image_id: number | null;
+                            plan_id: number | null;
+                            /**
+                             * Format: date-time
+                             * @description Start of the hour (or period) the entry pays for.
+                             * @example 2025-01-16T15:30:00Z
+                             */
+                            period_start: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2025-01-16T15:30:00Z
+                             */
+                            period_end: string | null;
+                            reason: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2025-01-16T15:30:00Z
+                             */
+                            created_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad request: invalid parameters, or an action the server's status does not allow. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: the API token is missing or invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited: the token's read or write budget for this window is spent; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAccountUsage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example 2030-01 */
+                        month: string;
+                        servers: {
+                            server_id: number;
+                            name: string;
+                            deleted: boolean;
+                            /** @description Its plan now. */
+                            plan_id: number;
+                            /** @description Hours charged this month, those past the cap (at zero) too. */
+                            hours: number;
+                            /**
+                             * @description Its hours this month so far.
+                             * @example 12.50
+                             */
+                            amount: string;
+                            /**
+                             * @description Its backups' surcharge this month so far.
+                             * @example 12.50
+                             */
+                            backups: string;
+                            /**
+                             * @description The most its hours cost this month: the highest monthly price of its plans in it.
+                             * @example 12.50
+                             */
+                            cap: string;
+                            /**
+                             * @description What it will cost this month (hours and backups) at this rate, within its caps; no more than so far once it is deleted, suspended or in error.
+                             * @example 12.50
+                             */
+                            projected: string;
+                        }[];
+                        /**
+                         * @description Snapshot storage charged this month so far.
+                         * @example 12.50
+                         */
+                        snapshots: string;
+                        /**
+                         * @description Everything charged this month so far.
+                         * @example 12.50
+                         */
+                        total: string;
+                        /**
+                         * @description What the month will cost at this rate.
+                         * @example 12.50
+                         */
+                        projected: string;
+                        currency: string;
+                    };
+                };
+            };
+            /** @description Unauthorized: the API token is missing or invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited: the token's read or write budget for this window is spent; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listAccountStatements: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The account's closed months. */
+                        count: number;
+                        /** @description URL of the next page. */
+                        next: string | null;
+                        /** @description URL of the previous page. */
+                        previous: string | null;
+                        results: {
+                            /** @example 2030-01 */
+                            month: string;
+                            currency: string;
+                            /** @example 12.50 */
+                            opening_balance: string;
+                            /**
+                             * @description The sum of the lines.
+                             * @example 12.50
+                             */
+                            total: string;
+                            /**
+                             * @description opening_balance + total.
+                             * @example 12.50
+                             */
+                            closing_balance: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-01-16T15:30:00Z
+                             */
+                            closed_at: string;
+                            lines: {
+                                /** @description Null for the account's own entries (top-ups, corrections). */
+                                server_id: number | null;
+                                /** @description opening (the balance held before the ledger), topup, usage (a server's hour), backup (its backups' surcharge for the hour), snapshot (an hour of a snapshot's storage), refund, correction (by the provider, with its reason). */
+                                kind: "opening" | "topup" | "usage" | "backup" | "snapshot" | "refund" | "correction";
+                                /** @description How many entries it sums (a server's hours, say). */
+                                entries: number;
+                                /** @example 12.50 */
+                                amount: string;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad request: invalid parameters, or an action the server's status does not allow. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: the API token is missing or invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited: the token's read or write budget for this window is spent; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAccountStatement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description YYYY-MM */
+                month: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example 2030-01 */
+                        month: string;
+                        currency: string;
+                        /** @example 12.50 */
+                        opening_balance: string;
+                        /**
+                         * @description The sum of the lines.
+                         * @example 12.50
+                         */
+                        total: string;
+                        /**
+                         * @description opening_balance + total.
+                         * @example 12.50
+                         */
+                        closing_balance: string;
+                        /**
+                         * Format: date-time
+                         * @example 2025-01-16T15:30:00Z
+                         */
+                        closed_at: string;
+                        lines: {
+                            /** @description Null for the account's own entries (top-ups, corrections). */
+                            server_id: number | null;
+                            /** @description opening (the balance held before the ledger), topup, usage (a server's hour), backup (its backups' surcharge for the hour), snapshot (an hour of a snapshot's storage), refund, correction (by the provider, with its reason). */
+                            kind: "opening" | "topup" | "usage" | "backup" | "snapshot" | "refund" | "correction";
+                            /** @description How many entries it sums (a server's hours, say). */
+                            entries: number;
+                            /** @example 12.50 */
+                            amount: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Unauthorized: the API token is missing or invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited: the token's read or write budget for this window is spent; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     adminListAccounts: {
         parameters: {
             query?: {
@@ -3771,7 +4228,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description `ledger_sum` is the sum of the account's ledger entries, which `balance` (kept with them) equals. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3787,6 +4244,8 @@ export interface operations {
                         created_at: string;
                         /** @description Whether the account signs in to the web console's operator pages (`/admin`). */
                         operator: boolean;
+                        /** @example 12.50 */
+                        ledger_sum: string;
                     };
                 };
             };
@@ -3801,6 +4260,83 @@ export interface operations {
             };
             /** @description Not found. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited: the token's read or write budget for this window is spent; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adminRevenueReport: {
+        parameters: {
+            query: {
+                /** @description Entries recorded at or after this time (ISO 8601). */
+                start: string;
+                /** @description Entries recorded before this time. */
+                end: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @example 2025-01-16T15:30:00Z
+                         */
+                        start: string;
+                        /**
+                         * Format: date-time
+                         * @example 2025-01-16T15:30:00Z
+                         */
+                        end: string;
+                        /** @example 12.50 */
+                        total: string;
+                        results: {
+                            /** @description Null for snapshot storage, which no plan prices. */
+                            plan_id: number | null;
+                            plan: string | null;
+                            location: string | null;
+                            /**
+                             * @description Charges less refunds.
+                             * @example 12.50
+                             */
+                            amount: string;
+                            entries: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad request: invalid parameters, or an action the server's status does not allow. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: the API token is missing or invalid. */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3836,6 +4372,13 @@ export interface operations {
                      * @example 10.00
                      */
                     amount: string;
+                    /** @description The ledger entry it makes: `topup` (positive amounts; the default for them) or `correction` (either sign; the default for negative amounts), which needs a `reason`. */
+                    kind?: "topup" | "correction";
+                    /**
+                     * @description Why: kept with the entry, required for a correction.
+                     * @example Hours charged during the outage of 2030-01-14
+                     */
+                    reason?: string;
                 };
             };
         };

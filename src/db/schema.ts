@@ -1,4 +1,5 @@
 import type { Generated, Selectable } from "kysely";
+import type { LedgerKind } from "../domain/ledger.ts";
 import type { OperationKind, OperationStatus } from "../domain/lifecycle.ts";
 import type { StoredServerStatus } from "../domain/server-status.ts";
 
@@ -392,6 +393,57 @@ export interface ConsoleTicketsTable {
   created_at: string;
 }
 
+/** One change of an account's balance (migration 0025): never edited; a mistake is corrected by another entry. */
+export interface LedgerEntriesTable {
+  id: Generated<number>;
+  account_id: number;
+  kind: LedgerKind;
+  /** Signed: credit is positive, a charge negative. */
+  amount_minor: number;
+  currency: string;
+  /** What the entry pays for, unique: a second write of the same key changes nothing. */
+  key: string;
+  server_id: number | null;
+  image_id: number | null;
+  plan_id: number | null;
+  /** The hour (or other period) the entry pays for. */
+  period_start: string | null;
+  period_end: string | null;
+  description: string;
+  /** Who made a top-up or a correction: the admin token, or an operator of the web console. */
+  created_by: string | null;
+  reason: string | null;
+  created_at: string;
+}
+
+/** A server's charges in one calendar month (UTC), beside its ledger entries, for the monthly cap (0025). */
+export interface ServerMonthsTable {
+  server_id: number;
+  /** "2030-01" */
+  month: string;
+  account_id: number;
+  /** The highest monthly price of the plans billed in the month. */
+  cap_minor: number;
+  usage_minor: number;
+  /** Hours charged in the month, those recorded at zero past the cap too. */
+  hours: number;
+  backup_cap_minor: number;
+  backup_minor: number;
+}
+
+/** A closed month of an account: stored once on the 1st, never rewritten (0025). */
+export interface StatementsTable {
+  account_id: number;
+  month: string;
+  currency: string;
+  opening_minor: number;
+  total_minor: number;
+  closing_minor: number;
+  /** JSON: the lines, per server and kind, that add up to total_minor. */
+  lines: string;
+  closed_at: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_tokens: ApiTokensTable;
@@ -421,6 +473,9 @@ export interface Database {
   account_invitations: AccountInvitationsTable;
   web_sessions: WebSessionsTable;
   console_tickets: ConsoleTicketsTable;
+  ledger_entries: LedgerEntriesTable;
+  server_months: ServerMonthsTable;
+  statements: StatementsTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -438,5 +493,8 @@ export type HostRow = Selectable<HostsTable>;
 export type HostAllocationRow = Selectable<HostAllocationsTable>;
 export type MigrationRow = Selectable<MigrationsTable>;
 export type ImageRow = Selectable<ImagesTable>;
+export type LedgerEntryRow = Selectable<LedgerEntriesTable>;
+export type ServerMonthRow = Selectable<ServerMonthsTable>;
+export type StatementRow = Selectable<StatementsTable>;
 export type WebSessionRow = Selectable<WebSessionsTable>;
 export type ConsoleTicketRow = Selectable<ConsoleTicketsTable>;

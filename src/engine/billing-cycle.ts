@@ -1,9 +1,12 @@
 import type { Logger } from "pino";
 import type { Repositories } from "../db/repositories/repositories.ts";
-import { backupSurchargeMinor, snapshotHourMinor } from "../domain/backup-prices.ts";
+import { snapshotHourMinor } from "../domain/backup-prices.ts";
 import { HOUR_MS, hourAfter } from "../domain/billing.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
+import { ledgerKeys, monthOf, monthStart, nextMonth, previousMonth } from "../domain/ledger.ts";
 import { LIFECYCLE } from "../domain/lifecycle.ts";
+import { chargeServerHour } from "./charge-server-hour.ts";
+import { closeStatements } from "./close-statements.ts";
 import { PeriodicTask } from "./periodic-task.ts";
 import type { WorkNotifier } from "./work-notifier.ts";
 
@@ -32,6 +35,8 @@ export interface BillingCycleOptions {
 export class BillingCycle {
   readonly #o: BillingCycleOptions;
   readonly #periodic: PeriodicTask;
+  /** The last month whose statements this process found all closed: not looked for again. */
+  #closedMonth: string | undefined;
 
   constructor(options: BillingCycleOptions) {
     this.#o = options;
@@ -66,7 +71,21 @@ export class BillingCycle {
       suspended += await this.#suspend(accountId);
     }
     if (suspended > 0) this.#o.notifier.wake();
+    await this.#closeStatements();
     return { charged, suspended };
+  }
+
+  /**
+   * On the 1st, the month before is closed into statements: an hour after it ended, so that a charge another
+   * process recorded as it ended has committed.
+   */
+  async #closeStatements(): Promise<void> {
+    const now = this.#o.clock.now();
+    const month = previousMonth(monthOf(now.toISOString()));
+    if (month === this.#closedMonth) return;
+    if (now.getTime() < Date.parse(monthStart(nextMonth(month))) + HOUR_MS) return;
+    await closeStatements(this.#o.repos, month, now.toISOString());
+    this.#closedMonth = month;
   }
 
   async #chargeDueHours(): Promise<number> {
@@ -79,13 +98,21 @@ export class BillingCycle {
       for (const server of due) {
         const next = hourAfter(server.billed_until);
         // The hour and the charge commit together; the compare-and-swap makes a second charge impossible.
+        // The compare-and-swap is the cheap guard; the ledger entry's unique key is the guarantee.
         const done = await repos.transaction(async (tx) => {
           if (!(await tx.billing.advance(server.id, server.billed_until, next))) return false;
-          const surcharge = server.backups_enabled
-            ? backupSurchargeMinor(server.price_hourly_minor, this.#o.backupPricePercent, server.billed_until)
-            : 0;
-          await tx.accounts.addCredit(server.account_id, -(server.price_hourly_minor + surcharge), now);
-          return true;
+          return chargeServerHour(tx, {
+            serverId: server.id,
+            accountId: server.account_id,
+            currency: server.currency,
+            planId: server.plan_id,
+            priceHourlyMinor: server.price_hourly_minor,
+            priceMonthlyMinor: server.price_monthly_minor,
+            backupsEnabled: server.backups_enabled === 1,
+            backupPricePercent: this.#o.backupPricePercent,
+            hourStart: server.billed_until,
+            now,
+          });
         });
         if (done) charged++;
       }
@@ -108,8 +135,21 @@ export class BillingCycle {
         const done = await repos.transaction(async (tx) => {
           if (!(await tx.billing.advanceSnapshot(image.id, image.billed_until, next))) return false;
           const amount = snapshotHourMinor(image.size_bytes, price, image.paid_from);
-          if (amount > 0) await tx.accounts.addCredit(image.account_id, -amount, now);
-          return true;
+          if (amount === 0) return true;
+          const { added } = await tx.ledger.append({
+            account_id: image.account_id,
+            kind: "snapshot",
+            amount_minor: -amount,
+            currency: image.currency,
+            key: ledgerKeys.snapshot(image.id, image.paid_from),
+            server_id: image.server_id,
+            image_id: image.id,
+            period_start: image.paid_from,
+            period_end: next,
+            description: "Snapshot storage, hour",
+            created_at: now,
+          });
+          return added;
         });
         if (done) charged++;
       }

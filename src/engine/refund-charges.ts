@@ -1,11 +1,11 @@
 import type { Repositories } from "../db/repositories/repositories.ts";
 import type { OperationRow } from "../db/schema.ts";
-import { hoursPaid } from "../domain/billing.ts";
+import { ledgerKeys } from "../domain/ledger.ts";
 
 /**
- * Gives back every hour a server was charged, for a create that failed for good: the server never ran. Runs in
- * the transaction that records the operation's failure; the refund row, keyed by the operation, makes a second
- * one impossible, and the server is billed no more.
+ * Gives back everything a server was charged (its hours and their backup surcharge), for a create that failed for
+ * good: the server never ran. Runs in the transaction that records the operation's failure; the refund row and the
+ * ledger entry, both keyed by the operation, make a second one impossible, and the server is billed no more.
  */
 export async function refundCharges(
   tx: Repositories,
@@ -14,9 +14,9 @@ export async function refundCharges(
 ): Promise<void> {
   const server = await tx.servers.findById(op.server_id);
   if (!server?.billed_until) return;
-  const plan = await tx.catalogue.findPlan(server.plan_id);
-  if (!plan) return;
-  const amount = hoursPaid(server.created_at, server.billed_until) * plan.price_hourly_minor;
+  const account = await tx.accounts.findById(server.account_id);
+  if (!account) return;
+  const amount = -(await tx.ledger.serverCharges(server.id));
   const recorded = await tx.billing.recordRefund({
     operation_id: op.id,
     account_id: server.account_id,
@@ -25,5 +25,17 @@ export async function refundCharges(
     reason: "create_failed",
     created_at: now,
   });
-  if (recorded && amount > 0) await tx.accounts.addCredit(server.account_id, amount, now);
+  if (!recorded || amount === 0) return;
+  await tx.ledger.append({
+    account_id: server.account_id,
+    kind: "refund",
+    amount_minor: amount,
+    currency: account.currency,
+    key: ledgerKeys.refund(op.id),
+    server_id: server.id,
+    plan_id: server.plan_id,
+    description: "Refund: the server could not be created",
+    reason: "create_failed",
+    created_at: now,
+  });
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Repositories } from "../db/repositories/repositories.ts";
 import type { TokenListing } from "../db/repositories/token-repository.ts";
 import type { AccountRow } from "../db/schema.ts";
@@ -106,31 +107,75 @@ export class AccountService {
       // Emails differing only in case are one address; the database's index also settles concurrent creates.
       const exists = () => new Conflict("account_exists", "An account with this email already exists.");
       if (await tx.accounts.findByEmail(email)) throw exists();
-      const account = await tx.accounts.create(email, creditMinor, CURRENCY, now);
-      if (!account) throw exists();
+      const created = await tx.accounts.create(email, 0, CURRENCY, now);
+      if (!created) throw exists();
+      let account = created;
+      if (creditMinor > 0) {
+        const { account: credited } = await tx.ledger.append({
+          account_id: created.id,
+          kind: "topup",
+          amount_minor: creditMinor,
+          currency: CURRENCY,
+          key: `topup:${created.id}:initial`,
+          description: "Credit of the new account",
+          created_at: now,
+        });
+        if (credited) account = credited;
+      }
       await andThen(tx, account, now);
       return account;
     });
   }
 
   /**
-   * Adds credit (or deducts it, with a negative amount) as long as the balance stays within the money limit.
-   * An account back above zero gets its suspended servers back as `stopped`, ready to start, and billed
-   * again from now.
+   * Adds credit (or deducts it, with a negative amount) as long as the balance stays within the money limit, as a
+   * ledger entry naming `by` (who made it): a `topup` (positive), or a `correction` (either sign), which needs a
+   * reason; a negative amount is a correction. An account back above zero gets its suspended servers back as
+   * `stopped`, ready to start, and billed again from now.
    */
-  async addCredit(id: number, amount: string): Promise<AccountRow> {
+  async addCredit(
+    id: number,
+    amount: string,
+    by: string,
+    options: { kind?: "topup" | "correction"; reason?: string } = {},
+  ): Promise<AccountRow> {
     const delta = parseSignedMoney(amount);
     if (delta === null || delta === 0) {
       throw InvalidInput.field("amount", 'Must be a non-zero amount such as "10.00" (negative to deduct).');
     }
     if (!withinMoneyLimit(delta)) throw new AmountOutOfRange(["amount"]);
+    const kind = options.kind ?? (delta < 0 ? "correction" : "topup");
+    if (kind === "topup" && delta < 0) {
+      throw InvalidInput.field(
+        "amount",
+        'A top-up adds credit; a deduction is a "correction" with a reason.',
+      );
+    }
+    const reason = options.reason?.trim() ?? "";
+    if (kind === "correction" && reason.length === 0) {
+      throw InvalidInput.field("reason", "A correction needs a reason (1-500 characters).");
+    }
+    if (reason.length > 500) throw InvalidInput.field("reason", "At most 500 characters.");
     const now = isoAt(this.#clock);
     return this.#repos.transaction(async (tx) => {
-      const account = await tx.accounts.addCreditWithin(id, delta, MONEY_LIMIT_MINOR, now);
-      if (!account) {
-        if (!(await tx.accounts.findById(id))) throw new NotFound("Account");
-        throw new AmountOutOfRange(["amount"], "The balance");
-      }
+      const current = await tx.accounts.findById(id);
+      if (!current) throw new NotFound("Account");
+      const { account } = await tx.ledger.append(
+        {
+          account_id: id,
+          kind,
+          amount_minor: delta,
+          currency: current.currency,
+          key: `${kind}:${id}:${randomUUID()}`,
+          description: kind === "topup" ? "Credit added" : "Correction",
+          created_by: by,
+          reason: reason.length > 0 ? reason : null,
+          created_at: now,
+        },
+        MONEY_LIMIT_MINOR,
+      );
+      // Out of bounds: the error rolls the entry back with the transaction.
+      if (!account) throw new AmountOutOfRange(["amount"], "The balance");
       if (account.balance_minor > 0) await tx.servers.unsuspend(id, now);
       return account;
     });

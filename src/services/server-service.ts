@@ -5,7 +5,6 @@ import type {
   ServerFilter,
   ServerSummary,
 } from "../db/repositories/server-repository.ts";
-import { backupSurchargeMinor } from "../domain/backup-prices.ts";
 import { type BackupWindow, nextBackupAt } from "../domain/backup-schedule.ts";
 import { hourAfter } from "../domain/billing.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
@@ -24,6 +23,7 @@ import { formatMoney } from "../domain/money.ts";
 import { hostnameProblem, serverNameProblem } from "../domain/names.ts";
 import type { ServerStatus } from "../domain/server-status.ts";
 import type { ChangeFeed } from "../engine/change-feed.ts";
+import { chargeServerHour } from "../engine/charge-server-hour.ts";
 import type { WorkNotifier } from "../engine/work-notifier.ts";
 import { withActionInFlight } from "./action-in-flight.ts";
 import { MAX_WAIT_SECONDS } from "./action-service.ts";
@@ -223,10 +223,18 @@ export class ServerService {
         await tx.servers.update(accountId, serverId, { backup_next_at: next }, now);
       }
       // The first hour is paid now (with backups, their surcharge); the billing cycle charges each next one when it begins.
-      const surcharge = input.backups_enabled
-        ? backupSurchargeMinor(plan.price_hourly_minor, this.#o.backupPricePercent, now)
-        : 0;
-      await tx.accounts.addCredit(accountId, -(plan.price_hourly_minor + surcharge), now);
+      await chargeServerHour(tx, {
+        serverId,
+        accountId,
+        currency: account.currency,
+        planId: plan.id,
+        priceHourlyMinor: plan.price_hourly_minor,
+        priceMonthlyMinor: plan.price_monthly_minor,
+        backupsEnabled: input.backups_enabled === true,
+        backupPricePercent: this.#o.backupPricePercent,
+        hourStart: now,
+        now,
+      });
       const actionId = await tx.operations.insert({
         serverId,
         accountId,

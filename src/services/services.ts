@@ -22,6 +22,7 @@ import { HostService } from "./host-service.ts";
 import { IdempotencyService } from "./idempotency-service.ts";
 import { ImageService } from "./image-service.ts";
 import { InvitationService } from "./invitation-service.ts";
+import { LedgerService } from "./ledger-service.ts";
 import { MigrationService } from "./migration-service.ts";
 import { RateLimitService } from "./rate-limit-service.ts";
 import { ResizeService } from "./resize-service.ts";
@@ -37,6 +38,7 @@ export interface Services {
   repos: Repositories;
   auth: AuthService;
   accounts: AccountService;
+  ledger: LedgerService;
   servers: ServerService;
   images: ImageService;
   sshKeys: SshKeyService;
@@ -97,6 +99,7 @@ export function createServices(
     repos,
     auth: new AuthService(repos, clock, config.authFailures, config.metricsToken),
     accounts: new AccountService(repos, clock),
+    ledger: new LedgerService(repos, clock, config.backupPricePercent),
     servers: new ServerService({
       repos,
       clock,

@@ -288,7 +288,9 @@ describe("supporting resources", () => {
     it("lets the admin deduct credit and refuses malformed amounts", async () => {
       const acct = await t.newAccount("20.00");
       const path = `/api/v1/admin/accounts/${acct.accountId}/credit/`;
-      const deducted = await t.admin.post(path, { amount: "-5.50" });
+      // A deduction is a correction: it needs a reason.
+      expectInvalid(await t.admin.post(path, { amount: "-5.50" }), "reason");
+      const deducted = await t.admin.post(path, { amount: "-5.50", reason: "Refund paid by card" });
       assert.equal(deducted.status, 200, deducted.text);
       assert.equal(deducted.body.balance, "14.50");
       for (const amount of ["abc", "1.234", "0.00", ""]) {
@@ -306,7 +308,10 @@ describe("supporting resources", () => {
 
   describe("money bounds", () => {
     const credit = (accountId: number, amount: string) =>
-      t.admin.post(`/api/v1/admin/accounts/${accountId}/credit/`, { amount });
+      t.admin.post(`/api/v1/admin/accounts/${accountId}/credit/`, {
+        amount,
+        ...(amount.startsWith("-") ? { reason: "A test of the bounds" } : {}),
+      });
 
     it("refuses a deduction beyond the bound every time, with a stable code and the balance untouched", async () => {
       const acct = await t.newAccount("20.00");

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import { backupSurchargeMinor, GB_BYTES, snapshotHourMinor } from "../../src/domain/backup-prices.ts";
 import { queueImageCopy } from "../../src/engine/queue-image-copy.ts";
 import { SAMPLE_CREATE } from "../support/client.ts";
@@ -31,35 +31,24 @@ describe("what backups and snapshots cost", () => {
 });
 
 describe("billing backups and snapshots", () => {
+  // Each test has a service of its own, whose clock it moves: hours go by for every server at once.
   let t: TestApp;
-  const clock = new SettableClock();
-  before(async () => {
+  let clock: SettableClock;
+  beforeEach(async () => {
+    clock = new SettableClock();
     t = await startTestApp({ VPS_BACKUP_PRICE_PERCENT: "20", VPS_SNAPSHOT_PRICE_GB_MONTH: "0.01" }, clock);
   });
-  after(() => t.close());
+  afterEach(() => t.close());
 
   const repos = () => t.app.services.repos;
   const balance = async (api: { get(path: string): Promise<{ body: { balance: string } }> }) =>
     Math.round(Number((await api.get("/api/v1/account/")).body.balance) * 100);
-  const age = async (serverId: number, hours: number) => {
-    const server = await repos().servers.findById(serverId);
-    const paid = Date.parse(server?.billed_until ?? "") - hours * HOUR;
-    await repos()
-      .db.updateTable("servers")
-      .set({ billed_until: new Date(paid).toISOString() })
-      .where("id", "=", serverId)
-      .execute();
-  };
-
   it("charges the backup surcharge with each hour of a server with backups on", async () => {
     const api = await t.newAccount("10.00");
-    const on = (await api.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "on" })).body.id;
-    const off = (
-      await api.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "off", backups_enabled: false })
-    ).body.id;
+    await api.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "on" });
+    await api.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "off", backups_enabled: false });
     const before = await balance(api);
-    await age(on, 10);
-    await age(off, 10);
+    clock.advance(10 * HOUR);
     const [a, b] = await Promise.all([t.app.engine.billing.runOnce(), t.app.engine.billing.runOnce()]);
     assert.equal(a.charged + b.charged, 20);
     // Ten hours of two plans at 0.03, and ten of the surcharge at 0.006.

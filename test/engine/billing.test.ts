@@ -1,28 +1,24 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { afterEach, beforeEach, describe, it } from "node:test";
 import { eventually, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
+import { SettableClock } from "../support/settable-clock.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
 
 describe("hourly billing and suspension", () => {
+  // Each test has a service of its own, whose clock it moves: hours go by for every server at once.
   let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
+  let clock: SettableClock;
+  beforeEach(async () => {
+    clock = new SettableClock();
+    t = await startTestApp({}, clock);
   });
-  after(() => t.close());
+  afterEach(() => t.close());
 
   const balance = async (api: { get(path: string): Promise<{ body: { balance: string } }> }) =>
     (await api.get("/api/v1/account/")).body.balance;
 
-  /** Moves the server's paid time `hours` into the past, as if those hours had gone by. */
-  const age = async (serverId: number, hours: number) => {
-    const server = await t.app.services.repos.servers.findById(serverId);
-    const paid = Date.parse(server?.billed_until ?? "") - hours * 3_600_000;
-    await t.app.services.repos.db
-      .updateTable("servers")
-      .set({ billed_until: new Date(paid).toISOString() })
-      .where("id", "=", serverId)
-      .execute();
-  };
+  /** Lets `hours` go by. */
+  const age = (hours: number) => clock.advance(hours * 3_600_000);
 
   it("charges the first hour at create and each next hour once when it begins", async () => {
     const api = await t.newAccount("1.00");
@@ -35,7 +31,7 @@ describe("hourly billing and suspension", () => {
       { charged: 0, suspended: 0 },
       "nothing is due within the paid hour",
     );
-    await age(body.id, 3);
+    age(3);
     const [first, second] = await Promise.all([
       t.app.engine.billing.runOnce(),
       t.app.engine.billing.runOnce(),
@@ -54,8 +50,7 @@ describe("hourly billing and suspension", () => {
     await waitForStatus(api, idle.body.id, "stopped");
     assert.equal(await balance(api), "0.00");
 
-    await age(running.body.id, 1);
-    await age(idle.body.id, 1);
+    age(1);
     assert.deepEqual(await t.app.engine.billing.runOnce(), { charged: 2, suspended: 2 });
     assert.equal(await balance(api), "-0.06");
     await waitForStatus(api, running.body.id, "suspended");
@@ -70,7 +65,7 @@ describe("hourly billing and suspension", () => {
     const suspendedList = await api.get("/api/v1/servers/?status=suspended");
     assert.equal(suspendedList.body.count, 2);
 
-    await age(running.body.id, 5);
+    age(5);
     assert.equal((await t.app.engine.billing.runOnce()).charged, 0, "suspended servers are not charged");
 
     const account = (await api.get("/api/v1/account/")).body;

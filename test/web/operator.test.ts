@@ -135,7 +135,13 @@ describe("web console: operator pages (raw HTTP)", () => {
     assert.equal(added.headers.get("location"), path);
     assert.equal(await balance(), "17.50");
     assert.match(await (await operator.get(path)).text(), /<dd data-balance>17\.50 USD<\/dd>/);
-    const deducted = await operator.post(`${path}/credit`, { amount: "-2.50" });
+    const unexplained = await operator.post(`${path}/credit`, { amount: "-2.50" });
+    assert.equal(unexplained.status, 400, "a deduction is a correction, which needs a reason");
+    assert.match(await alertOf(unexplained), /invalid_input.*reason: A correction needs a reason/);
+    const deducted = await operator.post(`${path}/credit`, {
+      amount: "-2.50",
+      reason: "Charged twice by hand",
+    });
     assert.equal(deducted.status, 303);
     assert.equal(await balance(), "15.00");
 

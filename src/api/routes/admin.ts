@@ -10,10 +10,12 @@ import {
   presentOs,
   presentPlan,
 } from "../presenters/present-catalogue.ts";
+import { presentRevenue } from "../presenters/present-ledger.ts";
 import {
   AccountList,
   AddAddressesBody,
   AddedAddresses,
+  AdminAccountDetail,
   AdminAccountSchema,
   AdminListQuery,
   CodeParams,
@@ -30,6 +32,10 @@ import {
 } from "../schemas/admin.ts";
 import { LocationSchema, OsSchema, PlanSchema } from "../schemas/catalogue.ts";
 import { errors, IdParams, NoContent } from "../schemas/common.ts";
+import { RevenueQuery, RevenueReport } from "../schemas/ledger.ts";
+
+/** Who a change made through the admin API is recorded as: there is one admin token. */
+const ADMIN_IDENTITY = "admin-token";
 
 /** The operator's API, behind the admin token: accounts, tokens, credit and the catalogue. */
 export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
@@ -101,11 +107,36 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         operationId: "adminGetAccount",
         security,
         summary: "An account",
+        description: "With `ledger_sum`, the sum of its ledger entries, which its balance must equal.",
         params: IdParams,
-        response: { 200: AdminAccountSchema, ...errors(401, 404) },
+        response: { 200: AdminAccountDetail, ...errors(401, 404) },
       },
     },
-    async (request) => presentAdminAccount(await services.accounts.get(request.params.id)),
+    async (request) => {
+      const { account, ledgerMinor } = await services.ledger.balanceCheck(request.params.id);
+      return { ...presentAdminAccount(account), ledger_sum: formatMoney(ledgerMinor) };
+    },
+  );
+
+  app.get(
+    "/api/v1/admin/reports/revenue/",
+    {
+      schema: {
+        tags,
+        operationId: "adminRevenueReport",
+        security,
+        summary: "Revenue per plan and location",
+        description:
+          "Server hours, backups and snapshot storage charged in [start, end), less refunds, per plan and the " +
+          "location of the server.",
+        querystring: RevenueQuery,
+        response: { 200: RevenueReport, ...errors(400, 401) },
+      },
+    },
+    async (request) => {
+      const { start, end } = request.query;
+      return presentRevenue(start, end, await services.ledger.revenue(start, end));
+    },
   );
 
   app.post(
@@ -116,13 +147,21 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         operationId: "adminCreditAccount",
         security,
         summary: "Add credit to an account",
+        description:
+          "A ledger entry naming the admin token: a `topup`, or a `correction` (the kind of any negative amount), " +
+          "which needs a `reason`.",
         params: IdParams,
         body: CreditBody,
         response: { 200: AdminAccountSchema, ...errors(400, 401, 404, 413, 415) },
       },
     },
     async (request) =>
-      presentAdminAccount(await services.accounts.addCredit(request.params.id, request.body.amount)),
+      presentAdminAccount(
+        await services.accounts.addCredit(request.params.id, request.body.amount, ADMIN_IDENTITY, {
+          ...(request.body.kind === undefined ? {} : { kind: request.body.kind }),
+          ...(request.body.reason === undefined ? {} : { reason: request.body.reason }),
+        }),
+      ),
   );
 
   app.post(

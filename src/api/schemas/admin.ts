@@ -27,6 +27,20 @@ export const CreditBody = Type.Object(
       description: "Added to the balance; negative to deduct.",
       examples: ["10.00"],
     }),
+    kind: Type.Optional(
+      Type.Union([Type.Literal("topup"), Type.Literal("correction")], {
+        description:
+          "The ledger entry it makes: `topup` (positive amounts; the default for them) or `correction` (either " +
+          "sign; the default for negative amounts), which needs a `reason`.",
+      }),
+    ),
+    reason: Type.Optional(
+      Type.String({
+        maxLength: 500,
+        description: "Why: kept with the entry, required for a correction.",
+        examples: ["Hours charged during the outage of 2030-01-14"],
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -42,6 +56,18 @@ export const AdminAccountSchema = Type.Object(
 );
 
 export const AccountList = Paged(AdminAccountSchema, "All accounts.");
+
+export const AdminAccountDetail = Type.Object(
+  {
+    ...AdminAccountSchema.properties,
+    ledger_sum: Money,
+  },
+  {
+    title: "AdminAccountDetail",
+    description:
+      "`ledger_sum` is the sum of the account's ledger entries, which `balance` (kept with them) equals.",
+  },
+);
 
 export const CreateTokenBody = Type.Object(
   { name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) },

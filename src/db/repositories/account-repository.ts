@@ -60,36 +60,6 @@ export class AccountRepository {
     return Number(row.n);
   }
 
-  /**
-   * Adds (or takes) credit unless the balance would leave ±`limitMinor`. The bound is in the statement's WHERE,
-   * so it holds however many top-ups run at once; undefined when no row moved (no such account, or the
-   * balance would leave the bound).
-   */
-  async addCreditWithin(
-    id: number,
-    amountMinor: number,
-    limitMinor: number,
-    now: string,
-  ): Promise<AccountRow | undefined> {
-    return this.#db
-      .updateTable("accounts")
-      .set({ balance_minor: sql`balance_minor + ${amountMinor}`, updated_at: now })
-      .where("id", "=", id)
-      .where(sql<boolean>`balance_minor + ${amountMinor} between ${-limitMinor} and ${limitMinor}`)
-      .returningAll()
-      .executeTakeFirst();
-  }
-
-  /** Adds (or with a negative amount, takes) credit in one statement, so concurrent top-ups never lose one. */
-  async addCredit(id: number, amountMinor: number, now: string): Promise<AccountRow | undefined> {
-    return this.#db
-      .updateTable("accounts")
-      .set({ balance_minor: sql`balance_minor + ${amountMinor}`, updated_at: now })
-      .where("id", "=", id)
-      .returningAll()
-      .executeTakeFirst();
-  }
-
   async setPasswordHash(id: number, passwordHash: string, now: string): Promise<void> {
     await this.#db
       .updateTable("accounts")

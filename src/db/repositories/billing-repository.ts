@@ -7,8 +7,11 @@ import type { RefundsTable } from "../schema.ts";
 export interface DueServer {
   id: number;
   account_id: number;
+  currency: string;
   billed_until: string;
+  plan_id: number;
   price_hourly_minor: number;
+  price_monthly_minor: number;
   backups_enabled: number;
 }
 
@@ -16,6 +19,8 @@ export interface DueServer {
 export interface DueSnapshot {
   id: number;
   account_id: number;
+  server_id: number | null;
+  currency: string;
   size_bytes: number;
   /** Where its paid time ends now: `billed_until`, or its completion when never charged. */
   paid_from: string;
@@ -36,11 +41,15 @@ export class BillingRepository {
     return this.#db
       .selectFrom("servers")
       .innerJoin("plans", "plans.id", "servers.plan_id")
+      .innerJoin("accounts", "accounts.id", "servers.account_id")
       .select([
         "servers.id",
         "servers.account_id",
+        "accounts.currency",
         "servers.billed_until",
+        "servers.plan_id",
         "plans.price_hourly_minor",
+        "plans.price_monthly_minor",
         "servers.backups_enabled",
       ])
       .where("servers.deleted_at", "is", null)
@@ -71,23 +80,28 @@ export class BillingRepository {
   async snapshotsDue(hourAgo: string, limit: number): Promise<DueSnapshot[]> {
     const rows = await this.#db
       .selectFrom("images")
+      .innerJoin("accounts", "accounts.id", "images.account_id")
       .select((eb) => [
-        "id",
-        "account_id",
-        "size_bytes",
-        "billed_until",
-        eb.fn.coalesce("billed_until", "completed_at").as("paid_from"),
+        "images.id",
+        "images.account_id",
+        "images.server_id",
+        "accounts.currency",
+        "images.size_bytes",
+        "images.billed_until",
+        eb.fn.coalesce("images.billed_until", "images.completed_at").as("paid_from"),
       ])
-      .where("type", "=", "snapshot")
-      .where("status", "=", "available")
-      .where("deleted_at", "is", null)
-      .where((eb) => eb(eb.fn.coalesce("billed_until", "completed_at"), "<=", hourAgo))
-      .orderBy("id")
+      .where("images.type", "=", "snapshot")
+      .where("images.status", "=", "available")
+      .where("images.deleted_at", "is", null)
+      .where((eb) => eb(eb.fn.coalesce("images.billed_until", "images.completed_at"), "<=", hourAgo))
+      .orderBy("images.id")
       .limit(limit)
       .execute();
     return rows.map((row) => ({
       id: row.id,
       account_id: row.account_id,
+      server_id: row.server_id,
+      currency: row.currency,
       size_bytes: Number(row.size_bytes ?? 0),
       paid_from: row.paid_from as string,
       billed_until: row.billed_until,

@@ -12,6 +12,7 @@ import { HostRepository } from "./host-repository.ts";
 import { IdempotencyRepository } from "./idempotency-repository.ts";
 import { ImageRepository } from "./image-repository.ts";
 import { InvitationRepository } from "./invitation-repository.ts";
+import { LedgerRepository } from "./ledger-repository.ts";
 import { MigrationRepository } from "./migration-repository.ts";
 import { OperationRepository } from "./operation-repository.ts";
 import { RateLimitRepository } from "./rate-limit-repository.ts";
@@ -37,6 +38,7 @@ export class Repositories {
   readonly usage: UsageRepository;
   readonly usageHistory: UsageHistoryRepository;
   readonly billing: BillingRepository;
+  readonly ledger: LedgerRepository;
   readonly idempotency: IdempotencyRepository;
   readonly rateLimits: RateLimitRepository;
   readonly hosts: HostRepository;
@@ -66,6 +68,7 @@ export class Repositories {
     this.usage = new UsageRepository(db, prepared);
     this.usageHistory = new UsageHistoryRepository(db);
     this.billing = new BillingRepository(db);
+    this.ledger = new LedgerRepository(db);
     this.idempotency = new IdempotencyRepository(db);
     this.rateLimits = new RateLimitRepository(db);
     this.hosts = new HostRepository(db);

@@ -44,7 +44,7 @@ ${pager(SECTION, list.page, list.pageSize, list.count)}
 
 export interface AccountForms {
   /** The credit form's error and what was typed, after a refused top-up. */
-  credit?: { error: AppError; amount: string };
+  credit?: { error: AppError; amount: string; reason: string };
   /** A new invitation link, shown once. */
   invitation?: { url: string; expiresAt: string };
 }
@@ -75,6 +75,9 @@ export function operatorAccountPage(frame: PageFrame, account: AccountRow, forms
     <label for="amount">Amount (${account.currency})</label>
     <input id="amount" name="amount" type="text" inputmode="decimal" required value="${credit?.amount ?? ""}" aria-describedby="amount-hint" autocomplete="off">
     <p class="hint" id="amount-hint">Such as 25.00; negative (-5.00) to deduct. Not zero, at most two decimals, and the balance stays between -${LIMIT} and ${LIMIT}. An account back above zero gets its suspended servers back, stopped.</p>
+    <label for="reason">Reason</label>
+    <input id="reason" name="reason" type="text" maxlength="500" value="${credit?.reason ?? ""}" aria-describedby="reason-hint" autocomplete="off">
+    <p class="hint" id="reason-hint">Needed to deduct: a deduction is a correction in the account's ledger, kept with its reason and your name.</p>
     <button type="submit">Add credit</button>
   </form>
 </section>

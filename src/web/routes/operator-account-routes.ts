@@ -5,7 +5,7 @@ import { formField } from "../form-body-parser.ts";
 import { formError } from "../form-error.ts";
 import { OPERATOR_PAGE_SIZE, operatorFrame, pageNumber, pathId } from "../operator-request.ts";
 import { operatorAccountPage, operatorAccountsPage } from "../pages/operator-accounts-page.ts";
-import { sendPage } from "../web-request.ts";
+import { sendPage, session } from "../web-request.ts";
 
 type WithId = { Params: { id: string } };
 
@@ -35,8 +35,9 @@ export const operatorAccountRoutes: FastifyPluginAsync<{ services: Services }> =
   app.post<WithId>("/admin/accounts/:id/credit", hide, async (request, reply) => {
     const id = pathId(request.params.id, "Account");
     const amount = formField(request.body, "amount").trim();
+    const reason = formField(request.body, "reason").trim();
     try {
-      await services.accounts.addCredit(id, amount);
+      await services.accounts.addCredit(id, amount, `operator:${session(request).accountId}`, { reason });
       return reply.redirect(`/admin/accounts/${id}`, 303);
     } catch (err) {
       const error = formError(err);
@@ -47,7 +48,7 @@ export const operatorAccountRoutes: FastifyPluginAsync<{ services: Services }> =
       ]);
       return sendPage(
         reply,
-        operatorAccountPage(frame, account, { credit: { error, amount } }),
+        operatorAccountPage(frame, account, { credit: { error, amount, reason } }),
         error.status,
       );
     }

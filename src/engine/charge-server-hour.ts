@@ -1,0 +1,79 @@
+import type { Repositories } from "../db/repositories/repositories.ts";
+import { backupSurchargeMinor } from "../domain/backup-prices.ts";
+import { hourAfter } from "../domain/billing.ts";
+import { backupCap, cappedCharge, ledgerKeys, monthOf } from "../domain/ledger.ts";
+
+/** A server's hour to charge, with its plan's prices as they are when the hour begins. */
+export interface ServerHour {
+  serverId: number;
+  accountId: number;
+  currency: string;
+  planId: number;
+  priceHourlyMinor: number;
+  priceMonthlyMinor: number;
+  backupsEnabled: boolean;
+  /** The surcharge of backups, percent of the hourly price. */
+  backupPricePercent: number;
+  hourStart: string;
+  now: string;
+}
+
+/**
+ * Charges the server's hour starting at `hourStart` (and its backup surcharge), within the month's cap: the plan's
+ * monthly price (the highest of the plans billed in the calendar month, UTC, when it was resized), and for
+ * backups that percent of it. The hour that reaches the cap is charged the remainder, later ones are recorded at
+ * zero. Runs in the caller's transaction; the entries' keys make a second charge of the hour impossible, and the
+ * month's figures move only with a new entry. Returns whether the hour was new.
+ */
+export async function chargeServerHour(tx: Repositories, hour: ServerHour): Promise<boolean> {
+  const month = monthOf(hour.hourStart);
+  const sofar = await tx.ledger.serverMonth(hour.serverId, month);
+  const cap = Math.max(sofar?.cap_minor ?? 0, hour.priceMonthlyMinor);
+  const usage = cappedCharge(hour.priceHourlyMinor, sofar?.usage_minor ?? 0, cap);
+  const period = { period_start: hour.hourStart, period_end: hourAfter(hour.hourStart) };
+  const common = {
+    account_id: hour.accountId,
+    currency: hour.currency,
+    server_id: hour.serverId,
+    plan_id: hour.planId,
+    ...period,
+    created_at: hour.now,
+  };
+  const { added } = await tx.ledger.append({
+    ...common,
+    kind: "usage",
+    amount_minor: -usage,
+    key: ledgerKeys.usage(hour.serverId, hour.hourStart),
+    description: usage < hour.priceHourlyMinor ? "Server hour (monthly cap reached)" : "Server hour",
+  });
+  if (!added) return false;
+  let backup = 0;
+  const backups = hour.backupsEnabled && hour.backupPricePercent > 0;
+  const backupCapMinor = backups ? backupCap(cap, hour.backupPricePercent) : 0;
+  if (backups) {
+    const price = backupSurchargeMinor(hour.priceHourlyMinor, hour.backupPricePercent, hour.hourStart);
+    backup = cappedCharge(
+      price,
+      sofar?.backup_minor ?? 0,
+      Math.max(sofar?.backup_cap_minor ?? 0, backupCapMinor),
+    );
+    await tx.ledger.append({
+      ...common,
+      kind: "backup",
+      amount_minor: -backup,
+      key: ledgerKeys.backup(hour.serverId, hour.hourStart),
+      description: "Backups, hour",
+    });
+  }
+  await tx.ledger.addToMonth({
+    server_id: hour.serverId,
+    month,
+    account_id: hour.accountId,
+    cap_minor: cap,
+    usage_minor: usage,
+    hours: 1,
+    backup_cap_minor: backupCapMinor,
+    backup_minor: backup,
+  });
+  return true;
+}
