@@ -55,7 +55,14 @@ try {
   await driver.destroy(id, call);
   const tapAfterDelete = existsSync("/sys/class/net/vps4242");
   console.log(
-    JSON.stringify({ endpoint, tapOnBridge, hostname, addresses, netBytes: stats?.netBytes, tapAfterDelete }),
+    JSON.stringify({
+      endpoint,
+      tapOnBridge,
+      hostname,
+      addresses,
+      traffic: stats && [stats.netInBytes, stats.netOutBytes],
+      tapAfterDelete,
+    }),
   );
 } catch (err) {
   await driver.destroy(id, call).catch(() => undefined);
