@@ -127,7 +127,7 @@ export class FleetSimulator {
   async #report(sim: Simulated): Promise<void> {
     if (sim.silent || sim.servers.length === 0) return;
     const since = Date.now();
-    // Counters as a running machine's grow: 10% of a vCPU and 1 MB/s of traffic since the simulation began.
+    // Counters as a running machine's grow: 10% of a vCPU and 1 MB/s of traffic each way since the simulation began.
     const seconds = (performance.now() - this.#began) / 1000;
     const machines: MachineReport[] = sim.servers.map((s) => ({
       serverId: s.id,
@@ -138,7 +138,8 @@ export class FleetSimulator {
               cpuTimeNs: seconds * 1e8,
               memoryUsedMb: 1024,
               diskUsedGb: 10,
-              netBytes: seconds * 1e6,
+              netInBytes: seconds * 1e6,
+              netOutBytes: seconds * 1e6,
             }
           : null,
     }));

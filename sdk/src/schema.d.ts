@@ -1503,7 +1503,7 @@ export interface operations {
                             memory_used: number;
                             /** @description GB */
                             disk_used: number;
-                            /** @description GB used this calendar month */
+                            /** @description GB used this calendar month: the larger of the GB received and sent (what the plan's bandwidth allows) */
                             bandwidth_used: number;
                         };
                         /**
@@ -1651,7 +1651,7 @@ export interface operations {
                             memory_used: number;
                             /** @description GB */
                             disk_used: number;
-                            /** @description GB used this calendar month */
+                            /** @description GB used this calendar month: the larger of the GB received and sent (what the plan's bandwidth allows) */
                             bandwidth_used: number;
                         };
                         /**
@@ -1780,7 +1780,7 @@ export interface operations {
                             memory_used: number;
                             /** @description GB */
                             disk_used: number;
-                            /** @description GB used this calendar month */
+                            /** @description GB used this calendar month: the larger of the GB received and sent (what the plan's bandwidth allows) */
                             bandwidth_used: number;
                         };
                         /**
@@ -1979,7 +1979,7 @@ export interface operations {
                             memory_used: number;
                             /** @description GB */
                             disk_used: number;
-                            /** @description GB used this calendar month */
+                            /** @description GB used this calendar month: the larger of the GB received and sent (what the plan's bandwidth allows) */
                             bandwidth_used: number;
                         };
                         /**
@@ -2551,7 +2551,7 @@ export interface operations {
                             end: string;
                             /** @description Seconds per point, as used. */
                             step: number;
-                            /** @description By name: `cpu` (average percent of the plan's vCPUs, 0–100), `memory.used` (average MiB), `disk.0.used` (most GB in use), `network.0.bandwidth` (bytes per second sent and received). */
+                            /** @description By name: `cpu` (average percent of the plan's vCPUs, 0–100), `memory.used` (average MiB), `disk.0.used` (most GB in use), `network.0.bandwidth.in` and `network.0.bandwidth.out` (bytes per second the server received and sent, counted on its host), `network.0.bandwidth` (both together). */
                             time_series: {
                                 [key: string]: {
                                     /** @description Oldest first; a bucket without samples has no point. */
@@ -7866,7 +7866,10 @@ export interface operations {
                             cpu_time_ns: number;
                             memory_used_mb: number;
                             disk_used_gb: number;
-                            net_bytes: number;
+                            net_in_bytes?: number;
+                            net_out_bytes?: number;
+                            /** @description Both directions at once, as an agent from before they were told apart sends them. */
+                            net_bytes?: number;
                         } | null;
                     }[];
                     /** @description Servers whose operation ended while the machines were observed: not judged by this report. */

@@ -181,9 +181,17 @@ export interface ServerUsageTable {
   disk_used: number;
   /** Month (YYYY-MM) that bandwidth_bytes counts. */
   period: string;
+  /** The month's billable traffic: the larger of its bytes in and out (migration 0026; a sum before). */
   bandwidth_bytes: number;
+  /** The month's bytes the server received and sent (migration 0026). */
+  bandwidth_in_bytes: Generated<number>;
+  bandwidth_out_bytes: Generated<number>;
   last_cpu_ns: number;
+  /** The sum of the two counters below (what was kept before migration 0026). */
   last_net_bytes: number;
+  /** The machine's counters at the last sample; null: none yet since migration 0026 (the next sample only sets them). */
+  last_net_in_bytes: number | null;
+  last_net_out_bytes: number | null;
   sampled_at: string;
 }
 
@@ -199,6 +207,9 @@ export interface UsageMinutesTable {
   disk_max: number;
   /** Bytes sent and received in the minute. */
   net_bytes: number;
+  /** Bytes received and sent in the minute (migration 0026; 0 before). */
+  net_in_bytes: Generated<number>;
+  net_out_bytes: Generated<number>;
   /** The newest sample folded in (unix ms): one no newer is a repeat and is ignored. */
   last_sample_ms: number;
 }
@@ -212,6 +223,8 @@ export interface UsageHoursTable {
   memory_sum: number;
   disk_max: number;
   net_bytes: number;
+  net_in_bytes: Generated<number>;
+  net_out_bytes: Generated<number>;
 }
 
 export interface SimMachinesTable {
@@ -223,7 +236,11 @@ export interface SimMachinesTable {
   boot_count: number;
   started_at: string | null;
   cpu_ns_before: number;
+  /** The sum of the two below (what was kept before migration 0026). */
   net_bytes_before: number;
+  /** Bytes the machine received and sent before its last boot (migration 0026). */
+  net_in_before: Generated<number>;
+  net_out_before: Generated<number>;
   created_at: string;
   /** The simulated disk's content, base64 (migration 0016); null for machines made before. */
   disk: string | null;

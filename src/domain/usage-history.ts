@@ -21,7 +21,10 @@ export interface UsageBucket {
   cpuSum: number;
   memorySum: number;
   diskMax: number;
+  /** Bytes received plus sent; and each (0 in rows from before they were counted apart). */
   netBytes: number;
+  netInBytes: number;
+  netOutBytes: number;
 }
 
 export function floorTo(seconds: number, unit: number): number {
@@ -45,12 +48,19 @@ export function retainedSince(nowMs: number): { minute: number; hour: number } {
 export const METRIC_TYPES = ["cpu", "memory", "disk", "network"] as const;
 export type MetricType = (typeof METRIC_TYPES)[number];
 
-/** The series each type answers with, named like Hetzner's where one fits. */
-const SERIES: Record<MetricType, string> = {
-  cpu: "cpu",
-  memory: "memory.used",
-  disk: "disk.0.used",
-  network: "network.0.bandwidth",
+/**
+ * The series each type answers with, named like Hetzner's where one fits: network is the bytes per second
+ * received (`.in`) and sent (`.out`), and, as before they were told apart, both together.
+ */
+const SERIES: Record<MetricType, Record<string, (b: UsageBucket, step: number) => number>> = {
+  cpu: { cpu: (b) => Math.round((b.cpuSum / b.samples) * 10) / 10 },
+  memory: { "memory.used": (b) => Math.round(b.memorySum / b.samples) },
+  disk: { "disk.0.used": (b) => b.diskMax },
+  network: {
+    "network.0.bandwidth.in": (b, step) => Math.round(b.netInBytes / step),
+    "network.0.bandwidth.out": (b, step) => Math.round(b.netOutBytes / step),
+    "network.0.bandwidth": (b, step) => Math.round(b.netBytes / step),
+  },
 };
 
 export interface MetricsRequest {
@@ -119,7 +129,7 @@ export type TimeSeries = Record<string, { values: [number, string][] }>;
 /**
  * The plan's series from its rows (ordered by time): each bucket of `step` seconds from `from` is the average CPU
  * (percent of the plan's vCPUs) and memory in use (MiB) of its samples, the most disk in use (GB), and the bytes
- * sent and received per second; a bucket without samples has no point.
+ * received and sent per second (each, and both); a bucket without samples has no point.
  */
 export function timeSeries(plan: MetricsPlan, rows: readonly UsageBucket[]): TimeSeries {
   const buckets: UsageBucket[] = [];
@@ -133,20 +143,18 @@ export function timeSeries(plan: MetricsPlan, rows: readonly UsageBucket[]): Tim
       last.memorySum += row.memorySum;
       last.diskMax = Math.max(last.diskMax, row.diskMax);
       last.netBytes += row.netBytes;
+      last.netInBytes += row.netInBytes;
+      last.netOutBytes += row.netOutBytes;
     } else {
       buckets.push({ ...row, at });
     }
   }
-  const value: Record<MetricType, (b: UsageBucket) => number> = {
-    cpu: (b) => Math.round((b.cpuSum / b.samples) * 10) / 10,
-    memory: (b) => Math.round(b.memorySum / b.samples),
-    disk: (b) => b.diskMax,
-    network: (b) => Math.round(b.netBytes / plan.step),
-  };
   return Object.fromEntries(
-    plan.types.map((type) => [
-      SERIES[type],
-      { values: buckets.map((b): [number, string] => [b.at, String(value[type](b))]) },
-    ]),
+    plan.types.flatMap((type) =>
+      Object.entries(SERIES[type]).map(([name, value]) => [
+        name,
+        { values: buckets.map((b): [number, string] => [b.at, String(value(b, plan.step))]) },
+      ]),
+    ),
   );
 }

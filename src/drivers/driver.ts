@@ -20,12 +20,19 @@ export interface MachineSpec {
   ipv6: string | null;
 }
 
-/** Cumulative counters; the control plane turns them into rates. */
+/**
+ * Cumulative counters; the control plane turns them into rates. The network's are counted on the host (never
+ * asked of the guest, which its customer controls) and go on from where they were across the machine's restarts
+ * on this host: one that goes backwards reads as a reset and counts again from zero.
+ */
 export interface MachineStats {
   cpuTimeNs: number;
   memoryUsedMb: number;
   diskUsedGb: number;
-  netBytes: number;
+  /** Bytes of the frames the machine received. */
+  netInBytes: number;
+  /** Bytes of the frames the machine sent. */
+  netOutBytes: number;
 }
 
 /** Where the guest's SSH server is reached from outside. */

@@ -98,8 +98,11 @@ function nextUsageOf(
     previous && {
       period: previous.period,
       bandwidthBytes: Number(previous.bandwidth_bytes),
+      bandwidthInBytes: Number(previous.bandwidth_in_bytes),
+      bandwidthOutBytes: Number(previous.bandwidth_out_bytes),
       lastCpuNs: Number(previous.last_cpu_ns),
-      lastNetBytes: Number(previous.last_net_bytes),
+      lastNetInBytes: previous.last_net_in_bytes === null ? null : Number(previous.last_net_in_bytes),
+      lastNetOutBytes: previous.last_net_out_bytes === null ? null : Number(previous.last_net_out_bytes),
       sampledAt: previous.sampled_at,
       diskUsed: previous.disk_used,
     },
@@ -117,8 +120,12 @@ function usageRow(serverId: number, usage: Usage): ServerUsageRow {
     disk_used: usage.diskUsed,
     period: usage.period,
     bandwidth_bytes: usage.bandwidthBytes,
+    bandwidth_in_bytes: usage.bandwidthInBytes,
+    bandwidth_out_bytes: usage.bandwidthOutBytes,
     last_cpu_ns: usage.lastCpuNs,
-    last_net_bytes: usage.lastNetBytes,
+    last_net_bytes: (usage.lastNetInBytes ?? 0) + (usage.lastNetOutBytes ?? 0),
+    last_net_in_bytes: usage.lastNetInBytes,
+    last_net_out_bytes: usage.lastNetOutBytes,
     sampled_at: usage.sampledAt,
   };
 }
@@ -133,7 +140,9 @@ function minuteRow(serverId: number, usage: Usage, now: string): UsageMinuteRow 
     cpu_sum: usage.cpuPercent,
     memory_sum: usage.memoryUsed,
     disk_max: usage.diskUsed,
-    net_bytes: usage.netBytes,
+    net_bytes: usage.netInBytes + usage.netOutBytes,
+    net_in_bytes: usage.netInBytes,
+    net_out_bytes: usage.netOutBytes,
     last_sample_ms: ms,
   };
 }

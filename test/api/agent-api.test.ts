@@ -203,6 +203,58 @@ describe("the agents' link: each host's credential reaches its own host's operat
     }
   });
 
+  it("bills a server's month for the larger of the bytes it received and sent, as its host's agent counted them", async () => {
+    const created = await t.owner.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "traffic" });
+    assert.equal(created.status, 201, created.text);
+    const id = created.body.id;
+    const claimed = await a.agent.post(CLAIM, { limit: 10, wait_seconds: 5 });
+    for (const op of claimed.body.operations as Json[]) {
+      const lease = { owner: op.owner, attempt: op.attempt };
+      await a.agent.post(`/api/v1/agent/operations/${op.id}/result`, { lease, outcome: {} });
+    }
+    const report = (usage: Json) =>
+      a.agent.post("/api/v1/agent/reports", { machines: [{ server_id: id, power: "running", usage }] });
+    const counters = { cpu_time_ns: 0, memory_used_mb: 100, disk_used_gb: 1 };
+    // First seen: its counters count whole.
+    assert.equal((await report({ ...counters, net_in_bytes: 2e9, net_out_bytes: 7e9 })).status, 200);
+    assert.equal((await server(id)).resource_usage.bandwidth_used, 7);
+    // 4 GB more received, 1 GB more sent: 6 GB in, 8 GB out this month.
+    assert.equal((await report({ ...counters, net_in_bytes: 6e9, net_out_bytes: 8e9 })).status, 200);
+    assert.equal((await server(id)).resource_usage.bandwidth_used, 8);
+    // 5 GB more received: 11 GB in, more than the 8 GB out.
+    assert.equal((await report({ ...counters, net_in_bytes: 11e9, net_out_bytes: 8e9 })).status, 200);
+    assert.equal((await server(id)).resource_usage.bandwidth_used, 11);
+    const [start, end] = [Date.now() - 120_000, Date.now() + 60_000].map((ms) => new Date(ms).toISOString());
+    const res = await t.owner.get(
+      `/api/v1/servers/${id}/metrics/?type=network&start=${start}&end=${end}&step=3600`,
+    );
+    assert.equal(res.status, 200, res.text);
+    const total = (name: string) =>
+      (res.body.metrics.time_series[name].values as [number, string][]).reduce(
+        (sum, [, v]) => sum + Number(v),
+        0,
+      );
+    // One point per hour of bytes per second: each direction's 11 GB and 8 GB over the hour they fell in.
+    assert.ok(Math.abs(total("network.0.bandwidth.in") * 3600 - 11e9) < 3600 * 2, res.text);
+    assert.ok(Math.abs(total("network.0.bandwidth.out") * 3600 - 8e9) < 3600 * 2, res.text);
+  });
+
+  it("counts the one sum an agent from before in and out were apart reports as sent", async () => {
+    const created = await t.owner.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "old-agent" });
+    const id = created.body.id;
+    const claimed = await a.agent.post(CLAIM, { limit: 10, wait_seconds: 5 });
+    for (const op of claimed.body.operations as Json[]) {
+      const lease = { owner: op.owner, attempt: op.attempt };
+      await a.agent.post(`/api/v1/agent/operations/${op.id}/result`, { lease, outcome: {} });
+    }
+    const usage = { cpu_time_ns: 0, memory_used_mb: 100, disk_used_gb: 1, net_bytes: 3e9 };
+    const report = await a.agent.post("/api/v1/agent/reports", {
+      machines: [{ server_id: id, power: "running", usage }],
+    });
+    assert.equal(report.status, 200, report.text);
+    assert.equal((await server(id)).resource_usage.bandwidth_used, 3);
+  });
+
   it("opens no customer or admin route to a host credential, and refuses a revoked one", async () => {
     expectError(await a.agent.get("/api/v1/account/"), 401, "unauthorized");
     expectError(await a.agent.get("/api/v1/servers/"), 401, "unauthorized");

@@ -89,6 +89,8 @@ describe("usage history and GET /servers/{id}/metrics/", () => {
       "disk.0.used",
       "memory.used",
       "network.0.bandwidth",
+      "network.0.bandwidth.in",
+      "network.0.bandwidth.out",
     ]);
     const cpu: [number, string][] = m.time_series.cpu.values;
     // Six whole hours of twelve samples, then the bucket the range ends in; each point [unix seconds, "value"].
@@ -117,6 +119,17 @@ describe("usage history and GET /servers/{id}/metrics/", () => {
     assert.ok(rate > 0);
     for (const value of net.slice(0, 6)) assert.ok(Math.abs(value - rate) / rate < 0.01, `${net}`);
     assert.ok(Math.abs((net[6] ?? 0) - rate / 12) / rate < 0.01, `${net}`);
+    // Received and sent apart (the sim sends four times what it receives), adding up to both together.
+    const series = (name: string) =>
+      m.time_series[name].values.map(([, v]: [number, string]) => Number(v)) as number[];
+    const [received, sent] = [series("network.0.bandwidth.in"), series("network.0.bandwidth.out")];
+    for (let i = 0; i < net.length; i++) {
+      assert.ok(Math.abs((received[i] ?? 0) * 4 - (sent[i] ?? 0)) <= 4, `${received} ${sent}`);
+      assert.ok(
+        Math.abs((received[i] ?? 0) + (sent[i] ?? 0) - (net[i] ?? 0)) <= 2,
+        `${received} ${sent} ${net}`,
+      );
+    }
   });
 
   it("answers a range older than a day from the hours, at a step of at least an hour", async () => {
@@ -149,6 +162,8 @@ describe("usage history and GET /servers/{id}/metrics/", () => {
       at: Number(newest.at),
       last_sample_ms: Number(newest.last_sample_ms),
       net_bytes: Number(newest.net_bytes),
+      net_in_bytes: Number(newest.net_in_bytes),
+      net_out_bytes: Number(newest.net_out_bytes),
       memory_sum: Number(newest.memory_sum),
     };
     await repos.usageHistory.record([row]);
@@ -164,6 +179,10 @@ describe("usage history and GET /servers/{id}/metrics/", () => {
     const added = await repos.usageHistory.series(serverId, "minute", row.at, row.at + 60);
     assert.equal(added[0]?.samples, 2);
     assert.equal(added[0]?.netBytes, 2 * row.net_bytes);
+    assert.deepEqual(
+      [added[0]?.netInBytes, added[0]?.netOutBytes],
+      [2 * row.net_in_bytes, 2 * row.net_out_bytes],
+    );
     // Put back as it was, for the tests after this one.
     await repos.db
       .updateTable("usage_minutes")
@@ -172,6 +191,8 @@ describe("usage history and GET /servers/{id}/metrics/", () => {
         cpu_sum: newest.cpu_sum,
         memory_sum: newest.memory_sum,
         net_bytes: newest.net_bytes,
+        net_in_bytes: newest.net_in_bytes,
+        net_out_bytes: newest.net_out_bytes,
       })
       .where("server_id", "=", serverId)
       .where("at", "=", row.at)

@@ -58,7 +58,7 @@ export function driverContract(name: string, setUp: () => Promise<DriverUnderTes
       assert.ok(stats.cpuTimeNs >= 0);
       assert.ok(stats.memoryUsedMb >= 0 && stats.memoryUsedMb <= spec.memoryMb);
       assert.ok(stats.diskUsedGb >= 0 && stats.diskUsedGb <= spec.storageGb);
-      assert.ok(stats.netBytes >= 0);
+      assert.ok(stats.netInBytes >= 0 && stats.netOutBytes >= 0);
     });
 
     it("reboots a running machine and leaves it running", async () => {

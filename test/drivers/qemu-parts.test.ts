@@ -77,7 +77,15 @@ describe("the QEMU command line", () => {
       disk: "/vms/12345/disk.qcow2",
       seed: "/vms/12345/seed.iso",
       mac: macFor("12345"),
-      network: { mode: "user", hostfwdAddress: "127.0.0.1", sshPort: 40022 },
+      network: {
+        mode: "user",
+        hostfwdAddress: "127.0.0.1",
+        sshPort: 40022,
+        meter: [
+          { file: "/vms/12345/net-in.pcap", queue: "tx" },
+          { file: "/vms/12345/net-out.pcap", queue: "rx" },
+        ],
+      },
       qmpSocket: "/vms/12345/qmp.sock",
       qgaSocket: "/vms/12345/qga.sock",
       pidFile: "/vms/12345/qemu.pid",
@@ -91,6 +99,13 @@ describe("the QEMU command line", () => {
     assert.equal(after("-qmp"), "unix:/vms/12345/qmp.sock,server=on,wait=off");
     assert.equal(after("-pidfile"), "/vms/12345/qemu.pid");
     assert.equal(after("-netdev"), "user,id=net0,hostfwd=tcp:127.0.0.1:40022-:22");
+    // The traffic meter's filters: what the netdev sends the guest (its incoming) and what it gets from it.
+    assert.ok(
+      args.includes("filter-dump,id=meter-tx,netdev=net0,queue=tx,file=/vms/12345/net-in.pcap,maxlen=1"),
+    );
+    assert.ok(
+      args.includes("filter-dump,id=meter-rx,netdev=net0,queue=rx,file=/vms/12345/net-out.pcap,maxlen=1"),
+    );
     assert.ok(args.includes("-daemonize"));
     assert.ok(!args.includes("-cpu"), "TCG keeps QEMU's default CPU model");
     // The guest agent's channel, and the main disk named for block jobs; the seed stays unnamed.

@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { pino } from "pino";
 import { QemuDriver } from "../../src/drivers/qemu/qemu-driver.ts";
-import { sshWhenReady } from "./ssh.ts";
+import { sshTransfer, sshWhenReady } from "./ssh.ts";
 
 const [vmDir, imageDir, privateKeyPath, publicKey] = process.argv.slice(2) as [
   string,
@@ -51,11 +51,24 @@ try {
   const tapOnBridge = existsSync("/sys/class/net/br0/brif/vps4242");
   const hostname = await sshWhenReady("203.0.113.10", 22, key, "hostname");
   const addresses = await sshWhenReady("203.0.113.10", 22, key, "ip -o addr show dev eth0");
+  // A known amount each way: 5 MB out of the guest, 3 MB into it.
+  const before = await driver.stats(id, call);
+  await sshTransfer("203.0.113.10", 22, key, "head -c 5000000 /dev/zero");
+  await sshTransfer("203.0.113.10", 22, key, "cat > /dev/null", Buffer.alloc(3_000_000));
   const stats = await driver.stats(id, call);
+  const moved = before &&
+    stats && [stats.netInBytes - before.netInBytes, stats.netOutBytes - before.netOutBytes];
   await driver.destroy(id, call);
   const tapAfterDelete = existsSync("/sys/class/net/vps4242");
   console.log(
-    JSON.stringify({ endpoint, tapOnBridge, hostname, addresses, netBytes: stats?.netBytes, tapAfterDelete }),
+    JSON.stringify({
+      endpoint,
+      tapOnBridge,
+      hostname,
+      addresses,
+      moved,
+      tapAfterDelete,
+    }),
   );
 } catch (err) {
   await driver.destroy(id, call).catch(() => undefined);

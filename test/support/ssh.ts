@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +19,27 @@ export async function makeKeyPair(): Promise<KeyPair> {
   return { privateKeyPath, publicKey: readFileSync(`${privateKeyPath}.pub`, "utf8").trim() };
 }
 
+function sshArgs(host: string, port: number, key: KeyPair, command: string): string[] {
+  return [
+    "-i",
+    key.privateKeyPath,
+    "-p",
+    String(port),
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "StrictHostKeyChecking=no",
+    "-o",
+    "UserKnownHostsFile=/dev/null",
+    "-o",
+    "ConnectTimeout=5",
+    "-o",
+    "LogLevel=ERROR",
+    `root@${host}`,
+    command,
+  ];
+}
+
 /** Runs `command` on the guest as root over SSH with the key; rejects when SSH fails. */
 export async function sshRun(
   host: string,
@@ -27,29 +48,38 @@ export async function sshRun(
   command: string,
   timeoutMs = 20_000,
 ): Promise<string> {
-  const { stdout } = await run(
-    "ssh",
-    [
-      "-i",
-      key.privateKeyPath,
-      "-p",
-      String(port),
-      "-o",
-      "BatchMode=yes",
-      "-o",
-      "StrictHostKeyChecking=no",
-      "-o",
-      "UserKnownHostsFile=/dev/null",
-      "-o",
-      "ConnectTimeout=5",
-      "-o",
-      "LogLevel=ERROR",
-      `root@${host}`,
-      command,
-    ],
-    { timeout: timeoutMs },
-  );
+  const { stdout } = await run("ssh", sshArgs(host, port, key, command), { timeout: timeoutMs });
   return stdout.trim();
+}
+
+/**
+ * Moves bytes through SSH both ways: `input` goes to the command's stdin on the guest, and the command's stdout
+ * comes back and is thrown away. How many bytes came back; rejects when SSH fails.
+ */
+export function sshTransfer(
+  host: string,
+  port: number,
+  key: KeyPair,
+  command: string,
+  input: Buffer = Buffer.alloc(0),
+  timeoutMs = 120_000,
+): Promise<number> {
+  return new Promise((resolveTransfer, reject) => {
+    const child = spawn("ssh", sshArgs(host, port, key, command), { timeout: timeoutMs });
+    let received = 0;
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk;
+    });
+    child.once("error", reject);
+    child.once("close", (code) =>
+      code === 0 ? resolveTransfer(received) : reject(new Error(`ssh exited ${code}: ${stderr.trim()}`)),
+    );
+    child.stdin.end(input);
+  });
 }
 
 /**

@@ -101,7 +101,7 @@ describe("a server's serial console and usage graphs in a browser", { skip: brow
     await page.context().close();
   });
 
-  it("the graphs page draws CPU, memory and disk with uPlot, for the hour, the day and the week", async () => {
+  it("the graphs page draws CPU, memory, disk and network in and out with uPlot, for the hour, the day and the week", async () => {
     const customer = await t.newAccount();
     const made = await customer.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "db-1" });
     await waitForStatus(customer, made.body.id, "active");
@@ -118,13 +118,19 @@ describe("a server's serial console and usage graphs in a browser", { skip: brow
       await page.getByRole("button", { name: range }).click();
       assert.equal(await page.getByRole("button", { name: range }).getAttribute("aria-pressed"), "true");
       await page.locator(`#usage-graphs[data-range="${range.slice(5)}"]`).waitFor();
-      for (const series of ["cpu", "memory.used", "disk.0.used"]) {
+      for (const series of [
+        "cpu",
+        "memory.used",
+        "disk.0.used",
+        "network.0.bandwidth.in",
+        "network.0.bandwidth.out",
+      ]) {
         const graph = page.locator(`section.graph[data-series="${series}"]`);
         await graph.locator(".uplot canvas").waitFor();
         assert.ok(Number(await graph.getAttribute("data-points")) > 0, `${series} has points`);
         assert.match((await graph.locator(".latest").textContent()) ?? "", /^Latest: /);
       }
-      assert.equal(await page.locator(".uplot canvas").count(), 4, "a graph for each series");
+      assert.equal(await page.locator(".uplot canvas").count(), 5, "a graph for each series");
     }
     await page.getByRole("button", { name: "Last hour" }).click();
     await screenshot(page, "server-graphs.png");

@@ -162,6 +162,8 @@ describe("web console: a server's console and graphs (raw HTTP)", () => {
       "disk.0.used",
       "memory.used",
       "network.0.bandwidth",
+      "network.0.bandwidth.in",
+      "network.0.bandwidth.out",
     ]);
     const [[at, disk]] = metrics.time_series["disk.0.used"].values;
     assert.ok(at >= Date.parse(start) / 1000 && at <= Date.now() / 1000 + 1);

@@ -49,6 +49,7 @@ export function presentServerDetail(server: ServerDetails, currentPeriod: string
       cpu_percent: running ? (server.cpu_percent ?? 0) : 0,
       memory_used: running ? (server.memory_used ?? 0) : 0,
       disk_used: server.disk_used ?? 0,
+      // The month's billable traffic: the larger of the bytes received and sent (power-observation.ts).
       bandwidth_used:
         server.usage_period === currentPeriod ? bytesToGb(Number(server.bandwidth_bytes ?? 0)) : 0,
     },

@@ -306,7 +306,9 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
                   cpuTimeNs: m.usage.cpu_time_ns,
                   memoryUsedMb: m.usage.memory_used_mb,
                   diskUsedGb: m.usage.disk_used_gb,
-                  netBytes: m.usage.net_bytes,
+                  // An agent from before the directions were told apart sends one sum, counted as sent.
+                  netInBytes: m.usage.net_in_bytes ?? 0,
+                  netOutBytes: m.usage.net_out_bytes ?? m.usage.net_bytes ?? 0,
                 }
               : null,
           })),

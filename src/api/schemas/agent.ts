@@ -240,7 +240,15 @@ const Stats = Type.Object(
     cpu_time_ns: Count,
     memory_used_mb: Count,
     disk_used_gb: Count,
-    net_bytes: Count,
+    net_in_bytes: Type.Optional(Count),
+    net_out_bytes: Type.Optional(Count),
+    net_bytes: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: Number.MAX_SAFE_INTEGER,
+        description: "Both directions at once, as an agent from before they were told apart sends them.",
+      }),
+    ),
   },
   { additionalProperties: false, description: "Cumulative counters of a running machine." },
 );

@@ -41,7 +41,8 @@ export const MetricsResponse = Type.Object(
       time_series: Type.Record(Type.String(), Series, {
         description:
           "By name: `cpu` (average percent of the plan's vCPUs, 0–100), `memory.used` (average MiB), " +
-          "`disk.0.used` (most GB in use), `network.0.bandwidth` (bytes per second sent and received).",
+          "`disk.0.used` (most GB in use), `network.0.bandwidth.in` and `network.0.bandwidth.out` (bytes per second " +
+          "the server received and sent, counted on its host), `network.0.bandwidth` (both together).",
       }),
     }),
   },

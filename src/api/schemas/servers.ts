@@ -51,7 +51,10 @@ export const ResourceUsage = Type.Object({
   cpu_percent: Type.Number({ minimum: 0, maximum: 100 }),
   memory_used: Type.Integer({ description: "MiB" }),
   disk_used: Type.Integer({ description: "GB" }),
-  bandwidth_used: Type.Integer({ description: "GB used this calendar month" }),
+  bandwidth_used: Type.Integer({
+    description:
+      "GB used this calendar month: the larger of the GB received and sent (what the plan's bandwidth allows)",
+  }),
 });
 
 export const ServerDetail = Type.Object(

@@ -23,6 +23,7 @@ import * as webSessions from "./0021-web-sessions.ts";
 import * as usageHistory from "./0022-usage-history.ts";
 import * as accountOperators from "./0023-account-operators.ts";
 import * as ledger from "./0025-ledger.ts";
+import * as trafficDirections from "./0026-traffic-directions.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
 export const migrations: Record<string, Migration> = {
@@ -50,4 +51,5 @@ export const migrations: Record<string, Migration> = {
   "0022-usage-history": usageHistory,
   "0023-account-operators": accountOperators,
   "0025-ledger": ledger,
+  "0026-traffic-directions": trafficDirections,
 };

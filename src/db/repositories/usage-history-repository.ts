@@ -3,7 +3,7 @@ import { HOUR_S, type UsageBucket } from "../../domain/usage-history.ts";
 import type { Db } from "../database.ts";
 import type { UsageMinuteRow } from "../schema.ts";
 
-/** Rows per insert: eight parameters each, well inside both dialects' limits. */
+/** Rows per insert: ten parameters each, well inside both dialects' limits. */
 const SAVE_BATCH = 500;
 
 /** The usage history's minutes and hours (see domain/usage-history.ts). */
@@ -31,6 +31,8 @@ export class UsageHistoryRepository {
               memory_sum: sql`usage_minutes.memory_sum + excluded.memory_sum`,
               disk_max: sql`case when excluded.disk_max > usage_minutes.disk_max then excluded.disk_max else usage_minutes.disk_max end`,
               net_bytes: sql`usage_minutes.net_bytes + excluded.net_bytes`,
+              net_in_bytes: sql`usage_minutes.net_in_bytes + excluded.net_in_bytes`,
+              net_out_bytes: sql`usage_minutes.net_out_bytes + excluded.net_out_bytes`,
               last_sample_ms: eb.ref("excluded.last_sample_ms"),
             }))
             .where("usage_minutes.last_sample_ms", "<", (eb) => eb.ref("excluded.last_sample_ms")),
@@ -47,7 +49,17 @@ export class UsageHistoryRepository {
     const hour = sql<number>`at - at % ${sql.lit(HOUR_S)}`;
     const result = await this.#db
       .insertInto("usage_hours")
-      .columns(["server_id", "at", "samples", "cpu_sum", "memory_sum", "disk_max", "net_bytes"])
+      .columns([
+        "server_id",
+        "at",
+        "samples",
+        "cpu_sum",
+        "memory_sum",
+        "disk_max",
+        "net_bytes",
+        "net_in_bytes",
+        "net_out_bytes",
+      ])
       .expression((eb) =>
         eb
           .selectFrom("usage_minutes")
@@ -59,6 +71,8 @@ export class UsageHistoryRepository {
             s.fn.sum("memory_sum").as("memory_sum"),
             s.fn.max("disk_max").as("disk_max"),
             s.fn.sum("net_bytes").as("net_bytes"),
+            s.fn.sum("net_in_bytes").as("net_in_bytes"),
+            s.fn.sum("net_out_bytes").as("net_out_bytes"),
           ])
           .where("at", ">=", from)
           .where("at", "<", to)
@@ -71,6 +85,8 @@ export class UsageHistoryRepository {
           memory_sum: eb.ref("excluded.memory_sum"),
           disk_max: eb.ref("excluded.disk_max"),
           net_bytes: eb.ref("excluded.net_bytes"),
+          net_in_bytes: eb.ref("excluded.net_in_bytes"),
+          net_out_bytes: eb.ref("excluded.net_out_bytes"),
         })),
       )
       .executeTakeFirst();
@@ -86,7 +102,16 @@ export class UsageHistoryRepository {
   ): Promise<UsageBucket[]> {
     const rows = await this.#db
       .selectFrom(resolution === "minute" ? "usage_minutes" : "usage_hours")
-      .select(["at", "samples", "cpu_sum", "memory_sum", "disk_max", "net_bytes"])
+      .select([
+        "at",
+        "samples",
+        "cpu_sum",
+        "memory_sum",
+        "disk_max",
+        "net_bytes",
+        "net_in_bytes",
+        "net_out_bytes",
+      ])
       .where("server_id", "=", serverId)
       .where("at", ">=", from)
       .where("at", "<", to)
@@ -99,6 +124,8 @@ export class UsageHistoryRepository {
       memorySum: Number(r.memory_sum),
       diskMax: Number(r.disk_max),
       netBytes: Number(r.net_bytes),
+      netInBytes: Number(r.net_in_bytes),
+      netOutBytes: Number(r.net_out_bytes),
     }));
   }
 

@@ -9,14 +9,18 @@ const USAGE_COLUMNS: (keyof ServerUsageRow)[] = [
   "disk_used",
   "period",
   "bandwidth_bytes",
+  "bandwidth_in_bytes",
+  "bandwidth_out_bytes",
   "last_cpu_ns",
   "last_net_bytes",
+  "last_net_in_bytes",
+  "last_net_out_bytes",
   "sampled_at",
 ];
 
 /** Ids per `in (…)` list. */
 const BATCH = 1000;
-/** Rows per insert: nine parameters each, well inside both dialects' limits. */
+/** Rows per insert: thirteen parameters each, well inside both dialects' limits. */
 const SAVE_BATCH = 500;
 
 export class UsageRepository {
@@ -78,8 +82,12 @@ export class UsageRepository {
             disk_used: eb.ref("excluded.disk_used"),
             period: eb.ref("excluded.period"),
             bandwidth_bytes: eb.ref("excluded.bandwidth_bytes"),
+            bandwidth_in_bytes: eb.ref("excluded.bandwidth_in_bytes"),
+            bandwidth_out_bytes: eb.ref("excluded.bandwidth_out_bytes"),
             last_cpu_ns: eb.ref("excluded.last_cpu_ns"),
             last_net_bytes: eb.ref("excluded.last_net_bytes"),
+            last_net_in_bytes: eb.ref("excluded.last_net_in_bytes"),
+            last_net_out_bytes: eb.ref("excluded.last_net_out_bytes"),
             sampled_at: eb.ref("excluded.sampled_at"),
           })),
         )

@@ -4,6 +4,7 @@ import type { DriverCall, SshEndpoint } from "../driver.ts";
 import type { SeedNetwork } from "./cloud-init-seed.ts";
 import type { NetworkAttachment } from "./qemu-cmdline.ts";
 import { runTool } from "./run-tool.ts";
+import { METER_QUEUES, type Traffic, type TrafficMeter } from "./traffic-meter.ts";
 import type { VmRecord } from "./vm-directory.ts";
 
 export type QemuNetwork =
@@ -12,14 +13,16 @@ export type QemuNetwork =
 
 /**
  * The host side of the VMs' networking. User mode: QEMU's own NAT, the guest's SSH forwarded to a free port
- * on `hostfwdAddress`, DHCP in the guest. Bridge mode: a tap per VM on the bridge, the server's own addresses
- * written into the guest's network-config.
+ * on `hostfwdAddress`, DHCP in the guest, its traffic counted by the TrafficMeter. Bridge mode: a tap per VM on
+ * the bridge, the server's own addresses written into the guest's network-config, its traffic the tap's counters.
  */
 export class HostNetwork {
   readonly #network: QemuNetwork;
+  readonly #meter: TrafficMeter;
 
-  constructor(network: QemuNetwork) {
+  constructor(network: QemuNetwork, meter: TrafficMeter) {
     this.#network = network;
+    this.#meter = meter;
   }
 
   /** What the cloud-init seed tells the guest about its network. */
@@ -50,7 +53,12 @@ export class HostNetwork {
     if (sshPort === null || !(await portFree(network.hostfwdAddress, sshPort))) {
       sshPort = await freePort(network.hostfwdAddress);
     }
-    return { attachment: { mode: "user", hostfwdAddress: network.hostfwdAddress, sshPort }, sshPort };
+    await this.#meter.restart(record.id, call.signal);
+    const meter = (["in", "out"] as const).map((direction) => ({
+      file: this.#meter.file(record.id, direction),
+      queue: METER_QUEUES[direction],
+    }));
+    return { attachment: { mode: "user", hostfwdAddress: network.hostfwdAddress, sshPort, meter }, sshPort };
   }
 
   /** Removes what attach made on the host (a bridge's tap); nothing to undo in user mode. */
@@ -60,9 +68,14 @@ export class HostNetwork {
     }
   }
 
-  /** Bytes the VM sent and received, counted on its tap; 0 in user mode, where the host cannot count them. */
-  netBytes(id: string): number {
-    return this.#network.mode === "bridge" ? tapBytes(tapName(id)) : 0;
+  /**
+   * The bytes the VM received and sent: its tap's counters on a bridge (the tap's transmit is the guest's
+   * receive), the meter's totals in user mode. Both go on across the VM's restarts.
+   */
+  traffic(id: string, call: DriverCall): Promise<Traffic> {
+    if (this.#network.mode === "user") return this.#meter.totals(id, call.signal);
+    const tap = tapName(id);
+    return Promise.resolve({ inBytes: tapCounter(tap, "tx_bytes"), outBytes: tapCounter(tap, "rx_bytes") });
   }
 
   endpoint(record: VmRecord): SshEndpoint | null {
@@ -86,10 +99,9 @@ function tapName(id: string): string {
   return `vps${id}`;
 }
 
-function tapBytes(tap: string): number {
+function tapCounter(tap: string, name: "rx_bytes" | "tx_bytes"): number {
   try {
-    const read = (name: string) => Number(readFileSync(`/sys/class/net/${tap}/statistics/${name}`, "utf8"));
-    return read("rx_bytes") + read("tx_bytes");
+    return Number(readFileSync(`/sys/class/net/${tap}/statistics/${name}`, "utf8"));
   } catch {
     return 0;
   }

@@ -1,7 +1,13 @@
 import type { Accel } from "./accel-probe.ts";
 
 export type NetworkAttachment =
-  | { mode: "user"; hostfwdAddress: string; sshPort: number }
+  | {
+      mode: "user";
+      hostfwdAddress: string;
+      sshPort: number;
+      /** The traffic meter's pcap files (traffic-meter.ts) and the netdev queue each records. */
+      meter: { file: string; queue: "rx" | "tx" }[];
+    }
   | { mode: "bridge"; tap: string };
 
 export interface VmLaunch {
@@ -31,6 +37,14 @@ export function qemuArgs(vm: VmLaunch): string[] {
     vm.network.mode === "user"
       ? `user,id=net0,hostfwd=tcp:${vm.network.hostfwdAddress}:${vm.network.sshPort}-:22`
       : `tap,id=net0,ifname=${vm.network.tap},script=no,downscript=no`;
+  // One byte of each frame is enough: the meter reads only the frame lengths of the records.
+  const meter =
+    vm.network.mode === "user"
+      ? vm.network.meter.flatMap(({ file, queue }) => [
+          "-object",
+          `filter-dump,id=meter-${queue},netdev=net0,queue=${queue},file=${file},maxlen=1`,
+        ])
+      : [];
   return [
     "-name",
     `vps-${vm.id},process=vps-${vm.id}`,
@@ -51,6 +65,7 @@ export function qemuArgs(vm: VmLaunch): string[] {
     netdev,
     "-device",
     `virtio-net-pci,netdev=net0,mac=${vm.mac}`,
+    ...meter,
     "-qmp",
     `unix:${vm.qmpSocket},server=on,wait=off`,
     // qemu-guest-agent in the guest opens the port by this name; a guest without one leaves it closed.

@@ -31,6 +31,7 @@ import { HostNetwork, type QemuNetwork } from "./host-network.ts";
 import { macFor, qemuArgs } from "./qemu-cmdline.ts";
 import { QmpClient } from "./qmp-client.ts";
 import { runTool } from "./run-tool.ts";
+import { TrafficMeter } from "./traffic-meter.ts";
 import { VmDirectory, type VmRecord } from "./vm-directory.ts";
 import { isVmProcess, processUsage } from "./vm-process.ts";
 
@@ -75,7 +76,7 @@ export class QemuDriver implements Driver {
   constructor(options: QemuDriverOptions) {
     this.#o = options;
     this.#vms = new VmDirectory(options.vmDir);
-    this.#network = new HostNetwork(options.network);
+    this.#network = new HostNetwork(options.network, new TrafficMeter(this.#vms));
     this.#capture = new DiskCapturer({
       vms: this.#vms,
       qemuImg: options.qemuImg,
@@ -343,11 +344,13 @@ export class QemuDriver implements Driver {
     const pid = this.#vms.pid(id);
     if (!record || pid === null || !this.#running(id)) return null;
     const usage = processUsage(pid);
+    const traffic = await this.#network.traffic(id, call);
     return {
       cpuTimeNs: usage.cpuTimeNs,
       memoryUsedMb: Math.min(record.memoryMb, usage.rssMb),
       diskUsedGb: await this.#diskUsedGb(id, call),
-      netBytes: this.#network.netBytes(id),
+      netInBytes: traffic.inBytes,
+      netOutBytes: traffic.outBytes,
     };
   }
 

@@ -184,8 +184,7 @@ export class SimDriver implements Driver {
       power: "running",
       started_at: isoAt(this.#clock),
       boot_count: machine.boot_count + 1,
-      cpu_ns_before: counters.cpuTimeNs,
-      net_bytes_before: counters.netBytes,
+      ...counters.before,
     });
   }
 
@@ -206,7 +205,7 @@ export class SimDriver implements Driver {
     const machine = await this.#machines.find(id);
     if (machine?.power !== "running") return null;
     const load = loadOf(id);
-    const counters = this.#counters(machine);
+    const { before: _, ...counters } = this.#counters(machine);
     return {
       ...counters,
       memoryUsedMb: Math.round(machine.memory_mb * (0.2 + 0.6 * load)),
@@ -231,15 +230,33 @@ export class SimDriver implements Driver {
     return (await this.#machines.list()).map((m) => m.id);
   }
 
-  /** Cumulative CPU time and network bytes, grown at the machine's steady load since it last booted. */
-  #counters(machine: SimMachineRow): { cpuTimeNs: number; netBytes: number } {
+  /**
+   * Cumulative CPU time and network bytes, grown at the machine's steady load since it last booted (it sends four
+   * times what it receives, like a web server), and the columns that carry them over a reboot or power-off.
+   */
+  #counters(machine: SimMachineRow): {
+    cpuTimeNs: number;
+    netInBytes: number;
+    netOutBytes: number;
+    before: Pick<SimMachineRow, "cpu_ns_before" | "net_in_before" | "net_out_before" | "net_bytes_before">;
+  } {
     const load = loadOf(machine.id);
     const upMs = machine.started_at
       ? Math.max(0, this.#clock.now().getTime() - Date.parse(machine.started_at))
       : 0;
+    const cpuTimeNs = Number(machine.cpu_ns_before) + Math.round(upMs * 1e6 * machine.vcpus * load);
+    const netInBytes = Number(machine.net_in_before) + Math.round(upMs * load * 1000);
+    const netOutBytes = Number(machine.net_out_before) + Math.round(upMs * load * 4000);
     return {
-      cpuTimeNs: Number(machine.cpu_ns_before) + Math.round(upMs * 1e6 * machine.vcpus * load),
-      netBytes: Number(machine.net_bytes_before) + Math.round(upMs * load * 4000),
+      cpuTimeNs,
+      netInBytes,
+      netOutBytes,
+      before: {
+        cpu_ns_before: cpuTimeNs,
+        net_in_before: netInBytes,
+        net_out_before: netOutBytes,
+        net_bytes_before: netInBytes + netOutBytes,
+      },
     };
   }
 
@@ -248,8 +265,7 @@ export class SimDriver implements Driver {
     await this.#machines.update(machine.id, {
       power: "stopped",
       started_at: null,
-      cpu_ns_before: counters.cpuTimeNs,
-      net_bytes_before: counters.netBytes,
+      ...counters.before,
     });
   }
 
@@ -271,6 +287,8 @@ export class SimDriver implements Driver {
       started_at: null,
       cpu_ns_before: 0,
       net_bytes_before: 0,
+      net_in_before: 0,
+      net_out_before: 0,
       created_at: isoAt(this.#clock),
       disk: disk.toString("base64"),
     };

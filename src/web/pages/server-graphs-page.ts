@@ -7,7 +7,8 @@ export const GRAPHS = [
   { series: "cpu", title: "CPU", unit: "%" },
   { series: "memory.used", title: "Memory", unit: "MiB" },
   { series: "disk.0.used", title: "Disk", unit: "GB" },
-  { series: "network.0.bandwidth", title: "Network", unit: "bytes/s" },
+  { series: "network.0.bandwidth.in", title: "Network in", unit: "bytes/s" },
+  { series: "network.0.bandwidth.out", title: "Network out", unit: "bytes/s" },
 ] as const;
 
 const RANGES = [
