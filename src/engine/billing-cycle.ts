@@ -4,6 +4,7 @@ import { backupSurchargeMinor, snapshotHourMinor } from "../domain/backup-prices
 import { HOUR_MS, hourAfter } from "../domain/billing.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
 import { LIFECYCLE } from "../domain/lifecycle.ts";
+import { chargeAccount } from "./charge-account.ts";
 import { PeriodicTask } from "./periodic-task.ts";
 import type { WorkNotifier } from "./work-notifier.ts";
 
@@ -17,6 +18,8 @@ export interface BillingCycleOptions {
   /** The backup surcharge, percent of the plan's hourly price. */
   backupPricePercent: number;
   snapshotPriceMinorPerGbMonth: number;
+  /** A charge that takes a balance below this sends webhooks' `balance.low`. */
+  lowBalanceMinor: number;
   /** Hears of each run's end: whether it failed, and how long it took. */
   onRun?: (outcome: "succeeded" | "failed", seconds: number) => void;
 }
@@ -84,7 +87,8 @@ export class BillingCycle {
           const surcharge = server.backups_enabled
             ? backupSurchargeMinor(server.price_hourly_minor, this.#o.backupPricePercent, server.billed_until)
             : 0;
-          await tx.accounts.addCredit(server.account_id, -(server.price_hourly_minor + surcharge), now);
+          const amount = server.price_hourly_minor + surcharge;
+          await chargeAccount(tx, server.account_id, amount, this.#o.lowBalanceMinor, now);
           return true;
         });
         if (done) charged++;
@@ -108,7 +112,7 @@ export class BillingCycle {
         const done = await repos.transaction(async (tx) => {
           if (!(await tx.billing.advanceSnapshot(image.id, image.billed_until, next))) return false;
           const amount = snapshotHourMinor(image.size_bytes, price, image.paid_from);
-          if (amount > 0) await tx.accounts.addCredit(image.account_id, -amount, now);
+          if (amount > 0) await chargeAccount(tx, image.account_id, amount, this.#o.lowBalanceMinor, now);
           return true;
         });
         if (done) charged++;
