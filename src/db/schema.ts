@@ -392,7 +392,7 @@ export interface ConsoleTicketsTable {
   created_at: string;
 }
 
-/** An account's webhook endpoint (migration 0024). */
+/** An account's webhook endpoint (migration 0027). */
 export interface WebhookEndpointsTable {
   id: Generated<number>;
   account_id: number;
@@ -415,7 +415,7 @@ export interface WebhookEndpointsTable {
 
 export type WebhookDeliveryStatus = "pending" | "succeeded" | "failed";
 
-/** One event for one endpoint: written with the change it reports, sent by the dispatcher (migration 0024). */
+/** One event for one endpoint: written with the change it reports, sent by the dispatcher (migration 0027). */
 export interface WebhookDeliveriesTable {
   id: Generated<number>;
   endpoint_id: number;

@@ -22,7 +22,7 @@ import * as consoleTickets from "./0020-console-tickets.ts";
 import * as webSessions from "./0021-web-sessions.ts";
 import * as usageHistory from "./0022-usage-history.ts";
 import * as accountOperators from "./0023-account-operators.ts";
-import * as webhooks from "./0024-webhooks.ts";
+import * as webhooks from "./0027-webhooks.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
 export const migrations: Record<string, Migration> = {
@@ -49,5 +49,5 @@ export const migrations: Record<string, Migration> = {
   "0021-web-sessions": webSessions,
   "0022-usage-history": usageHistory,
   "0023-account-operators": accountOperators,
-  "0024-webhooks": webhooks,
+  "0027-webhooks": webhooks,
 };
