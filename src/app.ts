@@ -23,6 +23,7 @@ import { imageRoutes } from "./api/routes/images.ts";
 import { metricsRoutes } from "./api/routes/metrics.ts";
 import { serverRoutes } from "./api/routes/servers.ts";
 import { sshKeyRoutes } from "./api/routes/ssh-keys.ts";
+import { webhookRoutes } from "./api/routes/webhooks.ts";
 import { ErrorBody } from "./api/schemas/common.ts";
 import { validatorCompiler } from "./api/validator-compiler.ts";
 import type { Config } from "./config.ts";
@@ -93,6 +94,7 @@ export async function createApp({ config, services, log, metrics }: AppDeps): Pr
   await http.register(adminRoutes, { services });
   await http.register(actionRoutes, { services });
   await http.register(imageRoutes, { services });
+  await http.register(webhookRoutes, { services });
   await http.register(hostRoutes, { services });
   await http.register(agentRoutes, { services });
   // On the main port only behind its token, and only when no listener of its own serves it.

@@ -103,6 +103,26 @@ export interface Config {
   metricsToken: string | undefined;
   /** Where `/metrics` is served on a listener of its own, and no longer on the main port. */
   metricsAddress: { host: string; port: number } | undefined;
+  webhooks: WebhookSettings;
+  /** A charge that takes an account's balance below this (minor units) sends `balance.low`. */
+  lowBalanceThresholdMinor: number;
+}
+
+export interface WebhookSettings {
+  /** CIDR blocks deliveries may reach besides public unicast addresses (e.g. 127.0.0.0/8 on a laptop). */
+  allowedNetworks: string[];
+  /** How long one attempt may take, connection to the end of the response. */
+  timeoutMs: number;
+  /** The waits before each retry of a delivery; one attempt more than there are waits, then it has failed. */
+  retryScheduleMs: number[];
+  /** An endpoint is disabled after this many deliveries in a row failed for good… */
+  disableAfterFailures: number;
+  /** …or when every attempt has failed for this long. */
+  disableAfterMs: number;
+  /** Endpoints per account. */
+  limit: number;
+  /** The operator's key that seals endpoints' signing secrets; unset: one generated and kept in the database. */
+  secretKey: string | undefined;
 }
 
 export interface WebSettings {
@@ -172,6 +192,46 @@ function list(env: Env, key: string): string[] {
     .split(",")
     .map((item) => item.trim())
     .filter(Boolean);
+}
+
+function cidrs(env: Env, key: string): string[] {
+  const blocks = list(env, key);
+  for (const block of blocks) {
+    const [ip = "", prefix = ""] = block.split("/");
+    const max = isIP(ip) === 4 ? 32 : 128;
+    if (isIP(ip) === 0 || !/^\d{1,3}$/.test(prefix) || Number(prefix) > max) {
+      throw new ConfigError(`${key} must be comma-separated CIDR blocks such as 127.0.0.0/8, got "${block}"`);
+    }
+  }
+  return blocks;
+}
+
+function delays(env: Env, key: string, fallback: number[]): number[] {
+  const raw = list(env, key);
+  if (raw.length === 0) return fallback;
+  if (!raw.every((d) => /^\d+$/.test(d))) {
+    throw new ConfigError(
+      `${key} must be comma-separated milliseconds such as 5000,30000, got "${env[key]}"`,
+    );
+  }
+  return raw.map(Number);
+}
+
+function webhooks(env: Env): WebhookSettings {
+  return {
+    allowedNetworks: cidrs(env, "VPS_WEBHOOK_ALLOWED_NETWORKS"),
+    timeoutMs: integer(env, "VPS_WEBHOOK_TIMEOUT_MS", 10_000, 100),
+    // 5 s, 30 s, 2 min, 10 min, 1 h, 3 h, 6 h, 12 h: nine attempts over about a day.
+    retryScheduleMs: delays(
+      env,
+      "VPS_WEBHOOK_RETRY_SCHEDULE_MS",
+      [5_000, 30_000, 120_000, 600_000, 3_600_000, 10_800_000, 21_600_000, 43_200_000],
+    ),
+    disableAfterFailures: integer(env, "VPS_WEBHOOK_DISABLE_AFTER_FAILURES", 10, 1),
+    disableAfterMs: integer(env, "VPS_WEBHOOK_DISABLE_AFTER_MS", 5 * 24 * 3600_000, 1000),
+    limit: integer(env, "VPS_WEBHOOK_LIMIT", 10, 1),
+    secretKey: optional(env, "VPS_WEBHOOK_SECRET_KEY"),
+  };
 }
 
 function trustProxy(env: Env): boolean | string[] {
@@ -391,5 +451,7 @@ export function loadConfig(env: Env = process.env, stdoutIsTty = process.stdout.
     imageStore: imageStore(env),
     metricsToken: optional(env, "VPS_METRICS_TOKEN"),
     metricsAddress: metricsAddress(env),
+    webhooks: webhooks(env),
+    lowBalanceThresholdMinor: parseMoney(decimal(env, "VPS_LOW_BALANCE_THRESHOLD", "5.00")) ?? 0,
   };
 }

@@ -807,6 +807,112 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List webhook endpoints */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Register a webhook endpoint
+         * @description Events of the chosen types are POSTed to the URL, signed with the endpoint's secret, which this answer alone shows. 400 `webhook_url_invalid` for a URL that is not http(s), carries credentials or is too long; 409 `webhook_limit_reached` past the account's limit.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A webhook endpoint */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description Its deliveries not yet sent are dropped.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook endpoint
+         * @description `enabled: true` enables an endpoint that was disabled (its failures are forgotten and its waiting deliveries resume); `enabled: false` pauses it.
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/ping/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a ping event
+         * @description Queues a `ping` event to the endpoint, whatever it subscribed to; see its deliveries.
+         */
+        post: operations["pingWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/rotate_secret/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace a webhook endpoint's signing secret
+         * @description The new secret is shown in this answer only; deliveries from now on are signed with it.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A webhook endpoint's deliveries
+         * @description Newest first, each with its attempts: status code, the start of the response, error, duration.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/hosts/": {
         parameters: {
             query?: never;
@@ -5565,6 +5671,720 @@ export interface operations {
             };
             /** @description Conflict. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited: the token's read or write budget for this window is spent; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoints, one page of them. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description All webhook endpoints of the account. */
+                        count: number;
+                        /** @description URL of the next page. */
+                        next: string | null;
+                        /** @description URL of the previous page. */
+                        previous: string | null;
+                        results: {
+                            id: number;
+                            url: string;
+                            description: string | null;
+                            events: ("action.finished" | "server.status_changed" | "backup.finished" | "balance.low")[];
+                            enabled: boolean;
+                            /** @description Why it was disabled: its deliveries kept failing, or its account did it. */
+                            disabled_reason: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2025-01-16T15:30:00Z
+                             */
+                            disabled_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @example 2025-01-16T15:30:00Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-01-16T15:30:00Z
+                             */
+                            updated_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad request: invalid parameters, or an action the server's status does not allow. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: the API token is missing or invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited: the token's read or write budget for this window is spent; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: within 24 hours, the same key and body get the first response again (with `Idempotent-Replayed: true`) and nothing is done twice; the same key with another body is a 409 `idempotency_key_reused`. Only work done (2xx) is kept: after a 4xx or 5xx the same key may be retried. Scoped to the account. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description http or https, without credentials; where it resolves is checked at each delivery.
+                     * @example https://example.com/hooks/vps
+                     */
+                    url: string;
+                    /** @description The event types sent to the endpoint (a `ping` is sent whenever asked). */
+                    events: ("action.finished" | "server.status_changed" | "backup.finished" | "balance.low")[];
+                    description?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Registered; keep the secret. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        url: string;
+                        description: string | null;
+                        events: ("action.finished" | "server.status_changed" | "backup.finished" | "balance.low")[];
+                        enabled: boolean;
+                        /** @description Why it was disabled: its deliveries kept failing, or its account did it. */
+                        disabled_reason: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2025-01-16T15:30:00Z
+                         */
+                        disabled_at: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2025-01-16T15:30:00Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @example 2025-01-16T15:30:00Z
+                         */
+                        updated_at: string;
+                        /** @description The signing secret (`whsec_…`), shown only now: keep it to verify `webhook-signature`. */
+                        secret: string;
+                    };
+                };
+            };
+            /** @description Bad request: invalid parameters, or an action the server's status does not allow. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: the API token is missing or invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type: send application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited: the token's read or write budget for this window is spent; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook endpoint's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        url: string;
+                        description: string | null;
+                        events: ("action.finished" | "server.status_changed" | "backup.finished" | "balance.low")[];
+                        enabled: boolean;
+                        /** @description Why it was disabled: its deliveries kept failing, or its account did it. */
+                        disabled_reason: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2025-01-16T15:30:00Z
+                         */
+                        disabled_at: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2025-01-16T15:30:00Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @example 2025-01-16T15:30:00Z
+                         */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Bad request: invalid parameters, or an action the server's status does not allow. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: the API token is missing or invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited: the token's read or write budget for this window is spent; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook endpoint's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request: invalid parameters, or an action the server's status does not allow. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: the API token is missing or invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited: the token's read or write budget for this window is spent; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook endpoint's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description http or https, without credentials; where it resolves is checked at each delivery.
+                     * @example https://example.com/hooks/vps
+                     */
+                    url?: string;
+                    /** @description The event types sent to the endpoint (a `ping` is sent whenever asked). */
+                    events?: ("action.finished" | "server.status_changed" | "backup.finished" | "balance.low")[];
+                    description?: string | null;
+                    /** @description true enables it again (after it was disabled), false pauses it. */
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        url: string;
+                        description: string | null;
+                        events: ("action.finished" | "server.status_changed" | "backup.finished" | "balance.low")[];
+                        enabled: boolean;
+                        /** @description Why it was disabled: its deliveries kept failing, or its account did it. */
+                        disabled_reason: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2025-01-16T15:30:00Z
+                         */
+                        disabled_at: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2025-01-16T15:30:00Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @example 2025-01-16T15:30:00Z
+                         */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Bad request: invalid parameters, or an action the server's status does not allow. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: the API token is missing or invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type: send application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited: the token's read or write budget for this window is spent; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    pingWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: within 24 hours, the same key and body get the first response again (with `Idempotent-Replayed: true`) and nothing is done twice; the same key with another body is a 409 `idempotency_key_reused`. Only work done (2xx) is kept: after a 4xx or 5xx the same key may be retried. Scoped to the account. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description The webhook endpoint's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The queued delivery of the `ping` event. */
+                        delivery_id: number;
+                    };
+                };
+            };
+            /** @description Bad request: invalid parameters, or an action the server's status does not allow. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: the API token is missing or invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited: the token's read or write budget for this window is spent; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: within 24 hours, the same key and body get the first response again (with `Idempotent-Replayed: true`) and nothing is done twice; the same key with another body is a 409 `idempotency_key_reused`. Only work done (2xx) is kept: after a 4xx or 5xx the same key may be retried. Scoped to the account. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description The webhook endpoint's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        url: string;
+                        description: string | null;
+                        events: ("action.finished" | "server.status_changed" | "backup.finished" | "balance.low")[];
+                        enabled: boolean;
+                        /** @description Why it was disabled: its deliveries kept failing, or its account did it. */
+                        disabled_reason: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2025-01-16T15:30:00Z
+                         */
+                        disabled_at: string | null;
+                        /**
+                         * Format: date-time
+                         * @example 2025-01-16T15:30:00Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @example 2025-01-16T15:30:00Z
+                         */
+                        updated_at: string;
+                        /** @description The signing secret (`whsec_…`), shown only now: keep it to verify `webhook-signature`. */
+                        secret: string;
+                    };
+                };
+            };
+            /** @description Bad request: invalid parameters, or an action the server's status does not allow. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: the API token is missing or invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited: the token's read or write budget for this window is spent; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The webhook endpoint's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deliveries, one page of them. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description All deliveries to the endpoint. */
+                        count: number;
+                        /** @description URL of the next page. */
+                        next: string | null;
+                        /** @description URL of the previous page. */
+                        previous: string | null;
+                        results: {
+                            id: number;
+                            /** @description The `webhook-id` header and payload `id`, the same on every attempt. */
+                            webhook_id: string;
+                            event_type: string;
+                            /**
+                             * @description `pending` until a 2xx (`succeeded`) or its last attempt (`failed`).
+                             * @enum {string}
+                             */
+                            status: "pending" | "succeeded" | "failed";
+                            /**
+                             * Format: date-time
+                             * @example 2025-01-16T15:30:00Z
+                             */
+                            next_attempt_at: string | null;
+                            last_status_code: number | null;
+                            /**
+                             * Format: date-time
+                             * @example 2025-01-16T15:30:00Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @example 2025-01-16T15:30:00Z
+                             */
+                            finished_at: string | null;
+                            attempts: {
+                                attempt: number;
+                                /**
+                                 * Format: date-time
+                                 * @example 2025-01-16T15:30:00Z
+                                 */
+                                started_at: string;
+                                duration_ms: number;
+                                /** @description The receiver's HTTP status; null: no response. */
+                                status_code: number | null;
+                                /** @description The start of the response's body (1 KB at most). */
+                                response_excerpt: string | null;
+                                error: string | null;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad request: invalid parameters, or an action the server's status does not allow. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: the API token is missing or invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

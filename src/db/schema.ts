@@ -461,6 +461,60 @@ export interface StatementsTable {
   closed_at: string;
 }
 
+/** An account's webhook endpoint (migration 0027). */
+export interface WebhookEndpointsTable {
+  id: Generated<number>;
+  account_id: number;
+  url: string;
+  description: string | null;
+  /** The event types it takes, each between commas: ",action.finished,balance.low,". */
+  events: string;
+  /** The signing secret, sealed (domain/webhook-secret.ts). */
+  secret_sealed: string;
+  enabled: number;
+  disabled_reason: string | null;
+  disabled_at: string | null;
+  /** Deliveries that failed for good since its last success. */
+  failed_deliveries: Generated<number>;
+  /** When its attempts began failing; null after a success. */
+  failing_since: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type WebhookDeliveryStatus = "pending" | "succeeded" | "failed";
+
+/** One event for one endpoint: written with the change it reports, sent by the dispatcher (migration 0027). */
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  endpoint_id: number;
+  account_id: number;
+  event_type: string;
+  /** The event's `data`, JSON. */
+  data: string;
+  status: WebhookDeliveryStatus;
+  attempts: Generated<number>;
+  next_attempt_at: string;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string;
+  finished_at: string | null;
+}
+
+export interface WebhookAttemptsTable {
+  id: Generated<number>;
+  delivery_id: number;
+  attempt: number;
+  started_at: string;
+  duration_ms: number;
+  status_code: number | null;
+  /** The start of the response's body, bounded. */
+  response_excerpt: string | null;
+  error: string | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_tokens: ApiTokensTable;
@@ -493,6 +547,9 @@ export interface Database {
   ledger_entries: LedgerEntriesTable;
   server_months: ServerMonthsTable;
   statements: StatementsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -515,3 +572,6 @@ export type ServerMonthRow = Selectable<ServerMonthsTable>;
 export type StatementRow = Selectable<StatementsTable>;
 export type WebSessionRow = Selectable<WebSessionsTable>;
 export type ConsoleTicketRow = Selectable<ConsoleTicketsTable>;
+export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
+export type WebhookAttemptRow = Selectable<WebhookAttemptsTable>;

@@ -301,3 +301,26 @@ export class UpgradeRequired extends AppError {
     super(426, "upgrade_required", "This URL is a WebSocket; connect to it with a WebSocket client.");
   }
 }
+
+export class WebhookNotFound extends NotFound {
+  constructor() {
+    super("Webhook");
+  }
+}
+
+/** A webhook URL that cannot receive events: not http(s), credentials in it, too long or not a URL. */
+export class WebhookUrlInvalid extends AppError {
+  constructor(message: string) {
+    super(400, "webhook_url_invalid", message, { url: [message] });
+  }
+}
+
+/** An account that has as many webhook endpoints as it may. */
+export class WebhookLimitReached extends Conflict {
+  constructor(limit: number) {
+    super(
+      "webhook_limit_reached",
+      `An account can have at most ${limit} webhook endpoints; delete one first.`,
+    );
+  }
+}

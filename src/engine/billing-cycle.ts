@@ -7,6 +7,7 @@ import { ledgerKeys, monthOf, monthStart, nextMonth, previousMonth } from "../do
 import { LIFECYCLE } from "../domain/lifecycle.ts";
 import { chargeServerHour } from "./charge-server-hour.ts";
 import { closeStatements } from "./close-statements.ts";
+import { noticeLowBalance } from "./low-balance-notice.ts";
 import { PeriodicTask } from "./periodic-task.ts";
 import type { WorkNotifier } from "./work-notifier.ts";
 
@@ -20,6 +21,8 @@ export interface BillingCycleOptions {
   /** The backup surcharge, percent of the plan's hourly price. */
   backupPricePercent: number;
   snapshotPriceMinorPerGbMonth: number;
+  /** A charge that takes a balance below this sends webhooks' `balance.low`. */
+  lowBalanceMinor: number;
   /** Hears of each run's end: whether it failed, and how long it took. */
   onRun?: (outcome: "succeeded" | "failed", seconds: number) => void;
 }
@@ -111,6 +114,7 @@ export class BillingCycle {
             backupsEnabled: server.backups_enabled === 1,
             backupPricePercent: this.#o.backupPricePercent,
             hourStart: server.billed_until,
+            lowBalanceMinor: this.#o.lowBalanceMinor,
             now,
           });
         });
@@ -136,7 +140,7 @@ export class BillingCycle {
           if (!(await tx.billing.advanceSnapshot(image.id, image.billed_until, next))) return false;
           const amount = snapshotHourMinor(image.size_bytes, price, image.paid_from);
           if (amount === 0) return true;
-          const { added } = await tx.ledger.append({
+          const added = await tx.ledger.append({
             account_id: image.account_id,
             kind: "snapshot",
             amount_minor: -amount,
@@ -149,7 +153,8 @@ export class BillingCycle {
             description: "Snapshot storage, hour",
             created_at: now,
           });
-          return added;
+          if (added.account) await noticeLowBalance(tx, added.account, amount, this.#o.lowBalanceMinor, now);
+          return added.added;
         });
         if (done) charged++;
       }

@@ -2,6 +2,7 @@ import type { Repositories } from "../db/repositories/repositories.ts";
 import { backupSurchargeMinor } from "../domain/backup-prices.ts";
 import { hourAfter } from "../domain/billing.ts";
 import { backupCap, cappedCharge, ledgerKeys, monthOf } from "../domain/ledger.ts";
+import { noticeLowBalance } from "./low-balance-notice.ts";
 
 /** A server's hour to charge, with its plan's prices as they are when the hour begins. */
 export interface ServerHour {
@@ -15,6 +16,8 @@ export interface ServerHour {
   /** The surcharge of backups, percent of the hourly price. */
   backupPricePercent: number;
   hourStart: string;
+  /** A charge that takes the balance below this sends webhooks' `balance.low`. */
+  lowBalanceMinor: number;
   now: string;
 }
 
@@ -39,7 +42,7 @@ export async function chargeServerHour(tx: Repositories, hour: ServerHour): Prom
     ...period,
     created_at: hour.now,
   };
-  const { added } = await tx.ledger.append({
+  const { added, account: afterUsage } = await tx.ledger.append({
     ...common,
     kind: "usage",
     amount_minor: -usage,
@@ -47,6 +50,7 @@ export async function chargeServerHour(tx: Repositories, hour: ServerHour): Prom
     description: usage < hour.priceHourlyMinor ? "Server hour (monthly cap reached)" : "Server hour",
   });
   if (!added) return false;
+  let account = afterUsage;
   let backup = 0;
   const backups = hour.backupsEnabled && hour.backupPricePercent > 0;
   const backupCapMinor = backups ? backupCap(cap, hour.backupPricePercent) : 0;
@@ -57,13 +61,14 @@ export async function chargeServerHour(tx: Repositories, hour: ServerHour): Prom
       sofar?.backup_minor ?? 0,
       Math.max(sofar?.backup_cap_minor ?? 0, backupCapMinor),
     );
-    await tx.ledger.append({
+    const charged = await tx.ledger.append({
       ...common,
       kind: "backup",
       amount_minor: -backup,
       key: ledgerKeys.backup(hour.serverId, hour.hourStart),
       description: "Backups, hour",
     });
+    account = charged.account ?? account;
   }
   await tx.ledger.addToMonth({
     server_id: hour.serverId,
@@ -75,5 +80,6 @@ export async function chargeServerHour(tx: Repositories, hour: ServerHour): Prom
     backup_cap_minor: backupCapMinor,
     backup_minor: backup,
   });
+  if (account) await noticeLowBalance(tx, account, usage + backup, hour.lowBalanceMinor, hour.now);
   return true;
 }

@@ -22,6 +22,8 @@ import { OperationRunner } from "./operation-runner.ts";
 import { OperationWorker } from "./operation-worker.ts";
 import { PowerSync } from "./power-sync.ts";
 import { UsageRollup } from "./usage-rollup.ts";
+import { WebhookDispatcher } from "./webhook-dispatcher.ts";
+import { WebhookKeys } from "./webhook-keys.ts";
 import { WorkArrivals } from "./work-arrivals.ts";
 import type { WorkNotifier } from "./work-notifier.ts";
 
@@ -68,6 +70,8 @@ export class Engine implements WorkNotifier {
   readonly hostUnavailable: HostUnavailableSweep;
   /** This process's own hosts, unless VPS_EMBEDDED_HOSTS=off. */
   readonly embeddedHosts: EmbeddedHosts | undefined;
+  /** Sends the webhooks' deliveries the outbox holds. */
+  readonly webhooks: WebhookDispatcher;
   /** Reconciles an embedded host whose heartbeat resumes after it was down; set once the services exist. */
   reconciler: HostReconciler | undefined;
   readonly #o: EngineOptions;
@@ -117,6 +121,7 @@ export class Engine implements WorkNotifier {
       maxAttempts: config.maxAttempts,
       backupPricePercent: config.backupPricePercent,
       snapshotPriceMinorPerGbMonth: config.snapshotPriceMinorPerGbMonth,
+      lowBalanceMinor: config.lowBalanceThresholdMinor,
       onRun: (outcome, seconds) => metrics.billingRun(outcome, seconds),
     });
     this.backups = new BackupScheduler({
@@ -147,6 +152,15 @@ export class Engine implements WorkNotifier {
         this.changes.emit(serverId);
       },
     });
+    this.webhooks = new WebhookDispatcher({
+      repos,
+      clock,
+      log: log.child({ component: "webhooks" }),
+      settings: config.webhooks,
+      keys: new WebhookKeys(repos, config.webhooks.secretKey),
+      concurrency: config.workerConcurrency,
+      pollMs: config.pollMs,
+    });
     const hostsLog = log.child({ component: "embedded-hosts" });
     this.embeddedHosts = config.embeddedHosts
       ? new EmbeddedHosts({
@@ -165,6 +179,7 @@ export class Engine implements WorkNotifier {
 
   wake(): void {
     this.worker.wake();
+    this.webhooks.wake();
     this.work.notify();
   }
 
@@ -194,6 +209,7 @@ export class Engine implements WorkNotifier {
     this.backups.start();
     this.usageRollup.start();
     this.hostUnavailable.start();
+    this.webhooks.start();
   }
 
   /** Stops claiming at once, lets running operations finish for the shutdown grace, and stops the rest. */
@@ -206,6 +222,7 @@ export class Engine implements WorkNotifier {
       this.backups.stop(),
       this.usageRollup.stop(),
       this.hostUnavailable.stop(),
+      this.webhooks.stop(),
       this.embeddedHosts?.stop(),
       this.#listener?.stop(),
     ]);
@@ -229,6 +246,8 @@ export class Engine implements WorkNotifier {
     const { repos, log, metrics } = this.#o;
     metrics.operationFinished(op.kind, status);
     this.changes.emit(op.serverId);
+    // Its end may have queued webhooks.
+    this.webhooks.wake();
     if ((op.kind === "snapshot" || op.kind === "backup") && status !== "succeeded") this.#discardCopy(op);
     // An operation of the same server may have been queued behind this one, for an agent.
     this.work.notify();

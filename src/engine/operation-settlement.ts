@@ -1,6 +1,9 @@
 import type { LeaseHolder } from "../db/repositories/operation-repository.ts";
 import type { Repositories } from "../db/repositories/repositories.ts";
-import { LIFECYCLE, type OperationEnd, type OperationKind } from "../domain/lifecycle.ts";
+import type { ImageRow } from "../db/schema.ts";
+import { presentAction } from "../domain/action-view.ts";
+import { presentImage } from "../domain/image-view.ts";
+import { HIDDEN_KINDS, LIFECYCLE, type OperationEnd, type OperationKind } from "../domain/lifecycle.ts";
 import type { StoredServerStatus } from "../domain/server-status.ts";
 import type { SshEndpoint } from "../drivers/driver.ts";
 import type { ClaimedOperation, OperationError, Outcome } from "./host-link.ts";
@@ -125,6 +128,7 @@ export async function applySettlement(
   now: string,
   error?: OperationError,
 ): Promise<void> {
+  await recordActionFinished(tx, op.id, now);
   if (settlement.migration) {
     await applyMigrationStep(tx, op, settlement.migration, now, error);
     if (!settlement.migration.ok || !settlement.ssh) return;
@@ -150,6 +154,23 @@ export async function applySettlement(
   if (settlement.resized !== undefined) await settleResize(tx, op, settlement.resized, now);
 }
 
+/**
+ * Webhooks' `action.finished`, with the action as the API shows it, in the transaction of its end; a migration's
+ * steps and other kinds the customer does not see are not told.
+ */
+async function recordActionFinished(tx: Repositories, operationId: number, now: string): Promise<void> {
+  await tx.webhooks.recordForOperation(
+    operationId,
+    HIDDEN_KINDS,
+    "action.finished",
+    async () => {
+      const row = await tx.operations.findById(operationId);
+      return { action: row ? presentAction(row) : { id: operationId } };
+    },
+    now,
+  );
+}
+
 /** A copy's image becomes available, or failed; a rebuilt server takes the OS of its new disk. */
 async function applyImageEnd(
   tx: Repositories,
@@ -168,13 +189,26 @@ async function applyImageEnd(
         { sizeBytes: stored.size, sha256: stored.sha256, consistency: stored.consistency },
         now,
       );
+      await recordBackupFinished(tx, image, now);
     } else {
       const code = error?.code ?? (settlement.status === "cancelled" ? "server_deleted" : "failed");
       await tx.images.markFailed(image.id, code, now);
+      await recordBackupFinished(tx, image, now);
     }
   }
   const osId = row?.os_id ?? image?.os_id;
   if (settlement.rebuilt && osId !== undefined) await tx.servers.setOs(op.serverId, osId);
+}
+
+/** Webhooks' `backup.finished`, once a backup (not a snapshot) is available or failed, read back as it now is. */
+async function recordBackupFinished(tx: Repositories, image: ImageRow, now: string): Promise<void> {
+  if (image.type !== "backup") return;
+  await tx.webhooks.record(
+    image.account_id,
+    "backup.finished",
+    async () => ({ image: presentImage((await tx.images.findById(image.id)) ?? image) }),
+    now,
+  );
 }
 
 /**

@@ -73,6 +73,8 @@ export interface ServerServiceOptions {
   backupWindow: BackupWindow;
   /** The backup surcharge, percent of the plan's hourly price. */
   backupPricePercent: number;
+  /** A charge that takes the balance below this sends webhooks' `balance.low`. */
+  lowBalanceMinor: number;
 }
 
 export class ServerService {
@@ -233,6 +235,7 @@ export class ServerService {
         backupsEnabled: input.backups_enabled === true,
         backupPricePercent: this.#o.backupPricePercent,
         hourStart: now,
+        lowBalanceMinor: this.#o.lowBalanceMinor,
         now,
       });
       const actionId = await tx.operations.insert({

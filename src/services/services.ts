@@ -6,6 +6,7 @@ import type { Driver } from "../drivers/driver.ts";
 import type { ChangeFeed } from "../engine/change-feed.ts";
 import { ConsoleSessions } from "../engine/console-sessions.ts";
 import type { LocalHostLink } from "../engine/local-host-link.ts";
+import { WebhookKeys } from "../engine/webhook-keys.ts";
 import type { WorkArrivals } from "../engine/work-arrivals.ts";
 import type { WorkNotifier } from "../engine/work-notifier.ts";
 import type { ImageStore } from "../store/image-store.ts";
@@ -30,6 +31,7 @@ import { ServerMetricsService } from "./server-metrics-service.ts";
 import { ServerService } from "./server-service.ts";
 import { SshKeyService } from "./ssh-key-service.ts";
 import { WebSessionService } from "./web-session-service.ts";
+import { WebhookService } from "./webhook-service.ts";
 
 /** The use cases the HTTP layer calls. */
 export interface Services {
@@ -56,6 +58,7 @@ export interface Services {
   webSessions: WebSessionService;
   consoles: ConsoleService;
   serverMetrics: ServerMetricsService;
+  webhooks: WebhookService;
 }
 
 /** The engine's parts the agents' side of the host link uses. */
@@ -112,6 +115,7 @@ export function createServices(
       hostDownAfterMs: config.hostDownAfterMs,
       backupWindow: config.backupWindow,
       backupPricePercent: config.backupPricePercent,
+      lowBalanceMinor: config.lowBalanceThresholdMinor,
     }),
     images: new ImageService({
       repos,
@@ -143,5 +147,12 @@ export function createServices(
       sessions: new ConsoleSessions(config.console.limit),
     }),
     serverMetrics: new ServerMetricsService(repos, clock),
+    webhooks: new WebhookService({
+      repos,
+      clock,
+      notifier,
+      keys: new WebhookKeys(repos, config.webhooks.secretKey),
+      limit: config.webhooks.limit,
+    }),
   };
 }

@@ -13,6 +13,7 @@ import { serverGraphsRoutes } from "./routes/server-graphs-routes.ts";
 import { serverPageRoutes } from "./routes/server-routes.ts";
 import { signInRoutes } from "./routes/sign-in-routes.ts";
 import { sshKeyRoutes } from "./routes/ssh-key-routes.ts";
+import { webhookRoutes } from "./routes/webhook-routes.ts";
 import { registerWebRequest, sendPage } from "./web-request.ts";
 
 /**
@@ -35,6 +36,7 @@ export const webConsole: FastifyPluginAsync<{ services: Services }> = async (app
     await pages.register(serverPageRoutes, { services });
     await pages.register(sshKeyRoutes, { services });
     await pages.register(apiTokenRoutes, { services });
+    await pages.register(webhookRoutes, { services });
     await pages.register(accountRoutes, { services });
     await pages.register(operatorRoutes, { services });
     await pages.register(serverConsoleRoutes, { services });

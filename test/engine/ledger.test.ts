@@ -63,6 +63,7 @@ describe("the ledger: every change of a balance, each hour once, within the mont
             maxAttempts: 3,
             backupPricePercent: 20,
             snapshotPriceMinorPerGbMonth: 1,
+            lowBalanceMinor: 0,
           })
         : t.app.engine.billing;
       clock.advance(5 * HOUR);

@@ -1,10 +1,8 @@
 import type { ServerDetails, ServerSummary } from "../../db/repositories/server-repository.ts";
+import { apiTimestamp } from "../../domain/action-view.ts";
 import { bytesToGb } from "../../domain/usage.ts";
 
-/** RFC 3339 UTC to the second, as the contract's samples show: 2025-01-16T15:30:00Z. */
-export function apiTimestamp(iso: string): string {
-  return `${iso.slice(0, 19)}Z`;
-}
+export { apiTimestamp };
 
 /** Addresses are shown once the server has been provisioned. */
 function shownAddress(server: Pick<ServerSummary, "status">, address: string | null): string | null {

@@ -75,6 +75,16 @@ export class AddressRepository {
     return rows.flatMap((r) => (r.server_id === null ? [] : [{ ...r, server_id: r.server_id }]));
   }
 
+  /** Whether the address is one of the providers' pools (the unique index on `address`). */
+  async inPool(address: string): Promise<boolean> {
+    const row = await this.#db
+      .selectFrom("ip_addresses")
+      .select("id")
+      .where("address", "=", address)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async release(serverId: number): Promise<void> {
     await this.#db
       .updateTable("ip_addresses")

@@ -23,6 +23,7 @@ import { TokenRepository } from "./token-repository.ts";
 import { UsageHistoryRepository } from "./usage-history-repository.ts";
 import { UsageRepository } from "./usage-repository.ts";
 import { WebSessionRepository } from "./web-session-repository.ts";
+import { WebhookRepository } from "./webhook-repository.ts";
 
 /** Every repository over one executor: the database, or one transaction of it. */
 export class Repositories {
@@ -50,6 +51,7 @@ export class Repositories {
   readonly invitations: InvitationRepository;
   readonly webSessions: WebSessionRepository;
   readonly consoleTickets: ConsoleTicketRepository;
+  readonly webhooks: WebhookRepository;
 
   readonly #prepared: PreparedQueries;
 
@@ -80,6 +82,7 @@ export class Repositories {
     this.invitations = new InvitationRepository(db);
     this.webSessions = new WebSessionRepository(db);
     this.consoleTickets = new ConsoleTicketRepository(db);
+    this.webhooks = new WebhookRepository(db);
   }
 
   /** Runs `work` in one transaction: all of its writes commit together or none do. */
