@@ -138,10 +138,15 @@ describe("webhooks", { concurrency: true }, () => {
     receiver.answer = (hook, i) => (hook.path === path ? 503 : before(hook, i));
     for (let i = 0; i < 2; i++) {
       await t.owner.post(`${WEBHOOKS}${id}/ping/`);
-      await eventually(async () => {
-        const body = await deliveries(id);
-        return body.results[0]?.status === "failed" ? body : undefined;
-      });
+      // Five attempts each; generous for a loaded machine.
+      await eventually(
+        async () => {
+          const body = await deliveries(id);
+          return body.results[0]?.status === "failed" ? body : undefined;
+        },
+        30_000,
+        "the delivery to fail for good",
+      );
     }
     const shown = await eventually(async () => {
       const res = await t.owner.get(`${WEBHOOKS}${id}/`);
