@@ -18,6 +18,7 @@ const NAV = [
   { href: "/servers", label: "Servers" },
   { href: "/ssh-keys", label: "SSH keys" },
   { href: "/api-tokens", label: "API tokens" },
+  { href: "/billing", label: "Billing" },
   { href: "/account", label: "Account" },
 ];
 
