@@ -192,4 +192,54 @@ describe("web console: billing pages (raw HTTP)", () => {
       assert.equal(res.headers.get("location"), "/sign-in");
     }
   });
+
+  it("shows an operator the revenue per plan and location of a period, as the admin API reports it", async () => {
+    const operator = await signedInVisitor(t, 1);
+    const next = new Date(clock.now()).toISOString().slice(0, 7);
+    const start = `${month}-01`;
+    const end = `${next}-01`;
+    const api = (await t.admin.get(`/api/v1/admin/reports/revenue/?start=${start}&end=${end}`)).body;
+    assert.ok(api.results.length > 0);
+    const res = await operator.get(`/admin/revenue?start=${start}&end=${end}`);
+    assert.equal(res.status, 200);
+    const page = await res.text();
+    for (const line of api.results) {
+      assert.deepEqual(row(page, "data-plan-id", line.plan_id ?? ""), [
+        line.plan ?? "Snapshot storage (no plan)",
+        line.location ?? "—",
+        line.entries.toLocaleString("en-US"),
+        line.amount,
+      ]);
+    }
+    assert.deepEqual(marked(page, "data-total"), [api.total]);
+    assert.match(page, /<a href="\/admin\/revenue" aria-current="page">Revenue<\/a>/);
+    assert.match(page, new RegExp(`<input id="start" name="start" type="date" required value="${start}">`));
+
+    // Without a period: this calendar month (the clock's), to the 1st of the next.
+    const [year, m] = next.split("-").map(Number) as [number, number];
+    const following = new Date(Date.UTC(year, m, 1)).toISOString().slice(0, 10);
+    const current = (await t.admin.get(`/api/v1/admin/reports/revenue/?start=${next}-01&end=${following}`))
+      .body;
+    assert.ok(current.results.length > 0, "the new month has its hours");
+    const shown = await (await operator.get("/admin/revenue")).text();
+    assert.match(shown, new RegExp(`value="${next}-01"`));
+    assert.match(shown, new RegExp(`value="${following}"`));
+    assert.deepEqual(marked(shown, "data-total"), [current.total]);
+  });
+
+  it("refuses a period the admin API refuses, on the form, and is a 404 to a customer", async () => {
+    const operator = await signedInVisitor(t, 1);
+    const backwards = await operator.get("/admin/revenue?start=2030-02-01&end=2030-01-01");
+    assert.equal(backwards.status, 400);
+    const page = await backwards.text();
+    assert.match(
+      page,
+      /<div class="alert" role="alert">[\s\S]*invalid_input[\s\S]*<strong>end<\/strong>: Must not be before start\./,
+    );
+    assert.match(page, /value="2030-02-01"/, "the form keeps what was typed");
+    const nonsense = await operator.get("/admin/revenue?start=soon&end=2030-01-01");
+    assert.equal(nonsense.status, 400);
+    assert.match(await nonsense.text(), /<strong>start<\/strong>: Must be an ISO 8601 time/);
+    assert.equal((await browser.get("/admin/revenue")).status, 404);
+  });
 });
