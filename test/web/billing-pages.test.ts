@@ -6,6 +6,7 @@ import { startTestApp, type TestApp } from "../support/test-app.ts";
 import { signedInVisitor, type WebVisitor, webVisitor } from "../support/web-session.ts";
 
 const HOUR = 3_600_000;
+const cents = (money: string) => Math.round(Number(money) * 100);
 
 /** The text of every element of the page that carries the attribute, in order (tags stripped). */
 function marked(page: string, attribute: string): string[] {
@@ -78,6 +79,7 @@ describe("web console: billing pages (raw HTTP)", () => {
       String(server.hours),
       server.amount,
       server.backups,
+      ((cents(server.amount) + cents(server.backups)) / 100).toFixed(2),
       server.cap,
       server.projected,
     ]);

@@ -51,17 +51,18 @@ function usageSection(usage: MonthUsage, currency: string): Html {
   <h2 id="usage-heading">This month so far (${usage.month}, ${currency})</h2>
   <div class="table-wrap">
   <table class="usage money">
-    <thead><tr><th scope="col">Server</th><th scope="col" class="number">Hours</th><th scope="col" class="number">Hours' cost</th><th scope="col" class="number">Backups</th><th scope="col" class="number">Monthly cap</th><th scope="col" class="number">Projected month</th></tr></thead>
+    <thead><tr><th scope="col">Server</th><th scope="col" class="number">Hours</th><th scope="col" class="number">Hours' cost</th><th scope="col" class="number">Backups</th><th scope="col" class="number">So far</th><th scope="col" class="number">Monthly cap</th><th scope="col" class="number">Projected month</th></tr></thead>
     <tbody>
     ${
       usage.servers.length === 0
-        ? html`<tr><td colspan="6" class="empty">Nothing charged this month yet.</td></tr>`
+        ? html`<tr><td colspan="7" class="empty">Nothing charged this month yet.</td></tr>`
         : usage.servers.map(
             (s) => html`<tr data-server-id="${s.server_id}">
       <th scope="row">${s.deleted ? html`${s.name} <span class="hint">(deleted)</span>` : html`<a href="/servers/${s.server_id}">${s.name}</a>`}</th>
       <td class="number">${s.hours}</td>
       <td class="number">${money(s.usage_minor)}</td>
       <td class="number">${money(s.backup_minor)}</td>
+      <td class="number">${money(s.usage_minor + s.backup_minor)}</td>
       <td class="number">${money(s.cap_minor)}</td>
       <td class="number" data-projected>${money(s.projected_minor)}</td>
     </tr>`,
@@ -70,13 +71,13 @@ function usageSection(usage: MonthUsage, currency: string): Html {
     ${
       usage.snapshot_minor === 0
         ? ""
-        : html`<tr><th scope="row">Snapshot storage</th><td></td><td class="number" data-snapshots>${money(usage.snapshot_minor)}</td><td></td><td></td><td class="number">${money(usage.snapshot_minor)}</td></tr>`
+        : html`<tr><th scope="row">Snapshot storage</th><td></td><td></td><td></td><td class="number" data-snapshots>${money(usage.snapshot_minor)}</td><td></td><td class="number">${money(usage.snapshot_minor)}</td></tr>`
     }
     </tbody>
-    <tfoot><tr><th scope="row">Total</th><td class="number">${hours}</td><td class="number" colspan="3" data-total>${money(usage.total_minor)}</td><td class="number" data-projected-total>${money(usage.projected_minor)}</td></tr></tfoot>
+    <tfoot><tr><th scope="row">Total</th><td class="number">${hours}</td><td></td><td></td><td class="number" data-total>${money(usage.total_minor)}</td><td></td><td class="number" data-projected-total>${money(usage.projected_minor)}</td></tr></tfoot>
   </table>
   </div>
-  <p class="hint">The total is everything charged this month so far (hours, backups and snapshot storage). The projected month is what it will cost at this rate, within each server's cap.</p>
+  <p class="hint">So far is what was charged this month until now (hours and backups; snapshot storage too in the total). The projected month is what it will cost at this rate, within each server's cap.</p>
 </section>`;
 }
 
