@@ -173,7 +173,10 @@ describe("web console: billing pages (raw HTTP)", () => {
     const theirs = (await other.get(`/api/v1/account/statements/${month}/`)).body;
     assert.equal(theirs.month, month, "the other account has a statement of the month too");
     const stranger = await signedInVisitor(t, other.accountId);
-    const own = await (await stranger.get(`/billing/statements/${month}`)).text();
+    const theirPage = await stranger.get(`/billing/statements/${month}`);
+    assert.equal(theirPage.status, 200, "each account sees its own month");
+    const own = await theirPage.text();
+    assert.deepEqual(marked(own, "data-closing"), [theirs.closing_balance]);
     assert.doesNotMatch(own, new RegExp(`#${serverId}`), "another account's server is never named");
     for (const path of [
       "/billing/statements/2020-01",
