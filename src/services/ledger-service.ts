@@ -144,6 +144,12 @@ export class LedgerService {
     return parseStatement(row);
   }
 
+  /** The names of the account's servers (deleted ones too) among `ids`, for a statement's lines. */
+  async serverNames(accountId: number, ids: readonly number[]): Promise<Map<number, string>> {
+    const rows = await this.#repos.servers.findByIds(ids);
+    return new Map(rows.filter((row) => row.account_id === accountId).map((row) => [row.id, row.name]));
+  }
+
   /** Revenue recorded in [start, end): charges less refunds, per plan and location, as positive amounts. */
   async revenue(start: string, end: string): Promise<RevenueRow[]> {
     const since = instant(start, "start");

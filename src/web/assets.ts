@@ -31,6 +31,7 @@ export const ASSETS: Record<string, Asset> = {
   "xterm.css": asset("xterm.css", require.resolve("@xterm/xterm/css/xterm.css"), CSS),
   "xterm.js": asset("xterm.js", require.resolve("@xterm/xterm/lib/xterm.js"), JS),
   "copy-button.js": asset("copy-button.js", ours("copy-button.js"), JS),
+  "print-button.js": asset("print-button.js", ours("print-button.js"), JS),
   "serial-console.js": asset("serial-console.js", ours("serial-console.js"), JS),
   "uplot.css": asset("uplot.css", require.resolve("uplot/dist/uPlot.min.css"), CSS),
   "uplot.js": asset("uplot.js", require.resolve("uplot/dist/uPlot.iife.min.js"), JS),

@@ -19,6 +19,7 @@ const NAV = [
   { href: "/ssh-keys", label: "SSH keys" },
   { href: "/api-tokens", label: "API tokens" },
   { href: "/webhooks", label: "Webhooks" },
+  { href: "/billing", label: "Billing" },
   { href: "/account", label: "Account" },
 ];
 

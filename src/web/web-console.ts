@@ -6,6 +6,7 @@ import { errorPage } from "./pages/sign-in-pages.ts";
 import { accountRoutes } from "./routes/account-routes.ts";
 import { apiTokenRoutes } from "./routes/api-token-routes.ts";
 import { assetRoutes } from "./routes/asset-routes.ts";
+import { billingRoutes } from "./routes/billing-routes.ts";
 import { consoleRoutes } from "./routes/console-routes.ts";
 import { operatorRoutes } from "./routes/operator-routes.ts";
 import { serverConsoleRoutes } from "./routes/server-console-routes.ts";
@@ -41,5 +42,6 @@ export const webConsole: FastifyPluginAsync<{ services: Services }> = async (app
     await pages.register(operatorRoutes, { services });
     await pages.register(serverConsoleRoutes, { services });
     await pages.register(serverGraphsRoutes, { services });
+    await pages.register(billingRoutes, { services });
   });
 };

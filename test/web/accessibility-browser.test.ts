@@ -90,6 +90,7 @@ describe("the console's pages fit a phone and are usable with the keyboard and a
     `/servers/${serverId}/console`,
     "/ssh-keys",
     "/api-tokens",
+    "/billing",
     "/account",
     "/admin/accounts",
     "/admin/accounts/1",
@@ -97,6 +98,7 @@ describe("the console's pages fit a phone and are usable with the keyboard and a
     "/admin/catalogue",
     "/admin/locations",
     "/admin/failed-actions",
+    "/admin/revenue",
   ];
 
   it("every page: a language, a title, one main heading, no sideways scrolling, named and reachable controls", async () => {

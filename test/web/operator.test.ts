@@ -12,6 +12,7 @@ const OPERATOR_PAGES = [
   "/admin/catalogue",
   "/admin/locations",
   "/admin/failed-actions",
+  "/admin/revenue",
 ];
 
 /** The text of the page's alert (a refused form's error and its code). */

@@ -7,6 +7,7 @@ const SECTIONS = [
   { href: "/admin/catalogue", label: "Plans and images" },
   { href: "/admin/locations", label: "Locations and pools" },
   { href: "/admin/failed-actions", label: "Failed actions" },
+  { href: "/admin/revenue", label: "Revenue" },
 ];
 
 /** An operator page: the console's frame, with the operator's sections under the main navigation. */

@@ -5,14 +5,14 @@ const number = (n: number) => n.toLocaleString("en-US");
 /**
  * A list's place ("Showing 101–200 of 1,000") with its previous and next links, when it has more than one page
  * or the page asked for is past the last one. `query` is carried into the links (a page size that is not the
- * default).
+ * default, a filter).
  */
 export function pager(
   path: string,
   page: number,
   pageSize: number,
   count: number,
-  query: Record<string, number> = {},
+  query: Record<string, number | string> = {},
 ): Html {
   const last = Math.max(1, Math.ceil(count / pageSize));
   if (last === 1 && page === 1) return html``;
@@ -29,6 +29,6 @@ export function pager(
 </nav>`;
 }
 
-function strings(query: Record<string, number>): Record<string, string> {
+function strings(query: Record<string, number | string>): Record<string, string> {
   return Object.fromEntries(Object.entries(query).map(([key, value]) => [key, String(value)]));
 }

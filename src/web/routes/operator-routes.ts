@@ -7,6 +7,7 @@ import { sendPage } from "../web-request.ts";
 import { operatorAccountRoutes } from "./operator-account-routes.ts";
 import { operatorCatalogueRoutes } from "./operator-catalogue-routes.ts";
 import { operatorHostRoutes } from "./operator-host-routes.ts";
+import { operatorRevenueRoutes } from "./operator-revenue-routes.ts";
 
 /**
  * The operators' pages under /admin, for accounts the admin API made operators; they call the services the
@@ -31,4 +32,5 @@ export const operatorRoutes: FastifyPluginAsync<{ services: Services }> = async 
   await app.register(operatorAccountRoutes, { services });
   await app.register(operatorHostRoutes, { services });
   await app.register(operatorCatalogueRoutes, { services });
+  await app.register(operatorRevenueRoutes, { services });
 };
