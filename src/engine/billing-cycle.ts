@@ -80,14 +80,20 @@ export class BillingCycle {
 
   /**
    * On the 1st, the month before is closed into statements: an hour after it ended, so that a charge another
-   * process recorded as it ended has committed.
+   * process recorded as it ended has committed. Every earlier month since the ledger's first charge or top-up is
+   * closed too where it was not, so a month through which no process ran still gets its statement.
    */
   async #closeStatements(): Promise<void> {
     const now = this.#o.clock.now();
-    const month = previousMonth(monthOf(now.toISOString()));
+    let month = previousMonth(monthOf(now.toISOString()));
+    if (now.getTime() < Date.parse(monthStart(nextMonth(month))) + HOUR_MS) month = previousMonth(month);
     if (month === this.#closedMonth) return;
-    if (now.getTime() < Date.parse(monthStart(nextMonth(month))) + HOUR_MS) return;
-    await closeStatements(this.#o.repos, month, now.toISOString());
+    const first = await this.#o.repos.ledger.firstActivity();
+    if (first !== undefined) {
+      for (let m = monthOf(first); m <= month; m = nextMonth(m)) {
+        await closeStatements(this.#o.repos, m, now.toISOString());
+      }
+    }
     this.#closedMonth = month;
   }
 

@@ -244,6 +244,34 @@ describe("the ledger: every change of a balance, each hour once, within the mont
     }
   });
 
+  it("closes every month no process ran through, each closing the next one's opening", async () => {
+    const api = await t.newAccount("100.00");
+    await api.post("/api/v1/servers/", { ...SAMPLE_CREATE, backups_enabled: false });
+    const first = new Date(monthStartMs);
+    const months = [0, 1, 2].map((n) =>
+      new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + n, 1)).toISOString().slice(0, 7),
+    );
+    // Nothing runs until the 2nd of the third month: the first two months end unseen.
+    const third = Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 2, 2);
+    clock.advance(third - clock.now().getTime());
+    await t.app.engine.billing.runOnce();
+
+    const listed = (await api.get("/api/v1/account/statements/")).body;
+    assert.deepEqual(
+      listed.results.map((s: { month: string }) => s.month),
+      [months[1], months[0]],
+    );
+    const [second, firstStatement] = listed.results;
+    assert.equal(firstStatement.opening_balance, "0.00");
+    assert.equal(firstStatement.closing_balance, "99.97", "the top-up and the hour paid at create");
+    assert.equal(second.opening_balance, firstStatement.closing_balance);
+    assert.equal(second.total, "0.00", "its hours were charged when a process ran again, in the third month");
+    assert.equal(second.closing_balance, second.opening_balance);
+    // Another process, or this one again, closes nothing twice.
+    await t.app.engine.billing.runOnce();
+    assert.deepEqual((await api.get("/api/v1/account/statements/")).body, listed);
+  });
+
   it("records the admin's corrections with their reason, and reports revenue per plan and location", async () => {
     const api = await t.newAccount("50.00");
     await api.post("/api/v1/servers/", { ...SAMPLE_CREATE, backups_enabled: false });

@@ -241,6 +241,19 @@ export class LedgerRepository {
     }));
   }
 
+  /**
+   * When the ledger first recorded anything but a balance held before it (migration 0025's openings, dated at
+   * their account's creation): the first month statements are closed for.
+   */
+  async firstActivity(): Promise<string | undefined> {
+    const row = await this.#db
+      .selectFrom("ledger_entries")
+      .select((eb) => eb.fn.min("created_at").as("first"))
+      .where("kind", "<>", "opening")
+      .executeTakeFirst();
+    return row?.first ?? undefined;
+  }
+
   /** Accounts that existed before `until` and have no statement of `month` yet. */
   async accountsWithoutStatement(month: string, until: string, limit: number): Promise<AccountRow[]> {
     return this.#db
