@@ -98,6 +98,7 @@ async function measure(backend: "sqlite" | "postgres"): Promise<{ baseline: Figu
       maxAttempts: 3,
       backupPricePercent: 20,
       snapshotPriceMinorPerGbMonth: 1,
+      lowBalanceMinor: 500, // the setting's default (5.00)
     });
     const { charged } = await cycle.runOnce();
     return { baseline, cycle: { ...figures(), hours: charged } };

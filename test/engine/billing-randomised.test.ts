@@ -121,6 +121,7 @@ describe("the ledger under random months of use", () => {
             maxAttempts: 3,
             backupPricePercent: BACKUP_PERCENT,
             snapshotPriceMinorPerGbMonth: 1,
+            lowBalanceMinor: 0,
           }),
         );
       }

@@ -18,6 +18,7 @@ const cycle = new BillingCycle({
   maxAttempts: 3,
   backupPricePercent: Number(process.env.VPS_BACKUP_PRICE_PERCENT ?? "0"),
   snapshotPriceMinorPerGbMonth: Number(process.env.VPS_TEST_SNAPSHOT_MINOR ?? "0"),
+  lowBalanceMinor: 0,
 });
 process.stdout.write("running\n");
 const result = await cycle.runOnce();
