@@ -117,6 +117,7 @@ export class Engine implements WorkNotifier {
       maxAttempts: config.maxAttempts,
       backupPricePercent: config.backupPricePercent,
       snapshotPriceMinorPerGbMonth: config.snapshotPriceMinorPerGbMonth,
+      bandwidthPriceMinorPerGb: config.bandwidthPriceMinorPerGb,
       onRun: (outcome, seconds) => metrics.billingRun(outcome, seconds),
     });
     this.backups = new BackupScheduler({

@@ -24,6 +24,7 @@ import * as usageHistory from "./0022-usage-history.ts";
 import * as accountOperators from "./0023-account-operators.ts";
 import * as ledger from "./0025-ledger.ts";
 import * as trafficDirections from "./0026-traffic-directions.ts";
+import * as bandwidthCharges from "./0028-bandwidth-charges.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
 export const migrations: Record<string, Migration> = {
@@ -52,4 +53,5 @@ export const migrations: Record<string, Migration> = {
   "0023-account-operators": accountOperators,
   "0025-ledger": ledger,
   "0026-traffic-directions": trafficDirections,
+  "0028-bandwidth-charges": bandwidthCharges,
 };
