@@ -135,4 +135,18 @@ describe("bandwidth beyond the allowance: charged with each hour, through the le
       [3.9, 4, 0, "0.00"],
     );
   });
+
+  it("settles the traffic once, against the allowance of every hour, when the cycle catches up hours it missed", async () => {
+    const api = await t.newAccount("10.00");
+    const id = await stoppedServer(api);
+    await traffic(id, 0, 5.5);
+    clock.advance(3 * HOUR);
+    assert.equal((await t.app.engine.billing.runOnce()).charged, 3);
+    // Four hours allow 4 GB: 1.5 GB over at 0.03 is 0.045, charged with the hour now is in.
+    const hour = await hours(api);
+    assert.deepEqual(
+      (await bandwidthEntries(api)).map((e) => [e.period_start, e.amount]),
+      [[hour[3], "-0.04"]],
+    );
+  });
 });
