@@ -99,6 +99,7 @@ async function measure(backend: "sqlite" | "postgres"): Promise<{ baseline: Figu
       backupPricePercent: 20,
       snapshotPriceMinorPerGbMonth: 1,
       lowBalanceMinor: 500, // the setting's default (5.00)
+      bandwidthPriceMinorPerGb: 1, // the setting's default (0.01)
     });
     const { charged } = await cycle.runOnce();
     return { baseline, cycle: { ...figures(), hours: charged } };

@@ -74,6 +74,8 @@ export interface Config {
   backupPricePercent: number;
   /** Snapshot storage, in minor units per GB (2^30 bytes) and month (672 hours). */
   snapshotPriceMinorPerGbMonth: number;
+  /** Traffic beyond a server's allowance, in minor units per GB (10^9 bytes); 0 turns it off. */
+  bandwidthPriceMinorPerGb: number;
   /** How many snapshots an account may keep (those being made count; failed ones do not). */
   snapshotLimit: number;
   retryBaseMs: number;
@@ -418,6 +420,7 @@ export function loadConfig(env: Env = process.env, stdoutIsTty = process.stdout.
     backupKeep: integer(env, "VPS_BACKUP_KEEP", 7, 1),
     backupPricePercent: integer(env, "VPS_BACKUP_PRICE_PERCENT", 20),
     snapshotPriceMinorPerGbMonth: parseMoney(decimal(env, "VPS_SNAPSHOT_PRICE_GB_MONTH", "0.01")) ?? 0,
+    bandwidthPriceMinorPerGb: parseMoney(decimal(env, "VPS_BANDWIDTH_PRICE_GB", "0.01")) ?? 0,
     snapshotLimit: integer(env, "VPS_SNAPSHOT_LIMIT", 50, 0),
     retryBaseMs: integer(env, "VPS_RETRY_BASE_MS", 1000, 1),
     shutdownGraceMs: integer(env, "VPS_SHUTDOWN_GRACE_MS", 10_000),

@@ -3819,8 +3819,8 @@ export interface operations {
             query?: {
                 page?: number;
                 page_size?: number;
-                /** @description opening (the balance held before the ledger), topup, usage (a server's hour), backup (its backups' surcharge for the hour), snapshot (an hour of a snapshot's storage), refund, correction (by the provider, with its reason). */
-                kind?: "opening" | "topup" | "usage" | "backup" | "snapshot" | "refund" | "correction";
+                /** @description opening (the balance held before the ledger), topup, usage (a server's hour), backup (its backups' surcharge for the hour), bandwidth (the hour's charge for the month's traffic beyond the allowance), snapshot (an hour of a snapshot's storage), refund, correction (by the provider, with its reason). */
+                kind?: "opening" | "topup" | "usage" | "backup" | "bandwidth" | "snapshot" | "refund" | "correction";
                 /** @description Entries recorded at or after this time (ISO 8601). */
                 since?: string;
                 /** @description Entries recorded before this time. */
@@ -3847,8 +3847,8 @@ export interface operations {
                         previous: string | null;
                         results: {
                             id: number;
-                            /** @description opening (the balance held before the ledger), topup, usage (a server's hour), backup (its backups' surcharge for the hour), snapshot (an hour of a snapshot's storage), refund, correction (by the provider, with its reason). */
-                            kind: "opening" | "topup" | "usage" | "backup" | "snapshot" | "refund" | "correction";
+                            /** @description opening (the balance held before the ledger), topup, usage (a server's hour), backup (its backups' surcharge for the hour), bandwidth (the hour's charge for the month's traffic beyond the allowance), snapshot (an hour of a snapshot's storage), refund, correction (by the provider, with its reason). */
+                            kind: "opening" | "topup" | "usage" | "backup" | "bandwidth" | "snapshot" | "refund" | "correction";
                             /**
                              * @description Signed: credit positive, a charge negative.
                              * @example 12.50
@@ -3945,13 +3945,24 @@ export interface operations {
                              * @example 12.50
                              */
                             backups: string;
+                            /** @description Its traffic this month, GB (10^9 bytes, to three decimals): the larger of in and out. */
+                            bandwidth_used: number;
+                            /** @description The allowance its hours charged this month accrued, GB: each its plan's bandwidth / 672. */
+                            bandwidth_allowance: number;
+                            /** @description Its traffic beyond the allowance, GB. */
+                            bandwidth_overage: number;
+                            /**
+                             * @description Charged for its traffic beyond the allowance this month so far (with each hour; outside the cap).
+                             * @example 12.50
+                             */
+                            bandwidth: string;
                             /**
                              * @description The most its hours cost this month: the highest monthly price of its plans in it.
                              * @example 12.50
                              */
                             cap: string;
                             /**
-                             * @description What it will cost this month (hours and backups) at this rate, within its caps; no more than so far once it is deleted, suspended or in error.
+                             * @description What it will cost this month (hours and backups) at this rate, within its caps, and the bandwidth charged so far; no more than so far once it is deleted, suspended or in error.
                              * @example 12.50
                              */
                             projected: string;
@@ -4044,8 +4055,8 @@ export interface operations {
                             lines: {
                                 /** @description Null for the account's own entries (top-ups, corrections). */
                                 server_id: number | null;
-                                /** @description opening (the balance held before the ledger), topup, usage (a server's hour), backup (its backups' surcharge for the hour), snapshot (an hour of a snapshot's storage), refund, correction (by the provider, with its reason). */
-                                kind: "opening" | "topup" | "usage" | "backup" | "snapshot" | "refund" | "correction";
+                                /** @description opening (the balance held before the ledger), topup, usage (a server's hour), backup (its backups' surcharge for the hour), bandwidth (the hour's charge for the month's traffic beyond the allowance), snapshot (an hour of a snapshot's storage), refund, correction (by the provider, with its reason). */
+                                kind: "opening" | "topup" | "usage" | "backup" | "bandwidth" | "snapshot" | "refund" | "correction";
                                 /** @description How many entries it sums (a server's hours, say). */
                                 entries: number;
                                 /** @example 12.50 */
@@ -4126,8 +4137,8 @@ export interface operations {
                         lines: {
                             /** @description Null for the account's own entries (top-ups, corrections). */
                             server_id: number | null;
-                            /** @description opening (the balance held before the ledger), topup, usage (a server's hour), backup (its backups' surcharge for the hour), snapshot (an hour of a snapshot's storage), refund, correction (by the provider, with its reason). */
-                            kind: "opening" | "topup" | "usage" | "backup" | "snapshot" | "refund" | "correction";
+                            /** @description opening (the balance held before the ledger), topup, usage (a server's hour), backup (its backups' surcharge for the hour), bandwidth (the hour's charge for the month's traffic beyond the allowance), snapshot (an hour of a snapshot's storage), refund, correction (by the provider, with its reason). */
+                            kind: "opening" | "topup" | "usage" | "backup" | "bandwidth" | "snapshot" | "refund" | "correction";
                             /** @description How many entries it sums (a server's hours, say). */
                             entries: number;
                             /** @example 12.50 */

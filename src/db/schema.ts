@@ -446,6 +446,10 @@ export interface ServerMonthsTable {
   hours: number;
   backup_cap_minor: number;
   backup_minor: number;
+  /** Bytes of traffic the month's charged hours allow, each its plan's bandwidth / 672 (0028). */
+  bandwidth_allowance_bytes: number;
+  /** What the month was charged for traffic beyond the allowance so far (0028). */
+  bandwidth_minor: number;
 }
 
 /** A closed month of an account: stored once on the 1st, never rewritten (0025). */

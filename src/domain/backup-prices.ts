@@ -10,8 +10,8 @@ export const HOURS_PER_MONTH = 672;
 /** The GB of snapshot storage: 2^30 bytes. */
 export const GB_BYTES = 2 ** 30;
 
-/** The part of `perHourNumerator / perHourDenominator` minor units that falls in the hour starting at `hourStart`. */
-function hourShare(perHourNumerator: bigint, perHourDenominator: bigint, hourStart: string): number {
+/** The part of `perHourNumerator / perHourDenominator` units that falls in the hour starting at `hourStart`. */
+export function hourShare(perHourNumerator: bigint, perHourDenominator: bigint, hourStart: string): number {
   const hour = BigInt(Math.floor(Date.parse(hourStart) / HOUR_MS));
   return Number(
     ((hour + 1n) * perHourNumerator) / perHourDenominator - (hour * perHourNumerator) / perHourDenominator,

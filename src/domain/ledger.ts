@@ -9,6 +9,7 @@ export const LEDGER_KINDS = [
   "topup",
   "usage",
   "backup",
+  "bandwidth",
   "snapshot",
   "refund",
   "correction",
@@ -16,11 +17,12 @@ export const LEDGER_KINDS = [
 export type LedgerKind = (typeof LEDGER_KINDS)[number];
 
 /** Kinds that are the provider's revenue (charges, and refunds that give them back). */
-export const REVENUE_KINDS: readonly LedgerKind[] = ["usage", "backup", "snapshot", "refund"];
+export const REVENUE_KINDS: readonly LedgerKind[] = ["usage", "backup", "bandwidth", "snapshot", "refund"];
 
 export const ledgerKeys = {
   usage: (serverId: number, hourStart: string) => `usage:${serverId}:${hourStart}`,
   backup: (serverId: number, hourStart: string) => `backup:${serverId}:${hourStart}`,
+  bandwidth: (serverId: number, hourStart: string) => `bandwidth:${serverId}:${hourStart}`,
   snapshot: (imageId: number, hourStart: string) => `snapshot:${imageId}:${hourStart}`,
   refund: (operationId: number) => `refund:${operationId}`,
   opening: (accountId: number) => `opening:${accountId}`,

@@ -1,3 +1,5 @@
+import { BANDWIDTH_GB_BYTES } from "./bandwidth.ts";
+
 // Turns a driver's cumulative counters into what `resource_usage` shows: a CPU rate since the last
 // sample and the traffic of the current calendar month in each direction, bounded by the plan.
 
@@ -110,5 +112,5 @@ export function nextUsage(
 
 /** Bytes to whole gigabytes (10^9), as `bandwidth_used` reports them. */
 export function bytesToGb(bytes: number): number {
-  return Math.floor(bytes / 1e9);
+  return Math.floor(bytes / BANDWIDTH_GB_BYTES);
 }

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Repositories } from "../db/repositories/repositories.ts";
 import { snapshotHourMinor } from "../domain/backup-prices.ts";
+import { trafficToSettle } from "../domain/bandwidth.ts";
 import { HOUR_MS, hourAfter } from "../domain/billing.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
 import { ledgerKeys, monthOf, monthStart, nextMonth, previousMonth } from "../domain/ledger.ts";
@@ -23,6 +24,8 @@ export interface BillingCycleOptions {
   snapshotPriceMinorPerGbMonth: number;
   /** A charge that takes a balance below this sends webhooks' `balance.low`. */
   lowBalanceMinor: number;
+  /** Traffic beyond a server's allowance, minor units per GB (10^9 bytes); 0: not charged. */
+  bandwidthPriceMinorPerGb: number;
   /** Hears of each run's end: whether it failed, and how long it took. */
   onRun?: (outcome: "succeeded" | "failed", seconds: number) => void;
 }
@@ -32,7 +35,8 @@ export interface BillingCycleOptions {
  * the cycle charges the next hour of its plan's hourly price, even past zero. An account whose balance that
  * took below zero has its servers suspended: stopped ones at once, running ones through a `suspend` operation
  * that powers the machine off. Suspended servers are not charged; credit that brings the balance back above
- * zero makes them `stopped` again. A server with backups on is charged the backup surcharge with each hour; each
+ * zero makes them `stopped` again. A server with backups on is charged the backup surcharge with each hour, and
+ * each server its traffic beyond the allowance (charge-server-hour.ts); each
  * available snapshot is charged its storage for each hour that has ended, fenced by its own `billed_until`.
  */
 export class BillingCycle {
@@ -119,6 +123,14 @@ export class BillingCycle {
             priceMonthlyMinor: server.price_monthly_minor,
             backupsEnabled: server.backups_enabled === 1,
             backupPricePercent: this.#o.backupPricePercent,
+            bandwidthGb: server.bandwidth_gb,
+            bandwidthPriceMinorPerGb: this.#o.bandwidthPriceMinorPerGb,
+            trafficBytes: trafficToSettle(
+              server.billed_until,
+              now,
+              server.usage_period,
+              server.bandwidth_bytes,
+            ),
             hourStart: server.billed_until,
             lowBalanceMinor: this.#o.lowBalanceMinor,
             now,

@@ -1,5 +1,6 @@
 import type { Repositories } from "../db/repositories/repositories.ts";
 import { backupSurchargeMinor } from "../domain/backup-prices.ts";
+import { allowanceHourBytes, bandwidthHourMinor } from "../domain/bandwidth.ts";
 import { hourAfter } from "../domain/billing.ts";
 import { backupCap, cappedCharge, ledgerKeys, monthOf } from "../domain/ledger.ts";
 import { noticeLowBalance } from "./low-balance-notice.ts";
@@ -15,6 +16,12 @@ export interface ServerHour {
   backupsEnabled: boolean;
   /** The surcharge of backups, percent of the hourly price. */
   backupPricePercent: number;
+  /** The plan's monthly bandwidth (GB), of which the hour accrues 1/672 as allowance. */
+  bandwidthGb: number;
+  /** Traffic beyond the allowance, minor units per GB (10^9 bytes); 0: not charged. */
+  bandwidthPriceMinorPerGb: number;
+  /** The month's traffic (the larger direction, bytes) this hour settles; null: none (trafficToSettle). */
+  trafficBytes: number | null;
   hourStart: string;
   /** A charge that takes the balance below this sends webhooks' `balance.low`. */
   lowBalanceMinor: number;
@@ -25,7 +32,8 @@ export interface ServerHour {
  * Charges the server's hour starting at `hourStart` (and its backup surcharge), within the month's cap: the plan's
  * monthly price (the highest of the plans billed in the calendar month, UTC, when it was resized), and for
  * backups that percent of it. The hour that reaches the cap is charged the remainder, later ones are recorded at
- * zero. Runs in the caller's transaction; the entries' keys make a second charge of the hour impossible, and the
+ * zero. The hour accrues its share of the plan's bandwidth, and is charged what the month's traffic beyond the
+ * accrued allowance costs less what the month paid for it already (not under the cap). Runs in the caller's transaction; the entries' keys make a second charge of the hour impossible, and the
  * month's figures move only with a new entry. Returns whether the hour was new.
  */
 export async function chargeServerHour(tx: Repositories, hour: ServerHour): Promise<boolean> {
@@ -70,6 +78,26 @@ export async function chargeServerHour(tx: Repositories, hour: ServerHour): Prom
     });
     account = charged.account ?? account;
   }
+  const allowanceHour = allowanceHourBytes(hour.bandwidthGb, hour.hourStart);
+  const bandwidth =
+    hour.trafficBytes === null || hour.bandwidthPriceMinorPerGb <= 0
+      ? 0
+      : bandwidthHourMinor(
+          hour.trafficBytes,
+          (sofar?.bandwidth_allowance_bytes ?? 0) + allowanceHour,
+          hour.bandwidthPriceMinorPerGb,
+          sofar?.bandwidth_minor ?? 0,
+        );
+  // Only an hour that costs something is an entry: most hours use no more than their allowance.
+  if (bandwidth > 0) {
+    await tx.ledger.append({
+      ...common,
+      kind: "bandwidth",
+      amount_minor: -bandwidth,
+      key: ledgerKeys.bandwidth(hour.serverId, hour.hourStart),
+      description: "Bandwidth beyond the allowance",
+    });
+  }
   await tx.ledger.addToMonth({
     server_id: hour.serverId,
     month,
@@ -79,6 +107,8 @@ export async function chargeServerHour(tx: Repositories, hour: ServerHour): Prom
     hours: 1,
     backup_cap_minor: backupCapMinor,
     backup_minor: backup,
+    bandwidth_allowance_bytes: allowanceHour,
+    bandwidth_minor: bandwidth,
   });
   if (account) await noticeLowBalance(tx, account, usage + backup, hour.lowBalanceMinor, hour.now);
   return true;

@@ -122,6 +122,7 @@ export class Engine implements WorkNotifier {
       backupPricePercent: config.backupPricePercent,
       snapshotPriceMinorPerGbMonth: config.snapshotPriceMinorPerGbMonth,
       lowBalanceMinor: config.lowBalanceThresholdMinor,
+      bandwidthPriceMinorPerGb: config.bandwidthPriceMinorPerGb,
       onRun: (outcome, seconds) => metrics.billingRun(outcome, seconds),
     });
     this.backups = new BackupScheduler({

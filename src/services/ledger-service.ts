@@ -1,6 +1,7 @@
 import type { LedgerFilter, LedgerLine, RevenueRow } from "../db/repositories/ledger-repository.ts";
 import type { Repositories } from "../db/repositories/repositories.ts";
 import type { AccountRow, LedgerEntryRow, StatementRow } from "../db/schema.ts";
+import { overageBytes } from "../domain/bandwidth.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
 import { InvalidInput, NotFound } from "../domain/errors.ts";
 import {
@@ -22,6 +23,12 @@ export interface ServerUsage {
   hours: number;
   usage_minor: number;
   backup_minor: number;
+  /** This month's traffic (the larger direction), the allowance its charged hours accrued, and the excess. */
+  bandwidth_used_bytes: number;
+  bandwidth_allowance_bytes: number;
+  bandwidth_overage_bytes: number;
+  /** Charged for traffic beyond the allowance this month so far. */
+  bandwidth_minor: number;
   cap_minor: number;
   projected_minor: number;
 }
@@ -77,7 +84,8 @@ export class LedgerService {
 
   /**
    * This calendar month so far, per server charged in it, with what the month will cost at this rate: each live,
-   * billed server's hours left in the month at its plan's price (and backups'), within its caps.
+   * billed server's hours left in the month at its plan's price (and backups'), within its caps, and the bandwidth
+   * charged so far; with each server's traffic this month against the allowance its charged hours accrued.
    */
   async usage(accountId: number): Promise<MonthUsage> {
     const now = isoAt(this.#clock);
@@ -108,6 +116,8 @@ export class LedgerService {
           Math.max(row.backup_cap_minor, row.backup_minor),
         ),
       );
+      const used = row.usage_period === month ? Number(row.bandwidth_bytes ?? 0) : 0;
+      const allowance = Number(row.bandwidth_allowance_bytes);
       return {
         server_id: row.server_id,
         name: row.name,
@@ -116,11 +126,17 @@ export class LedgerService {
         hours: row.hours,
         usage_minor: row.usage_minor,
         backup_minor: row.backup_minor,
+        bandwidth_used_bytes: used,
+        bandwidth_allowance_bytes: allowance,
+        bandwidth_overage_bytes: overageBytes(used, allowance),
+        bandwidth_minor: Number(row.bandwidth_minor),
         cap_minor: row.cap_minor,
-        projected_minor: usage + backups,
+        // Traffic to come is not foreseen: the month's bandwidth is what it was charged so far.
+        projected_minor: usage + backups + Number(row.bandwidth_minor),
       };
     });
-    const spent = servers.reduce((a, s) => a + s.usage_minor + s.backup_minor, 0) + snapshotMinor;
+    const spent =
+      servers.reduce((a, s) => a + s.usage_minor + s.backup_minor + s.bandwidth_minor, 0) + snapshotMinor;
     const projected = servers.reduce((a, s) => a + s.projected_minor, 0) + snapshotMinor;
     return { month, servers, snapshot_minor: snapshotMinor, total_minor: spent, projected_minor: projected };
   }

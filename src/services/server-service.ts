@@ -234,6 +234,10 @@ export class ServerService {
         priceMonthlyMinor: plan.price_monthly_minor,
         backupsEnabled: input.backups_enabled === true,
         backupPricePercent: this.#o.backupPricePercent,
+        // The first hour accrues its allowance; a machine not yet made has no traffic to settle.
+        bandwidthGb: plan.bandwidth_gb,
+        bandwidthPriceMinorPerGb: 0,
+        trafficBytes: null,
         hourStart: now,
         lowBalanceMinor: this.#o.lowBalanceMinor,
         now,

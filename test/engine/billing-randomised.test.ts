@@ -122,6 +122,7 @@ describe("the ledger under random months of use", () => {
             backupPricePercent: BACKUP_PERCENT,
             snapshotPriceMinorPerGbMonth: 1,
             lowBalanceMinor: 0,
+            bandwidthPriceMinorPerGb: 0,
           }),
         );
       }

@@ -19,6 +19,7 @@ const cycle = new BillingCycle({
   backupPricePercent: Number(process.env.VPS_BACKUP_PRICE_PERCENT ?? "0"),
   snapshotPriceMinorPerGbMonth: Number(process.env.VPS_TEST_SNAPSHOT_MINOR ?? "0"),
   lowBalanceMinor: 0,
+  bandwidthPriceMinorPerGb: 0,
 });
 process.stdout.write("running\n");
 const result = await cycle.runOnce();

@@ -57,6 +57,8 @@ export async function startTestApp(
     VPS_AUTH_FAILURE_LIMIT: "100000",
     // The sample create has backups on: tests that are not about their surcharge count plan prices only.
     VPS_BACKUP_PRICE_PERCENT: "0",
+    // Nor traffic: the sim's machines send at a steady rate, and a sample taken mid-test would charge it.
+    VPS_BANDWIDTH_PRICE_GB: "0",
     ...env,
   });
   const log = pino({ level: process.env.LOG_LEVEL ?? "silent" });

@@ -1,5 +1,6 @@
 import type { RevenueRow } from "../../db/repositories/ledger-repository.ts";
 import type { LedgerEntryRow } from "../../db/schema.ts";
+import { gbOf } from "../../domain/bandwidth.ts";
 import { formatMoney } from "../../domain/money.ts";
 import type { MonthUsage, Statement } from "../../services/ledger-service.ts";
 import { apiTimestamp } from "./present-server.ts";
@@ -36,6 +37,10 @@ export function presentUsage(usage: MonthUsage, currency: string) {
       hours: s.hours,
       amount: formatMoney(s.usage_minor),
       backups: formatMoney(s.backup_minor),
+      bandwidth_used: gbOf(s.bandwidth_used_bytes),
+      bandwidth_allowance: gbOf(s.bandwidth_allowance_bytes),
+      bandwidth_overage: gbOf(s.bandwidth_overage_bytes),
+      bandwidth: formatMoney(s.bandwidth_minor),
       cap: formatMoney(s.cap_minor),
       projected: formatMoney(s.projected_minor),
     })),

@@ -7,7 +7,7 @@ const Kind = Type.Union(
   {
     description:
       "opening (the balance held before the ledger), topup, usage (a server's hour), backup (its backups' " +
-      "surcharge for the hour), snapshot (an hour of a snapshot's storage), refund, correction (by the provider, " +
+      "surcharge for the hour), bandwidth (the hour's charge for the month's traffic beyond the allowance), snapshot (an hour of a snapshot's storage), refund, correction (by the provider, " +
       "with its reason).",
   },
 );
@@ -54,11 +54,22 @@ export const ServerUsageSchema = Type.Object({
   hours: Type.Integer({ description: "Hours charged this month, those past the cap (at zero) too." }),
   amount: described(Money, "Its hours this month so far."),
   backups: described(Money, "Its backups' surcharge this month so far."),
+  bandwidth_used: Type.Number({
+    description: "Its traffic this month, GB (10^9 bytes, to three decimals): the larger of in and out.",
+  }),
+  bandwidth_allowance: Type.Number({
+    description: "The allowance its hours charged this month accrued, GB: each its plan's bandwidth / 672.",
+  }),
+  bandwidth_overage: Type.Number({ description: "Its traffic beyond the allowance, GB." }),
+  bandwidth: described(
+    Money,
+    "Charged for its traffic beyond the allowance this month so far (with each hour; outside the cap).",
+  ),
   cap: described(Money, "The most its hours cost this month: the highest monthly price of its plans in it."),
   projected: described(
     Money,
-    "What it will cost this month (hours and backups) at this rate, within its caps; no more than so far once it " +
-      "is deleted, suspended or in error.",
+    "What it will cost this month (hours and backups) at this rate, within its caps, and the bandwidth charged " +
+      "so far; no more than so far once it is deleted, suspended or in error.",
   ),
 });
 

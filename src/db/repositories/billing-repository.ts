@@ -13,6 +13,10 @@ export interface DueServer {
   price_hourly_minor: number;
   price_monthly_minor: number;
   backups_enabled: number;
+  bandwidth_gb: number;
+  /** The month the sampled traffic counts, and its larger direction in bytes; null: never sampled. */
+  usage_period: string | null;
+  bandwidth_bytes: number | null;
 }
 
 /** An available snapshot with an hour of storage to charge: the hour from `paid_from`. */
@@ -36,12 +40,13 @@ export class BillingRepository {
     this.#db = db;
   }
 
-  /** Live, billed servers whose paid time has run out by `now`, the longest overdue first. */
+  /** Live, billed servers whose paid time has run out by `now`, the longest overdue first, with their traffic. */
   async due(now: string, limit: number): Promise<DueServer[]> {
     return this.#db
       .selectFrom("servers")
       .innerJoin("plans", "plans.id", "servers.plan_id")
       .innerJoin("accounts", "accounts.id", "servers.account_id")
+      .leftJoin("server_usage", "server_usage.server_id", "servers.id")
       .select([
         "servers.id",
         "servers.account_id",
@@ -51,6 +56,9 @@ export class BillingRepository {
         "plans.price_hourly_minor",
         "plans.price_monthly_minor",
         "servers.backups_enabled",
+        "plans.bandwidth_gb",
+        "server_usage.period as usage_period",
+        "server_usage.bandwidth_bytes",
       ])
       .where("servers.deleted_at", "is", null)
       .where("servers.status", "not in", UNBILLED)

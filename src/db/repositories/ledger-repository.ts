@@ -28,6 +28,9 @@ export interface ServerMonthUsage extends ServerMonthRow {
   deleted_at: string | null;
   status: string;
   backups_enabled: number;
+  /** The month its sampled traffic counts, and that traffic's larger direction in bytes; null: never sampled. */
+  usage_period: string | null;
+  bandwidth_bytes: number | null;
 }
 
 /** Charges of a period, per server and kind: the lines of a statement. */
@@ -189,17 +192,20 @@ export class LedgerRepository {
           hours: sql`server_months.hours + excluded.hours`,
           backup_cap_minor: sql`case when excluded.backup_cap_minor > server_months.backup_cap_minor then excluded.backup_cap_minor else server_months.backup_cap_minor end`,
           backup_minor: sql`server_months.backup_minor + excluded.backup_minor`,
+          bandwidth_allowance_bytes: sql`server_months.bandwidth_allowance_bytes + excluded.bandwidth_allowance_bytes`,
+          bandwidth_minor: sql`server_months.bandwidth_minor + excluded.bandwidth_minor`,
         }),
       )
       .execute();
   }
 
-  /** The account's servers charged in the month, with their plan now. */
+  /** The account's servers charged in the month, with their plan now and their last sampled traffic. */
   async monthUsage(accountId: number, month: string): Promise<ServerMonthUsage[]> {
     return this.#db
       .selectFrom("server_months")
       .innerJoin("servers", "servers.id", "server_months.server_id")
       .innerJoin("plans", "plans.id", "servers.plan_id")
+      .leftJoin("server_usage", "server_usage.server_id", "server_months.server_id")
       .selectAll("server_months")
       .select([
         "servers.name",
@@ -209,6 +215,8 @@ export class LedgerRepository {
         "servers.deleted_at",
         "servers.status",
         "servers.backups_enabled",
+        "server_usage.period as usage_period",
+        "server_usage.bandwidth_bytes",
       ])
       .where("server_months.account_id", "=", accountId)
       .where("server_months.month", "=", month)

@@ -7,6 +7,7 @@ export const LEDGER_KIND_LABELS: Record<LedgerKind, string> = {
   usage: "Server hours",
   backup: "Backups",
   snapshot: "Snapshot storage",
+  bandwidth: "Bandwidth beyond the allowance",
   refund: "Refund",
   correction: "Correction",
 };
