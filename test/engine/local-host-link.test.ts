@@ -5,6 +5,7 @@ import { Repositories } from "../../src/db/repositories/repositories.ts";
 import type { Clock } from "../../src/domain/clock.ts";
 import type { OperationKind } from "../../src/domain/lifecycle.ts";
 import type { StoredServerStatus } from "../../src/domain/server-status.ts";
+import { chargeServerHour } from "../../src/engine/charge-server-hour.ts";
 import type { ClaimedOperation } from "../../src/engine/host-link.ts";
 import { LocalHostLink } from "../../src/engine/local-host-link.ts";
 import { hostAndAccount } from "../support/host-and-account.ts";
@@ -202,6 +203,27 @@ describe("the local host link", () => {
     const l = link(clock);
     const error = { code: "sim_fault", message: "the hypervisor said no" };
     const creditBefore = Number(await balance());
+    // The hour a create pays for at once, through the ledger as the create's transaction writes it.
+    const created = (await server(serverId)).created_at;
+    await repos.transaction((tx) =>
+      chargeServerHour(tx, {
+        serverId,
+        accountId,
+        currency: "USD",
+        planId: plan.id,
+        priceHourlyMinor: plan.price_hourly_minor,
+        priceMonthlyMinor: plan.price_monthly_minor,
+        backupsEnabled: false,
+        backupPricePercent: 0,
+        bandwidthGb: plan.bandwidth_gb,
+        bandwidthPriceMinorPerGb: 0,
+        trafficBytes: null,
+        hourStart: created,
+        lowBalanceMinor: 0,
+        now: created,
+      }),
+    );
+    assert.equal(Number(await balance()), creditBefore - plan.price_hourly_minor);
 
     for (const [attempt, backoffMs] of [
       [1, RETRY_BASE_MS],
@@ -230,11 +252,7 @@ describe("the local host link", () => {
     const ended = await server(serverId);
     assert.equal(ended.status, "error");
     assert.deepEqual(await repos.addresses.heldBy(serverId), [], "its addresses go back to the pool");
-    assert.equal(
-      Number(await balance()) - creditBefore,
-      plan.price_hourly_minor,
-      "the hour charged at create",
-    );
+    assert.equal(Number(await balance()), creditBefore, "the hour charged at create is given back");
     const refunds = await repos.db
       .selectFrom("refunds")
       .selectAll()
