@@ -8,6 +8,7 @@ import { contextCommand } from "./commands/context.ts";
 import { imageCommand } from "./commands/image.ts";
 import { serverCommand } from "./commands/server.ts";
 import { sshKeyCommand } from "./commands/ssh-key.ts";
+import { webhookCommand } from "./commands/webhook.ts";
 import { example, exampleFromSubcommands } from "./help-example.ts";
 
 /** The whole command tree; global options are read before or after a command. */
@@ -40,6 +41,7 @@ export function buildProgram(version: string): Command {
     imageCommand(),
     actionCommand(),
     accountCommand(),
+    webhookCommand(),
     ...catalogueCommands(),
     adminCommand(),
     completionCommand(program),

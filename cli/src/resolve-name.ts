@@ -79,3 +79,11 @@ export const accountId = (admin: VpsClient, ref: string) =>
     () => admin.pages("/api/v1/admin/accounts/"),
     (a) => a.email,
   );
+
+export const webhookId = (vps: VpsClient, ref: string) =>
+  resolveRef(
+    ref,
+    "webhook",
+    () => vps.pages("/api/v1/webhooks/"),
+    (w) => w.url,
+  );

@@ -3,11 +3,14 @@ import { globalOptions } from "../global-options.ts";
 import { example } from "../help-example.ts";
 import { printOutput } from "../output.ts";
 import { customerClient } from "../session.ts";
+import { billingCommands } from "./account-billing.ts";
 
 const TOKEN_TABLE = { columns: ["id", "name", "created_at", "revoked_at"] };
 
 export function accountCommand(): Command {
-  const command = new Command("account").description("the account: balance and API tokens");
+  const command = new Command("account").description(
+    "the account: balance, API tokens, transactions, usage and statements",
+  );
 
   command.addCommand(
     example(
@@ -56,5 +59,6 @@ export function accountCommand(): Command {
     }),
   );
   command.addCommand(tokens);
+  for (const billing of billingCommands()) command.addCommand(billing);
   return command;
 }

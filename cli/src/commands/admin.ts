@@ -1,11 +1,12 @@
 import type { VpsClient } from "@vps/sdk";
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { CliError } from "../cli-error.ts";
 import { type GlobalOptions, globalOptions } from "../global-options.ts";
 import { example } from "../help-example.ts";
 import { collect, printOutput } from "../output.ts";
 import { accountId, hostId } from "../resolve-name.ts";
 import { adminClient } from "../session.ts";
+import { revenueCommand } from "./admin-revenue.ts";
 import { LOCATION_TABLE, OS_TABLE, PLAN_TABLE } from "./catalogue.ts";
 
 const ACCOUNT_TABLE = { columns: ["id", "email", "balance", "currency", "operator", "created_at"] };
@@ -81,18 +82,34 @@ function accounts(): Command {
   command.addCommand(
     example(
       new Command("credit")
-        .description("add credit to an account's balance (negative to deduct)")
+        .description("add credit to an account's balance (negative to deduct), a topup or a correction")
         .argument("<account>", "its email or id")
-        .argument("<amount>", "e.g. 10.00 or -5.00"),
+        .argument("<amount>", "e.g. 10.00 or -5.00")
+        .addOption(
+          new Option("--kind <kind>", "topup (default for a positive amount) or correction").choices([
+            "topup",
+            "correction",
+          ]),
+        )
+        .option("--reason <text>", "why, kept with the entry; a correction needs one"),
       "vps admin account credit ann@example.com 10.00",
+      "vps admin account credit ann@example.com -2.50 --reason 'hours charged during the outage'",
     ).action(
-      adminAction(async (admin, globals, ref: string, amount: string) => {
-        const { data } = await admin.POST("/api/v1/admin/accounts/{id}/credit/", {
-          params: { path: { id: await accountId(admin, ref) } },
-          body: { amount },
-        });
-        printOutput(data, globals, ACCOUNT_TABLE);
-      }),
+      adminAction(
+        async (
+          admin,
+          globals,
+          ref: string,
+          amount: string,
+          options: { kind?: "topup" | "correction"; reason?: string },
+        ) => {
+          const { data } = await admin.POST("/api/v1/admin/accounts/{id}/credit/", {
+            params: { path: { id: await accountId(admin, ref) } },
+            body: { amount, kind: options.kind, reason: options.reason },
+          });
+          printOutput(data, globals, ACCOUNT_TABLE);
+        },
+      ),
     ),
   );
   return command;
@@ -344,6 +361,6 @@ export function adminCommand(): Command {
   const command = new Command("admin").description(
     "the operator's API, with the admin token (the context's admin_token or VPS_ADMIN_TOKEN)",
   );
-  for (const sub of [accounts(), hosts(), ...catalogue()]) command.addCommand(sub);
+  for (const sub of [accounts(), hosts(), ...catalogue(), revenueCommand()]) command.addCommand(sub);
   return command;
 }
