@@ -38,6 +38,21 @@ export function terminalSkip(): string | false {
   }
 }
 
+/**
+ * Why a test of `shell`'s completion is skipped here (the shell is not installed), or false. With
+ * VPS_REQUIRE_SHELLS=1 (as in CI, where scripts/install-test-packages.sh installs zsh and fish) it is an error.
+ */
+export function shellSkip(shell: "zsh" | "fish"): string | false {
+  try {
+    execFileSync("which", [shell], { stdio: "ignore" });
+    return false;
+  } catch {
+    const reason = `no ${shell} on PATH (apt-get install ${shell}, or bash scripts/install-test-packages.sh)`;
+    if (process.env.VPS_REQUIRE_SHELLS === "1") throw new Error(reason);
+    return reason;
+  }
+}
+
 const shellQuote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
 
 function run(file: string, args: string[], env: Record<string, string>, input?: string): Promise<VpsRun> {
