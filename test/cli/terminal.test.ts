@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
-import { buildCli, terminalSkip, type VpsShell, vpsShell } from "../support/vps-cli.ts";
+import { buildCli, CLI_BIN, terminalSkip, type VpsShell, vpsShell } from "../support/vps-cli.ts";
 
 const CREATE = ["--plan", "Standard VPS", "--os", "5", "--location", "us-west"];
 /** What the terminal got, its escape character shown as `ESC`. */
@@ -71,5 +72,17 @@ describe("vps on a terminal and piped", { skip: terminalSkip() }, () => {
     assert.equal(run.stderr, "");
     assert.doesNotMatch(shown(run), /ESC/);
     assert.match(shown(run), /^ID\s+NAME\s+STATUS.*\n\d+\s+piped\s+active\s/);
+  });
+
+  it("stops quietly when what reads its output goes away (vps --help | head -1)", async () => {
+    const child = spawn(process.execPath, [CLI_BIN, "--help"], { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.destroy(); // the reader is gone before vps writes a byte
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    const code = await new Promise((resolve) => child.on("close", resolve));
+    assert.equal(stderr, "");
+    assert.equal(code, 0);
   });
 });
