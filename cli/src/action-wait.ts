@@ -1,7 +1,7 @@
 import type { Action, VpsClient } from "@vps/sdk";
 import type { Command } from "commander";
 import { CliError } from "./cli-error.ts";
-import { paint } from "./colour.ts";
+import { capableTerminal, colourEnabled, paint } from "./colour.ts";
 
 export interface WaitFlags {
   wait: boolean;
@@ -44,13 +44,20 @@ export async function awaitAction(
 
 const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
-/** A `\r`-rewritten line with the time spent, only when stderr is a terminal; returns what clears it. */
+/**
+ * A `\r`-rewritten line with the time spent when stderr is a terminal (the label once on TERM=dumb, which cannot
+ * rewrite it; nothing when piped); returns what clears it.
+ */
 function showProgress(label: string): () => void {
   const stderr = process.stderr;
   if (!stderr.isTTY) return () => {};
+  if (!capableTerminal(stderr)) {
+    stderr.write(`${label}…\n`);
+    return () => {};
+  }
   const started = Date.now();
   let frame = 0;
-  const colour = !process.env.NO_COLOR;
+  const colour = colourEnabled(stderr);
   const draw = () => {
     const seconds = Math.floor((Date.now() - started) / 1000);
     stderr.write(

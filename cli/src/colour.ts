@@ -1,6 +1,11 @@
-/** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
+/** A terminal that moves its cursor: not a pipe, and not TERM=dumb (Emacs' shell, some CI logs). */
+export function capableTerminal(stream: NodeJS.WriteStream, env = process.env): boolean {
+  return stream.isTTY === true && env.TERM !== "dumb";
+}
+
+/** Colour only on such a terminal, and never when NO_COLOR is set (https://no-color.org). */
 export function colourEnabled(stream: NodeJS.WriteStream = process.stdout, env = process.env): boolean {
-  return stream.isTTY === true && !env.NO_COLOR;
+  return capableTerminal(stream, env) && !env.NO_COLOR;
 }
 
 const CODES = { bold: [1, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], dim: [2, 22] } as const;

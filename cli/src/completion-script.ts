@@ -61,16 +61,17 @@ _vps_table=(
 ${entries}
 )
 _vps() {
-  local path="" word i
+  # Not "path": zsh ties that to PATH.
+  local cmd="" word i
   for ((i = 2; i < CURRENT; i++)); do
     word="\${words[i]}"
     case "$word" in
       ${VALUE_OPTIONS}) ((i++)); continue ;;
       -*) continue ;;
     esac
-    if (( \${+_vps_table[\${path:+$path }$word]} )); then path="\${path:+$path }$word"; fi
+    if (( \${+_vps_table[\${cmd:+$cmd }$word]} )); then cmd="\${cmd:+$cmd }$word"; fi
   done
-  compadd -- \${=_vps_table[$path]}
+  compadd -- \${=_vps_table[$cmd]}
 }
 compdef _vps vps
 `;

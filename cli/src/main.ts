@@ -35,6 +35,12 @@ function fail(error: unknown): number {
   return 1;
 }
 
+// Whatever read the output has gone (`vps server list | head -1`): stop quietly, not with a stack trace.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(process.exitCode ?? 0);
+});
+
 try {
   await buildProgram(version).parseAsync(process.argv);
 } catch (error) {

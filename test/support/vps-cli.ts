@@ -24,6 +24,45 @@ export interface VpsShell {
   config: string;
   env: Record<string, string>;
   vps(args: string[], options?: { input?: string; env?: Record<string, string> }): Promise<VpsRun>;
+  /** Runs `vps` on a pseudo-terminal (util-linux `script`): `stdout` is what the terminal shows, both streams. */
+  onTerminal(args: string[], options?: { env?: Record<string, string> }): Promise<VpsRun>;
+}
+
+/** Why terminal tests are skipped here (no util-linux `script` to give `vps` a pseudo-terminal), or false. */
+export function terminalSkip(): string | false {
+  try {
+    execFileSync("script", ["-qec", "true", "/dev/null"], { stdio: "ignore" });
+    return false;
+  } catch {
+    return "no util-linux script on PATH to run vps on a pseudo-terminal (apt-get install bsdutils)";
+  }
+}
+
+/**
+ * Why a test of `shell`'s completion is skipped here (the shell is not installed), or false. With
+ * VPS_REQUIRE_SHELLS=1 (as in CI, where scripts/install-test-packages.sh installs zsh and fish) it is an error.
+ */
+export function shellSkip(shell: "zsh" | "fish"): string | false {
+  try {
+    execFileSync("which", [shell], { stdio: "ignore" });
+    return false;
+  } catch {
+    const reason = `no ${shell} on PATH (apt-get install ${shell}, or bash scripts/install-test-packages.sh)`;
+    if (process.env.VPS_REQUIRE_SHELLS === "1") throw new Error(reason);
+    return reason;
+  }
+}
+
+const shellQuote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
+
+function run(file: string, args: string[], env: Record<string, string>, input?: string): Promise<VpsRun> {
+  return new Promise((resolve) => {
+    const child = execFile(file, args, { env, timeout: 60_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+    if (input !== undefined) child.stdin?.end(input);
+  });
 }
 
 /** Runs the built `vps` in a child process (async: the service under test runs in this one). */
@@ -36,18 +75,13 @@ export function vpsShell(env: Record<string, string> = {}): VpsShell {
     config,
     env: base,
     vps(args, options = {}) {
-      return new Promise((resolve) => {
-        const child = execFile(
-          process.execPath,
-          [CLI_BIN, ...args],
-          { env: { ...base, ...options.env }, timeout: 60_000 },
-          (error, stdout, stderr) => {
-            const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-            resolve({ code, stdout, stderr });
-          },
-        );
-        child.stdin?.end(options.input ?? "");
-      });
+      return run(process.execPath, [CLI_BIN, ...args], { ...base, ...options.env }, options.input ?? "");
+    },
+    onTerminal(args, options = {}) {
+      const command = [process.execPath, CLI_BIN, ...args].map(shellQuote).join(" ");
+      // Nothing is typed, and the input stays open as a terminal's does.
+      const env = { ...base, SHELL: "/bin/sh", TERM: "xterm-256color", ...options.env };
+      return run("script", ["-qec", command, "/dev/null"], env);
     },
   };
 }

@@ -1,15 +1,17 @@
-import type { VpsClient } from "@vps/sdk";
 import { Command, Option } from "commander";
-import { CliError } from "../cli-error.ts";
-import { type GlobalOptions, globalOptions } from "../global-options.ts";
 import { example } from "../help-example.ts";
 import { collect, printOutput } from "../output.ts";
 import { accountId, hostId } from "../resolve-name.ts";
-import { adminClient } from "../session.ts";
+import {
+  ACCOUNT_TABLE,
+  accountAccessCommands,
+  hostCredentialsCommand,
+  migrationCommands,
+} from "./admin-access.ts";
+import { adminAction, integer } from "./admin-action.ts";
 import { revenueCommand } from "./admin-revenue.ts";
 import { LOCATION_TABLE, OS_TABLE, PLAN_TABLE } from "./catalogue.ts";
 
-const ACCOUNT_TABLE = { columns: ["id", "email", "balance", "currency", "operator", "created_at"] };
 const HOST_TABLE = {
   columns: [
     "id",
@@ -22,23 +24,6 @@ const HOST_TABLE = {
     "free.disk_gb",
     "driver",
   ],
-};
-
-/** A command of the operator's API: its action gets the admin client and the global options. */
-function adminAction<A extends unknown[]>(
-  run: (admin: VpsClient, globals: GlobalOptions, ...args: A) => Promise<void>,
-): (...args: [...A, Command]) => Promise<void> {
-  return async (...args) => {
-    const cmd = args.at(-1) as Command;
-    const globals = globalOptions(cmd);
-    await run(adminClient(globals), globals, ...(args.slice(0, -1) as A));
-  };
-}
-
-const integer = (value: string, name: string) => {
-  if (!/^\d+$/.test(value))
-    throw new CliError(`${name} must be a whole number, not "${value}"`, "invalid_input", 2);
-  return Number(value);
 };
 
 function accounts(): Command {
@@ -112,6 +97,7 @@ function accounts(): Command {
       ),
     ),
   );
+  for (const sub of accountAccessCommands()) command.addCommand(sub);
   return command;
 }
 
@@ -257,6 +243,7 @@ function hosts(): Command {
       }),
     ),
   );
+  command.addCommand(hostCredentialsCommand());
   return command;
 }
 
@@ -361,6 +348,7 @@ export function adminCommand(): Command {
   const command = new Command("admin").description(
     "the operator's API, with the admin token (the context's admin_token or VPS_ADMIN_TOKEN)",
   );
-  for (const sub of [accounts(), hosts(), ...catalogue(), revenueCommand()]) command.addCommand(sub);
+  for (const sub of [accounts(), hosts(), ...migrationCommands(), ...catalogue(), revenueCommand()])
+    command.addCommand(sub);
   return command;
 }
