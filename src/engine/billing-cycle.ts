@@ -21,7 +21,7 @@ export interface BillingCycleOptions {
   /** The backup surcharge, percent of the plan's hourly price. */
   backupPricePercent: number;
   snapshotPriceMinorPerGbMonth: number;
-  /** A charge that takes a balance below this sends webhooks' `balance.low`. */
+  /** The threshold of webhooks' `balance.low` for an account without its own. */
   lowBalanceMinor: number;
   /** Hears of each run's end: whether it failed, and how long it took. */
   onRun?: (outcome: "succeeded" | "failed", seconds: number) => void;

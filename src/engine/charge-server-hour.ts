@@ -16,7 +16,7 @@ export interface ServerHour {
   /** The surcharge of backups, percent of the hourly price. */
   backupPricePercent: number;
   hourStart: string;
-  /** A charge that takes the balance below this sends webhooks' `balance.low`. */
+  /** The threshold of webhooks' `balance.low` for an account without its own. */
   lowBalanceMinor: number;
   now: string;
 }
