@@ -48,14 +48,14 @@ describe("web console in a browser: the low-balance alert", { skip: browserSkip(
     await page.getByRole("button", { name: "Save the threshold" }).press("Enter");
     await page.waitForURL(`${t.url}/account?threshold=saved#low-balance`);
     assert.equal(
-      (await page.getByRole("status").filter({ hasText: "Your balance is" }).innerText()).trim(),
+      (await page.getByRole("status").filter({ hasText: "Your balance is" }).textContent())?.trim(),
       "Your balance is 18.40 USD, below your alert threshold 25.00 USD. Add credit to keep your servers running. " +
         "Billing · Change the threshold",
     );
 
     await page.getByRole("link", { name: "Servers" }).click();
     await page.waitForURL(`${t.url}/servers`);
-    assert.match(await banner.innerText(), /below your alert threshold 25\.00 USD/);
+    assert.match((await banner.textContent()) ?? "", /below your alert threshold 25\.00 USD/);
     const width = await page.evaluate<number>("document.documentElement.scrollWidth");
     assert.ok(width <= 390, `the banner fits a phone's width (${width}px)`);
     await screenshot(page, "low-balance.png");
