@@ -317,7 +317,7 @@ export interface paths {
         };
         /**
          * The caller's account
-         * @description Balance and currency of the account the token belongs to.
+         * @description Balance, currency and low-balance threshold of the account the token belongs to.
          */
         get: operations["getAccount"];
         put?: never;
@@ -325,7 +325,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change the caller's account
+         * @description `low_balance_threshold`: the account's own threshold (`"10.00"`), or null to follow the operator's default. The next charge that takes the balance from at or above it to below it sends `balance.low`.
+         */
+        patch: operations["updateAccount"];
         trace?: never;
     };
     "/api/v1/ssh-keys/": {
@@ -534,7 +538,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change an account
+         * @description `low_balance_threshold`: the account's own threshold, or null to follow the default (`VPS_LOW_BALANCE_THRESHOLD`), as the account itself sets it with `PATCH /api/v1/account/`.
+         */
+        patch: operations["adminUpdateAccount"];
         trace?: never;
     };
     "/api/v1/admin/reports/revenue/": {
@@ -3140,11 +3148,105 @@ export interface operations {
                         currency: string;
                         /** Format: date-time */
                         created_at: string;
+                        /**
+                         * @description A charge that takes the balance below this sends webhooks' `balance.low`, and the web console warns below it: the account's own, or the operator's default (`VPS_LOW_BALANCE_THRESHOLD`).
+                         * @example 5.00
+                         */
+                        low_balance_threshold: string;
+                        /** @description `account`: the account set its own threshold; `default`: it follows the operator's. */
+                        low_balance_threshold_source: "account" | "default";
                     };
                 };
             };
             /** @description Unauthorized: the API token is missing or invalid. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited: the token's read or write budget for this window is spent; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The account's own low-balance threshold, at least 0.00 (0.00: never told before the balance reaches zero); null to follow the operator's default again. */
+                    low_balance_threshold?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        email: string;
+                        /** @example 12.50 */
+                        balance: string;
+                        currency: string;
+                        /** Format: date-time */
+                        created_at: string;
+                        /**
+                         * @description A charge that takes the balance below this sends webhooks' `balance.low`, and the web console warns below it: the account's own, or the operator's default (`VPS_LOW_BALANCE_THRESHOLD`).
+                         * @example 5.00
+                         */
+                        low_balance_threshold: string;
+                        /** @description `account`: the account set its own threshold; `default`: it follows the operator's. */
+                        low_balance_threshold_source: "account" | "default";
+                    };
+                };
+            };
+            /** @description Bad request: invalid parameters, or an action the server's status does not allow. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: the API token is missing or invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type: send application/json. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4209,6 +4311,13 @@ export interface operations {
                             currency: string;
                             /** Format: date-time */
                             created_at: string;
+                            /**
+                             * @description A charge that takes the balance below this sends webhooks' `balance.low`, and the web console warns below it: the account's own, or the operator's default (`VPS_LOW_BALANCE_THRESHOLD`).
+                             * @example 5.00
+                             */
+                            low_balance_threshold: string;
+                            /** @description `account`: the account set its own threshold; `default`: it follows the operator's. */
+                            low_balance_threshold_source: "account" | "default";
                             /** @description Whether the account signs in to the web console's operator pages (`/admin`). */
                             operator: boolean;
                         }[];
@@ -4359,6 +4468,13 @@ export interface operations {
                         currency: string;
                         /** Format: date-time */
                         created_at: string;
+                        /**
+                         * @description A charge that takes the balance below this sends webhooks' `balance.low`, and the web console warns below it: the account's own, or the operator's default (`VPS_LOW_BALANCE_THRESHOLD`).
+                         * @example 5.00
+                         */
+                        low_balance_threshold: string;
+                        /** @description `account`: the account set its own threshold; `default`: it follows the operator's. */
+                        low_balance_threshold_source: "account" | "default";
                         /** @description Whether the account signs in to the web console's operator pages (`/admin`). */
                         operator: boolean;
                         /** @example 12.50 */
@@ -4377,6 +4493,106 @@ export interface operations {
             };
             /** @description Not found. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited: the token's read or write budget for this window is spent; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adminUpdateAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The account's own low-balance threshold, at least 0.00 (0.00: never told before the balance reaches zero); null to follow the operator's default again. */
+                    low_balance_threshold?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        email: string;
+                        /** @example 12.50 */
+                        balance: string;
+                        currency: string;
+                        /** Format: date-time */
+                        created_at: string;
+                        /**
+                         * @description A charge that takes the balance below this sends webhooks' `balance.low`, and the web console warns below it: the account's own, or the operator's default (`VPS_LOW_BALANCE_THRESHOLD`).
+                         * @example 5.00
+                         */
+                        low_balance_threshold: string;
+                        /** @description `account`: the account set its own threshold; `default`: it follows the operator's. */
+                        low_balance_threshold_source: "account" | "default";
+                        /** @description Whether the account signs in to the web console's operator pages (`/admin`). */
+                        operator: boolean;
+                    };
+                };
+            };
+            /** @description Bad request: invalid parameters, or an action the server's status does not allow. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: the API token is missing or invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type: send application/json. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4514,6 +4730,13 @@ export interface operations {
                         currency: string;
                         /** Format: date-time */
                         created_at: string;
+                        /**
+                         * @description A charge that takes the balance below this sends webhooks' `balance.low`, and the web console warns below it: the account's own, or the operator's default (`VPS_LOW_BALANCE_THRESHOLD`).
+                         * @example 5.00
+                         */
+                        low_balance_threshold: string;
+                        /** @description `account`: the account set its own threshold; `default`: it follows the operator's. */
+                        low_balance_threshold_source: "account" | "default";
                         /** @description Whether the account signs in to the web console's operator pages (`/admin`). */
                         operator: boolean;
                     };
@@ -4600,6 +4823,13 @@ export interface operations {
                         currency: string;
                         /** Format: date-time */
                         created_at: string;
+                        /**
+                         * @description A charge that takes the balance below this sends webhooks' `balance.low`, and the web console warns below it: the account's own, or the operator's default (`VPS_LOW_BALANCE_THRESHOLD`).
+                         * @example 5.00
+                         */
+                        low_balance_threshold: string;
+                        /** @description `account`: the account set its own threshold; `default`: it follows the operator's. */
+                        low_balance_threshold_source: "account" | "default";
                         /** @description Whether the account signs in to the web console's operator pages (`/admin`). */
                         operator: boolean;
                     };

@@ -16,6 +16,8 @@ export interface AccountsTable {
   password_hash: Generated<string | null>;
   /** When the admin API made the account an operator of the web console; null: a customer (migration 0022). */
   operator_since: Generated<string | null>;
+  /** Below this balance the account is warned (webhooks' `balance.low`, the console); null: the setting's default (migration 0029). */
+  low_balance_threshold_minor: Generated<number | null>;
 }
 
 export interface ApiTokensTable {

@@ -22,7 +22,7 @@ export interface BillingCycleOptions {
   /** The backup surcharge, percent of the plan's hourly price. */
   backupPricePercent: number;
   snapshotPriceMinorPerGbMonth: number;
-  /** A charge that takes a balance below this sends webhooks' `balance.low`. */
+  /** The threshold of webhooks' `balance.low` for an account without its own. */
   lowBalanceMinor: number;
   /** Traffic beyond a server's allowance, minor units per GB (10^9 bytes); 0: not charged. */
   bandwidthPriceMinorPerGb: number;

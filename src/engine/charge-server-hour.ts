@@ -23,7 +23,7 @@ export interface ServerHour {
   /** The month's traffic (the larger direction, bytes) this hour settles; null: none (trafficToSettle). */
   trafficBytes: number | null;
   hourStart: string;
-  /** A charge that takes the balance below this sends webhooks' `balance.low`. */
+  /** The threshold of webhooks' `balance.low` for an account without its own. */
   lowBalanceMinor: number;
   now: string;
 }

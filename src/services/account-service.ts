@@ -10,6 +10,9 @@ import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "../domai
 
 export const CURRENCY = "USD";
 
+/** The field that names the low-balance threshold in the API and the console's form. */
+export const FIELD_LOW_BALANCE = "low_balance_threshold";
+
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 
 /** A password long enough to resist guessing and short enough to hash cheaply; 400 otherwise. */
@@ -179,6 +182,30 @@ export class AccountService {
       if (account.balance_minor > 0) await tx.servers.unsuspend(id, now);
       return account;
     });
+  }
+
+  /**
+   * Changes what the account may change of itself: its own low-balance threshold (an amount of at least 0.00, such
+   * as "10.00"), or with null the operator's default again; absent, left as it is. The next charge reads it: a
+   * balance already below it is not told again until a charge crosses it.
+   */
+  async update(id: number, changes: { low_balance_threshold?: string | null }): Promise<AccountRow> {
+    const threshold = changes.low_balance_threshold;
+    if (threshold === undefined) return this.get(id);
+    let minor: number | null = null;
+    if (threshold !== null) {
+      minor = parseMoney(threshold.trim());
+      if (minor === null) {
+        throw InvalidInput.field(
+          FIELD_LOW_BALANCE,
+          'Must be an amount of at least 0 with at most two decimals, such as "10.00".',
+        );
+      }
+      if (!withinMoneyLimit(minor)) throw new AmountOutOfRange([FIELD_LOW_BALANCE]);
+    }
+    const updated = await this.#repos.accounts.setLowBalanceThreshold(id, minor, isoAt(this.#clock));
+    if (!updated) throw new NotFound("Account");
+    return updated;
   }
 
   /** The account's API tokens, revoked ones too, newest first; a token itself is never shown again. */

@@ -1,4 +1,5 @@
 import { assetUrl } from "./assets.ts";
+import { type BalanceWarning, balanceBanner } from "./balance-banner.ts";
 import { type Html, html } from "./html.ts";
 
 export interface PageFrame {
@@ -6,7 +7,7 @@ export interface PageFrame {
   /** The token the page's forms and htmx requests send back. */
   csrf: string;
   /** The signed-in account: the header shows it, the navigation and the sign-out button. */
-  account?: { email: string; operator?: boolean };
+  account?: { email: string; operator?: boolean; balance?: BalanceWarning | undefined };
   /** Which navigation entry is this page's. */
   current?: string;
   /** Stylesheets and scripts (names in ASSETS) this page needs beside the console's own. */
@@ -70,6 +71,7 @@ ${(frame.scripts ?? []).map(
   }
 </header>
 <main id="main">
+${balanceBanner(account?.balance)}
 ${content}
 </main>
 </body>

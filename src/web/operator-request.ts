@@ -3,6 +3,7 @@ import { parseCanonicalId } from "../api/canonical-id.ts";
 import { NotFound } from "../domain/errors.ts";
 import type { Services } from "../services/services.ts";
 import type { PageFrame } from "./layout.ts";
+import { headerAccount } from "./signed-in-frame.ts";
 import { session } from "./web-request.ts";
 
 /** Items on one page of an operator's list. */
@@ -14,7 +15,7 @@ export async function operatorFrame(request: FastifyRequest, services: Services)
   return {
     title: "",
     csrf: request.web.csrf,
-    account: { email: account.email, operator: account.operator_since !== null },
+    account: headerAccount(services, account),
   };
 }
 

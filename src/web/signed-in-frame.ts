@@ -1,11 +1,13 @@
 import type { FastifyRequest } from "fastify";
+import type { AccountRow } from "../db/schema.ts";
 import type { Services } from "../services/services.ts";
+import { balanceWarning } from "./balance-banner.ts";
 import type { PageFrame } from "./layout.ts";
 import { session } from "./web-request.ts";
 
 /**
- * The frame of a signed-in page (its account's email in the header, and the operator's pages in the navigation for
- * an operator), with the session's account id.
+ * The frame of a signed-in page (its account's email in the header, the operator's pages in the navigation for an
+ * operator, and the banner of a balance below its threshold), with the session's account id.
  */
 export async function signedInFrame(
   services: Services,
@@ -13,6 +15,14 @@ export async function signedInFrame(
 ): Promise<PageFrame & { accountId: number }> {
   const { accountId } = session(request);
   const account = await services.accounts.get(accountId);
-  const shown = { email: account.email, operator: account.operator_since !== null };
-  return { title: "", csrf: request.web.csrf, account: shown, accountId };
+  return { title: "", csrf: request.web.csrf, account: headerAccount(services, account), accountId };
+}
+
+/** The signed-in account as the frame shows it: its email, its role, and its balance's warning if any. */
+export function headerAccount(services: Services, account: AccountRow): NonNullable<PageFrame["account"]> {
+  return {
+    email: account.email,
+    operator: account.operator_since !== null,
+    balance: balanceWarning(account, services.config.lowBalanceThresholdMinor),
+  };
 }

@@ -1,5 +1,6 @@
 import type { PlanWithLocations } from "../../db/repositories/catalogue-repository.ts";
 import type { AccountRow, LocationRow, OsRow, SshKeyRow } from "../../db/schema.ts";
+import { lowBalanceThreshold } from "../../domain/low-balance.ts";
 import { formatMoney } from "../../domain/money.ts";
 import { CURRENCY } from "../../services/account-service.ts";
 import { apiTimestamp } from "./present-server.ts";
@@ -27,19 +28,23 @@ export function presentLocation(location: LocationRow) {
   return { id: location.id, code: location.code, name: location.name, country: location.country };
 }
 
-export function presentAccount(account: AccountRow) {
+/** An account, with its low-balance threshold: its own, or `defaultThresholdMinor` (the setting's). */
+export function presentAccount(account: AccountRow, defaultThresholdMinor: number) {
+  const own = account.low_balance_threshold_minor;
   return {
     id: account.id,
     email: account.email,
     balance: formatMoney(Number(account.balance_minor)),
     currency: account.currency,
     created_at: apiTimestamp(account.created_at),
+    low_balance_threshold: formatMoney(lowBalanceThreshold(own, defaultThresholdMinor)),
+    low_balance_threshold_source: own === null ? ("default" as const) : ("account" as const),
   };
 }
 
 /** An account as the admin API shows it: with its role in the web console. */
-export function presentAdminAccount(account: AccountRow) {
-  return { ...presentAccount(account), operator: account.operator_since !== null };
+export function presentAdminAccount(account: AccountRow, defaultThresholdMinor: number) {
+  return { ...presentAccount(account, defaultThresholdMinor), operator: account.operator_since !== null };
 }
 
 export function presentSshKey(key: SshKeyRow) {

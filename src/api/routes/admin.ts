@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { AccountRow } from "../../db/schema.ts";
 import { formatMoney } from "../../domain/money.ts";
 import type { Services } from "../../services/services.ts";
 import { adminSecurity, requireAdmin } from "../authenticate.ts";
@@ -30,7 +31,7 @@ import {
   CreditBody,
   TokenParams,
 } from "../schemas/admin.ts";
-import { LocationSchema, OsSchema, PlanSchema } from "../schemas/catalogue.ts";
+import { LocationSchema, OsSchema, PlanSchema, UpdateAccountBody } from "../schemas/catalogue.ts";
 import { errors, IdParams, NoContent } from "../schemas/common.ts";
 import { RevenueQuery, RevenueReport } from "../schemas/ledger.ts";
 
@@ -44,6 +45,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
   idempotentPosts(app, services.idempotency);
   const tags = ["admin"];
   const security = adminSecurity;
+  const present = (account: AccountRow) =>
+    presentAdminAccount(account, services.config.lowBalanceThresholdMinor);
 
   app.post(
     "/api/v1/admin/accounts/",
@@ -94,7 +97,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         "/api/v1/admin/accounts/",
         {},
         { page, pageSize, count },
-        accounts.map(presentAdminAccount),
+        accounts.map(present),
       );
     },
   );
@@ -114,8 +117,27 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     },
     async (request) => {
       const { account, ledgerMinor } = await services.ledger.balanceCheck(request.params.id);
-      return { ...presentAdminAccount(account), ledger_sum: formatMoney(ledgerMinor) };
+      return { ...present(account), ledger_sum: formatMoney(ledgerMinor) };
     },
+  );
+
+  app.patch(
+    "/api/v1/admin/accounts/:id/",
+    {
+      schema: {
+        tags,
+        operationId: "adminUpdateAccount",
+        security,
+        summary: "Change an account",
+        description:
+          "`low_balance_threshold`: the account's own threshold, or null to follow the default " +
+          "(`VPS_LOW_BALANCE_THRESHOLD`), as the account itself sets it with `PATCH /api/v1/account/`.",
+        params: IdParams,
+        body: UpdateAccountBody,
+        response: { 200: AdminAccountSchema, ...errors(400, 401, 404, 413, 415) },
+      },
+    },
+    async (request) => present(await services.accounts.update(request.params.id, request.body)),
   );
 
   app.get(
@@ -156,7 +178,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       },
     },
     async (request) =>
-      presentAdminAccount(
+      present(
         await services.accounts.addCredit(request.params.id, request.body.amount, ADMIN_IDENTITY, {
           ...(request.body.kind === undefined ? {} : { kind: request.body.kind }),
           ...(request.body.reason === undefined ? {} : { reason: request.body.reason }),
@@ -180,7 +202,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         response: { 200: AdminAccountSchema, ...errors(401, 404) },
       },
     },
-    async (request) => presentAdminAccount(await services.accounts.setOperator(request.params.id, true)),
+    async (request) => present(await services.accounts.setOperator(request.params.id, true)),
   );
 
   app.delete(

@@ -2,7 +2,13 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { Services } from "../../services/services.ts";
 import { bearerSecurity, requireAccount } from "../authenticate.ts";
 import { presentAccount, presentLocation, presentOs, presentPlan } from "../presenters/present-catalogue.ts";
-import { AccountSchema, LocationSchema, OsSchema, PlanSchema } from "../schemas/catalogue.ts";
+import {
+  AccountSchema,
+  LocationSchema,
+  OsSchema,
+  PlanSchema,
+  UpdateAccountBody,
+} from "../schemas/catalogue.ts";
 import { errors, ListOf } from "../schemas/common.ts";
 
 /** What the servers' fields refer to: plans, operating systems, locations, and the caller's account. */
@@ -12,6 +18,7 @@ export const catalogueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
 ) => {
   requireAccount(app, services.auth, services.rateLimits);
   const security = bearerSecurity;
+  const lowDefault = services.config.lowBalanceThresholdMinor;
 
   app.get(
     "/api/v1/plans/",
@@ -73,10 +80,29 @@ export const catalogueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
         operationId: "getAccount",
         security,
         summary: "The caller's account",
-        description: "Balance and currency of the account the token belongs to.",
+        description: "Balance, currency and low-balance threshold of the account the token belongs to.",
         response: { 200: AccountSchema, ...errors(401) },
       },
     },
-    async (request) => presentAccount(await services.accounts.get(request.accountId)),
+    async (request) => presentAccount(await services.accounts.get(request.accountId), lowDefault),
+  );
+
+  app.patch(
+    "/api/v1/account/",
+    {
+      schema: {
+        tags: ["account"],
+        operationId: "updateAccount",
+        security,
+        summary: "Change the caller's account",
+        description:
+          "`low_balance_threshold`: the account's own threshold (`\"10.00\"`), or null to follow the operator's " +
+          "default. The next charge that takes the balance from at or above it to below it sends `balance.low`.",
+        body: UpdateAccountBody,
+        response: { 200: AccountSchema, ...errors(400, 401, 413, 415) },
+      },
+    },
+    async (request) =>
+      presentAccount(await services.accounts.update(request.accountId, request.body), lowDefault),
   );
 };

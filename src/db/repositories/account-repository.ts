@@ -77,4 +77,18 @@ export class AccountRepository {
       .returningAll()
       .executeTakeFirst();
   }
+
+  /** Sets the account's own low-balance threshold, or null for the default; undefined: no such account. */
+  async setLowBalanceThreshold(
+    id: number,
+    minor: number | null,
+    now: string,
+  ): Promise<AccountRow | undefined> {
+    return this.#db
+      .updateTable("accounts")
+      .set({ low_balance_threshold_minor: minor, updated_at: now })
+      .where("id", "=", id)
+      .returningAll()
+      .executeTakeFirst();
+  }
 }

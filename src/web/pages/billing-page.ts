@@ -21,6 +21,8 @@ export interface TransactionsPage {
 
 export interface BillingView {
   balanceMinor: number;
+  /** The low-balance threshold in force, and whether it is the account's own (else the default). */
+  threshold: { minor: number; own: boolean };
   currency: string;
   usage: MonthUsage;
   transactions: TransactionsPage;
@@ -37,6 +39,7 @@ export function billingPage(frame: PageFrame, view: BillingView): Html {
 <section class="card">
   <h2>Balance</h2>
   <p class="balance"><span data-balance>${money(view.balanceMinor)} ${currency}</span></p>
+  <p>Alert threshold: <span data-threshold>${money(view.threshold.minor)} ${currency}</span>${view.threshold.own ? "" : " (the default)"}. <a href="/account#low-balance">Change it</a></p>
   <p class="hint">Servers are billed by the hour begun, paid an hour ahead; a server never costs more in a calendar month (UTC) than its plan's monthly price.</p>
 </section>
 ${usageSection(view.usage, currency)}

@@ -2,6 +2,7 @@ import { Type } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
 import { Page, PageSize } from "../../api/schemas/common.ts";
 import { LEDGER_KINDS, type LedgerKind } from "../../domain/ledger.ts";
+import { lowBalanceThreshold } from "../../domain/low-balance.ts";
 import type { Services } from "../../services/services.ts";
 import { billingPage } from "../pages/billing-page.ts";
 import { statementPage } from "../pages/statement-page.ts";
@@ -47,6 +48,13 @@ export const billingRoutes: FastifyPluginAsync<{ services: Services }> = async (
       ]);
       const view = {
         balanceMinor: account.balance_minor,
+        threshold: {
+          minor: lowBalanceThreshold(
+            account.low_balance_threshold_minor,
+            services.config.lowBalanceThresholdMinor,
+          ),
+          own: account.low_balance_threshold_minor !== null,
+        },
         currency: account.currency,
         usage,
         transactions: { ...transactions, page, pageSize, defaultPageSize: TRANSACTIONS_PAGE_SIZE, kind },
