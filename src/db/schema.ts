@@ -101,6 +101,14 @@ export interface ServersTable {
   backup_next_at: string | null;
 }
 
+/** A CIDR block added to a location's pool (migration 0030): the provider's own range, pooled or not. */
+export interface AddressBlocksTable {
+  id: Generated<number>;
+  location_id: number;
+  family: number;
+  cidr: string;
+}
+
 export interface IpAddressesTable {
   id: Generated<number>;
   location_id: number;
@@ -526,6 +534,7 @@ export interface Database {
   ssh_keys: SshKeysTable;
   servers: ServersTable;
   ip_addresses: IpAddressesTable;
+  address_blocks: AddressBlocksTable;
   operations: OperationsTable;
   server_usage: ServerUsageTable;
   usage_minutes: UsageMinutesTable;

@@ -225,11 +225,49 @@ describe("webhooks without an operator's allowance", () => {
   let receiver: WebhookReceiver;
   before(async () => {
     receiver = await WebhookReceiver.start();
-    t = await startTestApp({ VPS_WEBHOOK_RETRY_SCHEDULE_MS: "50" });
+    t = await startTestApp({ VPS_WEBHOOK_RETRY_SCHEDULE_MS: "50", VPS_WEBHOOK_TIMEOUT_MS: "2000" });
   });
   after(async () => {
     await t?.close();
     await receiver?.close();
+  });
+
+  /** The delivery of a ping to `url`, once it has failed for good. */
+  async function pingFails(url: string) {
+    const res = await t.owner.post(WEBHOOKS, { url, events: ["balance.low"] });
+    assert.equal(res.status, 201, res.text);
+    await t.owner.post(`${WEBHOOKS}${res.body.id}/ping/`);
+    return eventually(async () => {
+      const body = (await t.owner.get(`${WEBHOOKS}${res.body.id}/deliveries/`)).body;
+      return body.results[0]?.status === "failed" ? body.results[0] : undefined;
+    });
+  }
+
+  it("never delivers into a pool's range, assigned or not, even when the range is public", async () => {
+    const added = await t.admin.post("/api/v1/admin/locations/us-east/addresses/", { cidr: "45.77.10.0/29" });
+    assert.equal(added.status, 201, added.text);
+    // .3 is in the pool and free; .7 is the block's broadcast address, never pooled; .8 is past the block.
+    for (const address of ["45.77.10.3", "45.77.10.7"]) {
+      const delivery = await pingFails(`http://${address}:9/hook`);
+      assert.equal(
+        delivery.attempts[0].error,
+        `refused: ${address} resolves to ${address}, which webhooks may not reach`,
+      );
+    }
+    const outside = await pingFails("http://45.77.10.8:9/hook");
+    assert.doesNotMatch(outside.attempts[0].error, /^refused/, "an address past the block is tried");
+  });
+
+  it("never delivers to a host's agent", async () => {
+    const host = await t.admin.post("/api/v1/admin/hosts/", { name: "hv-public", location: "us-west" });
+    assert.equal(host.status, 201, host.text);
+    await t.database.db
+      .updateTable("hosts")
+      .set({ transfer_url: "http://45.77.20.9:9443" })
+      .where("id", "=", host.body.host.id)
+      .execute();
+    const delivery = await pingFails("http://45.77.20.9:8080/hook");
+    assert.match(delivery.attempts[0].error, /^refused: .* may not reach$/);
   });
 
   it("never delivers to a loopback address, and says so in the delivery's attempts", async () => {
