@@ -111,6 +111,48 @@ describe("webhooks", { concurrency: true }, () => {
     assert.deepEqual(changes, ["provisioning>active", "active>stopping", "stopping>stopped"]);
   });
 
+  it("tells of a backup's end with its image, available or failed", async () => {
+    const account = await t.newAccount();
+    const { path } = await register(account, ["backup.finished"]);
+    const created = await account.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "backed-up" });
+    assert.equal(created.status, 201, created.text);
+    const serverId = created.body.id;
+    await waitForStatus(account, serverId, "active");
+    const backupFinished = async (count: number) =>
+      eventually(async () => {
+        const hooks = receiver.to(path).filter((h) => h.json.type === "backup.finished");
+        return hooks.length >= count ? hooks[count - 1] : undefined;
+      });
+
+    const taken = await account.post(`/api/v1/servers/${serverId}/backup/`);
+    assert.equal(taken.status, 200, taken.text);
+    const done = await backupFinished(1);
+    const image = done.json.data.image as Record<string, unknown>;
+    assert.equal(image.type, "backup");
+    assert.equal(image.status, "available");
+    assert.equal(image.server_id, serverId);
+    assert.deepEqual(image, (await account.get(`/api/v1/images/${image.id}/`)).body, "as the API shows it");
+
+    // A copy that can never be made: the backup fails, and that is told too.
+    t.driver.faults.inject("capture", { permanent: true });
+    try {
+      const failing = await account.post(`/api/v1/servers/${serverId}/backup/`);
+      assert.equal(failing.status, 200, failing.text);
+      const failed = (await backupFinished(2)).json.data.image as Record<string, unknown>;
+      assert.notEqual(failed.id, image.id);
+      assert.equal(failed.type, "backup");
+      assert.equal(failed.status, "failed");
+      assert.deepEqual(failed, (await account.get(`/api/v1/images/${failed.id}/`)).body);
+    } finally {
+      t.driver.faults.clear();
+    }
+    assert.equal(
+      receiver.to(path).length,
+      2,
+      "nothing else was sent: the endpoint takes only backup.finished",
+    );
+  });
+
   it("sends an event to a receiver that failed three times a fourth time, and no more", async () => {
     const { id, path } = await register();
     receiver.answer = (hook, _i) => (hook.path === path && receiver.to(path).length <= 3 ? 500 : 200);
