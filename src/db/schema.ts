@@ -509,6 +509,10 @@ export interface WebhookDeliveriesTable {
   last_error: string | null;
   created_at: string;
   finished_at: string | null;
+  /** A redelivery's first delivery of the same message, whose webhook-id it is sent with (migration 0030). */
+  redelivery_of: number | null;
+  /** A redelivery's payload timestamp: its first delivery's created_at. */
+  message_created_at: string | null;
 }
 
 export interface WebhookAttemptsTable {

@@ -35,12 +35,12 @@ export interface WebhookDispatcherOptions {
   random?: () => number;
 }
 
-/** What is POSTed: the Standard Webhooks payload shape, with the message's id. */
+/** What is POSTed: the Standard Webhooks payload shape, with the message's id; a redelivery's is its first's. */
 export function webhookBody(delivery: WebhookDeliveryRow): string {
   return JSON.stringify({
-    id: webhookMessageId(delivery.id),
+    id: webhookMessageId(delivery),
     type: delivery.event_type,
-    timestamp: delivery.created_at,
+    timestamp: delivery.message_created_at ?? delivery.created_at,
     data: JSON.parse(delivery.data),
   });
 }
@@ -158,7 +158,7 @@ export class WebhookDispatcher {
     } else if ("refused" in target) {
       result = { statusCode: null, excerpt: null, error: `refused: ${target.refused}` };
     } else {
-      const id = webhookMessageId(delivery.id);
+      const id = webhookMessageId(delivery);
       const timestamp = Math.floor(clock.now().getTime() / 1000);
       const body = webhookBody(delivery);
       result = await sendWebhook(

@@ -155,7 +155,10 @@ describe("webhooks", { concurrency: true }, () => {
 
   it("sends an event to a receiver that failed three times a fourth time, and no more", async () => {
     const { id, path } = await register();
-    receiver.answer = (hook, _i) => (hook.path === path && receiver.to(path).length <= 3 ? 500 : 200);
+    // Each test changes the answers to its own path only: they run at once.
+    const others = receiver.answer;
+    receiver.answer = (hook, i) =>
+      hook.path === path ? (receiver.to(path).length <= 3 ? 500 : 200) : others(hook, i);
     await t.owner.post(`${WEBHOOKS}${id}/ping/`);
     const list = await eventually(async () => {
       const body = await deliveries(id);
@@ -176,8 +179,9 @@ describe("webhooks", { concurrency: true }, () => {
 
   it("disables an endpoint whose deliveries keep failing, shows why, and enables it again on request", async () => {
     const { id, path } = await register();
-    const before = receiver.answer;
-    receiver.answer = (hook, i) => (hook.path === path ? 503 : before(hook, i));
+    let failing = true;
+    const others = receiver.answer;
+    receiver.answer = (hook, i) => (hook.path === path ? (failing ? 503 : 200) : others(hook, i));
     for (let i = 0; i < 2; i++) {
       await t.owner.post(`${WEBHOOKS}${id}/ping/`);
       // Five attempts each; generous for a loaded machine.
@@ -202,7 +206,7 @@ describe("webhooks", { concurrency: true }, () => {
     await t.owner.post(`${WEBHOOKS}${id}/ping/`);
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(receiver.to(path).length, 10);
-    receiver.answer = before;
+    failing = false;
     const enabled = await t.owner.patch(`${WEBHOOKS}${id}/`, { enabled: true });
     assert.equal(enabled.status, 200, enabled.text);
     assert.equal(enabled.body.enabled, true);
@@ -246,6 +250,72 @@ describe("webhooks", { concurrency: true }, () => {
     expectError(await t.owner.post(WEBHOOKS, { url: receiver.url(), events: [] }), 400, "invalid_input", [
       "events",
     ]);
+  });
+
+  it("redelivers a delivery's message again with its webhook-id and payload, once its attempts are over", async () => {
+    const { id, secret, path } = await register();
+    await t.owner.post(`${WEBHOOKS}${id}/ping/`);
+    const first = await eventually(async () => {
+      const body = await deliveries(id);
+      return body.results[0]?.status === "succeeded" ? body.results[0] : undefined;
+    });
+    const again = await t.owner.post(`${WEBHOOKS}${id}/deliveries/${first.id}/redeliver/`);
+    assert.equal(again.status, 202, again.text);
+    assert.notEqual(again.body.id, first.id);
+    assert.equal(again.body.webhook_id, first.webhook_id);
+    assert.equal(again.body.redelivery_of, first.id);
+    assert.equal(again.body.event_type, "ping");
+    assert.equal(again.body.status, "pending");
+    assert.deepEqual(again.body.attempts, []);
+
+    const [original, resent] = await eventually(async () => {
+      const got = receiver.to(path);
+      return got.length === 2 ? got : undefined;
+    });
+    assert.ok(original && resent);
+    assert.equal(resent.headers["webhook-id"], original.headers["webhook-id"]);
+    assert.equal(resent.body, original.body, "the same payload: id, type, timestamp and data");
+    assert.ok(signatureVerifies(secret, resent));
+    const list = await eventually(async () => {
+      const body = await deliveries(id);
+      return body.results[0]?.status === "succeeded" ? body : undefined;
+    });
+    assert.equal(list.count, 2);
+    assert.deepEqual(
+      list.results.map((d: { id: number; redelivery_of: number | null }) => [d.id, d.redelivery_of]),
+      [
+        [again.body.id, first.id],
+        [first.id, null],
+      ],
+    );
+    // A redelivery's redelivery is still the first's message.
+    const third = await t.owner.post(`${WEBHOOKS}${id}/deliveries/${again.body.id}/redeliver/`);
+    assert.equal(third.status, 202, third.text);
+    assert.equal(third.body.redelivery_of, first.id);
+    assert.equal(third.body.webhook_id, first.webhook_id);
+  });
+
+  it("refuses to redeliver a delivery still being tried, or one that is not the endpoint's", async () => {
+    const { id } = await register();
+    const { id: otherId } = await register();
+    // Paused: its ping waits, pending.
+    assert.equal((await t.owner.patch(`${WEBHOOKS}${id}/`, { enabled: false })).status, 200);
+    const ping = await t.owner.post(`${WEBHOOKS}${id}/ping/`);
+    const deliveryId = ping.body.delivery_id;
+    expectError(
+      await t.owner.post(`${WEBHOOKS}${id}/deliveries/${deliveryId}/redeliver/`),
+      409,
+      "webhook_delivery_pending",
+    );
+    expectError(
+      await t.owner.post(`${WEBHOOKS}${otherId}/deliveries/${deliveryId}/redeliver/`),
+      404,
+      "not_found",
+    );
+    expectError(await t.owner.post(`${WEBHOOKS}${id}/deliveries/999999/redeliver/`), 404, "not_found");
+    const other = await t.newAccount();
+    expectError(await other.post(`${WEBHOOKS}${id}/deliveries/${deliveryId}/redeliver/`), 404, "not_found");
+    assert.equal((await deliveries(id)).count, 1, "nothing was queued");
   });
 
   it("is a 404 to another account", async () => {

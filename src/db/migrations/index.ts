@@ -25,7 +25,7 @@ import * as accountOperators from "./0023-account-operators.ts";
 import * as ledger from "./0025-ledger.ts";
 import * as trafficDirections from "./0026-traffic-directions.ts";
 import * as webhooks from "./0027-webhooks.ts";
-import * as addressBlocks from "./0030-address-blocks.ts";
+import * as webhookReachAndRedelivery from "./0030-webhook-reach-and-redelivery.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
 export const migrations: Record<string, Migration> = {
@@ -55,5 +55,5 @@ export const migrations: Record<string, Migration> = {
   "0025-ledger": ledger,
   "0026-traffic-directions": trafficDirections,
   "0027-webhooks": webhooks,
-  "0030-address-blocks": addressBlocks,
+  "0030-webhook-reach-and-redelivery": webhookReachAndRedelivery,
 };

@@ -5,6 +5,8 @@ import { dialectName } from "../dialect-name.ts";
 // The CIDR blocks the pools were added as, beside their addresses: a webhook may reach no address of the provider's
 // own ranges, assigned or not (network and broadcast addresses too). Pools added before this file kept only their
 // addresses: each run of consecutive ones is recorded as the smallest block that holds it.
+// A delivery asked for again is a new delivery of the same message: `redelivery_of` names the first delivery of
+// it, whose id (webhook-id) and time (the payload's timestamp) it is sent with.
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against the schema as it was, not as it is
 export async function up(db: Kysely<any>): Promise<void> {
@@ -17,6 +19,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("family", "integer", (c) => c.notNull())
     .addColumn("cidr", "text", (c) => c.notNull().unique())
     .execute();
+  await db.schema.alterTable("webhook_deliveries").addColumn("redelivery_of", "integer").execute();
+  await db.schema.alterTable("webhook_deliveries").addColumn("message_created_at", "text").execute();
   const pools = await db.selectFrom("ip_addresses").select(["location_id", "family"]).distinct().execute();
   for (const pool of pools) {
     const rows = await db
