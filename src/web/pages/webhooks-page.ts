@@ -115,7 +115,7 @@ function deliveryRow(frame: PageFrame, delivery: DeliveryWithAttempts): Html {
       <td class="row-actions">${
         delivery.status === "pending"
           ? ""
-          : html`<form method="post" action="/webhooks/${delivery.endpoint_id}/deliveries/${delivery.id}/redeliver"><input type="hidden" name="_csrf" value="${frame.csrf}"><button type="submit" aria-label="Redeliver ${delivery.event_type} ${id}">Redeliver</button></form>`
+          : html`<form method="post" action="/webhooks/${delivery.endpoint_id}/deliveries/${delivery.id}/redeliver" class="inline"><input type="hidden" name="_csrf" value="${frame.csrf}"><button type="submit" class="small" aria-label="Redeliver ${delivery.event_type} ${id}">Redeliver</button></form>`
       }</td>
     </tr>`;
 }
@@ -132,7 +132,7 @@ export function webhookPage(
 ${endpoint.enabled === 1 ? "" : html`<p class="notice" role="alert"><strong>Disabled:</strong> ${endpoint.disabled_reason ?? ""}</p>`}
 <section class="card">
   <h2>Recent deliveries</h2>
-  <form method="post" action="/webhooks/${endpoint.id}/ping"><input type="hidden" name="_csrf" value="${frame.csrf}"><button type="submit">Send a ping</button></form>
+  <form class="card-action" method="post" action="/webhooks/${endpoint.id}/ping"><input type="hidden" name="_csrf" value="${frame.csrf}"><button type="submit">Send a ping</button></form>
   <div class="table-wrap">
   <table class="deliveries">
     <thead><tr><th scope="col">Event</th><th scope="col">Id</th><th scope="col">Created</th><th scope="col">Status</th><th scope="col">Attempts</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
