@@ -921,6 +921,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery's event again
+         * @description Queues a new delivery of the same message to the endpoint: the same `webhook_id` (`webhook-id` header and payload `id`) and payload, as Standard Webhooks says of a message sent again, signed with the endpoint's secret of now; `redelivery_of` names the first delivery. 409 `webhook_delivery_pending` while the delivery is still being tried. An endpoint that is disabled keeps it until enabled.
+         */
+        post: operations["redeliverWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/hosts/": {
         parameters: {
             query?: never;
@@ -6567,6 +6587,8 @@ export interface operations {
                             /** @description The `webhook-id` header and payload `id`, the same on every attempt. */
                             webhook_id: string;
                             event_type: string;
+                            /** @description A redelivery's first delivery of the same message (same `webhook_id`); null for a first. */
+                            redelivery_of: number | null;
                             /**
                              * @description `pending` until a 2xx (`succeeded`) or its last attempt (`failed`).
                              * @enum {string}
@@ -6626,6 +6648,121 @@ export interface operations {
             };
             /** @description Not found. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited: the token's read or write budget for this window is spent; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    redeliverWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: within 24 hours, the same key and body get the first response again (with `Idempotent-Replayed: true`) and nothing is done twice; the same key with another body is a 409 `idempotency_key_reused`. Only work done (2xx) is kept: after a 4xx or 5xx the same key may be retried. Scoped to the account. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description The webhook endpoint's id. */
+                id: number;
+                /** @description The delivery's id. */
+                delivery_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        /** @description The `webhook-id` header and payload `id`, the same on every attempt. */
+                        webhook_id: string;
+                        event_type: string;
+                        /** @description A redelivery's first delivery of the same message (same `webhook_id`); null for a first. */
+                        redelivery_of: number | null;
+                        /**
+                         * @description `pending` until a 2xx (`succeeded`) or its last attempt (`failed`).
+                         * @enum {string}
+                         */
+                        status: "pending" | "succeeded" | "failed";
+                        /**
+                         * Format: date-time
+                         * @example 2025-01-16T15:30:00Z
+                         */
+                        next_attempt_at: string | null;
+                        last_status_code: number | null;
+                        /**
+                         * Format: date-time
+                         * @example 2025-01-16T15:30:00Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @example 2025-01-16T15:30:00Z
+                         */
+                        finished_at: string | null;
+                        attempts: {
+                            attempt: number;
+                            /**
+                             * Format: date-time
+                             * @example 2025-01-16T15:30:00Z
+                             */
+                            started_at: string;
+                            duration_ms: number;
+                            /** @description The receiver's HTTP status; null: no response. */
+                            status_code: number | null;
+                            /** @description The start of the response's body (1 KB at most). */
+                            response_excerpt: string | null;
+                            error: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad request: invalid parameters, or an action the server's status does not allow. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: the API token is missing or invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -103,6 +103,14 @@ export interface ServersTable {
   backup_next_at: string | null;
 }
 
+/** A CIDR block added to a location's pool (migration 0030): the provider's own range, pooled or not. */
+export interface AddressBlocksTable {
+  id: Generated<number>;
+  location_id: number;
+  family: number;
+  cidr: string;
+}
+
 export interface IpAddressesTable {
   id: Generated<number>;
   location_id: number;
@@ -507,6 +515,10 @@ export interface WebhookDeliveriesTable {
   last_error: string | null;
   created_at: string;
   finished_at: string | null;
+  /** A redelivery's first delivery of the same message, whose webhook-id it is sent with (migration 0030). */
+  redelivery_of: number | null;
+  /** A redelivery's payload timestamp: its first delivery's created_at. */
+  message_created_at: string | null;
 }
 
 export interface WebhookAttemptsTable {
@@ -532,6 +544,7 @@ export interface Database {
   ssh_keys: SshKeysTable;
   servers: ServersTable;
   ip_addresses: IpAddressesTable;
+  address_blocks: AddressBlocksTable;
   operations: OperationsTable;
   server_usage: ServerUsageTable;
   usage_minutes: UsageMinutesTable;

@@ -308,6 +308,22 @@ export class WebhookNotFound extends NotFound {
   }
 }
 
+export class WebhookDeliveryNotFound extends NotFound {
+  constructor() {
+    super("Webhook delivery");
+  }
+}
+
+/** A redelivery asked of a delivery that is still being tried: its own attempts come first. */
+export class WebhookDeliveryPending extends Conflict {
+  constructor() {
+    super(
+      "webhook_delivery_pending",
+      "The delivery is still being tried; redeliver it once it has succeeded or failed.",
+    );
+  }
+}
+
 /** A webhook URL that cannot receive events: not http(s), credentials in it, too long or not a URL. */
 export class WebhookUrlInvalid extends AppError {
   constructor(message: string) {

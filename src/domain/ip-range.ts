@@ -4,6 +4,8 @@ import { isIPv4, isIPv6 } from "node:net";
 
 export interface AddressBlock {
   family: 4 | 6;
+  /** The block as written, normalised to its network address ("203.0.113.7/24" is "203.0.113.0/24"). */
+  cidr: string;
   addresses: string[];
 }
 
@@ -62,7 +64,7 @@ export function expandCidr(cidr: string, limit: number): AddressBlock | { error:
     if (last - first + 1 > limit) return { error: `Block holds more than ${limit} addresses.` };
     const addresses: string[] = [];
     for (let n = first; n <= last; n++) addresses.push(intToIpv4(n));
-    return { family: 4, addresses };
+    return { family: 4, cidr: `${intToIpv4(base)}/${prefix}`, addresses };
   }
   if (isIPv6(ip) && !ip.includes(".")) {
     if (!Number.isInteger(prefix) || prefix < 0 || prefix > 128)
@@ -74,7 +76,31 @@ export function expandCidr(cidr: string, limit: number): AddressBlock | { error:
     if (count > BigInt(limit)) return { error: `Block holds more than ${limit} addresses.` };
     const addresses: string[] = [];
     for (let n = 0n; n < count; n++) addresses.push(formatIpv6(first + n));
-    return { family: 6, addresses };
+    return { family: 6, cidr: `${formatIpv6(base)}/${prefix}`, addresses };
   }
   return { error: "Must be an IPv4 or IPv6 block in CIDR notation, such as 203.0.113.0/24." };
+}
+
+/**
+ * The blocks that held a pool's addresses, recovered from the addresses alone: each run of consecutive ones becomes
+ * the smallest CIDR block that contains it (a block's network and broadcast addresses, never pooled, split runs).
+ */
+export function blocksHolding(family: 4 | 6, addresses: readonly string[]): string[] {
+  const bits = family === 4 ? 32 : 128;
+  const values = [
+    ...new Set(addresses.map((a) => (family === 4 ? BigInt(ipv4ToInt(a)) : ipv6ToBigInt(a)))),
+  ].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const blocks: string[] = [];
+  let start = values[0];
+  for (let i = 0; start !== undefined && i < values.length; i++) {
+    const value = values[i] ?? 0n;
+    const next = values[i + 1];
+    if (next === value + 1n) continue;
+    const differing = (start ^ value).toString(2).length - (start === value ? 1 : 0);
+    const base = (start >> BigInt(differing)) << BigInt(differing);
+    const text = family === 4 ? intToIpv4(Number(base)) : formatIpv6(base);
+    blocks.push(`${text}/${bits - differing}`);
+    start = next;
+  }
+  return blocks;
 }

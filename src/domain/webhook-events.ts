@@ -44,7 +44,10 @@ export function validWebhookUrl(raw: string): string {
   return url.toString();
 }
 
-/** The id receivers deduplicate by (`webhook-id`, the payload's `id`): the delivery's, the same on every attempt. */
-export function webhookMessageId(deliveryId: number): string {
-  return `msg_${deliveryId}`;
+/**
+ * The id receivers deduplicate by (`webhook-id`, the payload's `id`): the delivery's, the same on every attempt, and
+ * a redelivery's is its first delivery's, as Standard Webhooks says of a message sent again.
+ */
+export function webhookMessageId(delivery: { id: number; redelivery_of: number | null }): string {
+  return `msg_${delivery.redelivery_of ?? delivery.id}`;
 }

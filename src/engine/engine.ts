@@ -159,6 +159,7 @@ export class Engine implements WorkNotifier {
       log: log.child({ component: "webhooks" }),
       settings: config.webhooks,
       keys: new WebhookKeys(repos, config.webhooks.secretKey),
+      listenHost: config.host,
       concurrency: config.workerConcurrency,
       pollMs: config.pollMs,
     });

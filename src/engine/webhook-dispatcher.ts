@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { BlockList } from "node:net";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Config } from "../config.ts";
@@ -12,6 +13,7 @@ import { packageVersion } from "../package-version.ts";
 import { retryDelayMs } from "./backoff.ts";
 import { WakeSignal } from "./wake-signal.ts";
 import type { WebhookKeys } from "./webhook-keys.ts";
+import { OwnNetwork } from "./webhook-own-network.ts";
 import { type SendResult, sendWebhook } from "./webhook-send.ts";
 import { type TargetPolicy, webhookTarget } from "./webhook-target.ts";
 
@@ -25,18 +27,20 @@ export interface WebhookDispatcherOptions {
   concurrency: number;
   /** The longest sleep with nothing due: the safety net under wake(). */
   pollMs: number;
+  /** The control plane's listen address (HOST), which webhooks may not reach. */
+  listenHost: string;
   /** Where a delivery may connect (tests resolve names their own way). */
   resolve?: TargetPolicy["resolve"];
   /** Jitter of the retry schedule. */
   random?: () => number;
 }
 
-/** What is POSTed: the Standard Webhooks payload shape, with the message's id. */
+/** What is POSTed: the Standard Webhooks payload shape, with the message's id; a redelivery's is its first's. */
 export function webhookBody(delivery: WebhookDeliveryRow): string {
   return JSON.stringify({
-    id: webhookMessageId(delivery.id),
+    id: webhookMessageId(delivery),
     type: delivery.event_type,
-    timestamp: delivery.created_at,
+    timestamp: delivery.message_created_at ?? delivery.created_at,
     data: JSON.parse(delivery.data),
   });
 }
@@ -52,11 +56,19 @@ export class WebhookDispatcher {
   readonly #o: WebhookDispatcherOptions;
   readonly #signal = new WakeSignal();
   readonly #inFlight = new Set<Promise<void>>();
+  readonly #ownNetwork: OwnNetwork;
   #stopping = false;
   #loop: Promise<void> | undefined;
 
   constructor(options: WebhookDispatcherOptions) {
     this.#o = options;
+    this.#ownNetwork = new OwnNetwork({
+      repos: options.repos,
+      clock: options.clock,
+      listenHost: options.listenHost,
+      namesTtlMs: 60_000,
+      resolve: options.resolve,
+    });
   }
 
   /** A delivery's lease outlasts its attempt: the timeout, then the time to record it. */
@@ -91,7 +103,11 @@ export class WebhookDispatcher {
             isoAt(clock, this.leaseMs),
             free,
           );
-          for (const delivery of claimed) this.#launch(delivery);
+          if (claimed.length > 0) {
+            // Once per batch: a lease that runs out while this fails sends the batch again later.
+            const ownNetwork = await this.#ownNetwork.load();
+            for (const delivery of claimed) this.#launch(delivery, ownNetwork);
+          }
           if (claimed.length === free) continue;
         }
         await this.#signal.wait(await this.#sleepMs());
@@ -110,8 +126,8 @@ export class WebhookDispatcher {
     return Math.max(1, Math.min(pollMs, Date.parse(due) - clock.now().getTime()));
   }
 
-  #launch(delivery: WebhookDeliveryRow): void {
-    const flight: Promise<void> = this.deliver(delivery)
+  #launch(delivery: WebhookDeliveryRow, ownNetwork: BlockList): void {
+    const flight: Promise<void> = this.deliver(delivery, ownNetwork)
       .catch((err) =>
         this.#o.log.error({ err, delivery: delivery.id }, "webhook delivery could not be recorded"),
       )
@@ -123,7 +139,7 @@ export class WebhookDispatcher {
   }
 
   /** One attempt of a claimed delivery, and its record. */
-  async deliver(delivery: WebhookDeliveryRow): Promise<void> {
+  async deliver(delivery: WebhookDeliveryRow, ownNetwork: BlockList): Promise<void> {
     const { repos, clock, log, settings, keys } = this.#o;
     const [endpoint] = await repos.webhooks.findEndpointsByIds([delivery.endpoint_id]);
     if (!endpoint) return;
@@ -134,7 +150,7 @@ export class WebhookDispatcher {
     const url = new URL(endpoint.url);
     const target = await webhookTarget(url, {
       allowedNetworks: settings.allowedNetworks,
-      inPool: (address) => repos.addresses.inPool(address),
+      ownNetwork,
       resolve: this.#o.resolve,
     });
     if (secret === undefined) {
@@ -142,7 +158,7 @@ export class WebhookDispatcher {
     } else if ("refused" in target) {
       result = { statusCode: null, excerpt: null, error: `refused: ${target.refused}` };
     } else {
-      const id = webhookMessageId(delivery.id);
+      const id = webhookMessageId(delivery);
       const timestamp = Math.floor(clock.now().getTime() / 1000);
       const body = webhookBody(delivery);
       result = await sendWebhook(

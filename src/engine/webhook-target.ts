@@ -4,7 +4,7 @@ import { BlockList, isIP } from "node:net";
 
 // Where a webhook may be delivered. Public unicast addresses only unless the operator allows more: a customer's
 // URL must not reach the provider's own network (loopback, private and link-local ranges, the cloud metadata
-// address, the pools its servers are numbered from). Every address the host resolves to is checked, and the
+// address, the provider's own network: OwnNetwork). Every address the host resolves to is checked, and the
 // connection goes to a checked address, never to a second lookup's (DNS rebinding).
 
 const DENIED_V4 = [
@@ -44,7 +44,7 @@ function blockList(v4: readonly string[], v6: readonly string[]): BlockList {
   return list;
 }
 
-function addBlock(list: BlockList, cidr: string): void {
+export function addBlock(list: BlockList, cidr: string): void {
   const [ip = "", prefix = ""] = cidr.split("/");
   list.addSubnet(ip, Number(prefix), isIP(ip) === 6 ? "ipv6" : "ipv4");
 }
@@ -61,8 +61,8 @@ function unmapped(address: string): { address: string; family: 4 | 6 } {
 export interface TargetPolicy {
   /** The operator's VPS_WEBHOOK_ALLOWED_NETWORKS: reachable whatever else is said. */
   allowedNetworks: readonly string[];
-  /** Whether the address is one the provider numbers its servers from. */
-  inPool: (address: string) => Promise<boolean>;
+  /** The provider's own network (its pools' blocks, its hosts, the control plane): refused unless allowed. */
+  ownNetwork: BlockList;
   /** Resolves a host name to every address it has (tests resolve names to what they like). */
   resolve?: (host: string) => Promise<LookupAddress[]>;
 }
@@ -90,7 +90,7 @@ export async function webhookTarget(url: URL, policy: TargetPolicy): Promise<Tar
     const { address, family } = unmapped(found.address);
     const type = family === 6 ? "ipv6" : "ipv4";
     if (allowed.check(address, type)) continue;
-    if (denied.check(address, type) || (await policy.inPool(address))) {
+    if (denied.check(address, type) || policy.ownNetwork.check(address, type)) {
       return { refused: `${host} resolves to ${address}, which webhooks may not reach` };
     }
   }

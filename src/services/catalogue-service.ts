@@ -111,6 +111,7 @@ export class CatalogueService {
       const overlap = await tx.catalogue.pooledAmong(block.addresses);
       if (overlap.length > 0) throw new AddressRangeOverlaps(describeOverlap(cidr, block.addresses, overlap));
       const added = await tx.catalogue.addAddresses(location.id, block.family, block.addresses);
+      await tx.catalogue.addBlock(location.id, block.family, block.cidr);
       // Another request added some of them since the check: refuse the whole block (this rolls back).
       if (added < block.addresses.length) {
         throw new AddressRangeOverlaps(`${cidr} overlaps addresses added to a pool at the same time.`);

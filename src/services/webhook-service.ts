@@ -1,7 +1,13 @@
 import type { Repositories } from "../db/repositories/repositories.ts";
 import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow } from "../db/schema.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
-import { InvalidInput, WebhookLimitReached, WebhookNotFound } from "../domain/errors.ts";
+import {
+  InvalidInput,
+  WebhookDeliveryNotFound,
+  WebhookDeliveryPending,
+  WebhookLimitReached,
+  WebhookNotFound,
+} from "../domain/errors.ts";
 import { storedEvents, validWebhookUrl, WEBHOOK_EVENT_TYPES } from "../domain/webhook-events.ts";
 import { generateWebhookSecret } from "../domain/webhook-signature.ts";
 import type { WebhookKeys } from "../engine/webhook-keys.ts";
@@ -134,6 +140,22 @@ export class WebhookService {
     );
     notifier.wake();
     return deliveryId;
+  }
+
+  /**
+   * Queues a delivery's message to its endpoint again, once its own attempts are over: a new delivery with the same
+   * webhook-id and payload (Standard Webhooks: a message sent again keeps its id, so a receiver that handled it
+   * drops it), signed with the endpoint's secret of now.
+   */
+  async redeliver(accountId: number, id: number, deliveryId: number): Promise<DeliveryWithAttempts> {
+    const { repos, clock, notifier } = this.#o;
+    await this.get(accountId, id);
+    const delivery = await repos.webhooks.findDelivery(id, deliveryId);
+    if (!delivery) throw new WebhookDeliveryNotFound();
+    if (delivery.status === "pending") throw new WebhookDeliveryPending();
+    const queued = await repos.webhooks.redeliver(delivery, isoAt(clock));
+    notifier.wake();
+    return { ...queued, attempt_log: [] };
   }
 
   /** A new signing secret, shown once; the old one signs nothing from now on. */

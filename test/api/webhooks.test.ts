@@ -111,9 +111,54 @@ describe("webhooks", { concurrency: true }, () => {
     assert.deepEqual(changes, ["provisioning>active", "active>stopping", "stopping>stopped"]);
   });
 
+  it("tells of a backup's end with its image, available or failed", async () => {
+    const account = await t.newAccount();
+    const { path } = await register(account, ["backup.finished"]);
+    const created = await account.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "backed-up" });
+    assert.equal(created.status, 201, created.text);
+    const serverId = created.body.id;
+    await waitForStatus(account, serverId, "active");
+    const backupFinished = async (count: number) =>
+      eventually(async () => {
+        const hooks = receiver.to(path).filter((h) => h.json.type === "backup.finished");
+        return hooks.length >= count ? hooks[count - 1] : undefined;
+      });
+
+    const taken = await account.post(`/api/v1/servers/${serverId}/backup/`);
+    assert.equal(taken.status, 200, taken.text);
+    const done = await backupFinished(1);
+    const image = done.json.data.image as Record<string, unknown>;
+    assert.equal(image.type, "backup");
+    assert.equal(image.status, "available");
+    assert.equal(image.server_id, serverId);
+    assert.deepEqual(image, (await account.get(`/api/v1/images/${image.id}/`)).body, "as the API shows it");
+
+    // A copy that can never be made: the backup fails, and that is told too.
+    t.driver.faults.inject("capture", { permanent: true });
+    try {
+      const failing = await account.post(`/api/v1/servers/${serverId}/backup/`);
+      assert.equal(failing.status, 200, failing.text);
+      const failed = (await backupFinished(2)).json.data.image as Record<string, unknown>;
+      assert.notEqual(failed.id, image.id);
+      assert.equal(failed.type, "backup");
+      assert.equal(failed.status, "failed");
+      assert.deepEqual(failed, (await account.get(`/api/v1/images/${failed.id}/`)).body);
+    } finally {
+      t.driver.faults.clear();
+    }
+    assert.equal(
+      receiver.to(path).length,
+      2,
+      "nothing else was sent: the endpoint takes only backup.finished",
+    );
+  });
+
   it("sends an event to a receiver that failed three times a fourth time, and no more", async () => {
     const { id, path } = await register();
-    receiver.answer = (hook, _i) => (hook.path === path && receiver.to(path).length <= 3 ? 500 : 200);
+    // Each test changes the answers to its own path only: they run at once.
+    const others = receiver.answer;
+    receiver.answer = (hook, i) =>
+      hook.path === path ? (receiver.to(path).length <= 3 ? 500 : 200) : others(hook, i);
     await t.owner.post(`${WEBHOOKS}${id}/ping/`);
     const list = await eventually(async () => {
       const body = await deliveries(id);
@@ -134,8 +179,9 @@ describe("webhooks", { concurrency: true }, () => {
 
   it("disables an endpoint whose deliveries keep failing, shows why, and enables it again on request", async () => {
     const { id, path } = await register();
-    const before = receiver.answer;
-    receiver.answer = (hook, i) => (hook.path === path ? 503 : before(hook, i));
+    let failing = true;
+    const others = receiver.answer;
+    receiver.answer = (hook, i) => (hook.path === path ? (failing ? 503 : 200) : others(hook, i));
     for (let i = 0; i < 2; i++) {
       await t.owner.post(`${WEBHOOKS}${id}/ping/`);
       // Five attempts each; generous for a loaded machine.
@@ -160,7 +206,7 @@ describe("webhooks", { concurrency: true }, () => {
     await t.owner.post(`${WEBHOOKS}${id}/ping/`);
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(receiver.to(path).length, 10);
-    receiver.answer = before;
+    failing = false;
     const enabled = await t.owner.patch(`${WEBHOOKS}${id}/`, { enabled: true });
     assert.equal(enabled.status, 200, enabled.text);
     assert.equal(enabled.body.enabled, true);
@@ -206,6 +252,72 @@ describe("webhooks", { concurrency: true }, () => {
     ]);
   });
 
+  it("redelivers a delivery's message again with its webhook-id and payload, once its attempts are over", async () => {
+    const { id, secret, path } = await register();
+    await t.owner.post(`${WEBHOOKS}${id}/ping/`);
+    const first = await eventually(async () => {
+      const body = await deliveries(id);
+      return body.results[0]?.status === "succeeded" ? body.results[0] : undefined;
+    });
+    const again = await t.owner.post(`${WEBHOOKS}${id}/deliveries/${first.id}/redeliver/`);
+    assert.equal(again.status, 202, again.text);
+    assert.notEqual(again.body.id, first.id);
+    assert.equal(again.body.webhook_id, first.webhook_id);
+    assert.equal(again.body.redelivery_of, first.id);
+    assert.equal(again.body.event_type, "ping");
+    assert.equal(again.body.status, "pending");
+    assert.deepEqual(again.body.attempts, []);
+
+    const [original, resent] = await eventually(async () => {
+      const got = receiver.to(path);
+      return got.length === 2 ? got : undefined;
+    });
+    assert.ok(original && resent);
+    assert.equal(resent.headers["webhook-id"], original.headers["webhook-id"]);
+    assert.equal(resent.body, original.body, "the same payload: id, type, timestamp and data");
+    assert.ok(signatureVerifies(secret, resent));
+    const list = await eventually(async () => {
+      const body = await deliveries(id);
+      return body.results[0]?.status === "succeeded" ? body : undefined;
+    });
+    assert.equal(list.count, 2);
+    assert.deepEqual(
+      list.results.map((d: { id: number; redelivery_of: number | null }) => [d.id, d.redelivery_of]),
+      [
+        [again.body.id, first.id],
+        [first.id, null],
+      ],
+    );
+    // A redelivery's redelivery is still the first's message.
+    const third = await t.owner.post(`${WEBHOOKS}${id}/deliveries/${again.body.id}/redeliver/`);
+    assert.equal(third.status, 202, third.text);
+    assert.equal(third.body.redelivery_of, first.id);
+    assert.equal(third.body.webhook_id, first.webhook_id);
+  });
+
+  it("refuses to redeliver a delivery still being tried, or one that is not the endpoint's", async () => {
+    const { id } = await register();
+    const { id: otherId } = await register();
+    // Paused: its ping waits, pending.
+    assert.equal((await t.owner.patch(`${WEBHOOKS}${id}/`, { enabled: false })).status, 200);
+    const ping = await t.owner.post(`${WEBHOOKS}${id}/ping/`);
+    const deliveryId = ping.body.delivery_id;
+    expectError(
+      await t.owner.post(`${WEBHOOKS}${id}/deliveries/${deliveryId}/redeliver/`),
+      409,
+      "webhook_delivery_pending",
+    );
+    expectError(
+      await t.owner.post(`${WEBHOOKS}${otherId}/deliveries/${deliveryId}/redeliver/`),
+      404,
+      "not_found",
+    );
+    expectError(await t.owner.post(`${WEBHOOKS}${id}/deliveries/999999/redeliver/`), 404, "not_found");
+    const other = await t.newAccount();
+    expectError(await other.post(`${WEBHOOKS}${id}/deliveries/${deliveryId}/redeliver/`), 404, "not_found");
+    assert.equal((await deliveries(id)).count, 1, "nothing was queued");
+  });
+
   it("is a 404 to another account", async () => {
     const { id } = await register();
     const other = await t.newAccount();
@@ -225,11 +337,49 @@ describe("webhooks without an operator's allowance", () => {
   let receiver: WebhookReceiver;
   before(async () => {
     receiver = await WebhookReceiver.start();
-    t = await startTestApp({ VPS_WEBHOOK_RETRY_SCHEDULE_MS: "50" });
+    t = await startTestApp({ VPS_WEBHOOK_RETRY_SCHEDULE_MS: "50", VPS_WEBHOOK_TIMEOUT_MS: "2000" });
   });
   after(async () => {
     await t?.close();
     await receiver?.close();
+  });
+
+  /** The delivery of a ping to `url`, once it has failed for good. */
+  async function pingFails(url: string) {
+    const res = await t.owner.post(WEBHOOKS, { url, events: ["balance.low"] });
+    assert.equal(res.status, 201, res.text);
+    await t.owner.post(`${WEBHOOKS}${res.body.id}/ping/`);
+    return eventually(async () => {
+      const body = (await t.owner.get(`${WEBHOOKS}${res.body.id}/deliveries/`)).body;
+      return body.results[0]?.status === "failed" ? body.results[0] : undefined;
+    });
+  }
+
+  it("never delivers into a pool's range, assigned or not, even when the range is public", async () => {
+    const added = await t.admin.post("/api/v1/admin/locations/us-east/addresses/", { cidr: "45.77.10.0/29" });
+    assert.equal(added.status, 201, added.text);
+    // .3 is in the pool and free; .7 is the block's broadcast address, never pooled; .8 is past the block.
+    for (const address of ["45.77.10.3", "45.77.10.7"]) {
+      const delivery = await pingFails(`http://${address}:9/hook`);
+      assert.equal(
+        delivery.attempts[0].error,
+        `refused: ${address} resolves to ${address}, which webhooks may not reach`,
+      );
+    }
+    const outside = await pingFails("http://45.77.10.8:9/hook");
+    assert.doesNotMatch(outside.attempts[0].error, /^refused/, "an address past the block is tried");
+  });
+
+  it("never delivers to a host's agent", async () => {
+    const host = await t.admin.post("/api/v1/admin/hosts/", { name: "hv-public", location: "us-west" });
+    assert.equal(host.status, 201, host.text);
+    await t.database.db
+      .updateTable("hosts")
+      .set({ transfer_url: "http://45.77.20.9:9443" })
+      .where("id", "=", host.body.host.id)
+      .execute();
+    const delivery = await pingFails("http://45.77.20.9:8080/hook");
+    assert.match(delivery.attempts[0].error, /^refused: .* may not reach$/);
   });
 
   it("never delivers to a loopback address, and says so in the delivery's attempts", async () => {

@@ -60,6 +60,25 @@ describe("web console: webhooks (raw HTTP)", () => {
     const enabled = await browser.post(`/webhooks/${endpoint.id}/enable`, {});
     assert.equal(enabled.status, 303);
     assert.equal((await customer.get(`/api/v1/webhooks/${endpoint.id}/`)).body.enabled, true);
+
+    // The failed ping sent again from its row: the same webhook-id, delivered this time.
+    const failed = (await customer.get(`/api/v1/webhooks/${endpoint.id}/deliveries/`)).body.results[0];
+    assert.match(detail, new RegExp(`action="/webhooks/${endpoint.id}/deliveries/${failed.id}/redeliver"`));
+    const redelivered = await browser.post(`/webhooks/${endpoint.id}/deliveries/${failed.id}/redeliver`, {});
+    assert.equal(redelivered.status, 303);
+    assert.equal(redelivered.headers.get("location"), `/webhooks/${endpoint.id}`);
+    const resent = await eventually(async () => receiver.to("/page")[2]);
+    assert.equal(resent.headers["webhook-id"], failed.webhook_id);
+    const shown = await eventually(async () => {
+      const page = await (await browser.get(`/webhooks/${endpoint.id}`)).text();
+      return /<td>succeeded<\/td>/.test(page) ? page : undefined;
+    });
+    assert.match(shown, /\(sent again\)/);
+
+    // And a ping from the page's button.
+    const pinged = await browser.post(`/webhooks/${endpoint.id}/ping`, {});
+    assert.equal(pinged.status, 303);
+    await eventually(async () => receiver.to("/page")[3]);
     const deleted = await browser.post(`/webhooks/${endpoint.id}/delete`, {});
     assert.equal(deleted.status, 303);
     assert.equal((await customer.get(`/api/v1/webhooks/${endpoint.id}/`)).status, 404);

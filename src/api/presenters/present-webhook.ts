@@ -20,8 +20,9 @@ export function presentWebhook(endpoint: WebhookEndpointRow) {
 export function presentDelivery(delivery: DeliveryWithAttempts) {
   return {
     id: delivery.id,
-    webhook_id: webhookMessageId(delivery.id),
+    webhook_id: webhookMessageId(delivery),
     event_type: delivery.event_type,
+    redelivery_of: delivery.redelivery_of,
     status: delivery.status,
     next_attempt_at: delivery.status === "pending" ? apiTimestamp(delivery.next_attempt_at) : null,
     last_status_code: delivery.last_status_code,

@@ -7,7 +7,9 @@ import { presentDelivery, presentWebhook } from "../presenters/present-webhook.t
 import { described, errors, IdempotencyHeaders, NoContent } from "../schemas/common.ts";
 import {
   CreateWebhookBody,
+  DeliveryIdParams,
   DeliveryList,
+  DeliverySchema,
   ListWebhooksQuery,
   PingResponse,
   UpdateWebhookBody,
@@ -204,6 +206,31 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
         { page, pageSize, count },
         deliveries.map(presentDelivery),
       );
+    },
+  );
+
+  app.post(
+    `${BASE}:id/deliveries/:delivery_id/redeliver/`,
+    {
+      schema: {
+        tags,
+        operationId: "redeliverWebhookDelivery",
+        security,
+        summary: "Send a delivery's event again",
+        description:
+          "Queues a new delivery of the same message to the endpoint: the same `webhook_id` (`webhook-id` header " +
+          "and payload `id`) and payload, as Standard Webhooks says of a message sent again, signed with the " +
+          "endpoint's secret of now; `redelivery_of` names the first delivery. 409 `webhook_delivery_pending` " +
+          "while the delivery is still being tried. An endpoint that is disabled keeps it until enabled.",
+        params: DeliveryIdParams,
+        headers: IdempotencyHeaders,
+        response: { 202: described(DeliverySchema, "Queued."), ...errors(400, 401, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const { id, delivery_id: deliveryId } = request.params;
+      const queued = await services.webhooks.redeliver(request.accountId, id, deliveryId);
+      return reply.status(202).send(presentDelivery(queued));
     },
   );
 };

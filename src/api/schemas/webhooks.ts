@@ -73,6 +73,11 @@ export const UpdateWebhookBody = Type.Object(
 
 export const WebhookIdParams = Type.Object({ id: PathId("The webhook endpoint's id.") });
 
+export const DeliveryIdParams = Type.Object({
+  id: PathId("The webhook endpoint's id."),
+  delivery_id: PathId("The delivery's id."),
+});
+
 export const ListWebhooksQuery = Type.Object({
   page: Type.Optional(Page),
   page_size: Type.Optional(PageSize),
@@ -96,6 +101,12 @@ export const DeliverySchema = Type.Object(
       description: "The `webhook-id` header and payload `id`, the same on every attempt.",
     }),
     event_type: Type.String(),
+    redelivery_of: Nullable(
+      Type.Integer({
+        description:
+          "A redelivery's first delivery of the same message (same `webhook_id`); null for a first.",
+      }),
+    ),
     status: Type.Unsafe<"pending" | "succeeded" | "failed">({
       type: "string",
       enum: ["pending", "succeeded", "failed"],

@@ -27,6 +27,7 @@ import * as trafficDirections from "./0026-traffic-directions.ts";
 import * as webhooks from "./0027-webhooks.ts";
 import * as bandwidthCharges from "./0028-bandwidth-charges.ts";
 import * as lowBalanceThreshold from "./0029-low-balance-threshold.ts";
+import * as webhookReachAndRedelivery from "./0030-webhook-reach-and-redelivery.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
 export const migrations: Record<string, Migration> = {
@@ -58,4 +59,5 @@ export const migrations: Record<string, Migration> = {
   "0027-webhooks": webhooks,
   "0028-bandwidth-charges": bandwidthCharges,
   "0029-low-balance-threshold": lowBalanceThreshold,
+  "0030-webhook-reach-and-redelivery": webhookReachAndRedelivery,
 };

@@ -75,14 +75,10 @@ export class AddressRepository {
     return rows.flatMap((r) => (r.server_id === null ? [] : [{ ...r, server_id: r.server_id }]));
   }
 
-  /** Whether the address is one of the providers' pools (the unique index on `address`). */
-  async inPool(address: string): Promise<boolean> {
-    const row = await this.#db
-      .selectFrom("ip_addresses")
-      .select("id")
-      .where("address", "=", address)
-      .executeTakeFirst();
-    return row !== undefined;
+  /** The CIDR blocks of every location's pools: the provider's own ranges. */
+  async blocks(): Promise<string[]> {
+    const rows = await this.#db.selectFrom("address_blocks").select("cidr").orderBy("id").execute();
+    return rows.map((r) => r.cidr);
   }
 
   async release(serverId: number): Promise<void> {

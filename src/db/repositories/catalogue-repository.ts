@@ -136,6 +136,15 @@ export class CatalogueRepository {
     return found;
   }
 
+  /** Records the block a pool's addresses came from (they are added by addAddresses). */
+  async addBlock(locationId: number, family: 4 | 6, cidr: string): Promise<void> {
+    await this.#db
+      .insertInto("address_blocks")
+      .values({ location_id: locationId, family, cidr })
+      .onConflict((oc) => oc.column("cidr").doNothing())
+      .execute();
+  }
+
   async addAddresses(locationId: number, family: 4 | 6, addresses: string[]): Promise<number> {
     let added = 0;
     for (let i = 0; i < addresses.length; i += 500) {

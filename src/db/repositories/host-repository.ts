@@ -311,6 +311,16 @@ export class HostRepository {
       .execute();
   }
 
+  /** Where the hosts' agents serve disks: the addresses of the provider's own machines. */
+  async transferUrls(): Promise<string[]> {
+    const rows = await this.#db
+      .selectFrom("hosts")
+      .select("transfer_url")
+      .where("transfer_url", "is not", null)
+      .execute();
+    return rows.flatMap((r) => (r.transfer_url === null ? [] : [r.transfer_url]));
+  }
+
   async insertCredential(hostId: number, tokenHash: string, now: string): Promise<void> {
     await this.#db
       .insertInto("host_credentials")

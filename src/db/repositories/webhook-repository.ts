@@ -117,6 +117,34 @@ export class WebhookRepository {
     return row.id;
   }
 
+  async findDelivery(endpointId: number, id: number): Promise<WebhookDeliveryRow | undefined> {
+    return this.#db
+      .selectFrom("webhook_deliveries")
+      .selectAll()
+      .where("endpoint_id", "=", endpointId)
+      .where("id", "=", id)
+      .executeTakeFirst();
+  }
+
+  /** A new delivery of a delivery's message: its event, data, webhook-id and payload timestamp, to its endpoint. */
+  async redeliver(of: WebhookDeliveryRow, now: string): Promise<WebhookDeliveryRow> {
+    return this.#db
+      .insertInto("webhook_deliveries")
+      .values({
+        endpoint_id: of.endpoint_id,
+        account_id: of.account_id,
+        event_type: of.event_type,
+        data: of.data,
+        status: "pending",
+        next_attempt_at: now,
+        created_at: now,
+        redelivery_of: of.redelivery_of ?? of.id,
+        message_created_at: of.message_created_at ?? of.created_at,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
   async insertEndpoint(values: Insertable<WebhookEndpointsTable>): Promise<WebhookEndpointRow> {
     return this.#db.insertInto("webhook_endpoints").values(values).returningAll().executeTakeFirstOrThrow();
   }

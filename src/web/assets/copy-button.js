@@ -15,6 +15,6 @@ for (const button of document.querySelectorAll("button[data-copy]")) {
       field.select();
       copied = document.execCommand("copy");
     }
-    if (status) status.textContent = copied ? "Copied." : "Select the token and copy it by hand.";
+    if (status) status.textContent = copied ? "Copied." : "Select it and copy it by hand.";
   });
 }

@@ -101,16 +101,22 @@ export function createdWebhookPage(frame: PageFrame, endpoint: WebhookEndpointRo
   );
 }
 
-function deliveryRow(delivery: DeliveryWithAttempts): Html {
+function deliveryRow(frame: PageFrame, delivery: DeliveryWithAttempts): Html {
   const codes = delivery.attempt_log.map((a) =>
     a.status_code === null ? (a.error ?? "no answer") : String(a.status_code),
   );
+  const id = webhookMessageId(delivery);
   return html`<tr data-delivery-id="${delivery.id}">
       <th scope="row">${delivery.event_type}</th>
-      <td><code>${webhookMessageId(delivery.id)}</code></td>
+      <td><code>${id}</code>${delivery.redelivery_of === null ? "" : html` <span class="hint">(sent again)</span>`}</td>
       <td>${when(delivery.created_at)}</td>
       <td>${delivery.status}</td>
       <td>${codes.join(", ")}</td>
+      <td class="row-actions">${
+        delivery.status === "pending"
+          ? ""
+          : html`<form method="post" action="/webhooks/${delivery.endpoint_id}/deliveries/${delivery.id}/redeliver" class="inline"><input type="hidden" name="_csrf" value="${frame.csrf}"><button type="submit" class="small" aria-label="Redeliver ${delivery.event_type} ${id}">Redeliver</button></form>`
+      }</td>
     </tr>`;
 }
 
@@ -126,11 +132,12 @@ export function webhookPage(
 ${endpoint.enabled === 1 ? "" : html`<p class="notice" role="alert"><strong>Disabled:</strong> ${endpoint.disabled_reason ?? ""}</p>`}
 <section class="card">
   <h2>Recent deliveries</h2>
+  <form class="card-action" method="post" action="/webhooks/${endpoint.id}/ping"><input type="hidden" name="_csrf" value="${frame.csrf}"><button type="submit">Send a ping</button></form>
   <div class="table-wrap">
   <table class="deliveries">
-    <thead><tr><th scope="col">Event</th><th scope="col">Id</th><th scope="col">Created</th><th scope="col">Status</th><th scope="col">Attempts</th></tr></thead>
+    <thead><tr><th scope="col">Event</th><th scope="col">Id</th><th scope="col">Created</th><th scope="col">Status</th><th scope="col">Attempts</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
     <tbody>
-    ${deliveries.length === 0 ? html`<tr><td colspan="5" class="empty">No deliveries yet.</td></tr>` : deliveries.map(deliveryRow)}
+    ${deliveries.length === 0 ? html`<tr><td colspan="6" class="empty">No deliveries yet.</td></tr>` : deliveries.map((d) => deliveryRow(frame, d))}
     </tbody>
   </table>
   </div>

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from "fastify";
 import { IdParams } from "../../api/schemas/common.ts";
+import { DeliveryIdParams } from "../../api/schemas/webhooks.ts";
 import { WEBHOOK_EVENT_TYPES } from "../../domain/webhook-events.ts";
 import type { Services } from "../../services/services.ts";
 import { formField } from "../form-body-parser.ts";
@@ -9,6 +10,7 @@ import { signedInFrame } from "../signed-in-frame.ts";
 import { requireSignedIn, sendPage, session } from "../web-request.ts";
 
 type WebhookRequest = { Params: { id: number } };
+type DeliveryRequest = { Params: { id: number; delivery_id: number } };
 
 /** The endpoints a page lists: the account's limit is small, so one page holds them. */
 const LISTED = 100;
@@ -52,6 +54,21 @@ export const webhookRoutes: FastifyPluginAsync<{ services: Services }> = async (
     await services.webhooks.update(session(request).accountId, request.params.id, { enabled: true });
     return reply.redirect("/webhooks", 303);
   });
+
+  app.post<WebhookRequest>("/webhooks/:id/ping", withId, async (request, reply) => {
+    await services.webhooks.ping(session(request).accountId, request.params.id);
+    return reply.redirect(`/webhooks/${request.params.id}`, 303);
+  });
+
+  app.post<DeliveryRequest>(
+    "/webhooks/:id/deliveries/:delivery_id/redeliver",
+    { schema: { hide: true, params: DeliveryIdParams } },
+    async (request, reply) => {
+      const { id, delivery_id: deliveryId } = request.params;
+      await services.webhooks.redeliver(session(request).accountId, id, deliveryId);
+      return reply.redirect(`/webhooks/${id}`, 303);
+    },
+  );
 
   app.post<WebhookRequest>("/webhooks/:id/delete", withId, async (request, reply) => {
     await services.webhooks.delete(session(request).accountId, request.params.id);
