@@ -60,8 +60,14 @@ export class DiskCapturer {
       return this.#copyStoppedDisk(id, file, call);
     }
     const consistency = await this.#o.qmp(id, (qmp) => this.#backUp(qmp, id, n, call));
-    const { sha256, size } = await sha256Of(file, call.signal);
-    return this.#handOut(file, size, sha256, consistency, call);
+    try {
+      // An abort can land after a short job has concluded: the copy is then removed here, not left behind.
+      const { sha256, size } = await sha256Of(file, call.signal);
+      return this.#handOut(file, size, sha256, consistency, call);
+    } catch (err) {
+      await rm(file, { force: true });
+      throw err;
+    }
   }
 
   async #backUp(
