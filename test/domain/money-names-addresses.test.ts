@@ -57,13 +57,21 @@ describe("address blocks", () => {
   it("expands an IPv4 block without its network and broadcast addresses", () => {
     assert.deepEqual(expandCidr("198.18.0.0/30", 100), {
       family: 4,
+      cidr: "198.18.0.0/30",
       addresses: ["198.18.0.1", "198.18.0.2"],
     });
-    assert.deepEqual(expandCidr("198.18.0.7/32", 100), { family: 4, addresses: ["198.18.0.7"] });
+    assert.deepEqual(expandCidr("198.18.0.7/32", 100), {
+      family: 4,
+      cidr: "198.18.0.7/32",
+      addresses: ["198.18.0.7"],
+    });
+    // The block as written is normalised to its network address.
+    assert.equal((expandCidr("198.18.0.5/30", 100) as { cidr: string }).cidr, "198.18.0.4/30");
   });
   it("expands an IPv6 block into RFC 5952 text", () => {
     assert.deepEqual(expandCidr("2001:db8:5::/126", 100), {
       family: 6,
+      cidr: "2001:db8:5::/126",
       addresses: ["2001:db8:5::1", "2001:db8:5::2", "2001:db8:5::3"],
     });
     assert.equal(formatIpv6(0x20010db8000000000000000000000001n), "2001:db8::1");

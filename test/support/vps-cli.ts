@@ -1,5 +1,6 @@
 import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -7,9 +8,60 @@ import { join } from "node:path";
 export const CLI_BIN = join(import.meta.dirname, "../../cli/bin/vps.js");
 export const CLI_DIST = join(import.meta.dirname, "../../cli/dist");
 
-/** Builds the SDK and the CLI to JavaScript once (npm run cli:build), as a user's `npm install` does. */
+const ROOT = join(import.meta.dirname, "../..");
+
+/** The newest modification time of the files below `dir` (0 when it does not exist). */
+function newest(dir: string, pick: (a: number, b: number) => number, start: number): number {
+  if (!existsSync(dir)) return 0;
+  let found = start;
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) found = pick(found, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return found;
+}
+
+/**
+ * Builds the SDK and the CLI to JavaScript (npm run cli:build), as a user's `npm install` does, unless the build is
+ * newer than their sources. Test files run side by side: one build at a time (a lock folder), and none that would
+ * rewrite dist/ under a `vps` another file is running when it is up to date already.
+ */
 export function buildCli(): void {
-  execFileSync("npm", ["run", "cli:build"], { cwd: join(import.meta.dirname, "../.."), stdio: "pipe" });
+  const lock = join(
+    tmpdir(),
+    `vps-cli-build-${createHash("sha256").update(ROOT).digest("hex").slice(0, 12)}`,
+  );
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST" || Date.now() > deadline) throw err;
+      // A lock older than any build is one a killed run left.
+      if (Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 120_000) {
+        rmdirSync(lock, { recursive: false });
+        continue;
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
+  try {
+    const sources = Math.max(
+      newest(join(ROOT, "cli/src"), Math.max, 0),
+      newest(join(ROOT, "sdk/src"), Math.max, 0),
+      statSync(join(ROOT, "cli/tsconfig.json")).mtimeMs,
+      statSync(join(ROOT, "sdk/tsconfig.json")).mtimeMs,
+    );
+    const built = Math.min(
+      newest(join(ROOT, "cli/dist"), Math.min, Number.POSITIVE_INFINITY),
+      newest(join(ROOT, "sdk/dist"), Math.min, Number.POSITIVE_INFINITY),
+    );
+    if (built === 0 || built === Number.POSITIVE_INFINITY || built < sources) {
+      execFileSync("npm", ["run", "cli:build"], { cwd: ROOT, stdio: "pipe" });
+    }
+  } finally {
+    rmdirSync(lock);
+  }
 }
 
 export interface VpsRun {
