@@ -17,10 +17,10 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { pino } from "pino";
 import type { MachineSpec } from "../src/drivers/driver.ts";
-import { QemuDriver } from "../src/drivers/qemu/qemu-driver.ts";
 import { DirectoryImageStore } from "../src/store/directory-image-store.ts";
+import { bootToSsh, qemuTestDriver, testImageSpec } from "../test/support/qemu-test-driver.ts";
 import { qemuTestImage } from "../test/support/qemu-test-image.ts";
-import { makeKeyPair, sshWhenReady } from "../test/support/ssh.ts";
+import { makeKeyPair } from "../test/support/ssh.ts";
 
 const run = promisify(execFile);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
@@ -35,27 +35,14 @@ const median = (values: number[]) =>
 const call = () => ({ signal: AbortSignal.timeout(600_000), log: pino({ level: "silent" }) });
 
 const vmDir = join(dir, "vms");
-const driver = new QemuDriver({
-  vmDir,
-  imageDir: image.dir,
-  qemuBinary: "qemu-system-x86_64",
-  qemuImg: "qemu-img",
-  isoTool: "genisoimage",
-  accel,
-  network: { mode: "user", hostfwdAddress: "127.0.0.1" },
-});
+const driver = qemuTestDriver(vmDir, { accel });
 const store = new DirectoryImageStore(join(dir, "store"));
-const spec = (id: string): MachineSpec => ({
-  id,
-  hostname: "bench.example.com",
-  vcpus: 1,
-  memoryMb: 256,
-  storageGb: Math.ceil((64 + megabytes) / 1024) + 1,
-  image: "vps-test.qcow2",
-  sshPublicKey: key.publicKey,
-  ipv4: null,
-  ipv6: null,
-});
+const spec = (id: string): MachineSpec =>
+  testImageSpec(id, {
+    hostname: "bench.example.com",
+    storageGb: Math.ceil((64 + megabytes) / 1024) + 1,
+    sshPublicKey: key.publicKey,
+  });
 
 /** Seconds `step` takes and the bytes it moved. */
 async function timed(step: () => Promise<number>): Promise<{ seconds: number; bytes: number }> {
@@ -70,10 +57,7 @@ try {
   const disk = join(vmDir, id, "disk.qcow2");
   // Past the test image's FAT partition, so the guest boots as usual.
   await run("qemu-io", ["-f", "qcow2", "-c", `write -P 0x5a 64M ${megabytes}M`, disk]);
-  await driver.start(id, call());
-  const endpoint = await driver.endpoint(id);
-  if (!endpoint) throw new Error("no SSH endpoint");
-  await sshWhenReady(endpoint.host, endpoint.port, key, "true");
+  await bootToSsh(driver, id, key, call());
 
   const figures: Record<"a" | "b" | "c" | "d", number[]> = { a: [], b: [], c: [], d: [] };
   const rate = ({ seconds, bytes }: { seconds: number; bytes: number }) => bytes / 1e6 / seconds;

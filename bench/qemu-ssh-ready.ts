@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
-import { QemuDriver } from "../src/drivers/qemu/qemu-driver.ts";
 import { client, waitForStatus } from "../test/support/client.ts";
+import { bootToSsh, qemuTestDriver, testImageSpec } from "../test/support/qemu-test-driver.ts";
 import { qemuTestImage } from "../test/support/qemu-test-image.ts";
 import { spawnServer } from "../test/support/spawned-server.ts";
 import { makeKeyPair, sshWhenReady } from "../test/support/ssh.ts";
@@ -25,36 +25,20 @@ const median = (values: number[]) =>
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 async function baseline(run: number): Promise<number> {
-  const driver = new QemuDriver({
-    vmDir: join(dir, "baseline"),
-    imageDir: image.dir,
-    qemuBinary: "qemu-system-x86_64",
-    qemuImg: "qemu-img",
-    isoTool: "genisoimage",
-    accel,
-    network: { mode: "user", hostfwdAddress: "127.0.0.1" },
-  });
+  const driver = qemuTestDriver(join(dir, "baseline"), { accel });
   const call = { signal: AbortSignal.timeout(300_000), log: pino({ level: "silent" }) };
   const id = String(90_000 + run);
   const started = performance.now();
   await driver.create(
-    {
-      id,
+    testImageSpec(id, {
       hostname: "bench.example.com",
-      vcpus: 1,
       memoryMb: 1024,
       storageGb: 25,
-      image: "vps-test.qcow2",
       sshPublicKey: key.publicKey,
-      ipv4: null,
-      ipv6: null,
-    },
+    }),
     call,
   );
-  await driver.start(id, call);
-  const endpoint = await driver.endpoint(id);
-  if (!endpoint) throw new Error("no SSH endpoint");
-  await sshWhenReady(endpoint.host, endpoint.port, key, "true");
+  await bootToSsh(driver, id, key, call);
   const elapsed = performance.now() - started;
   await driver.destroy(id, call);
   return elapsed;

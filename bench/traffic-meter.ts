@@ -14,11 +14,11 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, write
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
-import { QemuDriver } from "../src/drivers/qemu/qemu-driver.ts";
 import { QmpClient } from "../src/drivers/qemu/qmp-client.ts";
 import { processUsage } from "../src/drivers/qemu/vm-process.ts";
+import { bootToSsh, qemuTestDriver, testImageSpec } from "../test/support/qemu-test-driver.ts";
 import { qemuTestImage } from "../test/support/qemu-test-image.ts";
-import { makeKeyPair, sshTransfer, sshWhenReady } from "../test/support/ssh.ts";
+import { makeKeyPair, sshTransfer } from "../test/support/ssh.ts";
 
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 const megabytes = Number(process.env.BENCH_TRAFFIC_MB ?? 32);
@@ -31,15 +31,7 @@ const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 const call = () => ({ signal: AbortSignal.timeout(600_000), log: pino({ level: "silent" }) });
 const vmDir = join(dir, "vms");
-const driver = new QemuDriver({
-  vmDir,
-  imageDir: image.dir,
-  qemuBinary: "qemu-system-x86_64",
-  qemuImg: "qemu-img",
-  isoTool: "genisoimage",
-  accel,
-  network: { mode: "user", hostfwdAddress: "127.0.0.1" },
-});
+const driver = qemuTestDriver(vmDir, { accel });
 const id = "91002";
 const bytes = megabytes * 1e6;
 
@@ -58,23 +50,10 @@ const readMs: number[] = [];
 
 try {
   await driver.create(
-    {
-      id,
-      hostname: "bench.example.com",
-      vcpus: 1,
-      memoryMb: 256,
-      storageGb: 2,
-      image: "vps-test.qcow2",
-      sshPublicKey: key.publicKey,
-      ipv4: null,
-      ipv6: null,
-    },
+    testImageSpec(id, { hostname: "bench.example.com", sshPublicKey: key.publicKey }),
     call(),
   );
-  await driver.start(id, call());
-  const endpoint = await driver.endpoint(id);
-  if (!endpoint) throw new Error("no SSH endpoint");
-  await sshWhenReady(endpoint.host, endpoint.port, key, "true");
+  const endpoint = await bootToSsh(driver, id, key, call());
   const pid = Number(readFileSync(join(vmDir, id, "qemu.pid"), "utf8"));
   const meter = async (state: State) => {
     const qmp = await QmpClient.connect(join(vmDir, id, "qmp.sock"));

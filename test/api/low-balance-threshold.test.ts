@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { startAppWithReceiver } from "../support/app-with-receiver.ts";
 import { type Client, eventually, SAMPLE_CREATE } from "../support/client.ts";
-import { startTestApp, type TestApp } from "../support/test-app.ts";
-import { WebhookReceiver } from "../support/webhook-receiver.ts";
+import type { TestApp } from "../support/test-app.ts";
+import type { WebhookReceiver } from "../support/webhook-receiver.ts";
 import { expectError } from "./expect-error.ts";
 
 const ACCOUNT = "/api/v1/account/";
@@ -11,16 +12,11 @@ describe("an account's low-balance threshold", { concurrency: true }, () => {
   let t: TestApp;
   let receiver: WebhookReceiver;
   before(async () => {
-    receiver = await WebhookReceiver.start();
-    t = await startTestApp({
-      VPS_WEBHOOK_ALLOWED_NETWORKS: "127.0.0.0/8",
+    ({ t, receiver } = await startAppWithReceiver({
       VPS_LOW_BALANCE_THRESHOLD: "5.00",
-    });
+    }));
   });
-  after(async () => {
-    await t?.close();
-    await receiver?.close();
-  });
+  after(() => t?.close());
 
   it("follows the operator's default until the account sets its own, and again after null", async () => {
     const account = await t.newAccount();

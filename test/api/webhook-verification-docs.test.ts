@@ -4,9 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
+import { startAppWithReceiver } from "../support/app-with-receiver.ts";
 import { eventually } from "../support/client.ts";
-import { startTestApp, type TestApp } from "../support/test-app.ts";
-import { WebhookReceiver } from "../support/webhook-receiver.ts";
+import type { TestApp } from "../support/test-app.ts";
+import type { WebhookReceiver } from "../support/webhook-receiver.ts";
 
 type Verify = (secret: string, headers: Record<string, unknown>, rawBody: string, now?: number) => boolean;
 
@@ -28,12 +29,10 @@ describe("README: verifying a webhook in Node", () => {
   let dir: string;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "readme-verify-"));
-    receiver = await WebhookReceiver.start();
-    t = await startTestApp({ VPS_WEBHOOK_ALLOWED_NETWORKS: "127.0.0.0/8" });
+    ({ t, receiver } = await startAppWithReceiver());
   });
   after(async () => {
     await t?.close();
-    await receiver?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

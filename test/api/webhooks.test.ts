@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { startAppWithReceiver } from "../support/app-with-receiver.ts";
 import { eventually, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
 import { signatureVerifies, WebhookReceiver } from "../support/webhook-receiver.ts";
@@ -12,19 +13,14 @@ describe("webhooks", { concurrency: true }, () => {
   let t: TestApp;
   let receiver: WebhookReceiver;
   before(async () => {
-    receiver = await WebhookReceiver.start();
-    t = await startTestApp({
-      VPS_WEBHOOK_ALLOWED_NETWORKS: "127.0.0.0/8",
+    ({ t, receiver } = await startAppWithReceiver({
       VPS_WEBHOOK_RETRY_SCHEDULE_MS: "50,50,50,50",
       VPS_WEBHOOK_DISABLE_AFTER_FAILURES: "2",
       VPS_WEBHOOK_TIMEOUT_MS: "2000",
       VPS_LOW_BALANCE_THRESHOLD: "5.00",
-    });
+    }));
   });
-  after(async () => {
-    await t?.close();
-    await receiver?.close();
-  });
+  after(() => t?.close());
 
   let paths = 0;
   async function register(api = t.owner, events = ALL_EVENTS) {

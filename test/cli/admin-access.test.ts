@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ADMIN_TOKEN, OWNER_TOKEN, startTestApp, type TestApp } from "../support/test-app.ts";
-import { buildCli, vpsShell } from "../support/vps-cli.ts";
+import { buildCli, ok, vpsShell } from "../support/vps-cli.ts";
 
 describe("vps admin: operators, invitations, an account's tokens, host credentials and migrations", () => {
   let t: TestApp;
@@ -11,7 +11,6 @@ describe("vps admin: operators, invitations, an account's tokens, host credentia
   });
   after(() => t.close());
 
-  const ok = (run: { code: number; stderr: string }) => assert.equal(run.code, 0, run.stderr);
   const operator = () => vpsShell({ VPS_URL: t.url, VPS_ADMIN_TOKEN: ADMIN_TOKEN });
 
   it("grants and revokes the operator role, invites an account and issues and revokes its tokens", async () => {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { ADMIN_TOKEN, OWNER_TOKEN, startTestApp, type TestApp } from "../support/test-app.ts";
-import { buildCli, CLI_DIST, vpsShell } from "../support/vps-cli.ts";
+import { buildCli, CLI_DIST, ok, vpsShell } from "../support/vps-cli.ts";
 
 /** An OpenSSH ed25519 public key line. */
 function publicKey(): string {
@@ -22,8 +22,6 @@ describe("vps admin, catalogue, ssh-key, account, completion and help", () => {
     t = await startTestApp();
   });
   after(() => t.close());
-
-  const ok = (run: { code: number; stderr: string }) => assert.equal(run.code, 0, run.stderr);
 
   it("runs the operator's commands with the context's admin token", async () => {
     const shell = vpsShell();

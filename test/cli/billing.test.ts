@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { billAcrossMonthEnd } from "../support/bill-across-month-end.ts";
 import { SAMPLE_CREATE } from "../support/client.ts";
-import { SettableClock } from "../support/settable-clock.ts";
+import { clockInNextMonth, type SettableClock } from "../support/settable-clock.ts";
 import { ADMIN_TOKEN, startTestApp, type TestApp } from "../support/test-app.ts";
-import { buildCli, type VpsShell, vpsShell } from "../support/vps-cli.ts";
-
-const HOUR = 3_600_000;
+import { buildCli, ok, type VpsShell, vpsShell } from "../support/vps-cli.ts";
 
 describe("vps account transactions, usage and statement; vps admin account credit and revenue", () => {
   // A server charged from the 2nd of next month to two hours into the month after, past the hour its month's
@@ -21,33 +20,22 @@ describe("vps account transactions, usage and statement; vps admin account credi
   let admin: VpsShell;
   before(async () => {
     buildCli();
-    clock = new SettableClock();
-    const now = new Date();
-    const start = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
-    const next = Date.UTC(new Date(start).getUTCFullYear(), new Date(start).getUTCMonth() + 1, 1);
-    month = new Date(start).toISOString().slice(0, 7);
+    let start: number;
+    let next: number;
+    ({ clock, start, next, month } = clockInNextMonth());
     monthStart = new Date(start).toISOString().slice(0, 10);
     nextMonthStart = new Date(next).toISOString().slice(0, 10);
-    clock.advance(start + 24 * HOUR - now.getTime());
     t = await startTestApp({}, clock);
     customer = await t.newAccount("50.00");
     accountId = customer.accountId;
     const created = await customer.post("/api/v1/servers/", SAMPLE_CREATE);
     assert.equal(created.status, 201, created.text);
-    clock.advance(5 * HOUR);
-    await t.app.engine.billing.runOnce();
-    clock.advance(next - HOUR / 2 - clock.now().getTime());
-    await t.app.engine.billing.runOnce();
-    clock.advance(2 * HOUR);
-    await t.app.engine.billing.runOnce();
-    clock.advance(2 * HOUR);
-    await t.app.engine.billing.runOnce();
+    await billAcrossMonthEnd(t, clock, next);
     shell = vpsShell({ VPS_URL: t.url, VPS_TOKEN: customer.token ?? "" });
     admin = vpsShell({ VPS_URL: t.url, VPS_ADMIN_TOKEN: ADMIN_TOKEN });
   });
   after(() => t.close());
 
-  const ok = (run: { code: number; stderr: string }) => assert.equal(run.code, 0, run.stderr);
   const json = async (who: VpsShell, args: string[]) => {
     const run = await who.vps([...args, "-o", "json"]);
     ok(run);

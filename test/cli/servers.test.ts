@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
-import { buildCli, type VpsShell, vpsShell } from "../support/vps-cli.ts";
+import { buildCli, ok, type VpsShell, vpsShell } from "../support/vps-cli.ts";
 
 const CREATE = ["--plan", "Standard VPS", "--os", "5", "--location", "us-west"];
 
@@ -22,8 +22,6 @@ describe("vps server, image and action", () => {
     const token = (account as unknown as { token: string }).token;
     return vpsShell({ VPS_URL: t.url, VPS_TOKEN: token });
   }
-
-  const ok = (run: { code: number; stderr: string }) => assert.equal(run.code, 0, run.stderr);
 
   it("creates a server, waits until it is active and prints it in each of the three formats", async () => {
     const shell = await customer();

@@ -1,28 +1,24 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { startAppWithReceiver } from "../support/app-with-receiver.ts";
 import { eventually } from "../support/client.ts";
-import { startTestApp, type TestApp } from "../support/test-app.ts";
-import { buildCli, type VpsShell, vpsShell } from "../support/vps-cli.ts";
-import { signatureVerifies, WebhookReceiver } from "../support/webhook-receiver.ts";
+import type { TestApp } from "../support/test-app.ts";
+import { buildCli, ok, type VpsShell, vpsShell } from "../support/vps-cli.ts";
+import { signatureVerifies, type WebhookReceiver } from "../support/webhook-receiver.ts";
 
 describe("vps webhook", () => {
   let t: TestApp;
   let receiver: WebhookReceiver;
   before(async () => {
     buildCli();
-    receiver = await WebhookReceiver.start();
-    t = await startTestApp({ VPS_WEBHOOK_ALLOWED_NETWORKS: "127.0.0.0/8", VPS_WEBHOOK_TIMEOUT_MS: "5000" });
+    ({ t, receiver } = await startAppWithReceiver({ VPS_WEBHOOK_TIMEOUT_MS: "5000" }));
   });
-  after(async () => {
-    await t?.close();
-    await receiver?.close();
-  });
+  after(() => t?.close());
 
   async function customer(): Promise<VpsShell> {
     const account = await t.newAccount();
     return vpsShell({ VPS_URL: t.url, VPS_TOKEN: (account as unknown as { token: string }).token });
   }
-  const ok = (run: { code: number; stderr: string }) => assert.equal(run.code, 0, run.stderr);
   const json = async (shell: VpsShell, args: string[]) => {
     const run = await shell.vps([...args, "-o", "json"]);
     ok(run);

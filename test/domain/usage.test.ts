@@ -3,6 +3,16 @@ import { describe, it } from "node:test";
 import { nextUsage } from "../../src/domain/usage.ts";
 
 const plan = { vcpus: 2, memoryMb: 4096, storageGb: 80 };
+/** The time `second` seconds past 10:00 on a day in November 2026. */
+const at = (second: number) => `2026-11-26T10:00:${String(second).padStart(2, "0")}.000Z`;
+/** A sample whose network counters stand at `netInBytes` and `netOutBytes`. */
+const sample = (netInBytes: number, netOutBytes: number) => ({
+  cpuTimeNs: 0,
+  memoryUsedMb: 1,
+  diskUsedGb: 1,
+  netInBytes,
+  netOutBytes,
+});
 
 describe("resource usage from cumulative counters", () => {
   it("turns CPU time into a percentage of the plan's vCPUs over the time since the last sample", () => {
@@ -89,14 +99,6 @@ describe("resource usage from cumulative counters", () => {
   });
 
   it("counts each direction apart; the month's billable bandwidth is the larger of the two", () => {
-    const at = (second: number) => `2026-11-26T10:00:${String(second).padStart(2, "0")}.000Z`;
-    const sample = (netInBytes: number, netOutBytes: number) => ({
-      cpuTimeNs: 0,
-      memoryUsedMb: 1,
-      diskUsedGb: 1,
-      netInBytes,
-      netOutBytes,
-    });
     const first = nextUsage(undefined, sample(1e9, 3e9), plan, at(0));
     assert.deepEqual(
       [first.bandwidthInBytes, first.bandwidthOutBytes, first.bandwidthBytes],
@@ -111,14 +113,6 @@ describe("resource usage from cumulative counters", () => {
   });
 
   it("keeps a stopped machine's network counters, so a driver's that go on after a restart are not counted twice", () => {
-    const at = (second: number) => `2026-11-26T10:00:${String(second).padStart(2, "0")}.000Z`;
-    const sample = (netInBytes: number, netOutBytes: number) => ({
-      cpuTimeNs: 0,
-      memoryUsedMb: 1,
-      diskUsedGb: 1,
-      netInBytes,
-      netOutBytes,
-    });
     const running = nextUsage(undefined, sample(2e9, 5e9), plan, at(0));
     const stopped = nextUsage(running, null, plan, at(10));
     // A tap keeps its counters while its VM is off: only what came after the start counts.

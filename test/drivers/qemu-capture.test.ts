@@ -9,10 +9,10 @@ import { promisify } from "node:util";
 import { pino } from "pino";
 import type { DiskCapture, DriverCall, MachineSpec } from "../../src/drivers/driver.ts";
 import type { GuestFreezer } from "../../src/drivers/qemu/guest-freezer.ts";
-import { QemuDriver } from "../../src/drivers/qemu/qemu-driver.ts";
 import { QmpClient } from "../../src/drivers/qemu/qmp-client.ts";
+import { bootToSsh, qemuTestDriver, testImageSpec } from "../support/qemu-test-driver.ts";
 import { qemuTestImage } from "../support/qemu-test-image.ts";
-import { type KeyPair, makeKeyPair, sshRun, sshWhenReady } from "../support/ssh.ts";
+import { type KeyPair, makeKeyPair, sshRun } from "../support/ssh.ts";
 
 const run = promisify(execFile);
 const image = qemuTestImage();
@@ -33,14 +33,7 @@ describe("qemu driver: disk copies and resizes", { skip: image.skip }, () => {
   const vmDir = join(dir, "vms");
   // What each test wants of the guest's freeze; the driver sees only the seam.
   let freezer: GuestFreezer | undefined;
-  const driver = new QemuDriver({
-    vmDir,
-    imageDir: image.dir,
-    qemuBinary: "qemu-system-x86_64",
-    qemuImg: "qemu-img",
-    isoTool: "genisoimage",
-    accel: "tcg",
-    network: { mode: "user", hostfwdAddress: "127.0.0.1" },
+  const driver = qemuTestDriver(vmDir, {
     freezer: {
       freeze: (id, signal) => (freezer ? freezer.freeze(id, signal) : Promise.resolve(0)),
       thaw: (id, signal) => (freezer ? freezer.thaw(id, signal) : Promise.resolve()),
@@ -54,28 +47,14 @@ describe("qemu driver: disk copies and resizes", { skip: image.skip }, () => {
     ...extra,
   });
   let key: KeyPair;
-  const spec = (id: string, storageGb: number): MachineSpec => ({
-    id,
-    hostname: `vm${id}.example.com`,
-    vcpus: 1,
-    memoryMb: 256,
-    storageGb,
-    image: IMAGE,
-    sshPublicKey: key.publicKey,
-    ipv4: null,
-    ipv6: null,
-  });
+  const spec = (id: string, storageGb: number): MachineSpec =>
+    testImageSpec(id, { storageGb, sshPublicKey: key.publicKey });
   const ssh = async (id: string, command: string) => {
     const endpoint = await driver.endpoint(id);
     assert.ok(endpoint);
     return sshRun(endpoint.host, endpoint.port, key, command, 60_000);
   };
-  const boot = async (id: string) => {
-    await driver.start(id, call());
-    const endpoint = await driver.endpoint(id);
-    assert.ok(endpoint);
-    await sshWhenReady(endpoint.host, endpoint.port, key, "true");
-  };
+  const boot = (id: string) => bootToSsh(driver, id, key, call());
   // A marker written to the guest's raw disk, past the FAT partition, and read back from it or from a copy.
   const writeMarker = (id: string, mib: number, text: string) =>
     ssh(id, `printf '${text}' | dd of=/dev/vda bs=1M seek=${mib} conv=fsync 2>/dev/null && sync`);

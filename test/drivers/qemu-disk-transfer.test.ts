@@ -7,8 +7,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { pino } from "pino";
-import type { MachineSpec } from "../../src/drivers/driver.ts";
-import { QemuDriver } from "../../src/drivers/qemu/qemu-driver.ts";
+import { qemuTestDriver, testImageSpec } from "../support/qemu-test-driver.ts";
 import { qemuTestImage } from "../support/qemu-test-image.ts";
 
 const run = promisify(execFile);
@@ -25,30 +24,12 @@ describe("qemu driver: a disk exported on one host and imported on another", { s
     mkdirSync(imageDir, { recursive: true });
     copyFileSync(join(image.dir, IMAGE), join(imageDir, IMAGE));
     const vmDir = join(dir, name, "vms");
-    const driver = new QemuDriver({
-      vmDir,
-      imageDir,
-      qemuBinary: "qemu-system-x86_64",
-      qemuImg: "qemu-img",
-      isoTool: "genisoimage",
-      accel: "tcg",
-      network: { mode: "user", hostfwdAddress: "127.0.0.1" },
-    });
+    const driver = qemuTestDriver(vmDir, { imageDir });
     return { driver, vmDir, imageDir };
   };
   const a = host("a");
   const b = host("b");
-  const spec: MachineSpec = {
-    id: "42",
-    hostname: "vm42.example.com",
-    vcpus: 1,
-    memoryMb: 256,
-    storageGb: 2,
-    image: IMAGE,
-    sshPublicKey: null,
-    ipv4: "203.0.113.10",
-    ipv6: null,
-  };
+  const spec = testImageSpec("42", { ipv4: "203.0.113.10" });
   const info = async (path: string) =>
     JSON.parse((await run("qemu-img", ["info", "--output=json", "--force-share", path])).stdout);
 

@@ -9,10 +9,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { pino } from "pino";
 import { GuestAgentClient, GuestAgentError } from "../../src/drivers/qemu/guest-agent-client.ts";
-import { QemuDriver } from "../../src/drivers/qemu/qemu-driver.ts";
+import type { QemuDriver } from "../../src/drivers/qemu/qemu-driver.ts";
 import { checkDataFilesystem, readDataFile } from "../support/guest-filesystem.ts";
+import { bootToSsh, qemuTestDriver, testImageSpec } from "../support/qemu-test-driver.ts";
 import { qemuAvailable, qemuTestImage } from "../support/qemu-test-image.ts";
-import { type KeyPair, makeKeyPair, sshRun, sshWhenReady } from "../support/ssh.ts";
+import { type KeyPair, makeKeyPair, sshRun } from "../support/ssh.ts";
 
 const run = promisify(execFile);
 const image = qemuTestImage();
@@ -30,35 +31,14 @@ describe("the test image's /data and guest agent, on a real VM", { skip: image.s
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "vps-qemu-qga-"));
-    driver = new QemuDriver({
-      vmDir: dir,
-      imageDir: image.dir,
-      qemuBinary: "qemu-system-x86_64",
-      qemuImg: "qemu-img",
-      isoTool: "genisoimage",
-      accel: "tcg",
-      network: { mode: "user", hostfwdAddress: "127.0.0.1" },
-    });
+    driver = qemuTestDriver(dir);
     key = await makeKeyPair();
     await driver.create(
-      {
-        id,
-        hostname: "data.example.com",
-        vcpus: 1,
-        memoryMb: 256,
-        storageGb: 2,
-        image: "vps-test.qcow2",
-        sshPublicKey: key.publicKey,
-        ipv4: null,
-        ipv6: null,
-      },
+      testImageSpec(id, { hostname: "data.example.com", sshPublicKey: key.publicKey }),
       call(),
     );
-    await driver.start(id, call());
-    const endpoint = await driver.endpoint(id);
-    assert.ok(endpoint);
+    const endpoint = await bootToSsh(driver, id, key, call());
     ssh = (command) => sshRun(endpoint.host, endpoint.port, key, command);
-    await sshWhenReady(endpoint.host, endpoint.port, key, "true");
     qga = join(dir, id, "qga.sock");
   });
 

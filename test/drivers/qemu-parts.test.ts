@@ -9,7 +9,7 @@ import { diskNodeOf, jobFraction } from "../../src/drivers/qemu/backup-job.ts";
 import { renderSeed } from "../../src/drivers/qemu/cloud-init-seed.ts";
 import { freezeGuest } from "../../src/drivers/qemu/guest-freezer.ts";
 import { macFor, qemuArgs } from "../../src/drivers/qemu/qemu-cmdline.ts";
-import { QemuDriver } from "../../src/drivers/qemu/qemu-driver.ts";
+import { qemuTestDriver } from "../support/qemu-test-driver.ts";
 import { qemuAvailable } from "../support/qemu-test-image.ts";
 
 const spec = {
@@ -184,16 +184,8 @@ describe("the qemu host's inventory", () => {
       for (const name of ["debian-12.qcow2", "ubuntu-22.04.qcow2", ".partial"]) {
         writeFileSync(join(imageDir, name), "");
       }
-      const driver = new QemuDriver({
-        // Not made yet: the disk is measured at its nearest existing parent.
-        vmDir: join(dir, "vms", "not-yet"),
-        imageDir,
-        qemuBinary: "qemu-system-x86_64",
-        qemuImg: "qemu-img",
-        isoTool: "genisoimage",
-        accel: "tcg",
-        network: { mode: "user", hostfwdAddress: "127.0.0.1" },
-      });
+      // Not made yet: the disk is measured at its nearest existing parent.
+      const driver = qemuTestDriver(join(dir, "vms", "not-yet"), { imageDir });
       const inventory = await driver.inventory({
         signal: AbortSignal.timeout(10_000),
         log: pino({ level: "silent" }),

@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
 import type { MachineStats } from "../../src/drivers/driver.ts";
-import { QemuDriver } from "../../src/drivers/qemu/qemu-driver.ts";
+import { bootToSsh, qemuTestDriver, testImageSpec } from "../support/qemu-test-driver.ts";
 import { qemuTestImage } from "../support/qemu-test-image.ts";
-import { type KeyPair, makeKeyPair, sshTransfer, sshWhenReady } from "../support/ssh.ts";
+import { type KeyPair, makeKeyPair, sshTransfer } from "../support/ssh.ts";
 
 const image = qemuTestImage();
 const OUT = 20_000_000;
@@ -22,16 +22,7 @@ describe("traffic of a user-mode VM, counted on the host", { skip: image.skip },
   const vmDir = mkdtempSync(join(tmpdir(), "vps-qemu-traffic-"));
   const call = { signal: AbortSignal.timeout(600_000), log: pino({ level: "silent" }) };
   const id = "4343";
-  const newDriver = () =>
-    new QemuDriver({
-      vmDir,
-      imageDir: image.dir,
-      qemuBinary: "qemu-system-x86_64",
-      qemuImg: "qemu-img",
-      isoTool: "genisoimage",
-      accel: "tcg",
-      network: { mode: "user", hostfwdAddress: "127.0.0.1" },
-    });
+  const newDriver = () => qemuTestDriver(vmDir);
   let driver = newDriver();
   let key: KeyPair;
   let ssh: { host: string; port: number };
@@ -44,24 +35,10 @@ describe("traffic of a user-mode VM, counted on the host", { skip: image.skip },
   before(async () => {
     key = await makeKeyPair();
     await driver.create(
-      {
-        id,
-        hostname: "metered.example.com",
-        vcpus: 1,
-        memoryMb: 256,
-        storageGb: 2,
-        image: "vps-test.qcow2",
-        sshPublicKey: key.publicKey,
-        ipv4: null,
-        ipv6: null,
-      },
+      testImageSpec(id, { hostname: "metered.example.com", sshPublicKey: key.publicKey }),
       call,
     );
-    await driver.start(id, call);
-    const endpoint = await driver.endpoint(id);
-    assert.ok(endpoint);
-    ssh = endpoint;
-    await sshWhenReady(ssh.host, ssh.port, key, "true");
+    ssh = await bootToSsh(driver, id, key, call);
   });
 
   after(async () => {
@@ -102,11 +79,7 @@ describe("traffic of a user-mode VM, counted on the host", { skip: image.skip },
   it("keeps the totals when the VM stops and starts again, where they go on growing", async () => {
     const running = await stats();
     await driver.stop(id, call);
-    await driver.start(id, call);
-    const endpoint = await driver.endpoint(id);
-    assert.ok(endpoint);
-    ssh = endpoint;
-    await sshWhenReady(ssh.host, ssh.port, key, "true");
+    ssh = await bootToSsh(driver, id, key, call);
     const restarted = await stats();
     assert.ok(restarted.netOutBytes >= running.netOutBytes, "the totals did not start again from zero");
     assert.ok(restarted.netOutBytes - running.netOutBytes < 1_000_000);

@@ -12,3 +12,16 @@ export class SettableClock implements Clock {
     this.#offsetMs += ms;
   }
 }
+
+/**
+ * A clock at midnight (UTC) of the 2nd of next month, so that a test's hours stay in one calendar month until it
+ * moves them on; with that month's first instant (`start`), the next month's (`next`) and its YYYY-MM.
+ */
+export function clockInNextMonth(): { clock: SettableClock; start: number; next: number; month: string } {
+  const clock = new SettableClock();
+  const now = new Date();
+  const start = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
+  const next = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 2, 1);
+  clock.advance(start + 24 * 3_600_000 - now.getTime());
+  return { clock, start, next, month: new Date(start).toISOString().slice(0, 7) };
+}

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, statSync } from "node:fs";
@@ -68,6 +69,11 @@ export interface VpsRun {
   code: number;
   stdout: string;
   stderr: string;
+}
+
+/** Asserts that `vps` exited 0, its stderr the message if not. */
+export function ok(run: VpsRun): void {
+  assert.equal(run.code, 0, run.stderr);
 }
 
 /** A user's shell: its own HOME and config file, and the environment they set. */

@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { browserSkip, launchBrowser } from "../support/browser.ts";
 import { SAMPLE_CREATE } from "../support/client.ts";
-import { SettableClock } from "../support/settable-clock.ts";
+import { clockInNextMonth } from "../support/settable-clock.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
 import { invitationPath } from "../support/web-session.ts";
 
@@ -28,12 +28,9 @@ describe("web console in a browser: billing and a printed statement", { skip: br
   let month: string;
   let accountId: number;
   before(async () => {
-    const clock = new SettableClock();
-    const now = new Date();
-    const start = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
-    const next = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 2, 1);
-    month = new Date(start).toISOString().slice(0, 7);
-    clock.advance(start + 24 * HOUR - now.getTime());
+    const inNextMonth = clockInNextMonth();
+    const { clock, next } = inNextMonth;
+    month = inNextMonth.month;
     t = await startTestApp({ VPS_BACKUP_PRICE_PERCENT: "20" }, clock);
     const made = await t.admin.post("/api/v1/admin/accounts/", {
       email: "billing@example.com",

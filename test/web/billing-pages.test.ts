@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { billAcrossMonthEnd } from "../support/bill-across-month-end.ts";
 import { SAMPLE_CREATE } from "../support/client.ts";
-import { SettableClock } from "../support/settable-clock.ts";
+import { clockInNextMonth, type SettableClock } from "../support/settable-clock.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
 import { signedInVisitor, type WebVisitor, webVisitor } from "../support/web-session.ts";
 
-const HOUR = 3_600_000;
 const cents = (money: string) => Math.round(Number(money) * 100);
 
 /** The text of every element of the page that carries the attribute, in order (tags stripped). */
@@ -39,11 +39,8 @@ describe("web console: billing pages (raw HTTP)", () => {
   let serverId: number;
   let browser: WebVisitor;
   before(async () => {
-    clock = new SettableClock();
-    const now = new Date();
-    const start = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
-    month = new Date(start).toISOString().slice(0, 7);
-    clock.advance(start + 24 * HOUR - now.getTime());
+    let next: number;
+    ({ clock, next, month } = clockInNextMonth());
     t = await startTestApp({ VPS_BACKUP_PRICE_PERCENT: "20" }, clock);
     customer = await t.newAccount("50.00");
     other = await t.newAccount("20.00");
@@ -51,15 +48,7 @@ describe("web console: billing pages (raw HTTP)", () => {
     assert.equal(created.status, 201, created.text);
     serverId = created.body.id;
     await other.post("/api/v1/servers/", { ...SAMPLE_CREATE, backups_enabled: false });
-    clock.advance(5 * HOUR);
-    await t.app.engine.billing.runOnce();
-    const next = Date.UTC(new Date(start).getUTCFullYear(), new Date(start).getUTCMonth() + 1, 1);
-    clock.advance(next - HOUR / 2 - clock.now().getTime());
-    await t.app.engine.billing.runOnce();
-    clock.advance(2 * HOUR);
-    await t.app.engine.billing.runOnce();
-    clock.advance(2 * HOUR);
-    await t.app.engine.billing.runOnce();
+    await billAcrossMonthEnd(t, clock, next);
     browser = await signedInVisitor(t, customer.accountId);
   });
   after(() => t.close());

@@ -3,10 +3,11 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
+import { startAppWithReceiver } from "../support/app-with-receiver.ts";
 import { browserSkip, launchBrowser } from "../support/browser.ts";
-import { startTestApp, type TestApp } from "../support/test-app.ts";
+import type { TestApp } from "../support/test-app.ts";
 import { invitationPath } from "../support/web-session.ts";
-import { signatureVerifies, WebhookReceiver } from "../support/webhook-receiver.ts";
+import { signatureVerifies, type WebhookReceiver } from "../support/webhook-receiver.ts";
 
 const SCREENSHOTS = join(import.meta.dirname, "..", "..", "docs", "screenshots");
 
@@ -22,17 +23,14 @@ describe("web console in a browser: webhooks", { skip: browserSkip() }, () => {
   let receiver: WebhookReceiver;
   let browser: Browser;
   before(async () => {
-    receiver = await WebhookReceiver.start();
-    t = await startTestApp({
-      VPS_WEBHOOK_ALLOWED_NETWORKS: "127.0.0.0/8",
+    ({ t, receiver } = await startAppWithReceiver({
       VPS_WEBHOOK_RETRY_SCHEDULE_MS: "50",
-    });
+    }));
     browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();
     await t?.close();
-    await receiver?.close();
   });
 
   it("adds an endpoint, copies its secret shown once, pings it, and redelivers a failed delivery", async () => {

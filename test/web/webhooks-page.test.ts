@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { startAppWithReceiver } from "../support/app-with-receiver.ts";
 import { eventually } from "../support/client.ts";
-import { startTestApp, type TestApp } from "../support/test-app.ts";
+import type { TestApp } from "../support/test-app.ts";
 import { signedInVisitor } from "../support/web-session.ts";
-import { signatureVerifies, WebhookReceiver } from "../support/webhook-receiver.ts";
+import { signatureVerifies, type WebhookReceiver } from "../support/webhook-receiver.ts";
 
 const SECRET = /value="(whsec_[A-Za-z0-9+/=]{44})"/;
 
@@ -11,17 +12,12 @@ describe("web console: webhooks (raw HTTP)", () => {
   let t: TestApp;
   let receiver: WebhookReceiver;
   before(async () => {
-    receiver = await WebhookReceiver.start();
-    t = await startTestApp({
-      VPS_WEBHOOK_ALLOWED_NETWORKS: "127.0.0.0/8",
+    ({ t, receiver } = await startAppWithReceiver({
       VPS_WEBHOOK_RETRY_SCHEDULE_MS: "20",
       VPS_WEBHOOK_DISABLE_AFTER_FAILURES: "1",
-    });
+    }));
   });
-  after(async () => {
-    await t?.close();
-    await receiver?.close();
-  });
+  after(() => t?.close());
 
   it("adds an endpoint showing its secret once, shows it disabled with its reason, enables and deletes it", async () => {
     const customer = await t.newAccount();

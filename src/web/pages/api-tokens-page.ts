@@ -1,8 +1,8 @@
 import type { TokenListing } from "../../db/repositories/token-repository.ts";
-import { assetUrl } from "../assets.ts";
 import { type Html, html } from "../html.ts";
 import { alert, layout, type PageFrame } from "../layout.ts";
 import { when } from "../when.ts";
+import { copyableSecret } from "./copyable-secret.ts";
 
 /** The create form as it was sent, when the service refused it. */
 export interface TokenForm {
@@ -64,17 +64,9 @@ export function createdTokenPage(frame: PageFrame, name: string, token: string):
     html`<section class="card">
   <h1>Your new API token “${name}”</h1>
   <p class="notice" role="alert"><strong>Copy it now: it is shown only this once.</strong> Only a digest of it is kept, so nobody can show it to you again; if you lose it, revoke it and create another.</p>
-  <div class="secret">
-    <div>
-      <label for="new-token">API token</label>
-      <input id="new-token" type="text" readonly value="${token}" spellcheck="false" autocomplete="off">
-    </div>
-    <button type="button" data-copy="new-token" hidden>Copy</button>
-  </div>
-  <p id="new-token-status" class="hint" role="status"></p>
+  ${copyableSecret("new-token", "API token", token)}
   <p><a href="/api-tokens">Back to your API tokens</a></p>
-</section>
-<script src="${assetUrl("copy-button.js")}" defer></script>`,
+</section>`,
   );
 }
 

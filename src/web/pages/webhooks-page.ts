@@ -1,10 +1,10 @@
 import type { WebhookEndpointRow } from "../../db/schema.ts";
 import { eventsOf, WEBHOOK_EVENT_TYPES, webhookMessageId } from "../../domain/webhook-events.ts";
 import type { DeliveryWithAttempts } from "../../services/webhook-service.ts";
-import { assetUrl } from "../assets.ts";
 import { type Html, html } from "../html.ts";
 import { alert, layout, type PageFrame } from "../layout.ts";
 import { when } from "../when.ts";
+import { copyableSecret } from "./copyable-secret.ts";
 
 /** The add form as it was sent, when the service refused it. */
 export interface WebhookForm {
@@ -87,17 +87,9 @@ export function createdWebhookPage(frame: PageFrame, endpoint: WebhookEndpointRo
   <h1>Webhook endpoint added</h1>
   <p>${endpoint.url}</p>
   <p class="notice" role="alert"><strong>Copy its signing secret now: it is shown only this once.</strong> Verify each delivery's <code>webhook-signature</code> with it.</p>
-  <div class="secret">
-    <div>
-      <label for="new-secret">Signing secret</label>
-      <input id="new-secret" type="text" readonly value="${secret}" spellcheck="false" autocomplete="off">
-    </div>
-    <button type="button" data-copy="new-secret" hidden>Copy</button>
-  </div>
-  <p id="new-secret-status" class="hint" role="status"></p>
+  ${copyableSecret("new-secret", "Signing secret", secret)}
   <p><a href="/webhooks">Back to your webhooks</a></p>
-</section>
-<script src="${assetUrl("copy-button.js")}" defer></script>`,
+</section>`,
   );
 }
 
