@@ -1,4 +1,5 @@
 import type { Generated, Selectable } from "kysely";
+import type { ImageConsistency, ImageStatus, ImageType } from "../domain/image-view.ts";
 import type { LedgerKind } from "../domain/ledger.ts";
 import type { OperationKind, OperationStatus } from "../domain/lifecycle.ts";
 import type { StoredServerStatus } from "../domain/server-status.ts";
@@ -148,12 +149,13 @@ export interface OperationsTable {
   progress: number | null;
 }
 
-export const IMAGE_TYPES = ["snapshot", "backup"] as const;
-export type ImageType = (typeof IMAGE_TYPES)[number];
-export const IMAGE_STATUSES = ["creating", "available", "failed"] as const;
-export type ImageStatus = (typeof IMAGE_STATUSES)[number];
-/** Whether a copy of a running disk had the guest's filesystems frozen (`filesystem`) or not (`crash`); a stopped disk's copy is `filesystem`. */
-export type ImageConsistency = "filesystem" | "crash";
+export {
+  IMAGE_STATUSES,
+  IMAGE_TYPES,
+  type ImageConsistency,
+  type ImageStatus,
+  type ImageType,
+} from "../domain/image-view.ts";
 
 export interface ImagesTable {
   id: Generated<number>;

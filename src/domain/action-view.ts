@@ -1,5 +1,4 @@
-import type { OperationRow } from "../db/schema.ts";
-import { LIFECYCLE, type OperationStatus } from "./lifecycle.ts";
+import { LIFECYCLE, type OperationKind, type OperationStatus } from "./lifecycle.ts";
 
 // An action as customers see it, in the API and in webhooks' `action.finished`.
 
@@ -17,7 +16,22 @@ export function apiTimestamp(iso: string): string {
   return `${iso.slice(0, 19)}Z`;
 }
 
-export function presentAction(op: OperationRow) {
+/** What an action shows of its operation (an operations row has it). */
+export interface ActionFacts {
+  id: number;
+  kind: OperationKind;
+  status: OperationStatus;
+  progress: number | null;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: string;
+  finished_at: string | null;
+  server_id: number;
+  attempts: number;
+  image_id: number | null;
+}
+
+export function presentAction(op: ActionFacts) {
   const status = STATUS[op.status];
   const error =
     op.status === "cancelled"
@@ -44,7 +58,7 @@ export function presentAction(op: OperationRow) {
  * What the driver reported, else coarse: queued 0, under way 50. 100 once succeeded; an action that ended in error
  * shows how far it had got, or null when it reported nothing.
  */
-function progressOf(op: OperationRow): number | null {
+function progressOf(op: ActionFacts): number | null {
   if (op.status === "succeeded") return 100;
   if (op.status === "failed" || op.status === "cancelled") return op.progress;
   return op.progress ?? (op.status === "running" ? 50 : 0);
