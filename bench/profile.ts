@@ -70,7 +70,9 @@ try {
         : {},
     );
     await service.stop();
-    console.log(`${endpoint} at ${size} servers (${backend}): ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms\n`);
+    console.log(
+      `${endpoint} at ${size} servers (${backend}): ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms\n`,
+    );
   }
 
   const file = readdirSync(profiles).find((name) => name.endsWith(".cpuprofile"));
