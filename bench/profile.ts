@@ -4,6 +4,7 @@
 //
 //   PROFILE_ENDPOINT=detail|list|filtered|create|engine   (default detail; engine: every server changes state at once)
 //   PROFILE_SERVERS=10000
+//   PROFILE_BACKEND=sqlite|postgres   (postgres needs BENCH_POSTGRES_URL; only the service's own CPU is profiled)
 //   PROFILE_INCLUSIVE=all   list every function by inclusive time, not only the project's
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -39,15 +40,16 @@ function top(totals: Map<string, number>, all: number, count: number): string[] 
 
 const endpoint = process.env.PROFILE_ENDPOINT ?? "detail";
 const size = Number(process.env.PROFILE_SERVERS ?? 10_000);
+const backend = process.env.PROFILE_BACKEND ?? "sqlite";
 const everyFunction = process.env.PROFILE_INCLUSIVE === "all";
 try {
   const profiles = join(work, "profiles");
   const flags = ["--cpu-prof", `--cpu-prof-dir=${profiles}`];
   if (endpoint === "engine") {
-    const perSecond = await engineThroughput("sqlite", size, flags);
+    const perSecond = await engineThroughput(backend, size, flags);
     console.log(`engine with ${size} servers changing state: ${perSecond.toFixed(0)} operations/s\n`);
   } else {
-    const databaseUrl = await freshDatabase("sqlite", "vps_profile");
+    const databaseUrl = await freshDatabase(backend, "vps_profile");
     const mine = await seed(databaseUrl, size);
     const service = await startService(databaseUrl, {}, flags);
     const path = {
@@ -68,7 +70,9 @@ try {
         : {},
     );
     await service.stop();
-    console.log(`${endpoint} at ${size} servers: ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms\n`);
+    console.log(
+      `${endpoint} at ${size} servers (${backend}): ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms\n`,
+    );
   }
 
   const file = readdirSync(profiles).find((name) => name.endsWith(".cpuprofile"));

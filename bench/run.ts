@@ -5,6 +5,8 @@
 //   BENCH_SIZES=1000,10000,100000   servers in the database (spread over ten accounts)
 //   BENCH_DURATION=6                seconds per figure (split over alternating rounds)
 //   BENCH_POSTGRES_URL=postgres://postgres:postgres@127.0.0.1:5432/postgres   also on PostgreSQL
+//   BENCH_BACKENDS=sqlite,postgres  which backends (PostgreSQL needs BENCH_POSTGRES_URL)
+//   BENCH_FIGURES=detail,list,filtered,rest,engine   which figures (rest: rate limits, lifecycle and creates)
 import { rmSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import {
@@ -27,6 +29,11 @@ import {
 /** Alternating baseline/service rounds per HTTP figure. */
 const ROUNDS = 3;
 const SIZES = (process.env.BENCH_SIZES ?? "1000,10000,100000").split(",").filter(Boolean).map(Number);
+const BACKENDS = (process.env.BENCH_BACKENDS ?? "sqlite,postgres")
+  .split(",")
+  .filter((backend) => backend === "sqlite" || (backend === "postgres" && POSTGRES));
+const FIGURES = new Set((process.env.BENCH_FIGURES ?? "detail,list,filtered,rest,engine").split(","));
+const NOT_TAKEN = { ratio: Number.NaN, p99: Number.NaN };
 
 const rows: string[] = [];
 const targets: string[] = [];
@@ -142,7 +149,7 @@ async function main(): Promise<void> {
     `vps control plane benchmarks — ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, ` +
       `Node ${process.version}, autocannon ${CONNECTIONS} connections × ${DURATION} s per figure\n`,
   );
-  for (const backend of POSTGRES ? ["sqlite", "postgres"] : ["sqlite"]) {
+  for (const backend of BACKENDS) {
     for (const size of SIZES) {
       console.log(`\n== ${backend}, ${size.toLocaleString("en")} servers`);
       const databaseUrl = await freshDatabase(backend, `vps_bench_${size}`);
@@ -150,14 +157,19 @@ async function main(): Promise<void> {
       const service = await startService(databaseUrl);
       const idle = rssMiB(service.child.pid);
       const id = mine[Math.floor(mine.length / 2)];
-      const detail = await compare("token check + GET /servers/{id}/", service, `/api/v1/servers/${id}/`);
-      await compare("GET /servers/?page_size=50", service, "/api/v1/servers/?page_size=50");
-      const filtered = await compare(
-        "GET /servers/?page_size=50&status&location",
-        service,
-        "/api/v1/servers/?page_size=50&status=active&location=us-west",
-      );
-      if (size === SIZES[0]) {
+      const detail = FIGURES.has("detail")
+        ? await compare("token check + GET /servers/{id}/", service, `/api/v1/servers/${id}/`)
+        : NOT_TAKEN;
+      if (FIGURES.has("list"))
+        await compare("GET /servers/?page_size=50", service, "/api/v1/servers/?page_size=50");
+      const filtered = FIGURES.has("filtered")
+        ? await compare(
+            "GET /servers/?page_size=50&status&location",
+            service,
+            "/api/v1/servers/?page_size=50&status=active&location=us-west",
+          )
+        : NOT_TAKEN;
+      if (size === SIZES[0] && FIGURES.has("rest")) {
         // What rate limiting costs a read, with a budget too large to run out under the load.
         const limited = await startService(databaseUrl, {
           VPS_RATE_LIMIT_READS: "1000000000",
@@ -206,7 +218,7 @@ async function main(): Promise<void> {
         );
       }
       report(`resident memory: idle ${idle} MiB, after the loads ${rssMiB(service.child.pid)} MiB`);
-      if (backend === "sqlite") {
+      if (backend === "sqlite" && FIGURES.has("detail") && FIGURES.has("filtered")) {
         target(
           `detail at >= 50% of baseline (${size} servers)`,
           detail.ratio >= 0.5,
@@ -224,6 +236,7 @@ async function main(): Promise<void> {
       }
       await service.stop();
     }
+    if (!FIGURES.has("engine")) continue;
     const opsPerSecond = await engineThroughput(backend, 10_000);
     report(
       `engine: 10,000 servers changing state at once: ${opsPerSecond.toFixed(0)} operations/s (${backend})`,

@@ -4,7 +4,9 @@ import { createMetricsListener } from "./api/metrics-listener.ts";
 import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import { type OpenDatabase, openDatabase } from "./db/database.ts";
+import { PostgresListener } from "./db/postgres-listener.ts";
 import { Repositories } from "./db/repositories/repositories.ts";
+import { TOKENS_REVOKED_CHANNEL } from "./db/repositories/token-repository.ts";
 import { type Clock, systemClock } from "./domain/clock.ts";
 import { freshSince } from "./domain/host-placement.ts";
 import { createDriver } from "./drivers/create-driver.ts";
@@ -76,6 +78,21 @@ export async function boot({
     const metricsHttp = config.metricsAddress
       ? await createMetricsListener(config, metrics, services.auth, log)
       : undefined;
+    // A token revoked through another process is forgotten here when its notice arrives (or, if the notices'
+    // connection was lost meanwhile, every verdict is): see TokenVerdicts.
+    const revokes =
+      database.dialect === "postgres" && config.tokenCacheMs > 0 && config.role !== "worker"
+        ? new PostgresListener(
+            database.url,
+            TOKENS_REVOKED_CHANNEL,
+            (payload) =>
+              /^\d+$/.test(payload)
+                ? services.tokenVerdicts.forget(Number(payload))
+                : services.tokenVerdicts.forgetAll(),
+            log,
+          )
+        : undefined;
+    await revokes?.start();
     return {
       config,
       database,
@@ -89,7 +106,7 @@ export async function boot({
       metricsHttp,
       async close() {
         // The engine stops claiming at once, while in-flight requests and operations are let finish.
-        await Promise.all([app.close(), engine.stop(), metricsHttp?.close()]);
+        await Promise.all([app.close(), engine.stop(), metricsHttp?.close(), revokes?.stop()]);
         // Counts made in memory reach the database before it closes.
         await services.rateLimits.flush();
         await database.close();

@@ -89,6 +89,8 @@ export interface Config {
   rateLimits: { reads: number; writes: number; windowMs: number };
   /** Failed authentications per client address and window before it is refused; 0 turns the limit off. */
   authFailures: { failures: number; windowMs: number };
+  /** How long a process trusts an API token it found active without reading it again; 0: every request reads it. */
+  tokenCacheMs: number;
   /** The web console: who may sign up, how its cookie is sent, and how long sessions and invitations last. */
   web: WebSettings;
   /** Serial consoles: how many may be open at once per server, and after how long with no byte one is closed. */
@@ -436,6 +438,7 @@ export function loadConfig(env: Env = process.env, stdoutIsTty = process.stdout.
       failures: integer(env, "VPS_AUTH_FAILURE_LIMIT", 20),
       windowMs: integer(env, "VPS_AUTH_FAILURE_WINDOW_MS", 60_000, 1000),
     },
+    tokenCacheMs: integer(env, "VPS_TOKEN_CACHE_MS", 5000, 0),
     web: {
       signup: choice(env, "VPS_SIGNUP", ["open", "closed"] as const, "closed") ?? "closed",
       signupCredit: decimal(env, "VPS_SIGNUP_CREDIT", "0.00"),

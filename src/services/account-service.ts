@@ -7,6 +7,7 @@ import { type Clock, isoAt } from "../domain/clock.ts";
 import { AmountOutOfRange, Conflict, InvalidInput, NotFound } from "../domain/errors.ts";
 import { MONEY_LIMIT_MINOR, parseMoney, parseSignedMoney, withinMoneyLimit } from "../domain/money.ts";
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "../domain/password-hash.ts";
+import type { TokenVerdicts } from "./token-verdicts.ts";
 
 export const CURRENCY = "USD";
 
@@ -29,9 +30,11 @@ export function checkPassword(password: string): void {
 export class AccountService {
   readonly #repos: Repositories;
   readonly #clock: Clock;
-  constructor(repos: Repositories, clock: Clock) {
+  readonly #verdicts: TokenVerdicts;
+  constructor(repos: Repositories, clock: Clock, verdicts: TokenVerdicts) {
     this.#repos = repos;
     this.#clock = clock;
+    this.#verdicts = verdicts;
   }
 
   async get(id: number): Promise<AccountRow> {
@@ -237,5 +240,7 @@ export class AccountService {
   async revokeToken(accountId: number, tokenId: number): Promise<void> {
     if (!(await this.#repos.tokens.revoke(accountId, tokenId, isoAt(this.#clock))))
       throw new NotFound("Token");
+    // Other processes hear of it through the revoke's notification, or forget it with their verdicts' expiry.
+    this.#verdicts.forget(tokenId);
   }
 }

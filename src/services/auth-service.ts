@@ -3,6 +3,7 @@ import { bearerToken, hashToken, sameDigest } from "../domain/api-token.ts";
 import type { Clock } from "../domain/clock.ts";
 import { Unauthorized } from "../domain/errors.ts";
 import { AuthFailureLimit, type AuthFailureLimits } from "./auth-failure-limit.ts";
+import type { TokenVerdicts } from "./token-verdicts.ts";
 
 export const ADMIN_TOKEN_SETTING = "admin_token_sha256";
 /** The admin token's budgets are counted under this id, which no API token has (theirs start at 1). */
@@ -12,10 +13,18 @@ export const ADMIN_TOKEN_ID = 0;
 export class AuthService {
   readonly #repos: Repositories;
   readonly #failures: AuthFailureLimit;
+  readonly #verdicts: TokenVerdicts;
   /** The digest of VPS_METRICS_TOKEN, when set. */
   readonly #metricsDigest: string | undefined;
-  constructor(repos: Repositories, clock: Clock, limits: AuthFailureLimits, metricsToken?: string) {
+  constructor(
+    repos: Repositories,
+    clock: Clock,
+    limits: AuthFailureLimits,
+    verdicts: TokenVerdicts,
+    metricsToken?: string,
+  ) {
     this.#repos = repos;
+    this.#verdicts = verdicts;
     this.#failures = new AuthFailureLimit(repos, clock, limits);
     this.#metricsDigest = metricsToken === undefined ? undefined : hashToken(metricsToken);
   }
@@ -30,8 +39,12 @@ export class AuthService {
   ): Promise<{ accountId: number; tokenId: number }> {
     return this.#guarded(header, address, undefined, async (token) => {
       const digest = hashToken(token);
+      const kept = this.#verdicts.find(digest);
+      if (kept) return { accountId: kept.accountId, tokenId: kept.tokenId };
+      const forgets = this.#verdicts.forgets;
       const owner = await this.#repos.tokens.findActiveByHash(digest);
       if (!owner || !sameDigest(owner.tokenHash, digest)) throw new Unauthorized("Invalid API token.");
+      this.#verdicts.keep(digest, owner, forgets);
       return { accountId: owner.accountId, tokenId: owner.tokenId };
     });
   }

@@ -91,10 +91,7 @@ export class ServerService {
       filter.locationId = location.id;
     }
     const offset = (query.page - 1) * query.pageSize;
-    const [count, rows] = await Promise.all([
-      this.#o.repos.servers.count(accountId, filter),
-      this.#o.repos.servers.list(accountId, filter, query.pageSize, offset),
-    ]);
+    const { count, rows } = await this.#o.repos.servers.list(accountId, filter, query.pageSize, offset);
     const { catalogue } = this.#o;
     await catalogue.learn(rows);
     const servers = rows.map((row): ServerSummary => {

@@ -30,6 +30,7 @@ import { ResizeService } from "./resize-service.ts";
 import { ServerMetricsService } from "./server-metrics-service.ts";
 import { ServerService } from "./server-service.ts";
 import { SshKeyService } from "./ssh-key-service.ts";
+import { TokenVerdicts } from "./token-verdicts.ts";
 import { WebSessionService } from "./web-session-service.ts";
 import { WebhookService } from "./webhook-service.ts";
 
@@ -39,6 +40,8 @@ export interface Services {
   clock: Clock;
   repos: Repositories;
   auth: AuthService;
+  /** The API tokens' verdicts this process keeps; a revoke elsewhere is heard through `forget`. */
+  tokenVerdicts: TokenVerdicts;
   accounts: AccountService;
   ledger: LedgerService;
   servers: ServerService;
@@ -96,12 +99,14 @@ export function createServices(
     hostDownAfterMs: config.hostDownAfterMs,
     maxAttempts: config.maxAttempts,
   });
+  const tokenVerdicts = new TokenVerdicts(config.tokenCacheMs);
   return {
     config,
     clock,
     repos,
-    auth: new AuthService(repos, clock, config.authFailures, config.metricsToken),
-    accounts: new AccountService(repos, clock),
+    auth: new AuthService(repos, clock, config.authFailures, tokenVerdicts, config.metricsToken),
+    tokenVerdicts,
+    accounts: new AccountService(repos, clock, tokenVerdicts),
     ledger: new LedgerService(repos, clock, config.backupPricePercent),
     servers: new ServerService({
       repos,

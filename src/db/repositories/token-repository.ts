@@ -1,5 +1,10 @@
+import { sql } from "kysely";
 import type { Db } from "../database.ts";
+import { dialectName } from "../dialect-name.ts";
 import type { PreparedQueries } from "../prepared-queries.ts";
+
+/** The PostgreSQL channel on which a revoked token's id is announced, so every process forgets its verdict. */
+export const TOKENS_REVOKED_CHANNEL = "vps_tokens_revoked";
 
 export interface TokenOwner {
   tokenId: number;
@@ -67,14 +72,23 @@ export class TokenRepository {
     return row && { tokenId: row.id, accountId: row.account_id, tokenHash: row.token_hash };
   }
 
+  /** On PostgreSQL the revoke is announced in the same statement, so the notice goes out exactly when it commits. */
   async revoke(accountId: number, tokenId: number, now: string): Promise<boolean> {
-    const result = await this.#db
+    const revoke = this.#db
       .updateTable("api_tokens")
       .set({ revoked_at: now })
       .where("id", "=", tokenId)
       .where("account_id", "=", accountId)
-      .where("revoked_at", "is", null)
-      .executeTakeFirst();
+      .where("revoked_at", "is", null);
+    if (dialectName(this.#db) === "postgres") {
+      const announced = await this.#db
+        .with("revoked", () => revoke.returning("id"))
+        .selectFrom("revoked")
+        .select(sql<string>`pg_notify(${TOKENS_REVOKED_CHANNEL}, revoked.id::text)`.as("notified"))
+        .execute();
+      return announced.length > 0;
+    }
+    const result = await revoke.executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }
 }
