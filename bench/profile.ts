@@ -5,9 +5,10 @@
 //   PROFILE_ENDPOINT=detail|list|filtered|create|engine   (default detail; engine: every server changes state at once)
 //   PROFILE_SERVERS=10000
 //   PROFILE_INCLUSIVE=all   list every function by inclusive time, not only the project's
+//   BENCH_POSTGRES_URL=postgres://...   on PostgreSQL instead of SQLite
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { engineThroughput, freshDatabase, load, seed, startService, work } from "./harness.ts";
+import { engineThroughput, freshDatabase, load, POSTGRES, seed, startService, work } from "./harness.ts";
 
 interface ProfileNode {
   id: number;
@@ -40,14 +41,15 @@ function top(totals: Map<string, number>, all: number, count: number): string[] 
 const endpoint = process.env.PROFILE_ENDPOINT ?? "detail";
 const size = Number(process.env.PROFILE_SERVERS ?? 10_000);
 const everyFunction = process.env.PROFILE_INCLUSIVE === "all";
+const backend = POSTGRES ? "postgres" : "sqlite";
 try {
   const profiles = join(work, "profiles");
   const flags = ["--cpu-prof", `--cpu-prof-dir=${profiles}`];
   if (endpoint === "engine") {
-    const perSecond = await engineThroughput("sqlite", size, flags);
+    const perSecond = await engineThroughput(backend, size, flags);
     console.log(`engine with ${size} servers changing state: ${perSecond.toFixed(0)} operations/s\n`);
   } else {
-    const databaseUrl = await freshDatabase("sqlite", "vps_profile");
+    const databaseUrl = await freshDatabase(backend, "vps_profile");
     const mine = await seed(databaseUrl, size);
     const service = await startService(databaseUrl, {}, flags);
     const path = {

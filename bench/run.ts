@@ -5,6 +5,7 @@
 //   BENCH_SIZES=1000,10000,100000   servers in the database (spread over ten accounts)
 //   BENCH_DURATION=6                seconds per figure (split over alternating rounds)
 //   BENCH_POSTGRES_URL=postgres://postgres:postgres@127.0.0.1:5432/postgres   also on PostgreSQL
+//   BENCH_ONLY=write                the write path alone: create -> active, POST /servers/ and the engine
 import { rmSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import {
@@ -26,6 +27,7 @@ import {
 
 /** Alternating baseline/service rounds per HTTP figure. */
 const ROUNDS = 3;
+const WRITES_ONLY = process.env.BENCH_ONLY === "write";
 const SIZES = (process.env.BENCH_SIZES ?? "1000,10000,100000").split(",").filter(Boolean).map(Number);
 
 const rows: string[] = [];
@@ -137,6 +139,24 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const p99 = (xs: number[]) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))] ?? Number.NaN;
 
+/** create -> active, then the create load (which fills the engine's queue, so it comes last). */
+async function writes(service: Running): Promise<void> {
+  const { createMs } = await lifecycle(service);
+  report(
+    `POST /servers/ -> active (sim delay 0)          median ${median(createMs).toFixed(1)} ms  p99 ${p99(createMs).toFixed(1)} ms`,
+  );
+  await compare(
+    "POST /servers/",
+    service,
+    "/api/v1/servers/",
+    {
+      method: "POST",
+      body: JSON.stringify({ name: "bench-create", plan_id: 3, os_id: 3, location: "us-east" }),
+    },
+    1,
+  );
+}
+
 async function main(): Promise<void> {
   console.log(
     `vps control plane benchmarks — ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, ` +
@@ -150,6 +170,11 @@ async function main(): Promise<void> {
       const service = await startService(databaseUrl);
       const idle = rssMiB(service.child.pid);
       const id = mine[Math.floor(mine.length / 2)];
+      if (WRITES_ONLY) {
+        await writes(service);
+        await service.stop();
+        continue;
+      }
       const detail = await compare("token check + GET /servers/{id}/", service, `/api/v1/servers/${id}/`);
       await compare("GET /servers/?page_size=50", service, "/api/v1/servers/?page_size=50");
       const filtered = await compare(
