@@ -31,6 +31,8 @@ export type FailedOperation = OperationRow & { server_name: string; account_emai
 
 /** The PostgreSQL channel on which new operations are announced. */
 export const OPERATIONS_CHANNEL = "vps_operations";
+/** The payload of a new operation's notification (an operation's end names its server; "" is a listener's own (re)connection). */
+export const NEW_WORK_NOTICE = "work";
 
 /**
  * Who holds an operation's lease: its owner and the attempt the claim counted. The attempt tells two leases of
@@ -89,7 +91,7 @@ export class OperationRepository {
       // Delivered when the transaction commits, to every process that listens: their workers wake at once.
       // Sent by the INSERT itself, which saves the create and every power request a round trip.
       .$if(this.#postgres, (q) =>
-        q.returning(sql<string>`pg_notify(${OPERATIONS_CHANNEL}, '')`.as("notified")),
+        q.returning(sql<string>`pg_notify(${OPERATIONS_CHANNEL}, ${NEW_WORK_NOTICE})`.as("notified")),
       )
       .executeTakeFirstOrThrow();
     return row.id;
