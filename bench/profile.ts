@@ -8,7 +8,16 @@
 //   BENCH_POSTGRES_URL=postgres://...   on PostgreSQL instead of SQLite
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { engineThroughput, freshDatabase, load, POSTGRES, seed, startService, work } from "./harness.ts";
+import {
+  engineThroughput,
+  freshDatabase,
+  load,
+  POSTGRES,
+  roomForCreates,
+  seed,
+  startService,
+  work,
+} from "./harness.ts";
 
 interface ProfileNode {
   id: number;
@@ -60,6 +69,7 @@ try {
     }[endpoint];
     if (!path)
       throw new Error(`PROFILE_ENDPOINT must be detail, list, filtered, create or engine, not ${endpoint}`);
+    if (endpoint === "create") await roomForCreates(service);
     const result = await load(
       `${service.url}${path}`,
       endpoint === "create"

@@ -10,7 +10,6 @@ import { rmSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import {
   AUTH,
-  BENCH_ADMIN_TOKEN,
   CONNECTIONS,
   DURATION,
   engineThroughput,
@@ -19,6 +18,7 @@ import {
   load,
   POSTGRES,
   type Running,
+  roomForCreates,
   rssMiB,
   seed,
   startBaseline,
@@ -139,19 +139,6 @@ async function startStopCycles(
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const p99 = (xs: number[]) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))] ?? Number.NaN;
-
-/**
- * A /16 of addresses in us-east, where the create load creates: the location's own 241 run out within the first
- * second, and every create after that would be a 409 no_address_available, not a create.
- */
-async function roomForCreates(service: Running): Promise<void> {
-  const res = await fetch(`${service.url}/api/v1/admin/locations/us-east/addresses/`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, "content-type": "application/json" },
-    body: JSON.stringify({ cidr: "10.200.0.0/16" }),
-  });
-  if (!res.ok) throw new Error(`adding addresses answered ${res.status}: ${await res.text()}`);
-}
 
 /** create -> active, then the create load (which fills the engine's queue, so it comes last). */
 async function writes(service: Running): Promise<void> {
