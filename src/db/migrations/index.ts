@@ -26,7 +26,7 @@ import * as ledger from "./0025-ledger.ts";
 import * as trafficDirections from "./0026-traffic-directions.ts";
 import * as webhooks from "./0027-webhooks.ts";
 import * as bandwidthCharges from "./0028-bandwidth-charges.ts";
-import * as webhookDeliveryNotice from "./0029-webhook-delivery-notice.ts";
+import * as webhookDeliveryNotice from "./0031-webhook-delivery-notice.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
 export const migrations: Record<string, Migration> = {
@@ -57,5 +57,5 @@ export const migrations: Record<string, Migration> = {
   "0026-traffic-directions": trafficDirections,
   "0027-webhooks": webhooks,
   "0028-bandwidth-charges": bandwidthCharges,
-  "0029-webhook-delivery-notice": webhookDeliveryNotice,
+  "0031-webhook-delivery-notice": webhookDeliveryNotice,
 };

@@ -25,7 +25,7 @@ export interface AttemptEnd {
 
 /**
  * The notification (on the operations' channel, PostgreSQL) that deliveries were queued (sent by a trigger on
- * webhook_deliveries, migration 0029) or an endpoint enabled: it wakes the webhook dispatchers of every process,
+ * webhook_deliveries, migration 0031) or an endpoint enabled: it wakes the webhook dispatchers of every process,
  * and nothing else does there.
  */
 export const WEBHOOKS_NOTICE = "webhooks";
