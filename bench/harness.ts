@@ -90,6 +90,19 @@ export async function startService(
   );
 }
 
+/**
+ * A /16 of addresses in us-east, where the create load creates: the location's own 241 run out within the first
+ * second, and every create after that would be a 409 no_address_available, not a create.
+ */
+export async function roomForCreates(service: Running): Promise<void> {
+  const res = await fetch(`${service.url}/api/v1/admin/locations/us-east/addresses/`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ cidr: "10.200.0.0/16" }),
+  });
+  if (!res.ok) throw new Error(`adding addresses answered ${res.status}: ${await res.text()}`);
+}
+
 /** A bare Fastify route answering `body` on every path. */
 export async function startBaseline(body: string): Promise<Running> {
   const port = await freePort();

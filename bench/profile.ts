@@ -8,7 +8,15 @@
 //   PROFILE_INCLUSIVE=all   list every function by inclusive time, not only the project's
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { engineThroughput, freshDatabase, load, seed, startService, work } from "./harness.ts";
+import {
+  engineThroughput,
+  freshDatabase,
+  load,
+  roomForCreates,
+  seed,
+  startService,
+  work,
+} from "./harness.ts";
 
 interface ProfileNode {
   id: number;
@@ -60,6 +68,7 @@ try {
     }[endpoint];
     if (!path)
       throw new Error(`PROFILE_ENDPOINT must be detail, list, filtered, create or engine, not ${endpoint}`);
+    if (endpoint === "create") await roomForCreates(service);
     const result = await load(
       `${service.url}${path}`,
       endpoint === "create"

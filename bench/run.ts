@@ -7,6 +7,7 @@
 //   BENCH_POSTGRES_URL=postgres://postgres:postgres@127.0.0.1:5432/postgres   also on PostgreSQL
 //   BENCH_BACKENDS=sqlite,postgres  which backends (PostgreSQL needs BENCH_POSTGRES_URL)
 //   BENCH_FIGURES=detail,list,filtered,rest,engine   which figures (rest: rate limits, lifecycle and creates)
+//   BENCH_ONLY=write                the write path alone: create -> active, POST /servers/ and the engine
 import { rmSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import {
@@ -19,6 +20,7 @@ import {
   load,
   POSTGRES,
   type Running,
+  roomForCreates,
   rssMiB,
   seed,
   startBaseline,
@@ -28,6 +30,7 @@ import {
 
 /** Alternating baseline/service rounds per HTTP figure. */
 const ROUNDS = 3;
+const WRITES_ONLY = process.env.BENCH_ONLY === "write";
 const SIZES = (process.env.BENCH_SIZES ?? "1000,10000,100000").split(",").filter(Boolean).map(Number);
 const BACKENDS = (process.env.BENCH_BACKENDS ?? "sqlite,postgres")
   .split(",")
@@ -144,6 +147,25 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const p99 = (xs: number[]) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))] ?? Number.NaN;
 
+/** create -> active, then the create load (which fills the engine's queue, so it comes last). */
+async function writes(service: Running): Promise<void> {
+  const { createMs } = await lifecycle(service);
+  report(
+    `POST /servers/ -> active (sim delay 0)          median ${median(createMs).toFixed(1)} ms  p99 ${p99(createMs).toFixed(1)} ms`,
+  );
+  await roomForCreates(service);
+  await compare(
+    "POST /servers/",
+    service,
+    "/api/v1/servers/",
+    {
+      method: "POST",
+      body: JSON.stringify({ name: "bench-create", plan_id: 3, os_id: 3, location: "us-east" }),
+    },
+    1,
+  );
+}
+
 async function main(): Promise<void> {
   console.log(
     `vps control plane benchmarks — ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, ` +
@@ -157,6 +179,11 @@ async function main(): Promise<void> {
       const service = await startService(databaseUrl);
       const idle = rssMiB(service.child.pid);
       const id = mine[Math.floor(mine.length / 2)];
+      if (WRITES_ONLY) {
+        await writes(service);
+        await service.stop();
+        continue;
+      }
       const detail = FIGURES.has("detail")
         ? await compare("token check + GET /servers/{id}/", service, `/api/v1/servers/${id}/`)
         : NOT_TAKEN;
@@ -206,6 +233,7 @@ async function main(): Promise<void> {
           );
         // Last, and in one round: the creates fill the engine's queue, whose work would slow a later baseline.
         // The baseline parses the same JSON body and answers the same bytes.
+        await roomForCreates(service);
         await compare(
           "POST /servers/",
           service,

@@ -26,6 +26,8 @@ export interface ServerHour {
   /** The threshold of webhooks' `balance.low` for an account without its own. */
   lowBalanceMinor: number;
   now: string;
+  /** The server was inserted by the caller's transaction: it has no month to read yet. */
+  newServer?: boolean;
 }
 
 /**
@@ -38,7 +40,7 @@ export interface ServerHour {
  */
 export async function chargeServerHour(tx: Repositories, hour: ServerHour): Promise<boolean> {
   const month = monthOf(hour.hourStart);
-  const sofar = await tx.ledger.serverMonth(hour.serverId, month);
+  const sofar = hour.newServer ? undefined : await tx.ledger.serverMonth(hour.serverId, month);
   const cap = Math.max(sofar?.cap_minor ?? 0, hour.priceMonthlyMinor);
   const usage = cappedCharge(hour.priceHourlyMinor, sofar?.usage_minor ?? 0, cap);
   const period = { period_start: hour.hourStart, period_end: hourAfter(hour.hourStart) };

@@ -4,6 +4,7 @@ import type { OpenDatabase } from "../db/database.ts";
 import { PostgresListener } from "../db/postgres-listener.ts";
 import { OPERATIONS_CHANNEL } from "../db/repositories/operation-repository.ts";
 import type { Repositories } from "../db/repositories/repositories.ts";
+import { WEBHOOKS_NOTICE } from "../db/repositories/webhook-repository.ts";
 import type { Clock } from "../domain/clock.ts";
 import { LIFECYCLE, type OperationEnd } from "../domain/lifecycle.ts";
 import type { Driver } from "../drivers/driver.ts";
@@ -181,8 +182,10 @@ export class Engine implements WorkNotifier {
 
   wake(): void {
     this.worker.wake();
-    this.webhooks.wake();
     this.work.notify();
+    // On PostgreSQL whatever queues a delivery notifies every process's dispatcher (WEBHOOKS_NOTICE); woken by
+    // every commit, each create and operation's end cost its claim and two reads of when the next is due.
+    if (this.#o.database.dialect !== "postgres") this.webhooks.wake();
   }
 
   /** On PostgreSQL, hears what other processes commit (new work, ended operations); enough for an API-only process. */
@@ -193,8 +196,11 @@ export class Engine implements WorkNotifier {
       database.url,
       OPERATIONS_CHANNEL,
       (payload) => {
+        if (payload === WEBHOOKS_NOTICE) return this.webhooks.wake();
         this.wake();
         if (/^\d+$/.test(payload)) this.changes.emit(Number(payload));
+        // (Re)connected: whatever was committed meanwhile, deliveries too.
+        else if (payload === "") this.webhooks.wake();
       },
       log,
     );
@@ -248,8 +254,8 @@ export class Engine implements WorkNotifier {
     const { repos, log, metrics } = this.#o;
     metrics.operationFinished(op.kind, status);
     this.changes.emit(op.serverId);
-    // Its end may have queued webhooks.
-    this.webhooks.wake();
+    // Its end may have queued webhooks (on PostgreSQL their notification says so).
+    if (this.#o.database.dialect !== "postgres") this.webhooks.wake();
     if ((op.kind === "snapshot" || op.kind === "backup") && status !== "succeeded") this.#discardCopy(op);
     // An operation of the same server may have been queued behind this one, for an agent.
     this.work.notify();

@@ -137,10 +137,9 @@ export async function applySettlement(
   if (settlement.swap)
     await tx.servers.swapStatus(op.serverId, settlement.swap.from, settlement.swap.to, now);
   if (settlement.ssh) {
-    await tx.servers.setSshEndpoint(
-      op.serverId,
-      settlement.ssh.reported ?? (await ownAddress(tx, op.serverId)),
-    );
+    // A machine that reports no endpoint is reached at its own address, port 22.
+    if (settlement.ssh.reported) await tx.servers.setSshEndpoint(op.serverId, settlement.ssh.reported);
+    else await tx.servers.setSshEndpointToOwnAddress(op.serverId);
   }
   if (settlement.releaseAddresses) {
     await tx.addresses.release(op.serverId);
@@ -231,12 +230,6 @@ async function settleResize(
     { vcpus: plan.vcpus, memory_mb: plan.memory_mb, disk_gb: plan.storage_gb },
     now,
   );
-}
-
-/** A machine reached at its own address: the server's IPv4, port 22. */
-async function ownAddress(tx: Repositories, serverId: number): Promise<SshEndpoint | null> {
-  const ipv4 = (await tx.addresses.heldBy(serverId)).find((a) => a.family === 4);
-  return ipv4 ? { host: ipv4.address, port: 22 } : null;
 }
 
 /** The status change the operation's end makes, from its transitional status; none where the table keeps it. */

@@ -78,15 +78,19 @@ export class OperationWorker {
     while (!this.#stopping) {
       try {
         // Every free slot in one claim: with a long queue, claiming costs one statement per batch.
+        let claimed = 0;
         while (!this.#stopping && this.#inFlight.size < this.#o.concurrency) {
           const free = this.#o.concurrency - this.#inFlight.size;
           const ops = await this.#o.link.claim(free, this.#o.claimWaitMs ?? 0, this.#stop.signal);
           for (const op of ops) this.#launch(op);
+          claimed += ops.length;
           if (ops.length < free) break;
         }
         // A long poll waited already; with every slot taken, the end of an operation wakes the worker.
         if (this.#o.claimWaitMs && this.#inFlight.size < this.#o.concurrency) continue;
-        await this.#signal.wait(await this.#sleepMs());
+        // What it claimed wakes it when it ends, and the loop looks for what falls due then: asking the queue
+        // when its next operation is due after every claim cost two statements per operation under load.
+        await this.#signal.wait(claimed > 0 ? this.#o.pollMs : await this.#sleepMs());
       } catch (error) {
         this.#o.log.error({ err: error }, "operation worker loop failed; retrying");
         await this.#signal.wait(this.#o.pollMs);

@@ -48,6 +48,18 @@ export class CatalogueMemory {
     return found;
   }
 
+  /** The plan, read on first use; undefined for an id no plan has (asked of the database each time). */
+  async findPlan(id: number): Promise<PlanRow | undefined> {
+    if (!this.#plans.has(id)) await this.#keep(this.#plans, id, this.#repos.catalogue.findPlan(id));
+    return this.#plans.get(id);
+  }
+
+  /** The operating system, read on first use; undefined for an id none has. */
+  async findOs(id: number): Promise<OsRow | undefined> {
+    if (!this.#systems.has(id)) await this.#keep(this.#systems, id, this.#repos.catalogue.findOs(id));
+    return this.#systems.get(id);
+  }
+
   plan(id: number): PlanRow {
     return known(this.#plans, id, "plan");
   }

@@ -145,10 +145,11 @@ export class ServerService {
     };
     problem("name", serverNameProblem(input.name));
     if (input.hostname !== undefined) problem("hostname", hostnameProblem(input.hostname));
+    const { catalogue } = this.#o;
     const [plan, os, location, sshKey, image] = await Promise.all([
-      repos.catalogue.findPlan(input.plan_id),
-      repos.catalogue.findOs(input.os_id),
-      repos.catalogue.findLocationByCode(input.location),
+      catalogue.findPlan(input.plan_id),
+      catalogue.findOs(input.os_id),
+      catalogue.locationByCode(input.location),
       input.ssh_key_id === undefined ? undefined : repos.sshKeys.find(accountId, input.ssh_key_id),
       input.image_id === undefined ? undefined : repos.images.findForAccount(accountId, input.image_id),
     ]);
@@ -200,7 +201,7 @@ export class ServerService {
       });
       // Placement: a host of the location with the OS's image and room for the plan, claimed by a conditional
       // UPDATE that re-checks the room as it writes; with none, nothing is written and nothing charged.
-      const placed = await tx.hostAllocations.claim(
+      const placed = await tx.hostAllocations.claimForNewServer(
         serverId,
         location.id,
         { vcpus: plan.vcpus, memory_mb: plan.memory_mb, disk_gb: plan.storage_gb },
@@ -213,10 +214,10 @@ export class ServerService {
       await tx.servers.setHost(serverId, placed.host_id);
       // The addresses are the server's from its first moment: with none free, nothing is written and nothing
       // charged. IPv6 only where the location has a pool of it.
-      if ((await tx.addresses.allocate(serverId, location.id, 4, now)) === null) {
+      if ((await tx.addresses.allocateForNewServer(serverId, location.id, 4, now)) === null) {
         throw new NoAddressAvailable(location.code);
       }
-      await tx.addresses.allocate(serverId, location.id, 6, now);
+      await tx.addresses.allocateForNewServer(serverId, location.id, 6, now);
       if (input.backups_enabled) {
         const next = nextBackupAt(serverId, this.#o.backupWindow, now);
         await tx.servers.update(accountId, serverId, { backup_next_at: next }, now);
@@ -238,6 +239,7 @@ export class ServerService {
         hourStart: now,
         lowBalanceMinor: this.#o.lowBalanceMinor,
         now,
+        newServer: true,
       });
       const actionId = await tx.operations.insert({
         serverId,

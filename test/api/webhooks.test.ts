@@ -397,3 +397,39 @@ describe("webhooks without an operator's allowance", () => {
     assert.equal(receiver.received.length, 0);
   });
 });
+
+describe("webhooks with the dispatcher's poll an hour away", () => {
+  let t: TestApp;
+  let receiver: WebhookReceiver;
+  before(async () => {
+    receiver = await WebhookReceiver.start();
+    // Only being woken can deliver within the test's wait: a ping, an action's end, a status change (written by
+    // a trigger) and an event that waited for its endpoint to be enabled again.
+    t = await startTestApp({ VPS_WEBHOOK_ALLOWED_NETWORKS: "127.0.0.0/8", VPS_POLL_MS: "3600000" });
+  });
+  after(async () => {
+    await t?.close();
+    await receiver?.close();
+  });
+
+  it("delivers each event as soon as it is queued", async () => {
+    const res = await t.owner.post(WEBHOOKS, { url: receiver.url("/woken"), events: ALL_EVENTS });
+    assert.equal(res.status, 201, res.text);
+    const id = res.body.id as number;
+    assert.equal((await t.owner.post(`${WEBHOOKS}${id}/ping/`)).status, 202);
+    await eventually(async () => receiver.to("/woken").find((h) => h.json.type === "ping"));
+
+    const created = await t.owner.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "woken" });
+    assert.equal(created.status, 201, created.text);
+    await waitForStatus(t.owner, created.body.id, "active");
+    await eventually(async () => receiver.to("/woken").find((h) => h.json.type === "action.finished"));
+    await eventually(async () => receiver.to("/woken").find((h) => h.json.type === "server.status_changed"));
+
+    assert.equal((await t.owner.patch(`${WEBHOOKS}${id}/`, { enabled: false })).status, 200);
+    await t.owner.post(`${WEBHOOKS}${id}/ping/`);
+    assert.equal((await t.owner.patch(`${WEBHOOKS}${id}/`, { enabled: true })).status, 200);
+    await eventually(async () =>
+      receiver.to("/woken").filter((h) => h.json.type === "ping").length === 2 ? true : undefined,
+    );
+  });
+});

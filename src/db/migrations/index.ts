@@ -28,6 +28,7 @@ import * as webhooks from "./0027-webhooks.ts";
 import * as bandwidthCharges from "./0028-bandwidth-charges.ts";
 import * as lowBalanceThreshold from "./0029-low-balance-threshold.ts";
 import * as webhookReachAndRedelivery from "./0030-webhook-reach-and-redelivery.ts";
+import * as webhookDeliveryNotice from "./0031-webhook-delivery-notice.ts";
 
 /** Append-only: a shipped migration is never edited; a change is a new file listed here. */
 export const migrations: Record<string, Migration> = {
@@ -60,4 +61,5 @@ export const migrations: Record<string, Migration> = {
   "0028-bandwidth-charges": bandwidthCharges,
   "0029-low-balance-threshold": lowBalanceThreshold,
   "0030-webhook-reach-and-redelivery": webhookReachAndRedelivery,
+  "0031-webhook-delivery-notice": webhookDeliveryNotice,
 };

@@ -24,6 +24,16 @@ export class AddressRepository {
       .where("family", "=", family)
       .executeTakeFirst();
     if (held) return held.address;
+    return this.allocateForNewServer(serverId, locationId, family, now);
+  }
+
+  /** `allocate` for a server inserted by the caller's transaction, which holds no address yet to look for. */
+  async allocateForNewServer(
+    serverId: number,
+    locationId: number,
+    family: 4 | 6,
+    now: string,
+  ): Promise<string | null> {
     const row = await this.#db
       .updateTable("ip_addresses")
       .set({ server_id: serverId, assigned_at: now })

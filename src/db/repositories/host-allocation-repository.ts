@@ -110,6 +110,22 @@ export class HostAllocationRepository {
     }
     const held = await this.findAllocation(serverId);
     if (held) return held;
+    return this.claimForNewServer(serverId, locationId, requested, policy, since, now, image);
+  }
+
+  /**
+   * `claim` for a server inserted by the caller's transaction, which cannot hold an allocation yet: its create
+   * does not look for one first (a round trip while the create holds its host's and counts' row locks).
+   */
+  async claimForNewServer(
+    serverId: number,
+    locationId: number,
+    requested: Amounts,
+    policy: PlacementPolicy,
+    since: string,
+    now: string,
+    image?: string,
+  ): Promise<HostAllocationRow | undefined> {
     const hostId = await this.#claimRoom(locationId, requested, policy, since, now, image);
     if (hostId === undefined) return undefined;
     return this.#db

@@ -350,6 +350,31 @@ export class ServerRepository {
     );
   }
 
+  /** The machine's SSH server is reached at the server's own IPv4 address, port 22 (none without one): one statement. */
+  async setSshEndpointToOwnAddress(id: number): Promise<void> {
+    await this.#prepared.run(
+      this.#db,
+      "servers.setSshEndpointToOwnAddress",
+      (p) =>
+        this.#db
+          .updateTable("servers")
+          .set((eb) => {
+            const ipv4 = eb
+              .selectFrom("ip_addresses")
+              .select("address")
+              .where("server_id", "=", p<number>("id"))
+              .where("family", "=", 4)
+              .limit(1);
+            return {
+              ssh_host: ipv4,
+              ssh_port: eb.case().when(ipv4, "is not", null).then(22).else(null).end(),
+            };
+          })
+          .where("id", "=", p<number>("id")),
+      { id },
+    );
+  }
+
   /** Suspended servers of the account become `stopped` again, paid from now on. */
   async unsuspend(accountId: number, now: string): Promise<number> {
     const result = await this.#db

@@ -8,6 +8,7 @@ import type {
   WebhookEndpointRow,
   WebhookEndpointsTable,
 } from "../schema.ts";
+import { OPERATIONS_CHANNEL } from "./operation-repository.ts";
 
 /** Who holds a delivery's lease: its owner and the attempt its claim counted (as for operations). */
 export interface DeliveryLease {
@@ -21,6 +22,13 @@ export interface AttemptEnd {
   retryAt?: string;
   attempt: Omit<Insertable<WebhookAttemptsTable>, "delivery_id" | "attempt">;
 }
+
+/**
+ * The notification (on the operations' channel, PostgreSQL) that deliveries were queued (sent by a trigger on
+ * webhook_deliveries, migration 0031) or an endpoint enabled: it wakes the webhook dispatchers of every process,
+ * and nothing else does there.
+ */
+export const WEBHOOKS_NOTICE = "webhooks";
 
 /** Endpoints, their deliveries (an outbox written with the change each reports) and the deliveries' attempts. */
 export class WebhookRepository {
@@ -192,13 +200,17 @@ export class WebhookRepository {
     id: number,
     changes: Updateable<WebhookEndpointsTable>,
   ): Promise<WebhookEndpointRow | undefined> {
-    return this.#db
+    const endpoint = await this.#db
       .updateTable("webhook_endpoints")
       .set(changes)
       .where("account_id", "=", accountId)
       .where("id", "=", id)
       .returningAll()
       .executeTakeFirst();
+    // Its deliveries that waited while it was disabled are due again.
+    if (endpoint && changes.enabled === 1 && this.#postgres)
+      await sql`select pg_notify(${OPERATIONS_CHANNEL}, ${WEBHOOKS_NOTICE})`.execute(this.#db);
+    return endpoint;
   }
 
   /** The endpoint, its deliveries and their attempts. */
