@@ -5,7 +5,7 @@
 // hour, and one run of the real cycle charges the next. Statements are counted by a Kysely plugin (BEGIN and COMMIT
 // are not statements it sees; transactions are counted apart). SQLite, and PostgreSQL with BENCH_POSTGRES_URL.
 import { rmSync } from "node:fs";
-import type { KyselyPlugin } from "kysely";
+import type { KyselyPlugin, RootOperationNode } from "kysely";
 import { pino } from "pino";
 import { openDatabase } from "../src/db/database.ts";
 import { Repositories } from "../src/db/repositories/repositories.ts";
@@ -17,14 +17,40 @@ import { seedServers } from "./seed.ts";
 const SERVERS = Number(process.env.BENCH_BILLING_SERVERS ?? 100_000);
 const HOUR_MS = 3_600_000;
 
-/** Counts the statements run through the Kysely instance it is added to. */
+/** Counts the statements run through the Kysely instance it is added to, and times them by kind and table. */
 class StatementCounter implements KyselyPlugin {
   count = 0;
+  readonly ms = new Map<string, number>();
+  readonly #started = new Map<unknown, { at: number; what: string }>();
   transformQuery: KyselyPlugin["transformQuery"] = (args) => {
     this.count++;
+    this.#started.set(args.queryId, { at: performance.now(), what: statementOf(args.node) });
     return args.node;
   };
-  transformResult: KyselyPlugin["transformResult"] = async (args) => args.result;
+  transformResult: KyselyPlugin["transformResult"] = async (args) => {
+    const started = this.#started.get(args.queryId);
+    if (started) {
+      this.#started.delete(args.queryId);
+      this.ms.set(started.what, (this.ms.get(started.what) ?? 0) + performance.now() - started.at);
+    }
+    return args.result;
+  };
+}
+
+/** "update servers", "insert into ledger_entries", …: what a statement is, for its time. */
+function statementOf(node: RootOperationNode): string {
+  const name = (table: unknown) =>
+    (table as { table?: { identifier?: { name?: string } } } | undefined)?.table?.identifier?.name ?? "?";
+  switch (node.kind) {
+    case "SelectQueryNode":
+      return `select from ${name(node.from?.froms[0])}`;
+    case "UpdateQueryNode":
+      return `update ${name(node.table)}`;
+    case "InsertQueryNode":
+      return `insert into ${name(node.into)}`;
+    default:
+      return node.kind;
+  }
 }
 
 interface Figure {
@@ -101,8 +127,14 @@ async function measure(backend: "sqlite" | "postgres"): Promise<{ baseline: Figu
       lowBalanceMinor: 500, // the setting's default (5.00)
       bandwidthPriceMinorPerGb: 1, // the setting's default (0.01)
     });
+    counter.ms.clear();
     const { charged } = await cycle.runOnce();
-    return { baseline, cycle: { ...figures(), hours: charged } };
+    const result = { ...figures(), hours: charged };
+    console.log(`${backend}: the cycle's time by statement (from sent to answered, ms per 1,000 hours):`);
+    for (const [what, ms] of [...counter.ms].sort((a, b) => b[1] - a[1])) {
+      console.log(`  ${((ms / charged) * 1000).toFixed(0).padStart(6)}  ${what}`);
+    }
+    return { baseline, cycle: result };
   } finally {
     await database.close();
   }

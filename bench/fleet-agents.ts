@@ -6,7 +6,7 @@ import pino from "pino";
 import { HttpHostLink, type MachineReport } from "../src/engine/http-host-link.ts";
 import type { JoinedHost, PlacedServer } from "./fleet-seed.ts";
 
-export type CallKind = "heartbeat" | "report";
+export type CallKind = "heartbeat" | "report" | "finish";
 
 export interface Call {
   kind: CallKind;
@@ -35,6 +35,8 @@ export class FleetSimulator {
   readonly #reportMs: number;
   #timers: NodeJS.Timeout[] = [];
   #reporting = false;
+  #claiming = false;
+  readonly #claimStop = new AbortController();
   #stopped = false;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #began = performance.now();
@@ -73,6 +75,40 @@ export class FleetSimulator {
     });
   }
 
+  /**
+   * Every host's agent keeps a claim open as HostAgent's worker does (a long poll of 25 s, up to 4 operations) and
+   * ends each operation it gets at once as succeeded (a sim machine), timed as a `finish`. Operations claimed, and
+   * the claims the agents made (answered with work or empty at the poll's end), are counted.
+   */
+  startClaims(): void {
+    if (this.#claiming) return;
+    this.#claiming = true;
+    for (const sim of this.#hosts) {
+      const run = this.#claimLoop(sim).finally(() => this.#inFlight.delete(run));
+      this.#inFlight.add(run);
+    }
+  }
+
+  claims = 0;
+  claimed = 0;
+
+  async #claimLoop(sim: Simulated): Promise<void> {
+    while (!this.#stopped && !sim.silent) {
+      let ops: Awaited<ReturnType<HttpHostLink["claim"]>> = [];
+      try {
+        ops = await sim.link.claim(4, 25_000, this.#claimStop.signal);
+        this.claims++;
+      } catch (err) {
+        if (!this.firstErrors.has("finish")) this.firstErrors.set("finish", `claim: ${String(err)}`);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+      this.claimed += ops.length;
+      await Promise.all(
+        ops.map((op) => this.#timed("finish", () => sim.link.succeed(op, {}).then(() => undefined))),
+      );
+    }
+  }
+
   /** Stops the host's heartbeats and reports, as if it died; when its last heartbeat was accepted. */
   silence(hostId: number): number {
     const sim = this.#hosts.find((s) => s.host.id === hostId);
@@ -87,6 +123,7 @@ export class FleetSimulator {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#claimStop.abort();
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers = [];
     await Promise.all(this.#inFlight);

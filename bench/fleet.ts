@@ -12,10 +12,16 @@
 // Loopback only; stops by itself.
 //
 //   BENCH_FLEET_HOSTS=1000  BENCH_FLEET_SERVERS=100000  BENCH_FLEET_SECONDS=60  BENCH_FLEET_CREATE_SECONDS=4
+//   BENCH_FLEET_CLAIMS=0    the agents keep no claim open (by default each does, as HostAgent's worker, and
+//                           ends what it gets as succeeded)
+//   BENCH_FLEET_PROFILE=1   the service under --cpu-prof, its CPU summed as npm run bench:profile does (the
+//                           whole run: the joins and creates too, so keep BENCH_FLEET_CREATE_SECONDS short)
 import { rmSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
 import { openDatabase } from "../src/db/database.ts";
 import { HOST_DOWN_AFTER_MS } from "../src/domain/host-placement.ts";
+import { summariseProfile } from "./cpu-profile-summary.ts";
 import { type Call, FleetSimulator } from "./fleet-agents.ts";
 import {
   ADMIN,
@@ -47,6 +53,8 @@ const HOSTS = Number(process.env.BENCH_FLEET_HOSTS ?? 1000);
 const SERVERS = Number(process.env.BENCH_FLEET_SERVERS ?? 100_000);
 const SECONDS = Number(process.env.BENCH_FLEET_SECONDS ?? 60);
 const CREATE_SECONDS = Number(process.env.BENCH_FLEET_CREATE_SECONDS ?? 4);
+const PROFILE = process.env.BENCH_FLEET_PROFILE === "1";
+const CLAIMS = process.env.BENCH_FLEET_CLAIMS !== "0";
 const ROUNDS = 3;
 /** The service's defaults, which the agents follow: a heartbeat every third of the first, a report every second. */
 const DOWN_AFTER_MS = HOST_DOWN_AFTER_MS;
@@ -70,7 +78,12 @@ async function main(): Promise<void> {
   let started = performance.now();
   await seed(databaseUrl, SERVERS);
   // Only the registered hosts take servers: no embedded host per location.
-  const service = await startService(databaseUrl, { VPS_EMBEDDED_HOSTS: "off" });
+  const profiles = join(work, "profiles");
+  const service = await startService(
+    databaseUrl,
+    { VPS_EMBEDDED_HOSTS: "off" },
+    PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${profiles}`] : [],
+  );
   const pid = service.child.pid;
   let simulator: FleetSimulator | undefined;
   try {
@@ -93,6 +106,7 @@ async function main(): Promise<void> {
     );
     // The hosts stay up through the creates: their heartbeats run (the same load on both arms), not reports.
     simulator.startHeartbeats();
+    if (CLAIMS) simulator.startClaims();
 
     console.log(
       `\n== creates per second: ${fmt(HOSTS / FLEET_LOCATIONS.length)} hosts in ${CREATE_LOCATION} against one host ` +
@@ -132,6 +146,11 @@ async function main(): Promise<void> {
         `p50 ${of((r) => r.solo.p50)} ms, p99 ${of((r) => r.solo.p99)} ms${errorsOf((r) => r.solo)}`,
     );
     console.log(`ratio (with placement / one host): ${of((r) => r.fleet.rps / r.solo.rps).toFixed(2)}`);
+    if (CLAIMS) {
+      console.log(
+        `agents' claims meanwhile: ${fmt(simulator.claims)} answered, ${fmt(simulator.claimed)} operations claimed and ended`,
+      );
+    }
 
     console.log(
       `\n== ${fmt(HOSTS + 1)} hosts' heartbeats every ${DOWN_AFTER_MS / 3000} s and reports of ~${fmt(SERVERS / HOSTS)} ` +
@@ -201,6 +220,10 @@ async function main(): Promise<void> {
     await simulator?.stop();
     await service.stop();
   }
+  if (PROFILE) {
+    console.log("\n== the service's CPU profile over the whole run");
+    for (const line of summariseProfile(profiles)) console.log(line);
+  }
 }
 
 /**
@@ -242,12 +265,18 @@ async function detect(
 
 function summarise(calls: Call[], window: number, cpu: number): void {
   const offered = (kind: Call["kind"]) =>
-    kind === "heartbeat" ? (HOSTS + 1) / (DOWN_AFTER_MS / 3000) : HOSTS / (POWER_SYNC_MS / 1000);
-  for (const kind of ["heartbeat", "report"] as const) {
+    kind === "heartbeat"
+      ? (HOSTS + 1) / (DOWN_AFTER_MS / 3000)
+      : kind === "report"
+        ? HOSTS / (POWER_SYNC_MS / 1000)
+        : Number.NaN;
+  for (const kind of ["heartbeat", "report", "finish"] as const) {
     const of = calls.filter((c) => c.kind === kind);
+    if (kind === "finish" && of.length === 0) continue;
     const ok = of.filter((c) => c.ok).map((c) => c.ms);
     console.log(
-      `${kind.padEnd(9)}: ${fmt(ok.length / window, 1)}/s answered of ${fmt(offered(kind), 1)}/s due, ` +
+      `${kind.padEnd(9)}: ${fmt(ok.length / window, 1)}/s answered` +
+        `${kind === "finish" ? "" : ` of ${fmt(offered(kind), 1)}/s due`}, ` +
         `p50 ${percentile(ok, 0.5).toFixed(1)} ms, p99 ${percentile(ok, 0.99).toFixed(1)} ms` +
         `${of.length > ok.length ? `, ${of.length - ok.length} failed` : ""}`,
     );

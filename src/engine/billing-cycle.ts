@@ -6,11 +6,17 @@ import { HOUR_MS, hourAfter } from "../domain/billing.ts";
 import { type Clock, isoAt } from "../domain/clock.ts";
 import { ledgerKeys, monthOf, monthStart, nextMonth, previousMonth } from "../domain/ledger.ts";
 import { LIFECYCLE } from "../domain/lifecycle.ts";
-import { chargeServerHour } from "./charge-server-hour.ts";
+import { chargeServerHours } from "./charge-server-hours.ts";
 import { closeStatements } from "./close-statements.ts";
 import { noticeLowBalance } from "./low-balance-notice.ts";
 import { PeriodicTask } from "./periodic-task.ts";
 import type { WorkNotifier } from "./work-notifier.ts";
+
+/**
+ * Servers whose hours one transaction charges: a killed process loses at most this many hours' work (rolled back,
+ * charged by the next run), and the accounts they belong to wait at most one such transaction.
+ */
+const SERVERS_PER_TRANSACTION = 100;
 
 export interface BillingCycleOptions {
   repos: Repositories;
@@ -108,35 +114,31 @@ export class BillingCycle {
       const now = isoAt(clock);
       const due = await repos.billing.due(now, 500);
       if (due.length === 0) return charged;
-      for (const server of due) {
-        const next = hourAfter(server.billed_until);
-        // The hour and the charge commit together; the compare-and-swap makes a second charge impossible.
-        // The compare-and-swap is the cheap guard; the ledger entry's unique key is the guarantee.
-        const done = await repos.transaction(async (tx) => {
-          if (!(await tx.billing.advance(server.id, server.billed_until, next))) return false;
-          return chargeServerHour(tx, {
-            serverId: server.id,
-            accountId: server.account_id,
-            currency: server.currency,
-            planId: server.plan_id,
-            priceHourlyMinor: server.price_hourly_minor,
-            priceMonthlyMinor: server.price_monthly_minor,
-            backupsEnabled: server.backups_enabled === 1,
-            backupPricePercent: this.#o.backupPricePercent,
-            bandwidthGb: server.bandwidth_gb,
-            bandwidthPriceMinorPerGb: this.#o.bandwidthPriceMinorPerGb,
-            trafficBytes: trafficToSettle(
-              server.billed_until,
-              now,
-              server.usage_period,
-              server.bandwidth_bytes,
-            ),
-            hourStart: server.billed_until,
-            lowBalanceMinor: this.#o.lowBalanceMinor,
+      for (let from = 0; from < due.length; from += SERVERS_PER_TRANSACTION) {
+        const hours = due.slice(from, from + SERVERS_PER_TRANSACTION).map((server) => ({
+          serverId: server.id,
+          accountId: server.account_id,
+          currency: server.currency,
+          planId: server.plan_id,
+          priceHourlyMinor: server.price_hourly_minor,
+          priceMonthlyMinor: server.price_monthly_minor,
+          backupsEnabled: server.backups_enabled === 1,
+          backupPricePercent: this.#o.backupPricePercent,
+          bandwidthGb: server.bandwidth_gb,
+          bandwidthPriceMinorPerGb: this.#o.bandwidthPriceMinorPerGb,
+          trafficBytes: trafficToSettle(
+            server.billed_until,
             now,
-          });
-        });
-        if (done) charged++;
+            server.usage_period,
+            server.bandwidth_bytes,
+          ),
+          hourStart: server.billed_until,
+          lowBalanceMinor: this.#o.lowBalanceMinor,
+          now,
+        }));
+        // The hours and their charges commit together; the compare-and-swap on each server's paid time is the
+        // cheap guard against a second charge, the ledger entries' unique keys the guarantee.
+        charged += (await repos.transaction((tx) => chargeServerHours(tx, hours))).size;
       }
     }
   }

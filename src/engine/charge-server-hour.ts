@@ -1,117 +1,29 @@
 import type { Repositories } from "../db/repositories/repositories.ts";
-import { backupSurchargeMinor } from "../domain/backup-prices.ts";
-import { allowanceHourBytes, bandwidthHourMinor } from "../domain/bandwidth.ts";
-import { hourAfter } from "../domain/billing.ts";
-import { backupCap, cappedCharge, ledgerKeys, monthOf } from "../domain/ledger.ts";
+import { monthOf } from "../domain/ledger.ts";
+import { hourCharges, type ServerHour } from "./hour-charges.ts";
 import { noticeLowBalance } from "./low-balance-notice.ts";
 
-/** A server's hour to charge, with its plan's prices as they are when the hour begins. */
-export interface ServerHour {
-  serverId: number;
-  accountId: number;
-  currency: string;
-  planId: number;
-  priceHourlyMinor: number;
-  priceMonthlyMinor: number;
-  backupsEnabled: boolean;
-  /** The surcharge of backups, percent of the hourly price. */
-  backupPricePercent: number;
-  /** The plan's monthly bandwidth (GB), of which the hour accrues 1/672 as allowance. */
-  bandwidthGb: number;
-  /** Traffic beyond the allowance, minor units per GB (10^9 bytes); 0: not charged. */
-  bandwidthPriceMinorPerGb: number;
-  /** The month's traffic (the larger direction, bytes) this hour settles; null: none (trafficToSettle). */
-  trafficBytes: number | null;
-  hourStart: string;
-  /** The threshold of webhooks' `balance.low` for an account without its own. */
-  lowBalanceMinor: number;
-  now: string;
-  /** The server was inserted by the caller's transaction: it has no month to read yet. */
-  newServer?: boolean;
-}
+export type { ServerHour } from "./hour-charges.ts";
 
 /**
- * Charges the server's hour starting at `hourStart` (and its backup surcharge), within the month's cap: the plan's
- * monthly price (the highest of the plans billed in the calendar month, UTC, when it was resized), and for
- * backups that percent of it. The hour that reaches the cap is charged the remainder, later ones are recorded at
- * zero. The hour accrues its share of the plan's bandwidth, and is charged what the month's traffic beyond the
- * accrued allowance costs less what the month paid for it already (not under the cap). Runs in the caller's transaction; the entries' keys make a second charge of the hour impossible, and the
- * month's figures move only with a new entry. Returns whether the hour was new.
+ * Charges the server's hour starting at `hourStart` (and its backup surcharge and bandwidth, hour-charges.ts). Runs
+ * in the caller's transaction; the entries' keys make a second charge of the hour impossible, and the month's
+ * figures move only with a new entry. Returns whether the hour was new. The billing cycle charges many servers'
+ * hours at once (charge-server-hours.ts); this is the one of a create.
  */
 export async function chargeServerHour(tx: Repositories, hour: ServerHour): Promise<boolean> {
-  const month = monthOf(hour.hourStart);
-  const sofar = hour.newServer ? undefined : await tx.ledger.serverMonth(hour.serverId, month);
-  const cap = Math.max(sofar?.cap_minor ?? 0, hour.priceMonthlyMinor);
-  const usage = cappedCharge(hour.priceHourlyMinor, sofar?.usage_minor ?? 0, cap);
-  const period = { period_start: hour.hourStart, period_end: hourAfter(hour.hourStart) };
-  const common = {
-    account_id: hour.accountId,
-    currency: hour.currency,
-    server_id: hour.serverId,
-    plan_id: hour.planId,
-    ...period,
-    created_at: hour.now,
-  };
-  const { added, account: afterUsage } = await tx.ledger.append({
-    ...common,
-    kind: "usage",
-    amount_minor: -usage,
-    key: ledgerKeys.usage(hour.serverId, hour.hourStart),
-    description: usage < hour.priceHourlyMinor ? "Server hour (monthly cap reached)" : "Server hour",
-  });
+  const sofar = hour.newServer
+    ? undefined
+    : await tx.ledger.serverMonth(hour.serverId, monthOf(hour.hourStart));
+  const charges = hourCharges(hour, sofar);
+  const { added, account: afterUsage } = await tx.ledger.append(charges.usage);
   if (!added) return false;
   let account = afterUsage;
-  let backup = 0;
-  const backups = hour.backupsEnabled && hour.backupPricePercent > 0;
-  const backupCapMinor = backups ? backupCap(cap, hour.backupPricePercent) : 0;
-  if (backups) {
-    const price = backupSurchargeMinor(hour.priceHourlyMinor, hour.backupPricePercent, hour.hourStart);
-    backup = cappedCharge(
-      price,
-      sofar?.backup_minor ?? 0,
-      Math.max(sofar?.backup_cap_minor ?? 0, backupCapMinor),
-    );
-    const charged = await tx.ledger.append({
-      ...common,
-      kind: "backup",
-      amount_minor: -backup,
-      key: ledgerKeys.backup(hour.serverId, hour.hourStart),
-      description: "Backups, hour",
-    });
-    account = charged.account ?? account;
+  for (const entry of charges.extras) {
+    const charged = await tx.ledger.append(entry);
+    if (entry.kind === "backup") account = charged.account ?? account;
   }
-  const allowanceHour = allowanceHourBytes(hour.bandwidthGb, hour.hourStart);
-  const bandwidth =
-    hour.trafficBytes === null || hour.bandwidthPriceMinorPerGb <= 0
-      ? 0
-      : bandwidthHourMinor(
-          hour.trafficBytes,
-          (sofar?.bandwidth_allowance_bytes ?? 0) + allowanceHour,
-          hour.bandwidthPriceMinorPerGb,
-          sofar?.bandwidth_minor ?? 0,
-        );
-  // Only an hour that costs something is an entry: most hours use no more than their allowance.
-  if (bandwidth > 0) {
-    await tx.ledger.append({
-      ...common,
-      kind: "bandwidth",
-      amount_minor: -bandwidth,
-      key: ledgerKeys.bandwidth(hour.serverId, hour.hourStart),
-      description: "Bandwidth beyond the allowance",
-    });
-  }
-  await tx.ledger.addToMonth({
-    server_id: hour.serverId,
-    month,
-    account_id: hour.accountId,
-    cap_minor: cap,
-    usage_minor: usage,
-    hours: 1,
-    backup_cap_minor: backupCapMinor,
-    backup_minor: backup,
-    bandwidth_allowance_bytes: allowanceHour,
-    bandwidth_minor: bandwidth,
-  });
-  if (account) await noticeLowBalance(tx, account, usage + backup, hour.lowBalanceMinor, hour.now);
+  await tx.ledger.addToMonth(charges.month);
+  if (account) await noticeLowBalance(tx, account, charges.noticedMinor, hour.lowBalanceMinor, hour.now);
   return true;
 }

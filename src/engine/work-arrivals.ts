@@ -24,6 +24,12 @@ export class WorkArrivals {
     this.#events.emit("work");
   }
 
+  /** Calls `listener` at each arrival (and at close); answers the function that stops it. */
+  onArrival(listener: () => void): () => void {
+    this.#events.on("work", listener);
+    return () => this.#events.off("work", listener);
+  }
+
   /** Ends every wait now and any later one at once: the process is stopping. */
   close(): void {
     this.#closed = true;

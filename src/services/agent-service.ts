@@ -7,6 +7,7 @@ import { type Clock, isoAt } from "../domain/clock.ts";
 import { LeaseLost, NotFound } from "../domain/errors.ts";
 import type { MachineStats, PowerState } from "../drivers/driver.ts";
 import type { ClaimedOperation, OperationError, Outcome, Recorded } from "../engine/host-link.ts";
+import { HostWorkWaits } from "../engine/host-work-waits.ts";
 import type { LocalHostLink } from "../engine/local-host-link.ts";
 import { correctStatus, recordUsages } from "../engine/power-observation.ts";
 import type { WorkArrivals } from "../engine/work-arrivals.ts";
@@ -57,11 +58,20 @@ export interface ReportAnswer {
  * only that host's operations and servers. An operation is always read again from the database; what the agent
  * sends back counts only as its lease and its outcome, and every change is fenced by the lease.
  */
+/** Due operations read to tell which waiting claims to wake; beyond it, every waiting claim looks. */
+const WAKE_READ_LIMIT = 1000;
+
 export class AgentService {
   readonly #o: AgentServiceOptions;
+  readonly #waits: HostWorkWaits;
 
   constructor(options: AgentServiceOptions) {
     this.#o = options;
+    this.#waits = new HostWorkWaits(
+      options.work,
+      () => options.repos.operations.hostsWithDueWork(isoAt(options.clock), WAKE_READ_LIMIT),
+      options.log,
+    );
   }
 
   /**
@@ -89,7 +99,7 @@ export class AgentService {
       if (ops.length > 0 || left <= 0 || work.closed || signal?.aborted) return ops;
       const due = await link.nextDue([hostId]);
       const untilDue = due === undefined ? left : Date.parse(due) - clock.now().getTime();
-      await work.after(seen, Math.max(1, Math.min(left, untilDue)), signal);
+      await this.#waits.after(hostId, seen, Math.max(1, Math.min(left, untilDue)), signal);
     }
   }
 

@@ -79,6 +79,7 @@ describe("the hot queries' plans", () => {
     ["claim", (r) => r.operations.claim("worker", [1], now, now, 8)],
     ["claim for several hosts", (r) => r.operations.claim("worker", [1, 2, 3], now, now, 8)],
     ["next due", (r) => r.operations.nextDue(now, [1])],
+    ["hosts with due work, to wake their waiting claims", (r) => r.operations.hostsWithDueWork(now, 1000)],
     // What a claimed batch carries: its servers, and the addresses of its creates.
     ["claimed servers", (r) => r.servers.findByIds([12345, 12346, 12347])],
     ["claimed creates' addresses", (r) => r.addresses.heldByEach([12345, 12346])],

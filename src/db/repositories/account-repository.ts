@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { Db } from "../database.ts";
+import { dialectName } from "../dialect-name.ts";
 import type { AccountRow } from "../schema.ts";
 
 export class AccountRepository {
@@ -32,6 +33,22 @@ export class AccountRepository {
       .updateTable("accounts")
       .set({ updated_at: sql`updated_at` })
       .where("id", "=", id)
+      .execute();
+  }
+
+  /**
+   * Locks the accounts' rows in id order until the transaction ends (PostgreSQL; SQLite has one writer), so that
+   * transactions moving several balances take them in one order and cannot deadlock. `for no key update`, as an
+   * UPDATE of the balance takes: it lets other transactions insert rows that refer to the accounts meanwhile.
+   */
+  async lockInOrder(ids: readonly number[]): Promise<void> {
+    if (ids.length === 0 || dialectName(this.#db) !== "postgres") return;
+    await this.#db
+      .selectFrom("accounts")
+      .select("id")
+      .where("id", "in", ids)
+      .orderBy("id")
+      .forNoKeyUpdate()
       .execute();
   }
 

@@ -2,6 +2,7 @@ import { type Insertable, sql } from "kysely";
 import { LIFECYCLE } from "../../domain/lifecycle.ts";
 import type { ServerStatus } from "../../domain/server-status.ts";
 import type { Db } from "../database.ts";
+import { dialectName } from "../dialect-name.ts";
 import type { RefundsTable } from "../schema.ts";
 
 export interface DueServer {
@@ -34,10 +35,19 @@ export interface DueSnapshot {
 /** Statuses that are not charged: a suspended server waits for credit, a server in error for an operator. */
 const UNBILLED: ServerStatus[] = ["suspended", "error"];
 
+/** A server's paid time to move on by compare-and-swap: from `paidUntil` (as read) to `nextPaidUntil`. */
+export interface PaidTimeMove {
+  id: number;
+  paidUntil: string;
+  nextPaidUntil: string;
+}
+
 export class BillingRepository {
   readonly #db: Db;
+  readonly #postgres: boolean;
   constructor(db: Db) {
     this.#db = db;
+    this.#postgres = dialectName(db) === "postgres";
   }
 
   /** Live, billed servers whose paid time has run out by `now`, the longest overdue first, with their traffic. */
@@ -82,6 +92,38 @@ export class BillingRepository {
       .where("billed_until", "=", paidUntil)
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
+  }
+
+  /**
+   * `advance` for many servers in two statements: the rows still paid until what was read are locked in id order
+   * (on PostgreSQL; SQLite has one writer), so that two processes' batches take them in one order, then moved on.
+   * Returns the ids this call moved.
+   */
+  async advanceMany(moves: readonly PaidTimeMove[]): Promise<Set<number>> {
+    if (moves.length === 0) return new Set();
+    const locked = await this.#db
+      .selectFrom("servers")
+      .select("id")
+      .where((eb) =>
+        eb.or(moves.map((m) => eb.and([eb("id", "=", m.id), eb("billed_until", "=", m.paidUntil)]))),
+      )
+      .orderBy("id")
+      .$if(this.#postgres, (q) => q.forNoKeyUpdate())
+      .execute();
+    const ids = new Set(locked.map((r) => r.id));
+    if (ids.size === 0) return ids;
+    const next = moves.filter((m) => ids.has(m.id));
+    await this.#db
+      .updateTable("servers")
+      .set({
+        billed_until: sql<string>`case id ${sql.join(
+          next.map((m) => sql`when ${m.id} then ${m.nextPaidUntil}`),
+          sql` `,
+        )} end`,
+      })
+      .where("id", "in", [...ids])
+      .execute();
+    return ids;
   }
 
   /** Available snapshots with an hour of storage ended by `hourAgo`'s hour (paid up to `hourAgo` or before). */

@@ -89,6 +89,36 @@ export class LedgerRepository {
     return { added: true, account: await update.returningAll().executeTakeFirst() };
   }
 
+  /**
+   * Appends the entries whose keys are free, in one statement, and answers the keys it wrote. The caller moves the
+   * balances by what was written (`moveBalances`) in the same transaction.
+   */
+  async appendMany(entries: readonly NewLedgerEntry[]): Promise<Set<string>> {
+    if (entries.length === 0) return new Set();
+    const rows = await this.#db
+      .insertInto("ledger_entries")
+      .values([...entries])
+      .onConflict((oc) => oc.column("key").doNothing())
+      .returning("key")
+      .execute();
+    return new Set(rows.map((r) => r.key));
+  }
+
+  /**
+   * Moves each account's balance by its amount in one statement and answers the accounts as they are after. Lock
+   * the accounts in id order first (`AccountRepository.lockInOrder`) where other transactions may move several.
+   */
+  async moveBalances(amounts: ReadonlyMap<number, number>, now: string): Promise<AccountRow[]> {
+    if (amounts.size === 0) return [];
+    const cases = [...amounts].map(([id, amount]) => sql`when ${id} then cast(${amount} as bigint)`);
+    return this.#db
+      .updateTable("accounts")
+      .set({ balance_minor: sql`balance_minor + case id ${sql.join(cases, sql` `)} end`, updated_at: now })
+      .where("id", "in", [...amounts.keys()])
+      .returningAll()
+      .execute();
+  }
+
   /** The sum of the account's entries: what its cached balance must equal. */
   async sum(accountId: number, before?: string): Promise<number> {
     let query = this.#db
@@ -180,11 +210,31 @@ export class LedgerRepository {
       .executeTakeFirst();
   }
 
+  /** The months of these servers (server id and month each), keyed `server_id month`. */
+  async serverMonths(
+    keys: readonly { serverId: number; month: string }[],
+  ): Promise<Map<string, ServerMonthRow>> {
+    if (keys.length === 0) return new Map();
+    const rows = await this.#db
+      .selectFrom("server_months")
+      .selectAll()
+      .where("server_id", "in", [...new Set(keys.map((k) => k.serverId))])
+      .where("month", "in", [...new Set(keys.map((k) => k.month))])
+      .execute();
+    return new Map(rows.map((r) => [`${r.server_id} ${r.month}`, r]));
+  }
+
   /** Adds an hour's charges to the server's month; caps only grow (the highest plan of the month). */
   async addToMonth(row: Insertable<ServerMonthsTable>): Promise<void> {
+    await this.addToMonths([row]);
+  }
+
+  /** `addToMonth` for many servers' months in one statement (each server's month once). */
+  async addToMonths(rows: readonly Insertable<ServerMonthsTable>[]): Promise<void> {
+    if (rows.length === 0) return;
     await this.#db
       .insertInto("server_months")
-      .values(row)
+      .values([...rows])
       .onConflict((oc) =>
         oc.columns(["server_id", "month"]).doUpdateSet({
           cap_minor: sql`case when excluded.cap_minor > server_months.cap_minor then excluded.cap_minor else server_months.cap_minor end`,

@@ -160,6 +160,30 @@ export class OperationRepository {
     return rows.sort((a, b) => a.id - b.id);
   }
 
+  /**
+   * The hosts that may have an operation to claim now: of each unfinished, due, unleased operation its own host,
+   * else its server's (as `claim` chooses), read over the partial index of unfinished operations. Undefined when
+   * more than `limit` such operations are queued: then any host may have work.
+   */
+  async hostsWithDueWork(now: string, limit: number): Promise<Set<number> | undefined> {
+    const rows = await this.#prepared.all(
+      this.#db,
+      "operations.hostsWithDueWork",
+      (p) =>
+        this.#db
+          .selectFrom("operations as o")
+          .leftJoin("servers as s", "s.id", "o.server_id")
+          .select(["o.host_id", "s.host_id as server_host_id"])
+          .where(unfinished("o.status"))
+          .where("o.run_after", "<=", p<string>("now"))
+          .where(sql<boolean>`(o.lease_owner is null or o.lease_expires_at < ${p<string>("now")})`)
+          .limit(p<number>("limit")),
+      { now, limit: limit + 1 },
+    );
+    if (rows.length > limit) return undefined;
+    return new Set(rows.map((r) => r.host_id ?? r.server_host_id).filter((id) => id !== null));
+  }
+
   /** Keeps a long step's lease alive; false means the lease was lost and the step must not commit. */
   async extendLease(id: number, lease: LeaseHolder, leaseUntil: string): Promise<boolean> {
     const changed = await this.#prepared.run(
