@@ -90,7 +90,7 @@ export class Engine implements WorkNotifier {
       leaseMs: config.leaseMs,
       retryBaseMs: config.retryBaseMs,
       hosts,
-      groupSettlements: database.dialect === "sqlite",
+      groupSettlements: true,
       onSettled: (op, status) => this.#settled(op, status),
     });
     this.link = link;

@@ -19,7 +19,7 @@ export interface LocalHostLinkOptions {
   retryBaseMs: number;
   /** The hosts whose operations this link claims (the process's embedded hosts); none: it claims nothing. */
   hosts: () => readonly number[];
-  /** Commit the ends of operations that finish together in one transaction (for SQLite's one writer). */
+  /** Commit the ends of operations that finish together in one transaction. */
   groupSettlements?: boolean;
   /** Called after an operation has ended and its end is committed. */
   onSettled?: (op: ClaimedOperation, status: OperationEnd) => void;
@@ -107,7 +107,12 @@ export class LocalHostLink implements HostLink {
   /** The operation's end and its effect on the server commit together, fenced by the lease. */
   async #settle(op: ClaimedOperation, settlement: Settlement, error?: OperationError): Promise<Recorded> {
     const now = isoAt(this.#o.clock);
-    const written = await this.#settlements.settle((tx) => writeSettlement(tx, op, settlement, now, error));
+    const written = await this.#settlements.settle((tx) => writeSettlement(tx, op, settlement, now, error), {
+      serverId: op.serverId,
+      host:
+        settlement.releaseAddresses || settlement.resized !== undefined || settlement.migration !== undefined,
+      account: settlement.refund,
+    });
     if (!written) return { recorded: false };
     this.#o.onSettled?.(op, settlement.status);
     return { recorded: true, status: settlement.status };

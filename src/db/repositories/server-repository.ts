@@ -2,6 +2,7 @@ import { type ExpressionBuilder, type Insertable, sql } from "kysely";
 import { LIFECYCLE } from "../../domain/lifecycle.ts";
 import type { ServerStatus, StoredServerStatus } from "../../domain/server-status.ts";
 import type { Db } from "../database.ts";
+import { dialectName } from "../dialect-name.ts";
 import type { Param, PreparedQueries } from "../prepared-queries.ts";
 import type { Database, ServerRow, ServersTable } from "../schema.ts";
 
@@ -323,6 +324,35 @@ export class ServerRepository {
       { id, from, to, now, ...guard },
     );
     return changed > 0;
+  }
+
+  /**
+   * Locks the servers' rows in id order, then every count row of their (account, location) pairs in key order,
+   * until the transaction ends (PostgreSQL; SQLite has one writer): the order in which a status swap takes them
+   * (the row, then its trigger's two counts in key order), so a transaction that swaps several servers' statuses
+   * cannot wait in a cycle on another that swaps one or several. Returns the servers' accounts.
+   */
+  async lockWithCounts(ids: readonly number[]): Promise<{ id: number; account_id: number }[]> {
+    if (ids.length === 0 || dialectName(this.#db) !== "postgres") return [];
+    const rows = await this.#db
+      .selectFrom("servers")
+      .select(["id", "account_id", "location_id"])
+      .where("id", "in", ids)
+      .orderBy("id")
+      .forNoKeyUpdate()
+      .execute();
+    if (rows.length === 0) return [];
+    const pairs = sql.join(rows.map((r) => sql`(${r.account_id}, ${r.location_id})`));
+    await this.#db
+      .selectFrom("server_counts")
+      .select("n")
+      .where(sql<boolean>`(account_id, location_id) in (${pairs})`)
+      .orderBy("account_id")
+      .orderBy("status")
+      .orderBy("location_id")
+      .forNoKeyUpdate()
+      .execute();
+    return rows;
   }
 
   /** Takes the server out of the API at once; the engine destroys its machine afterwards. */
