@@ -128,27 +128,42 @@ describe("grouped settlements of two processes on one database", { skip: POSTGRE
 
   it("never deadlock, end every operation once, and keep the counts exact", async () => {
     const random = new SeededRandom(testSeed(16));
+    const leaseUntil = () => new Date(Date.now() + 60_000).toISOString();
     let ended = 0;
+    let requested = servers.filter(() => random.next() < 0.75);
+    await powerRequests(requested);
     for (let round = 0; round < ROUNDS; round++) {
-      // Most servers stopped or started; which, and which process ends each, at random.
-      const chosen = servers.filter(() => random.next() < 0.75);
-      await powerRequests(chosen);
       const now = new Date().toISOString();
-      const leaseUntil = new Date(Date.now() + 60_000).toISOString();
-      const claimed = await setup.operations.claim("worker", [hostId], now, leaseUntil, SERVERS);
-      assert.equal(claimed.length, chosen.length);
+      const claimed = await setup.operations.claim("worker", [hostId], now, leaseUntil(), SERVERS);
+      assert.equal(claimed.length, requested.length);
+      // Which process ends each at random, their ends arriving in opposite orders; meanwhile the other servers
+      // are stopped or started, as power requests of a third process.
       const toA = claimed.filter(() => random.next() < 0.5);
       const toB = claimed.filter((op) => !toA.includes(op));
-      // The ends of each arrive in opposite orders.
       toA.sort((a, b) => a.server_id - b.server_id);
       toB.sort((a, b) => b.server_id - a.server_id);
-      const [writtenA, writtenB] = await Promise.all([settleAll(processA, toA), settleAll(processB, toB)]);
+      const busy = new Set(claimed.map((op) => op.server_id));
+      requested = servers.filter((s) => !busy.has(s.id));
+      const [writtenA, writtenB] = await Promise.all([
+        settleAll(processA, toA),
+        settleAll(processB, toB),
+        powerRequests(requested),
+      ]);
       assert.ok(
         [...writtenA, ...writtenB].every((written) => written),
         `round ${round}: every end written`,
       );
       ended += claimed.length;
     }
+    const last = await setup.operations.claim(
+      "worker",
+      [hostId],
+      new Date().toISOString(),
+      leaseUntil(),
+      SERVERS,
+    );
+    assert.ok((await settleAll(processA, last)).every((written) => written));
+    ended += last.length;
 
     assert.deepEqual([...processA.failures, ...processB.failures], [], "no group failed");
     const ops = await setup.db.selectFrom("operations").select(["status", "finished_at"]).execute();
