@@ -80,7 +80,7 @@ export class Engine implements WorkNotifier {
 
   constructor(options: EngineOptions) {
     this.#o = options;
-    const { config, repos, driver, store, clock, log, metrics } = options;
+    const { config, database, repos, driver, store, clock, log, metrics } = options;
     this.runner = new OperationRunner({ driver, store, shutdownTimeoutMs: config.shutdownTimeoutMs });
     const hosts = () => this.embeddedHosts?.ids ?? [];
     const link = new LocalHostLink({
@@ -91,6 +91,7 @@ export class Engine implements WorkNotifier {
       retryBaseMs: config.retryBaseMs,
       hosts,
       groupSettlements: true,
+      settlementsInFlight: database.dialect === "postgres" ? 4 : 1,
       onSettled: (op, status) => this.#settled(op, status),
     });
     this.link = link;

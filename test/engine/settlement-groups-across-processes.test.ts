@@ -101,26 +101,33 @@ describe("grouped settlements of two processes on one database", { skip: POSTGRE
     }
   }
 
-  /** One process's worker ending its operations through its own queue, in the order given. */
+  /**
+   * One process's worker ending its operations through its own queue (three groups at once), in the order given:
+   * most ends leave their swap to the queue, as the worker's do; every fifth swaps in its own writes, with its
+   * account's balance among what it writes, as a failed create's end does.
+   */
   function settleAll(repos: Repositories, ops: OperationRow[]): Promise<boolean[]> {
-    const queue = new SettlementQueue(repos, true);
+    const queue = new SettlementQueue(repos, true, 64, 3);
     const now = new Date().toISOString();
     return Promise.all(
-      ops.map((op) => {
+      ops.map((op, i) => {
         const swap =
           op.kind === "stop"
             ? ({ from: "stopping", to: "stopped" } as const)
             : ({ from: "starting", to: "active" } as const);
         const lease = { owner: op.lease_owner ?? "", attempt: op.attempts };
+        const own = i % 5 === 4;
         return queue.settle(
           (tx) =>
             writeSettlement(
               tx,
               { id: op.id, serverId: op.server_id, ...lease },
-              { status: "succeeded", swap },
+              { status: "succeeded", swap: own ? swap : undefined },
               now,
             ),
-          { serverId: op.server_id },
+          own
+            ? { serverId: op.server_id, account: true }
+            : { serverId: op.server_id, swap: { ...swap, now } },
         );
       }),
     );
