@@ -90,7 +90,8 @@ export class Engine implements WorkNotifier {
       leaseMs: config.leaseMs,
       retryBaseMs: config.retryBaseMs,
       hosts,
-      groupSettlements: database.dialect === "sqlite",
+      groupSettlements: true,
+      settlementsInFlight: database.dialect === "postgres" ? 4 : 1,
       onSettled: (op, status) => this.#settled(op, status),
     });
     this.link = link;

@@ -19,8 +19,10 @@ export interface LocalHostLinkOptions {
   retryBaseMs: number;
   /** The hosts whose operations this link claims (the process's embedded hosts); none: it claims nothing. */
   hosts: () => readonly number[];
-  /** Commit the ends of operations that finish together in one transaction (for SQLite's one writer). */
+  /** Commit the ends of operations that finish together in one transaction. */
   groupSettlements?: boolean;
+  /** How many groups of ends may commit at once (1 unless the database runs transactions side by side). */
+  settlementsInFlight?: number;
   /** Called after an operation has ended and its end is committed. */
   onSettled?: (op: ClaimedOperation, status: OperationEnd) => void;
   /** Jitter of the retry backoff. */
@@ -41,7 +43,12 @@ export class LocalHostLink implements HostLink {
 
   constructor(options: LocalHostLinkOptions) {
     this.#o = options;
-    this.#settlements = new SettlementQueue(options.repos, options.groupSettlements ?? false);
+    this.#settlements = new SettlementQueue(
+      options.repos,
+      options.groupSettlements ?? false,
+      64,
+      options.settlementsInFlight,
+    );
   }
 
   /** How long a claim or a renewal holds a lease. */
@@ -107,7 +114,18 @@ export class LocalHostLink implements HostLink {
   /** The operation's end and its effect on the server commit together, fenced by the lease. */
   async #settle(op: ClaimedOperation, settlement: Settlement, error?: OperationError): Promise<Recorded> {
     const now = isoAt(this.#o.clock);
-    const written = await this.#settlements.settle((tx) => writeSettlement(tx, op, settlement, now, error));
+    const host =
+      settlement.releaseAddresses || settlement.resized !== undefined || settlement.migration !== undefined;
+    const account = settlement.refund;
+    // An end that writes no host or account leaves its swap to the queue, made with its group's others last.
+    const deferred = host || account || !settlement.swap ? undefined : { ...settlement.swap, now };
+    const writes = deferred ? { ...settlement, swap: undefined } : settlement;
+    const written = await this.#settlements.settle((tx) => writeSettlement(tx, op, writes, now, error), {
+      serverId: op.serverId,
+      host,
+      account,
+      swap: deferred,
+    });
     if (!written) return { recorded: false };
     this.#o.onSettled?.(op, settlement.status);
     return { recorded: true, status: settlement.status };

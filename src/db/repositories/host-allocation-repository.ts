@@ -296,6 +296,20 @@ export class HostAllocationRepository {
     return true;
   }
 
+  /** Locks the rows of the hosts these servers are allocated on, in id order (PostgreSQL; SQLite has one writer). */
+  async lockHostsOf(serverIds: readonly number[]): Promise<void> {
+    if (serverIds.length === 0 || dialectName(this.#db) !== "postgres") return;
+    await this.#db
+      .selectFrom("hosts")
+      .select("id")
+      .where("id", "in", (eb) =>
+        eb.selectFrom("host_allocations").select("host_id").where("server_id", "in", serverIds),
+      )
+      .orderBy("id")
+      .forNoKeyUpdate()
+      .execute();
+  }
+
   /**
    * Frees exactly what the server held, once: the allocation is deleted and its amounts taken off its host in
    * one transaction; a second release finds nothing and changes nothing. Returns what was freed.

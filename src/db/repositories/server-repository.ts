@@ -2,6 +2,7 @@ import { type ExpressionBuilder, type Insertable, sql } from "kysely";
 import { LIFECYCLE } from "../../domain/lifecycle.ts";
 import type { ServerStatus, StoredServerStatus } from "../../domain/server-status.ts";
 import type { Db } from "../database.ts";
+import { dialectName } from "../dialect-name.ts";
 import type { Param, PreparedQueries } from "../prepared-queries.ts";
 import type { Database, ServerRow, ServersTable } from "../schema.ts";
 
@@ -100,6 +101,13 @@ const OWN_COLUMNS = [
   "servers.created_at",
   "servers.updated_at",
 ] as const;
+
+/** A server's row as its counts key it. */
+export interface CountedServer {
+  id: number;
+  account_id: number;
+  location_id: number;
+}
 
 export class ServerRepository {
   readonly #db: Db;
@@ -323,6 +331,58 @@ export class ServerRepository {
       { id, from, to, now, ...guard },
     );
     return changed > 0;
+  }
+
+  /**
+   * Locks the servers' rows in id order until the transaction ends (PostgreSQL; SQLite has one writer): the row
+   * comes before its counts in every transaction that changes a status. Returns where each server is counted.
+   */
+  async lockInOrder(ids: readonly number[]): Promise<CountedServer[]> {
+    if (ids.length === 0 || dialectName(this.#db) !== "postgres") return [];
+    return this.#db
+      .selectFrom("servers")
+      .select(["id", "account_id", "location_id"])
+      .where("id", "in", ids)
+      .orderBy("id")
+      .forNoKeyUpdate()
+      .execute();
+  }
+
+  /**
+   * Locks every count row of these servers' (account, location) pairs in key order (PostgreSQL), the order in
+   * which a status swap's trigger takes its two: a transaction swapping several statuses after this cannot wait
+   * in a cycle on another. A pair's rows locked together also serialise the insert of a count row not there yet.
+   */
+  async lockCountsOf(servers: readonly CountedServer[]): Promise<void> {
+    if (servers.length === 0 || dialectName(this.#db) !== "postgres") return;
+    const pairs = sql.join(servers.map((r) => sql`(${r.account_id}, ${r.location_id})`));
+    await this.#db
+      .selectFrom("server_counts")
+      .select("n")
+      .where(sql<boolean>`(account_id, location_id) in (${pairs})`)
+      .orderBy("account_id")
+      .orderBy("status")
+      .orderBy("location_id")
+      .forNoKeyUpdate()
+      .execute();
+  }
+
+  /** `swapStatus` of several servers, in one statement on PostgreSQL (the caller holds their counts' locks). */
+  async swapStatuses(
+    swaps: readonly { id: number; from: StoredServerStatus; to: StoredServerStatus; now: string }[],
+  ): Promise<void> {
+    if (swaps.length === 0) return;
+    if (swaps.length === 1 || dialectName(this.#db) !== "postgres") {
+      for (const { id, from, to, now } of swaps) await this.swapStatus(id, from, to, now);
+      return;
+    }
+    await sql`
+      update servers set status = v.to_status, updated_at = v.now
+      from unnest(${swaps.map((w) => w.id)}::integer[], ${swaps.map((w) => w.from)}::text[],
+        ${swaps.map((w) => w.to)}::text[], ${swaps.map((w) => w.now)}::text[]) as v(id, from_status, to_status, now)
+      where servers.id = v.id and servers.status = v.from_status and servers.deleted_at is null`.execute(
+      this.#db,
+    );
   }
 
   /** Takes the server out of the API at once; the engine destroys its machine afterwards. */
