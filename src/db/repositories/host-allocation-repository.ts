@@ -125,14 +125,29 @@ export class HostAllocationRepository {
     since: string,
     now: string,
     image?: string,
+    first?: readonly number[],
   ): Promise<HostAllocationRow | undefined> {
-    const hostId = await this.#claimRoom(locationId, requested, policy, since, now, image);
+    const hostId = await this.#claimRoom(locationId, requested, policy, since, now, image, {}, first);
     if (hostId === undefined) return undefined;
     return this.#db
       .insertInto("host_allocations")
       .values({ server_id: serverId, host_id: hostId, ...requested, created_at: now })
       .returningAll()
       .executeTakeFirstOrThrow();
+  }
+
+  /**
+   * The first candidates a claim would read (`candidates`), read ahead of it: a create reads them before it takes
+   * any contended row and hands them to `claimForNewServer`, which re-checks each as it writes.
+   */
+  async firstCandidates(
+    locationId: number,
+    requested: Amounts,
+    policy: PlacementPolicy,
+    since: string,
+    image: string | undefined,
+  ): Promise<number[]> {
+    return this.candidates(locationId, requested, policy, since, image, CANDIDATES_READ);
   }
 
   /**
@@ -232,13 +247,18 @@ export class HostAllocationRepository {
     now: string,
     image: string | undefined,
     hosts: { except?: readonly number[]; only?: number } = {},
+    first?: readonly number[],
   ): Promise<number | undefined> {
     const tried = [...(hosts.except ?? [])];
+    let ahead = first;
     for (;;) {
-      const batch = await this.candidates(locationId, requested, policy, since, image, CANDIDATES_READ, {
-        only: hosts.only,
-        except: tried,
-      });
+      const batch =
+        ahead ??
+        (await this.candidates(locationId, requested, policy, since, image, CANDIDATES_READ, {
+          only: hosts.only,
+          except: tried,
+        }));
+      ahead = undefined;
       for (const id of batch) {
         const result = await this.#db
           .updateTable("hosts")
