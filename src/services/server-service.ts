@@ -251,7 +251,7 @@ export class ServerService {
       });
       // Placement: a host of the location with the OS's image and room for the plan, claimed by a conditional
       // UPDATE that re-checks the room as it writes; with none, nothing is written and nothing charged.
-      const placed = await tx.hostAllocations.claimForNewServer(
+      const hostId = await tx.hostAllocations.placeNewServer(
         serverId,
         location.id,
         requested,
@@ -261,8 +261,7 @@ export class ServerService {
         os.image,
         candidates,
       );
-      if (!placed) throw new NoCapacity(location.code);
-      await tx.servers.setHost(serverId, placed.host_id);
+      if (hostId === undefined) throw new NoCapacity(location.code);
       await payFirstHour();
       return { serverId, actionId };
     });
