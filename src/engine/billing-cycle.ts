@@ -42,7 +42,7 @@ export interface BillingCycleOptions {
  * took below zero has its servers suspended: stopped ones at once, running ones through a `suspend` operation
  * that powers the machine off. Suspended servers are not charged; credit that brings the balance back above
  * zero makes them `stopped` again. A server with backups on is charged the backup surcharge with each hour, and
- * each server its traffic beyond the allowance (charge-server-hour.ts); each
+ * each server its traffic beyond the allowance (hour-charges.ts); each
  * available snapshot is charged its storage for each hour that has ended, fenced by its own `billed_until`.
  */
 export class BillingCycle {

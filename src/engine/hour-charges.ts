@@ -27,8 +27,6 @@ export interface ServerHour {
   /** A charge that takes the balance below this sends webhooks' `balance.low`. */
   lowBalanceMinor: number;
   now: string;
-  /** The server was inserted by the caller's transaction: it has no month to read yet. */
-  newServer?: boolean;
 }
 
 /** What an hour writes: its usage entry (whose key decides whether it is new), the rest, and its month's row. */

@@ -23,7 +23,7 @@ import { formatMoney } from "../domain/money.ts";
 import { hostnameProblem, serverNameProblem } from "../domain/names.ts";
 import type { ServerStatus } from "../domain/server-status.ts";
 import type { ChangeFeed } from "../engine/change-feed.ts";
-import { chargeServerHour } from "../engine/charge-server-hour.ts";
+import { chargeFirstHour } from "../engine/charge-first-hour.ts";
 import type { WorkNotifier } from "../engine/work-notifier.ts";
 import { withActionInFlight } from "./action-in-flight.ts";
 import { MAX_WAIT_SECONDS } from "./action-service.ts";
@@ -173,6 +173,8 @@ export class ServerService {
     if (image) checkRestorable(image, plan);
 
     const now = isoAt(clock);
+    const requested = { vcpus: plan.vcpus, memory_mb: plan.memory_mb, disk_gb: plan.storage_gb };
+    const since = freshSince(clock.now(), this.#o.hostDownAfterMs);
     const id = await repos.transaction(async (tx) => {
       // The balance is read inside the transaction that creates the server, so it is the one that counts.
       const account = await tx.accounts.findById(accountId);
@@ -183,47 +185,27 @@ export class ServerService {
             `(${this.#o.minCreditHours} h at the plan's hourly price); the balance is ${formatMoney(account?.balance_minor ?? 0)}.`,
         );
       }
-      const serverId = await tx.servers.insert({
-        account_id: accountId,
-        name: input.name,
-        hostname: input.hostname ?? null,
-        status: "provisioning",
-        plan_id: plan.id,
-        os_id: os.id,
-        location_id: location.id,
-        ssh_key_id: sshKey?.id ?? null,
-        ssh_public_key: sshKey?.public_key ?? null,
-        backups_enabled: input.backups_enabled ? 1 : 0,
-        created_at: now,
-        updated_at: now,
-        deleted_at: null,
-        billed_until: hourAfter(now),
-      });
-      // Placement: a host of the location with the OS's image and room for the plan, claimed by a conditional
-      // UPDATE that re-checks the room as it writes; with none, nothing is written and nothing charged.
-      const placed = await tx.hostAllocations.claimForNewServer(
-        serverId,
+      // Three rows are contended: the account's counts row (by status and location, written by the servers
+      // INSERT's trigger), the host's and the account's. They are taken last, in that order (the order an
+      // operation's end takes them too), each held to the commit; before them, what no one else writes.
+      const serverId = await tx.servers.reserveId();
+      // Placement's candidates, read now; the claim below re-checks each as it writes.
+      const candidates = await tx.hostAllocations.firstCandidates(
         location.id,
-        { vcpus: plan.vcpus, memory_mb: plan.memory_mb, disk_gb: plan.storage_gb },
+        requested,
         this.#o.placement,
-        freshSince(clock.now(), this.#o.hostDownAfterMs),
-        now,
+        since,
         os.image,
       );
-      if (!placed) throw new NoCapacity(location.code);
-      await tx.servers.setHost(serverId, placed.host_id);
+      if (candidates.length === 0) throw new NoCapacity(location.code);
       // The addresses are the server's from its first moment: with none free, nothing is written and nothing
       // charged. IPv6 only where the location has a pool of it.
       if ((await tx.addresses.allocateForNewServer(serverId, location.id, 4, now)) === null) {
         throw new NoAddressAvailable(location.code);
       }
       await tx.addresses.allocateForNewServer(serverId, location.id, 6, now);
-      if (input.backups_enabled) {
-        const next = nextBackupAt(serverId, this.#o.backupWindow, now);
-        await tx.servers.update(accountId, serverId, { backup_next_at: next }, now);
-      }
       // The first hour is paid now (with backups, their surcharge); the billing cycle charges each next one when it begins.
-      await chargeServerHour(tx, {
+      const payFirstHour = await chargeFirstHour(tx, {
         serverId,
         accountId,
         currency: account.currency,
@@ -239,7 +221,6 @@ export class ServerService {
         hourStart: now,
         lowBalanceMinor: this.#o.lowBalanceMinor,
         now,
-        newServer: true,
       });
       const actionId = await tx.operations.insert({
         serverId,
@@ -250,6 +231,38 @@ export class ServerService {
         imageId: image?.id,
       });
       if (claim) await tx.idempotency.attach(claim.accountId, claim.key, serverId, actionId);
+      await tx.servers.insert({
+        id: serverId,
+        account_id: accountId,
+        name: input.name,
+        hostname: input.hostname ?? null,
+        status: "provisioning",
+        plan_id: plan.id,
+        os_id: os.id,
+        location_id: location.id,
+        ssh_key_id: sshKey?.id ?? null,
+        ssh_public_key: sshKey?.public_key ?? null,
+        backups_enabled: input.backups_enabled ? 1 : 0,
+        backup_next_at: input.backups_enabled ? nextBackupAt(serverId, this.#o.backupWindow, now) : null,
+        created_at: now,
+        updated_at: now,
+        deleted_at: null,
+        billed_until: hourAfter(now),
+      });
+      // Placement: a host of the location with the OS's image and room for the plan, claimed by a conditional
+      // UPDATE that re-checks the room as it writes; with none, nothing is written and nothing charged.
+      const hostId = await tx.hostAllocations.placeNewServer(
+        serverId,
+        location.id,
+        requested,
+        this.#o.placement,
+        since,
+        now,
+        os.image,
+        candidates,
+      );
+      if (hostId === undefined) throw new NoCapacity(location.code);
+      await payFirstHour();
       return { serverId, actionId };
     });
     this.#o.notifier.wake();

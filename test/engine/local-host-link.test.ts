@@ -5,7 +5,7 @@ import { Repositories } from "../../src/db/repositories/repositories.ts";
 import type { Clock } from "../../src/domain/clock.ts";
 import type { OperationKind } from "../../src/domain/lifecycle.ts";
 import type { StoredServerStatus } from "../../src/domain/server-status.ts";
-import { chargeServerHour } from "../../src/engine/charge-server-hour.ts";
+import { chargeFirstHour } from "../../src/engine/charge-first-hour.ts";
 import type { ClaimedOperation } from "../../src/engine/host-link.ts";
 import { LocalHostLink } from "../../src/engine/local-host-link.ts";
 import { hostAndAccount } from "../support/host-and-account.ts";
@@ -205,8 +205,8 @@ describe("the local host link", () => {
     const creditBefore = Number(await balance());
     // The hour a create pays for at once, through the ledger as the create's transaction writes it.
     const created = (await server(serverId)).created_at;
-    await repos.transaction((tx) =>
-      chargeServerHour(tx, {
+    await repos.transaction(async (tx) => {
+      const moveBalance = await chargeFirstHour(tx, {
         serverId,
         accountId,
         currency: "USD",
@@ -221,8 +221,9 @@ describe("the local host link", () => {
         hourStart: created,
         lowBalanceMinor: 0,
         now: created,
-      }),
-    );
+      });
+      await moveBalance();
+    });
     assert.equal(Number(await balance()), creditBefore - plan.price_hourly_minor);
 
     for (const [attempt, backoffMs] of [

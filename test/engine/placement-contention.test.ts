@@ -104,6 +104,32 @@ function suite(title: string, backend: Backend, size: number, skip: string | fal
       assert.ok(servers.every((s) => s.host_id !== null && hostIds.includes(s.host_id)));
       const operations = await c.db.selectFrom("operations").select("id").execute();
       assert.equal(operations.length, FITS);
+      // A create writes its addresses, ledger entries and month before its claim: a refused one leaves none.
+      const ids = (rows: { server_id: number | null }[]) => [...new Set(rows.map((r) => r.server_id))].sort();
+      const addresses = c.db
+        .selectFrom("ip_addresses")
+        .select("server_id")
+        .where("server_id", "is not", null);
+      assert.deepEqual(ids(await addresses.execute()), [...accepted].sort());
+      const entries = c.db
+        .selectFrom("ledger_entries")
+        .select("server_id")
+        .where("server_id", "is not", null);
+      assert.deepEqual(ids(await entries.execute()), [...accepted].sort());
+      assert.deepEqual(
+        ids(await c.db.selectFrom("server_months").select("server_id").execute()),
+        [...accepted].sort(),
+      );
+      assert.deepEqual(
+        ids(await c.db.selectFrom("host_allocations").select("server_id").execute()),
+        [...accepted].sort(),
+      );
+      const counted = await c.db.selectFrom("server_counts").select("n").execute();
+      assert.equal(
+        counted.reduce((n, row) => n + Number(row.n), 0),
+        FITS,
+        "the counts are the accepted servers",
+      );
       assert.equal((await owner.get("/api/v1/account/")).body.balance, "999.50");
     });
   });

@@ -125,14 +125,68 @@ export class HostAllocationRepository {
     since: string,
     now: string,
     image?: string,
+    first?: readonly number[],
   ): Promise<HostAllocationRow | undefined> {
-    const hostId = await this.#claimRoom(locationId, requested, policy, since, now, image);
+    const hostId = await this.#claimRoom(locationId, requested, policy, since, now, image, {}, first);
     if (hostId === undefined) return undefined;
     return this.#db
       .insertInto("host_allocations")
       .values({ server_id: serverId, host_id: hostId, ...requested, created_at: now })
       .returningAll()
       .executeTakeFirstOrThrow();
+  }
+
+  /**
+   * `claimForNewServer` for a server whose row the caller's transaction has written, which it also places: the
+   * host's id, set as the server's `host_id`, or undefined when no host has room. On PostgreSQL each candidate
+   * is one statement (`#placeOn`), a round trip while the create holds its counts row and then the host's.
+   */
+  async placeNewServer(
+    serverId: number,
+    locationId: number,
+    requested: Amounts,
+    policy: PlacementPolicy,
+    since: string,
+    now: string,
+    image: string | undefined,
+    first: readonly number[],
+  ): Promise<number | undefined> {
+    if (!this.#postgres) {
+      const placed = await this.claimForNewServer(
+        serverId,
+        locationId,
+        requested,
+        policy,
+        since,
+        now,
+        image,
+        first,
+      );
+      if (!placed) return undefined;
+      await this.#db
+        .updateTable("servers")
+        .set({ host_id: placed.host_id })
+        .where("id", "=", serverId)
+        .execute();
+      return placed.host_id;
+    }
+    return this.#claimRoom(locationId, requested, policy, since, now, image, {}, first, (hostId) =>
+      this.#placeOn(hostId, serverId, requested, since, now),
+    );
+  }
+
+  /**
+   * The first candidates a claim would read (`candidates`), read ahead of it: a create reads them before it takes
+   * any contended row and hands them to `claimForNewServer`, which re-checks each as it writes.
+   */
+  async firstCandidates(
+    locationId: number,
+    requested: Amounts,
+    policy: PlacementPolicy,
+    since: string,
+    image: string | undefined,
+  ): Promise<number[]> {
+    return this.candidates(locationId, requested, policy, since, image, CANDIDATES_READ);
   }
 
   /**
@@ -232,33 +286,71 @@ export class HostAllocationRepository {
     now: string,
     image: string | undefined,
     hosts: { except?: readonly number[]; only?: number } = {},
+    first?: readonly number[],
+    take: (hostId: number) => Promise<boolean> = (hostId) => this.#takeRoom(hostId, requested, since, now),
   ): Promise<number | undefined> {
     const tried = [...(hosts.except ?? [])];
+    let ahead = first;
     for (;;) {
-      const batch = await this.candidates(locationId, requested, policy, since, image, CANDIDATES_READ, {
-        only: hosts.only,
-        except: tried,
-      });
+      const batch =
+        ahead ??
+        (await this.candidates(locationId, requested, policy, since, image, CANDIDATES_READ, {
+          only: hosts.only,
+          except: tried,
+        }));
+      ahead = undefined;
       for (const id of batch) {
-        const result = await this.#db
-          .updateTable("hosts")
-          .set((eb) => ({
-            vcpus_allocated: eb("vcpus_allocated", "+", requested.vcpus),
-            memory_mb_allocated: eb("memory_mb_allocated", "+", requested.memory_mb),
-            disk_gb_allocated: eb("disk_gb_allocated", "+", requested.disk_gb),
-            server_count: eb("server_count", "+", 1),
-            updated_at: now,
-          }))
-          .where("id", "=", id)
-          .where("state", "=", "enabled")
-          .where("last_heartbeat_at", ">=", since)
-          .where(fitsSql(requested))
-          .executeTakeFirst();
-        if (result.numUpdatedRows > 0n) return id;
+        if (await take(id)) return id;
         tried.push(id);
       }
       if (batch.length < CANDIDATES_READ) return undefined;
     }
+  }
+
+  /** The claim of one candidate: a conditional UPDATE that re-checks the fit rule as it writes. */
+  async #takeRoom(hostId: number, requested: Amounts, since: string, now: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable("hosts")
+      .set((eb) => ({
+        vcpus_allocated: eb("vcpus_allocated", "+", requested.vcpus),
+        memory_mb_allocated: eb("memory_mb_allocated", "+", requested.memory_mb),
+        disk_gb_allocated: eb("disk_gb_allocated", "+", requested.disk_gb),
+        server_count: eb("server_count", "+", 1),
+        updated_at: now,
+      }))
+      .where("id", "=", hostId)
+      .where("state", "=", "enabled")
+      .where("last_heartbeat_at", ">=", since)
+      .where(fitsSql(requested))
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  /**
+   * `#takeRoom`, the allocation's row and the server's `host_id` in one PostgreSQL statement (data-modifying
+   * CTEs): nothing is written when the host no longer fits.
+   */
+  async #placeOn(hostId: number, serverId: number, requested: Amounts, since: string, now: string) {
+    const { rows } = await sql<{ host_id: number }>`
+      with claimed as (
+        update hosts set
+          vcpus_allocated = vcpus_allocated + ${requested.vcpus},
+          memory_mb_allocated = memory_mb_allocated + ${requested.memory_mb},
+          disk_gb_allocated = disk_gb_allocated + ${requested.disk_gb},
+          server_count = server_count + 1,
+          updated_at = ${now}
+        where id = ${hostId} and state = 'enabled' and last_heartbeat_at >= ${since} and ${fitsSql(requested)}
+        returning id
+      ), allocated as (
+        insert into host_allocations (server_id, host_id, vcpus, memory_mb, disk_gb, created_at)
+        select cast(${serverId} as integer), id, cast(${requested.vcpus} as integer),
+          cast(${requested.memory_mb} as bigint), cast(${requested.disk_gb} as bigint), cast(${now} as text)
+        from claimed
+        returning host_id
+      )
+      update servers set host_id = allocated.host_id from allocated where servers.id = ${serverId}
+      returning servers.host_id`.execute(this.#db);
+    return rows.length > 0;
   }
 
   /**

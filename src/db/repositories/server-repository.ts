@@ -109,6 +109,9 @@ export interface CountedServer {
   location_id: number;
 }
 
+/** The row of `reserveId`'s statement. */
+type NextId = { id: number };
+
 export class ServerRepository {
   readonly #db: Db;
   readonly #prepared: PreparedQueries;
@@ -149,6 +152,25 @@ export class ServerRepository {
         "server_usage.period as usage_period",
       ])
       .$castTo<ServerDetails>();
+  }
+
+  /**
+   * The id the next server inserted with it will have, taken before the row is written: a create writes the rows
+   * that name its server first and the server's own row, whose counts row every create of the account and
+   * location locks, last. PostgreSQL: from the sequence (an id taken and not used is a gap, as a rolled-back
+   * insert leaves). SQLite: the next AUTOINCREMENT id, which holds in the caller's transaction alone (its
+   * `begin immediate` keeps every other writer out until it commits).
+   */
+  async reserveId(): Promise<number> {
+    const next =
+      dialectName(this.#db) === "postgres"
+        ? sql<NextId>`select nextval(pg_get_serial_sequence('servers', 'id'))::integer as id`
+        : sql<NextId>`select max(coalesce((select seq from sqlite_sequence where name = 'servers'), 0),
+            coalesce((select max(id) from servers), 0)) + 1 as id`;
+    const { rows } = await next.execute(this.#db);
+    const row = rows[0];
+    if (!row) throw new Error("no server id");
+    return Number(row.id);
   }
 
   async insert(server: Insertable<ServersTable>): Promise<number> {
