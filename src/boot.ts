@@ -13,6 +13,7 @@ import { createDriver } from "./drivers/create-driver.ts";
 import type { Driver } from "./drivers/driver.ts";
 import { Engine } from "./engine/engine.ts";
 import { Metrics } from "./metrics/metrics.ts";
+import { CatalogueMemory } from "./services/catalogue-memory.ts";
 import { createServices, type Services } from "./services/services.ts";
 import { createImageStore } from "./store/create-image-store.ts";
 import type { ImageStore } from "./store/image-store.ts";
@@ -65,7 +66,9 @@ export async function boot({
       pool: database.poolStats,
       now: () => clock.now(),
     });
-    const engine = new Engine({ config, database, repos, driver, store, clock, log, metrics });
+    // The worker's claims take a server's plan and OS from memory, as the services do.
+    const catalogue = new CatalogueMemory(repos);
+    const engine = new Engine({ config, database, repos, driver, store, clock, log, metrics, catalogue });
     const services = createServices(config, repos, clock, engine, engine.changes, store, {
       link: engine.link,
       work: engine.work,

@@ -4,19 +4,26 @@ import type { MachineSpec } from "../drivers/driver.ts";
 import type { ClaimedOperation, ImageRef, OperationError, TransferGrant } from "./host-link.ts";
 import { transferGrant } from "./migration-transfer-grant.ts";
 
+/** Plans and operating systems by id: a process's memory of them (catalogue rows never change) or the database. */
+export interface CatalogueLookup {
+  findPlan(id: number): Promise<PlanRow | undefined>;
+  findOs(id: number): Promise<OsRow | undefined>;
+}
+
 /**
  * A freshly leased batch as the host sees it: each operation with its lease, whether its server was deleted
  * meanwhile, for a create or rebuild the machine spec (and the image it restores, if any), for a snapshot or
- * backup the image it writes, and for a migrate_in the spec and a fresh transfer grant. Reads the batch's servers in one query and the creates'
- * addresses in one more, whatever the batch's size; plans and OS once each.
+ * backup the image it writes, and for a migrate_in the spec and a fresh transfer grant. Reads the batch's
+ * servers with their addresses in one query, whatever the batch's size; plans and OS from `catalogue`.
  */
 export async function claimedOperations(
   repos: Repositories,
   rows: readonly OperationRow[],
+  catalogue: CatalogueLookup = repos.catalogue,
 ): Promise<ClaimedOperation[]> {
   if (rows.length === 0) return [];
   const servers = new Map(
-    (await repos.servers.findByIds(rows.map((r) => r.server_id))).map((s) => [s.id, s]),
+    (await repos.servers.findByIdsWithAddresses(rows.map((r) => r.server_id))).map((s) => [s.id, s]),
   );
   const live = (row: OperationRow) => {
     const server = servers.get(row.server_id);
@@ -25,10 +32,8 @@ export async function claimedOperations(
   // A restore's or rebuild's spec is the machine to define; a resize's the machine with its new plan.
   const defines = (row: OperationRow) =>
     row.kind === "create" || row.kind === "migrate_in" || row.kind === "rebuild" || row.kind === "resize";
-  const creates = rows.filter((r) => defines(r) && live(r));
-  const held = await repos.addresses.heldByEach(creates.map((r) => r.server_id));
-  const plans = memo((id: number) => repos.catalogue.findPlan(id));
-  const oses = memo((id: number) => repos.catalogue.findOs(id));
+  const plans = memo((id: number) => catalogue.findPlan(id));
+  const oses = memo((id: number) => catalogue.findOs(id));
   const images = memo((id: number) => repos.images.findById(id));
 
   return Promise.all(
@@ -57,7 +62,6 @@ export async function claimedOperations(
           server,
           await plans(row.kind === "resize" ? (row.plan_id ?? server.plan_id) : server.plan_id),
           await oses(osId),
-          held.filter((a) => a.server_id === server.id),
         );
         if ("code" in built) unrunnable ??= built;
         else spec = built;
@@ -97,19 +101,16 @@ function restorableOf(image: ImageRow | undefined): ImageRef | OperationError {
 }
 
 function specOf(
-  server: ServerRow,
+  server: ServerRow & { ipv4: string | null; ipv6: string | null },
   plan: PlanRow | undefined,
   os: OsRow | undefined,
-  held: readonly { family: number; address: string }[],
 ): MachineSpec | OperationError {
   if (!plan || !os) {
     return { code: "catalogue_missing", message: "the server's plan or OS no longer exists" };
   }
   // Allocated by the create's own transaction.
-  const ipv4 = held.find((a) => a.family === 4)?.address;
-  const ipv6 = held.find((a) => a.family === 6)?.address ?? null;
-  if (ipv4 === undefined)
-    return { code: "no_address_available", message: "the server holds no IPv4 address" };
+  const { ipv4, ipv6 } = server;
+  if (ipv4 === null) return { code: "no_address_available", message: "the server holds no IPv4 address" };
   return {
     id: String(server.id),
     hostname: server.hostname ?? server.name,

@@ -14,6 +14,7 @@ import type { ImageStore } from "../store/image-store.ts";
 import { BackupScheduler } from "./backup-scheduler.ts";
 import { BillingCycle } from "./billing-cycle.ts";
 import { ChangeFeed } from "./change-feed.ts";
+import type { CatalogueLookup } from "./claimed-operations.ts";
 import { EmbeddedHosts } from "./embedded-hosts.ts";
 import type { ClaimedOperation } from "./host-link.ts";
 import { type HostReconciler, reconcileEmbeddedHost } from "./host-reconciler.ts";
@@ -42,6 +43,8 @@ export interface EngineOptions {
   log: Logger;
   /** Counts ended operations and billing runs. */
   metrics: Metrics;
+  /** The plans and OS of claimed operations, from memory (boot's `CatalogueMemory`); none, read each claim. */
+  catalogue?: CatalogueLookup;
 }
 
 /** How often due backups are queued and the image store swept. */
@@ -93,6 +96,7 @@ export class Engine implements WorkNotifier {
       groupSettlements: true,
       settlementsInFlight: database.dialect === "postgres" ? 4 : 1,
       onSettled: (op, status) => this.#settled(op, status),
+      catalogue: options.catalogue,
     });
     this.link = link;
     this.powerSync = new PowerSync({

@@ -6,7 +6,7 @@ import { type Clock, isoAt } from "../domain/clock.ts";
 import type { OperationEnd } from "../domain/lifecycle.ts";
 import { processAlive } from "../drivers/process-alive.ts";
 import { retryDelayMs } from "./backoff.ts";
-import { claimedOperations } from "./claimed-operations.ts";
+import { type CatalogueLookup, claimedOperations } from "./claimed-operations.ts";
 import type { ClaimedOperation, HostLink, OperationError, Outcome, Recorded } from "./host-link.ts";
 import { failureOf, type Settlement, successOf, writeSettlement } from "./operation-settlement.ts";
 import { SettlementQueue } from "./settlement-queue.ts";
@@ -27,6 +27,8 @@ export interface LocalHostLinkOptions {
   onSettled?: (op: ClaimedOperation, status: OperationEnd) => void;
   /** Jitter of the retry backoff. */
   random?: () => number;
+  /** Where a claimed batch's plans and OS come from: the process's memory of the catalogue; none, the database. */
+  catalogue?: CatalogueLookup;
 }
 
 /**
@@ -65,7 +67,7 @@ export class LocalHostLink implements HostLink {
   async claimFor(owner: string, hostIds: readonly number[], limit: number): Promise<ClaimedOperation[]> {
     const { repos, clock, leaseMs } = this.#o;
     const rows = await repos.operations.claim(owner, hostIds, isoAt(clock), isoAt(clock, leaseMs), limit);
-    return claimedOperations(repos, rows);
+    return claimedOperations(repos, rows, this.#o.catalogue);
   }
 
   extend(op: ClaimedOperation): Promise<boolean> {

@@ -126,10 +126,16 @@ export class ServerService {
   ): Promise<ServerDetails> {
     const deadline = Date.now() + Math.min(until?.waitSeconds ?? 0, MAX_WAIT_SECONDS) * 1000;
     for (;;) {
-      const server = await this.#o.repos.servers.findDetails(accountId, id);
-      if (!server) throw new ServerNotFound();
-      if (!until || server.status === until.status || Date.now() >= deadline) return server;
-      await this.#o.changes.next(id, Math.min(deadline - Date.now(), 5000));
+      // Listening before the read: an end announced while the server is read wakes the wait at once.
+      const change = until ? this.#o.changes.watch(id) : undefined;
+      try {
+        const server = await this.#o.repos.servers.findDetails(accountId, id);
+        if (!server) throw new ServerNotFound();
+        if (!change || !until || server.status === until.status || Date.now() >= deadline) return server;
+        await change.next(Math.min(deadline - Date.now(), 5000));
+      } finally {
+        change?.stop();
+      }
     }
   }
 

@@ -80,9 +80,8 @@ describe("the hot queries' plans", () => {
     ["claim for several hosts", (r) => r.operations.claim("worker", [1, 2, 3], now, now, 8)],
     ["next due", (r) => r.operations.nextDue(now, [1])],
     ["hosts with due work, to wake their waiting claims", (r) => r.operations.hostsWithDueWork(now, 1000)],
-    // What a claimed batch carries: its servers, and the addresses of its creates.
-    ["claimed servers", (r) => r.servers.findByIds([12345, 12346, 12347])],
-    ["claimed creates' addresses", (r) => r.addresses.heldByEach([12345, 12346])],
+    // What a claimed batch carries: its servers with their addresses.
+    ["claimed servers", (r) => r.servers.findByIdsWithAddresses([12345, 12346, 12347])],
     // Every create takes its first free address of its location.
     ["address allocation", (r) => r.addresses.allocate(12345, 1, 4, now)],
     // The sim driver reads its machine on every step and every power sync.

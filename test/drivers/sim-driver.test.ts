@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { pino } from "pino";
 import { openDatabase } from "../../src/db/database.ts";
@@ -8,6 +11,7 @@ import { SimDriver } from "../../src/drivers/sim/sim-driver.ts";
 import { SimFaults } from "../../src/drivers/sim/sim-faults.ts";
 import { SimMachineStore } from "../../src/drivers/sim/sim-machine-store.ts";
 import { SettableClock } from "../support/settable-clock.ts";
+import { dropDatabase, freshDatabaseUrl } from "../support/test-database.ts";
 import { driverContract } from "./driver-contract.ts";
 
 const spec = (id: string) => ({
@@ -34,6 +38,51 @@ async function simDriver(faults = new SimFaults()) {
 }
 
 driverContract("sim", () => simDriver());
+
+/** With no transition time the driver checks and changes a machine in one statement: on the suite's backend. */
+async function instantSimDriver() {
+  const dir = mkdtempSync(join(tmpdir(), "vps-sim-"));
+  const url = await freshDatabaseUrl(dir);
+  const database = await openDatabase(url);
+  const machines = new SimMachineStore(database.db);
+  const driver = new SimDriver({ machines, clock: systemClock, delayMs: 0 });
+  return {
+    driver,
+    machines,
+    spec,
+    close: async () => {
+      await database.close();
+      await dropDatabase(url);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+driverContract("sim with no transition time", () => instantSimDriver());
+
+describe("sim driver with no transition time", () => {
+  const call = () => ({ signal: new AbortController().signal, log: pino({ level: "silent" }) });
+
+  it("boots a machine once however often it is started, and a second create keeps its disk", async () => {
+    const { driver, machines, close } = await instantSimDriver();
+    try {
+      await driver.create(spec("7001"), call());
+      const disk = (await machines.find("7001"))?.disk;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await driver.create(spec("7001"), call());
+      assert.equal((await machines.find("7001"))?.disk, disk);
+      await driver.start("7001", call());
+      await driver.start("7001", call());
+      assert.equal((await machines.find("7001"))?.boot_count, 1);
+      await driver.shutdown("7001", { timeoutMs: 1000 }, call());
+      await driver.start("7001", call());
+      assert.equal((await machines.find("7001"))?.boot_count, 2);
+      assert.equal(await driver.info("7001"), "running");
+    } finally {
+      await close();
+    }
+  });
+});
 
 describe("sim driver faults", () => {
   const call = () => ({ signal: new AbortController().signal, log: pino({ level: "silent" }) });

@@ -72,19 +72,6 @@ export class AddressRepository {
     );
   }
 
-  /** The addresses held by each of several servers, in one read. */
-  async heldByEach(
-    serverIds: readonly number[],
-  ): Promise<{ server_id: number; family: number; address: string }[]> {
-    if (serverIds.length === 0) return [];
-    const rows = await this.#db
-      .selectFrom("ip_addresses")
-      .select(["server_id", "family", "address"])
-      .where("server_id", "in", [...new Set(serverIds)])
-      .execute();
-    return rows.flatMap((r) => (r.server_id === null ? [] : [{ ...r, server_id: r.server_id }]));
-  }
-
   /** The CIDR blocks of every location's pools: the provider's own ranges. */
   async blocks(): Promise<string[]> {
     const rows = await this.#db.selectFrom("address_blocks").select("cidr").orderBy("id").execute();

@@ -67,7 +67,8 @@ export class SimDriver implements Driver {
 
   async create(spec: MachineSpec, call: DriverCall): Promise<void> {
     this.faults.check("create");
-    if (await this.#machines.find(spec.id)) return;
+    // Only a transition is worth a look first: the insert leaves a machine that exists as it is.
+    if (this.#delayMs > 0 && (await this.#machines.find(spec.id))) return;
     await this.#transition(call);
     await this.#machines.insertIfAbsent(this.#newMachine(spec, seededDisk(spec.id, isoAt(this.#clock))));
   }
@@ -151,14 +152,11 @@ export class SimDriver implements Driver {
 
   async start(id: string, call: DriverCall): Promise<void> {
     this.faults.check("start");
-    const machine = await this.#require(id);
-    if (machine.power === "running") return;
+    // A running machine takes no transition; with none to wait, the one conditional UPDATE is the check.
+    if (this.#delayMs > 0 && (await this.#require(id)).power === "running") return;
     await this.#transition(call);
-    await this.#machines.update(id, {
-      power: "running",
-      started_at: isoAt(this.#clock),
-      boot_count: machine.boot_count + 1,
-    });
+    // Nothing started: the machine runs already, or it is missing.
+    if (!(await this.#machines.startIfStopped(id, isoAt(this.#clock)))) await this.#require(id);
   }
 
   async shutdown(id: string, _options: { timeoutMs: number }, call: DriverCall): Promise<void> {

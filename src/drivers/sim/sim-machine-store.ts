@@ -1,4 +1,4 @@
-import type { Insertable, Updateable } from "kysely";
+import { type Insertable, sql, type Updateable } from "kysely";
 import type { Db } from "../../db/database.ts";
 import { PreparedQueries } from "../../db/prepared-queries.ts";
 import type { SimMachineRow, SimMachinesTable } from "../../db/schema.ts";
@@ -53,6 +53,22 @@ export class SimMachineStore {
           .where("id", "=", p<string>("id")),
       { ...changes, id },
     );
+  }
+
+  /** Powers the machine on unless it runs (or is missing); returns whether it did. */
+  async startIfStopped(id: string, startedAt: string): Promise<boolean> {
+    const started = await this.#prepared.run(
+      this.#db,
+      "simMachines.startIfStopped",
+      (p) =>
+        this.#db
+          .updateTable("sim_machines")
+          .set({ power: "running", started_at: p<string>("startedAt"), boot_count: sql`boot_count + 1` })
+          .where("id", "=", p<string>("id"))
+          .where("power", "<>", "running"),
+      { id, startedAt },
+    );
+    return started > 0;
   }
 
   async delete(id: string): Promise<void> {
