@@ -28,13 +28,22 @@ export class ActionService {
    */
   async get(accountId: number, id: number, waitSeconds = 0): Promise<OperationRow> {
     const deadline = Date.now() + Math.min(waitSeconds, MAX_WAIT_SECONDS) * 1000;
+    // The server is known from the first read on; each later read is made listening already, so an end announced
+    // while it is under way wakes the wait at once instead of being missed.
+    let serverId: number | undefined;
     for (;;) {
-      const action = await this.#repos.operations.findForAccount(accountId, id, HIDDEN_KINDS);
-      if (!action) throw new NotFound("Action");
-      const ended = action.status !== "pending" && action.status !== "running";
-      if (ended || Date.now() >= deadline) return action;
-      // A safety net of a few seconds covers a notification lost with a dropped connection.
-      await this.#changes.next(action.server_id, Math.min(deadline - Date.now(), 5000));
+      const change = serverId === undefined ? undefined : this.#changes.watch(serverId);
+      try {
+        const action = await this.#repos.operations.findForAccount(accountId, id, HIDDEN_KINDS);
+        if (!action) throw new NotFound("Action");
+        const ended = action.status !== "pending" && action.status !== "running";
+        if (ended || Date.now() >= deadline) return action;
+        serverId = action.server_id;
+        // A safety net of a few seconds covers a notification lost with a dropped connection.
+        if (change) await change.next(Math.min(deadline - Date.now(), 5000));
+      } finally {
+        change?.stop();
+      }
     }
   }
 

@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
 
-describe("waiting for a server's status", () => {
+describe("waiting for a server's status or an action's end", () => {
   let t: TestApp;
   before(async () => {
     t = await startTestApp();
@@ -36,6 +36,33 @@ describe("waiting for a server's status", () => {
       assert.equal(res.body.status, "active");
     } finally {
       servers.findDetails = read;
+    }
+  });
+
+  it("answers at the action's end announced while the waiting request read the action", {
+    timeout: 3000,
+  }, async () => {
+    const created = await t.owner.post("/api/v1/servers/", { ...SAMPLE_CREATE, name: "waited-action" });
+    assert.equal(created.status, 201);
+    const id: number = created.body.id;
+    await waitForStatus(t.owner, id, "active");
+
+    // The first read sees the create still running while its end commits and is announced meanwhile.
+    const operations = t.app.repos.operations;
+    const read = operations.findForAccount.bind(operations);
+    let reads = 0;
+    operations.findForAccount = async (accountId, actionId, hidden) => {
+      const action = await read(accountId, actionId, hidden);
+      if (reads++ > 0 || !action) return action;
+      t.app.engine.changes.emit(action.server_id);
+      return { ...action, status: "running", finished_at: null };
+    };
+    try {
+      const res = await t.owner.get(`/api/v1/actions/${created.body.action_id}/?wait=30`);
+      assert.equal(res.status, 200);
+      assert.equal(res.body.status, "success");
+    } finally {
+      operations.findForAccount = read;
     }
   });
 });
