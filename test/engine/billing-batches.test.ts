@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { pino } from "pino";
 import { type OpenDatabase, openDatabase } from "../../src/db/database.ts";
-import { Repositories } from "../../src/db/repositories/repositories.ts";
-import { BillingCycle } from "../../src/engine/billing-cycle.ts";
+import { billingCycleOn } from "../support/billing-cycle-on.ts";
 import { SAMPLE_CREATE } from "../support/client.ts";
 import { SettableClock } from "../support/settable-clock.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
@@ -63,18 +61,7 @@ describe("the billing cycle's batches: many servers' hours in one transaction", 
         const database = await openDatabase(t.database.url, 4);
         others.push(database);
         cycles.push(
-          new BillingCycle({
-            repos: new Repositories(database.db),
-            clock,
-            log: pino({ level: "silent" }),
-            notifier: { wake() {} },
-            intervalMs: 60_000,
-            maxAttempts: 3,
-            backupPricePercent: 20,
-            snapshotPriceMinorPerGbMonth: 0,
-            lowBalanceMinor: 0,
-            bandwidthPriceMinorPerGb: 0,
-          }),
+          billingCycleOn(database.db, clock, { backupPricePercent: 20, snapshotPriceMinorPerGbMonth: 0 }),
         );
       }
     }

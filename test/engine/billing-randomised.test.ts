@@ -3,11 +3,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { pino } from "pino";
 import { type OpenDatabase, openDatabase } from "../../src/db/database.ts";
-import { Repositories } from "../../src/db/repositories/repositories.ts";
 import { backupCap, monthOf, nextMonth } from "../../src/domain/ledger.ts";
-import { BillingCycle } from "../../src/engine/billing-cycle.ts";
+import { billingCycleOn } from "../support/billing-cycle-on.ts";
 import { type Client, type Json, SAMPLE_CREATE } from "../support/client.ts";
 import { SeededRandom, testSeed } from "../support/seeded-random.ts";
 import { SettableClock } from "../support/settable-clock.ts";
@@ -112,17 +110,9 @@ describe("the ledger under random months of use", () => {
         const database = await openDatabase(t.database.url, 4);
         others.push(database);
         cycles.push(
-          new BillingCycle({
-            repos: new Repositories(database.db),
-            clock,
-            log: pino({ level: "silent" }),
-            notifier: { wake() {} },
-            intervalMs: 60_000,
-            maxAttempts: 3,
+          billingCycleOn(database.db, clock, {
             backupPricePercent: BACKUP_PERCENT,
             snapshotPriceMinorPerGbMonth: 1,
-            lowBalanceMinor: 0,
-            bandwidthPriceMinorPerGb: 0,
           }),
         );
       }

@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { pino } from "pino";
 import { openDatabase } from "../../src/db/database.ts";
-import { Repositories } from "../../src/db/repositories/repositories.ts";
-import { BillingCycle } from "../../src/engine/billing-cycle.ts";
 import { expectError } from "../api/expect-error.ts";
+import { billingCycleOn } from "../support/billing-cycle-on.ts";
 import { type Client, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
 import { SettableClock } from "../support/settable-clock.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
@@ -54,18 +52,7 @@ describe("the ledger: every change of a balance, each hour once, within the mont
     const other = t.database.dialect === "postgres" ? await openDatabase(t.database.url) : undefined;
     try {
       const cycle = other
-        ? new BillingCycle({
-            repos: new Repositories(other.db),
-            clock,
-            log: pino({ level: "silent" }),
-            notifier: { wake() {} },
-            intervalMs: 60_000,
-            maxAttempts: 3,
-            backupPricePercent: 20,
-            snapshotPriceMinorPerGbMonth: 1,
-            lowBalanceMinor: 0,
-            bandwidthPriceMinorPerGb: 0,
-          })
+        ? billingCycleOn(other.db, clock, { backupPricePercent: 20, snapshotPriceMinorPerGbMonth: 1 })
         : t.app.engine.billing;
       clock.advance(5 * HOUR);
       const runs = await Promise.all([
