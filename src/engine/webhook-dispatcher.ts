@@ -15,7 +15,7 @@ import { WakeSignal } from "./wake-signal.ts";
 import type { WebhookKeys } from "./webhook-keys.ts";
 import { OwnNetwork } from "./webhook-own-network.ts";
 import { type SendResult, sendWebhook } from "./webhook-send.ts";
-import { type TargetPolicy, webhookTarget } from "./webhook-target.ts";
+import { blockList, type TargetPolicy, webhookTarget } from "./webhook-target.ts";
 
 export interface WebhookDispatcherOptions {
   repos: Repositories;
@@ -57,6 +57,8 @@ export class WebhookDispatcher {
   readonly #signal = new WakeSignal();
   readonly #inFlight = new Set<Promise<void>>();
   readonly #ownNetwork: OwnNetwork;
+  /** The operator's allowed networks, parsed once rather than for each delivery. */
+  readonly #allowed: BlockList;
   #stopping = false;
   #loop: Promise<void> | undefined;
 
@@ -69,6 +71,7 @@ export class WebhookDispatcher {
       namesTtlMs: 60_000,
       resolve: options.resolve,
     });
+    this.#allowed = blockList(options.settings.allowedNetworks);
   }
 
   /** A delivery's lease outlasts its attempt: the timeout, then the time to record it. */
@@ -149,7 +152,7 @@ export class WebhookDispatcher {
     const secret = await keys.open(endpoint.id, endpoint.secret_sealed);
     const url = new URL(endpoint.url);
     const target = await webhookTarget(url, {
-      allowedNetworks: settings.allowedNetworks,
+      allowed: this.#allowed,
       ownNetwork,
       resolve: this.#o.resolve,
     });

@@ -37,10 +37,10 @@ const DENIED_V6 = [
   "ff00::/8",
 ];
 
-function blockList(v4: readonly string[], v6: readonly string[]): BlockList {
+/** The CIDR blocks, IPv4 and IPv6 alike, as one list to check addresses against. */
+export function blockList(...blocks: readonly (readonly string[])[]): BlockList {
   const list = new BlockList();
-  for (const block of v4) addBlock(list, block);
-  for (const block of v6) addBlock(list, block);
+  for (const block of blocks.flat()) addBlock(list, block);
   return list;
 }
 
@@ -59,8 +59,8 @@ function unmapped(address: string): { address: string; family: 4 | 6 } {
 }
 
 export interface TargetPolicy {
-  /** The operator's VPS_WEBHOOK_ALLOWED_NETWORKS: reachable whatever else is said. */
-  allowedNetworks: readonly string[];
+  /** The operator's VPS_WEBHOOK_ALLOWED_NETWORKS (blockList): reachable whatever else is said. */
+  allowed: BlockList;
   /** The provider's own network (its pools' blocks, its hosts, the control plane): refused unless allowed. */
   ownNetwork: BlockList;
   /** Resolves a host name to every address it has (tests resolve names to what they like). */
@@ -73,8 +73,6 @@ export type Target = { address: string; family: 4 | 6 } | { refused: string };
 export async function webhookTarget(url: URL, policy: TargetPolicy): Promise<Target> {
   if (url.protocol !== "http:" && url.protocol !== "https:")
     return { refused: "only http and https are delivered to" };
-  const allowed = new BlockList();
-  for (const block of policy.allowedNetworks) addBlock(allowed, block);
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   let addresses: LookupAddress[];
   if (isIP(host) !== 0) addresses = [{ address: host, family: isIP(host) }];
@@ -89,7 +87,7 @@ export async function webhookTarget(url: URL, policy: TargetPolicy): Promise<Tar
   for (const found of addresses) {
     const { address, family } = unmapped(found.address);
     const type = family === 6 ? "ipv6" : "ipv4";
-    if (allowed.check(address, type)) continue;
+    if (policy.allowed.check(address, type)) continue;
     if (denied.check(address, type) || policy.ownNetwork.check(address, type)) {
       return { refused: `${host} resolves to ${address}, which webhooks may not reach` };
     }
