@@ -1,6 +1,7 @@
 import { type ExpressionBuilder, type Insertable, sql } from "kysely";
 import { LIFECYCLE } from "../../domain/lifecycle.ts";
 import type { ServerStatus, StoredServerStatus } from "../../domain/server-status.ts";
+import { CoalescedReads } from "../coalesced-reads.ts";
 import type { Db } from "../database.ts";
 import { dialectName } from "../dialect-name.ts";
 import type { Param, PreparedQueries } from "../prepared-queries.ts";
@@ -112,12 +113,27 @@ export interface CountedServer {
 /** The row of `reserveId`'s statement. */
 type NextId = { id: number };
 
+/** A server asked for by its account. */
+interface AccountServer {
+  accountId: number;
+  id: number;
+}
+/** The largest id of a row: PostgreSQL's `serial` is a 32-bit integer. */
+const MAX_ROW_ID = 2 ** 31 - 1;
+const accountServerKey = (key: AccountServer) => `${key.accountId}:${key.id}`;
+const detailsKey = (row: ServerDetails) => `${row.account_id}:${row.id}`;
+
 export class ServerRepository {
   readonly #db: Db;
   readonly #prepared: PreparedQueries;
+  /** PostgreSQL outside a transaction: concurrent details in one statement (SQLite has no round trip to save). */
+  readonly #detailReads: CoalescedReads<AccountServer, ServerDetails> | undefined;
   constructor(db: Db, prepared: PreparedQueries) {
     this.#db = db;
     this.#prepared = prepared;
+    if (!db.isTransaction && dialectName(db) === "postgres") {
+      this.#detailReads = new CoalescedReads((keys) => this.#detailsOf(keys), accountServerKey, detailsKey);
+    }
   }
 
   #details() {
@@ -201,6 +217,11 @@ export class ServerRepository {
 
   /** A live server of the account, or undefined: another account's server is indistinguishable from none. */
   async findDetails(accountId: number, id: number): Promise<ServerDetails | undefined> {
+    if (this.#detailReads) return this.#detailReads.read({ accountId, id });
+    return this.#detailOf(accountId, id);
+  }
+
+  #detailOf(accountId: number, id: number): Promise<ServerDetails | undefined> {
     return this.#prepared.first(
       this.#db,
       "servers.findDetails",
@@ -209,6 +230,27 @@ export class ServerRepository {
           .where("servers.account_id", "=", p<number>("accountId"))
           .where("servers.id", "=", p<number>("id")),
       { accountId, id },
+    );
+  }
+
+  /** The live servers among the (account, server) pairs: each pair's account filters its own server. */
+  async #detailsOf(asked: AccountServer[]): Promise<ServerDetails[]> {
+    // An id no integer column holds names no server, and would fail the statement of every read batched with it.
+    const keys = asked.filter((key) => key.id <= MAX_ROW_ID && key.accountId <= MAX_ROW_ID);
+    if (keys.length === 0) return [];
+    const [only] = keys;
+    if (keys.length === 1 && only) {
+      const row = await this.#detailOf(only.accountId, only.id);
+      return row ? [row] : [];
+    }
+    return this.#prepared.all(
+      this.#db,
+      "servers.findDetails:many",
+      (p) =>
+        this.#details().where(
+          sql<boolean>`(servers.account_id, servers.id) in (select * from unnest(${p<number[]>("accountIds")}::integer[], ${p<number[]>("ids")}::integer[]))`,
+        ),
+      { accountIds: keys.map((key) => key.accountId), ids: keys.map((key) => key.id) },
     );
   }
 
