@@ -112,10 +112,13 @@ export async function startBaseline(body: string): Promise<Running> {
   return startProcess([join(ROOT, "bench", "baseline-server.ts"), String(port), file], {}, port);
 }
 
+/** Load on `url`; with `paths`, the requests go to each of them in turn instead of the url's own path. */
 export function load(
   url: string,
-  options: { method?: "GET" | "POST"; body?: string; seconds?: number } = {},
+  options: { method?: "GET" | "POST"; body?: string; seconds?: number; paths?: string[] } = {},
 ): Promise<Load> {
+  const { paths } = options;
+  let next = 0;
   return new Promise((resolve, reject) => {
     autocannon(
       {
@@ -125,6 +128,9 @@ export function load(
         headers: AUTH,
         method: options.method ?? "GET",
         body: options.body,
+        ...(paths?.length
+          ? { requests: [{ setupRequest: (req) => ({ ...req, path: paths[next++ % paths.length] }) }] }
+          : {}),
       },
       (err, result) => {
         if (err) return reject(err);

@@ -6,7 +6,8 @@
 //   BENCH_DURATION=6                seconds per figure (split over alternating rounds)
 //   BENCH_POSTGRES_URL=postgres://postgres:postgres@127.0.0.1:5432/postgres   also on PostgreSQL
 //   BENCH_BACKENDS=sqlite,postgres  which backends (PostgreSQL needs BENCH_POSTGRES_URL)
-//   BENCH_FIGURES=detail,list,filtered,rest,engine   which figures (rest: rate limits, lifecycle and creates)
+//   BENCH_FIGURES=detail,list,filtered,rest,engine   which figures (rest: rate limits, lifecycle and creates;
+//                                   spread, not run unless named: the detail of each of the account's servers in turn)
 //   BENCH_ONLY=write                the write path alone: create -> active, POST /servers/ and the engine
 import { rmSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
@@ -59,10 +60,11 @@ async function compare(
   label: string,
   service: Running,
   path: string,
-  request: { method: "GET" | "POST"; body?: string } = { method: "GET" },
+  request: { method: "GET" | "POST"; body?: string; paths?: string[] } = { method: "GET" },
   rounds = ROUNDS,
 ): Promise<{ ratio: number; p99: number }> {
-  const body = await (await fetch(`${service.url}${path}`, { headers: AUTH, ...request })).text();
+  const { paths, ...init } = request;
+  const body = await (await fetch(`${service.url}${path}`, { headers: AUTH, ...init })).text();
   const baseline = await startBaseline(body);
   const results: { base: Load; real: Load }[] = [];
   try {
@@ -187,6 +189,12 @@ async function main(): Promise<void> {
       const detail = FIGURES.has("detail")
         ? await compare("token check + GET /servers/{id}/", service, `/api/v1/servers/${id}/`)
         : NOT_TAKEN;
+      // Concurrent requests for different servers, as many clients make (the figure above reads one server).
+      if (FIGURES.has("spread"))
+        await compare("token check + GET /servers/{id}/, each in turn", service, `/api/v1/servers/${id}/`, {
+          method: "GET",
+          paths: mine.map((server) => `/api/v1/servers/${server}/`),
+        });
       if (FIGURES.has("list"))
         await compare("GET /servers/?page_size=50", service, "/api/v1/servers/?page_size=50");
       const filtered = FIGURES.has("filtered")

@@ -118,6 +118,8 @@ interface AccountServer {
   accountId: number;
   id: number;
 }
+/** The most details one statement reads: each number of pairs up to it is a statement prepared per connection. */
+const MAX_COALESCED = 16;
 /** The largest id of a row: PostgreSQL's `serial` is a 32-bit integer. */
 const MAX_ROW_ID = 2 ** 31 - 1;
 const accountServerKey = (key: AccountServer) => `${key.accountId}:${key.id}`;
@@ -132,7 +134,12 @@ export class ServerRepository {
     this.#db = db;
     this.#prepared = prepared;
     if (!db.isTransaction && dialectName(db) === "postgres") {
-      this.#detailReads = new CoalescedReads((keys) => this.#detailsOf(keys), accountServerKey, detailsKey);
+      this.#detailReads = new CoalescedReads(
+        (keys) => this.#detailsOf(keys),
+        accountServerKey,
+        detailsKey,
+        MAX_COALESCED,
+      );
     }
   }
 
@@ -243,14 +250,23 @@ export class ServerRepository {
       const row = await this.#detailOf(only.accountId, only.id);
       return row ? [row] : [];
     }
+    // A statement per number of pairs: with the pairs as one array parameter, PostgreSQL planned the statement
+    // anew on every execution (its generic plan's estimate for an array of unknown length looked costlier).
+    const values: Record<string, number> = {};
+    keys.forEach((key, k) => {
+      values[`accountId${k}`] = key.accountId;
+      values[`id${k}`] = key.id;
+    });
     return this.#prepared.all(
       this.#db,
-      "servers.findDetails:many",
+      `servers.findDetails:${keys.length}`,
       (p) =>
         this.#details().where(
-          sql<boolean>`(servers.account_id, servers.id) in (select * from unnest(${p<number[]>("accountIds")}::integer[], ${p<number[]>("ids")}::integer[]))`,
+          sql<boolean>`(servers.account_id, servers.id) in (${sql.join(
+            keys.map((_, k) => sql`(${p<number>(`accountId${k}`)}, ${p<number>(`id${k}`)})`),
+          )})`,
         ),
-      { accountIds: keys.map((key) => key.accountId), ids: keys.map((key) => key.id) },
+      values,
     );
   }
 
