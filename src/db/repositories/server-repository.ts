@@ -470,6 +470,25 @@ export class ServerRepository {
     );
   }
 
+  /** `setSshEndpointToOwnAddress` of several servers in one statement. */
+  async setSshEndpointsToOwnAddress(ids: readonly number[]): Promise<void> {
+    if (ids.length === 0) return;
+    if (ids.length === 1) return this.setSshEndpointToOwnAddress(ids[0] as number);
+    await this.#db
+      .updateTable("servers")
+      .set((eb) => {
+        const ipv4 = eb
+          .selectFrom("ip_addresses")
+          .select("address")
+          .whereRef("ip_addresses.server_id", "=", "servers.id")
+          .where("family", "=", 4)
+          .limit(1);
+        return { ssh_host: ipv4, ssh_port: eb.case().when(ipv4, "is not", null).then(22).else(null).end() };
+      })
+      .where("id", "in", [...ids])
+      .execute();
+  }
+
   /** Suspended servers of the account become `stopped` again, paid from now on. */
   async unsuspend(accountId: number, now: string): Promise<number> {
     const result = await this.#db
