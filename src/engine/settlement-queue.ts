@@ -125,8 +125,9 @@ async function writeGroup(tx: Repositories, group: readonly Waiting[]): Promise<
   const rows = group.flatMap((end) => (end.rows ? [end.rows] : []));
   const servers = await tx.servers.lockInOrder([...new Set(rows.map((r) => r.serverId))]);
   const shared = rows.some((r) => r.host || r.account);
+  const moves = rows.flatMap((r) => (r.swap ? [{ id: r.serverId, ...r.swap }] : []));
   if (shared) {
-    await tx.servers.lockCountsOf(servers);
+    await tx.servers.lockCountsOf(servers, moves);
     await tx.hostAllocations.lockHostsOf(rows.filter((r) => r.host).map((r) => r.serverId));
     const refunding = new Set(rows.filter((r) => r.account).map((r) => r.serverId));
     await tx.accounts.lockInOrder([
@@ -145,7 +146,7 @@ async function writeGroup(tx: Repositories, group: readonly Waiting[]): Promise<
     return results[i] && swap ? [{ id: end.rows?.serverId ?? 0, ...swap }] : [];
   });
   if (swaps.length > 0) {
-    if (!shared) await tx.servers.lockCountsOf(servers);
+    if (!shared) await tx.servers.lockCountsOf(servers, moves);
     await tx.servers.swapStatuses(swaps);
   }
   return results;
