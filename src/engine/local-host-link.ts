@@ -8,7 +8,13 @@ import { processAlive } from "../drivers/process-alive.ts";
 import { retryDelayMs } from "./backoff.ts";
 import { type CatalogueLookup, claimedOperations } from "./claimed-operations.ts";
 import type { ClaimedOperation, HostLink, OperationError, Outcome, Recorded } from "./host-link.ts";
-import { failureOf, type Settlement, successOf, writeSettlement } from "./operation-settlement.ts";
+import {
+  failureOf,
+  plainEndOf,
+  type Settlement,
+  successOf,
+  writeSettlement,
+} from "./operation-settlement.ts";
 import { SettlementQueue } from "./settlement-queue.ts";
 
 export interface LocalHostLinkOptions {
@@ -127,6 +133,7 @@ export class LocalHostLink implements HostLink {
       host,
       account,
       swap: deferred,
+      plain: plainEndOf(op, writes, now, error),
     });
     if (!written) return { recorded: false };
     this.#o.onSettled?.(op, settlement.status);

@@ -1,4 +1,4 @@
-import type { LeaseHolder } from "../db/repositories/operation-repository.ts";
+import type { FinishedOperation, LeaseHolder } from "../db/repositories/operation-repository.ts";
 import type { Repositories } from "../db/repositories/repositories.ts";
 import type { ImageRow } from "../db/schema.ts";
 import { presentAction } from "../domain/action-view.ts";
@@ -120,6 +120,61 @@ export async function writeSettlement(
   return true;
 }
 
+/**
+ * A plain end: one that changes nothing but its operation, its server's status and its SSH endpoint at the
+ * server's own address (a power operation's usual end). A group writes all of its plain ends together.
+ */
+export interface PlainEnd extends FinishedOperation {
+  ownSsh: boolean;
+}
+
+/** The end as a plain one, if it is one (a settlement without its swap: the swap is the caller's). */
+export function plainEndOf(
+  op: { id: number; serverId: number } & LeaseHolder,
+  settlement: Settlement,
+  now: string,
+  error?: OperationError,
+): PlainEnd | undefined {
+  const { status, ssh } = settlement;
+  // Each of these is a write of `applySettlement`'s beyond the plain ones.
+  const more =
+    settlement.swap ||
+    ssh?.reported ||
+    settlement.migration ||
+    settlement.releaseAddresses ||
+    settlement.refund ||
+    settlement.imageCopy ||
+    settlement.rebuilt ||
+    settlement.resized !== undefined;
+  if (more) return undefined;
+  return {
+    id: op.id,
+    serverId: op.serverId,
+    owner: op.owner,
+    attempt: op.attempt,
+    status,
+    now,
+    error,
+    ownSsh: ssh !== undefined,
+  };
+}
+
+/**
+ * `writeSettlement` of several plain ends (without their swaps) in one statement per kind of write: the fenced
+ * ends, their `action.finished` lookup, their SSH endpoints. Returns the ids of the ends written.
+ */
+export async function writePlainEnds(tx: Repositories, ends: readonly PlainEnd[]): Promise<Set<number>> {
+  const finished = await tx.operations.finishMany(ends);
+  const written = ends.filter((end) => finished.has(end.id));
+  await tx.webhooks.recordForOperations(written, HIDDEN_KINDS, "action.finished", (id) =>
+    actionFinished(tx, id),
+  );
+  await tx.servers.setSshEndpointsToOwnAddress(
+    written.filter((end) => end.ownSsh).map((end) => end.serverId),
+  );
+  return finished;
+}
+
 /** The settlement's effect on the server, once its operation's end is written in the same transaction. */
 export async function applySettlement(
   tx: Repositories,
@@ -162,12 +217,15 @@ async function recordActionFinished(tx: Repositories, operationId: number, now: 
     operationId,
     HIDDEN_KINDS,
     "action.finished",
-    async () => {
-      const row = await tx.operations.findById(operationId);
-      return { action: row ? presentAction(row) : { id: operationId } };
-    },
+    () => actionFinished(tx, operationId),
     now,
   );
+}
+
+/** The body of an operation's `action.finished`: the action as the API shows it, read in the end's transaction. */
+async function actionFinished(tx: Repositories, operationId: number): Promise<unknown> {
+  const row = await tx.operations.findById(operationId);
+  return { action: row ? presentAction(row) : { id: operationId } };
 }
 
 /** A copy's image becomes available, or failed; a rebuilt server takes the OS of its new disk. */

@@ -1,5 +1,6 @@
 import type { Repositories } from "../db/repositories/repositories.ts";
 import type { StoredServerStatus } from "../domain/server-status.ts";
+import { type PlainEnd, writePlainEnds } from "./operation-settlement.ts";
 
 /** Writes one operation's end; resolves false when the worker's lease was lost and nothing was written. */
 export type SettleWrites = (tx: Repositories) => Promise<boolean>;
@@ -17,6 +18,11 @@ export interface SettleRows {
    * the group's others in one statement, so the group holds the count rows only from there to its commit.
    */
   swap?: { from: StoredServerStatus; to: StoredServerStatus; now: string };
+  /**
+   * The end described as data when it is a plain one (its `writes` do no more than this): a group writes all of
+   * its plain ends with one statement per kind of write instead of their `writes` one by one.
+   */
+  plain?: PlainEnd;
 }
 
 interface Waiting {
@@ -39,8 +45,9 @@ interface Waiting {
  * hosts, their accounts (by id); a power request takes its server and then its counts, a create its counts, host
  * and account, the billing cycle servers and then accounts. So two groups, of one process or two, or a group and
  * any of those, cannot wait on each other in a cycle; should PostgreSQL break a deadlock anyway, the fallback
- * commits each end alone. The plain ends' status swaps come last, in one statement, so the hot count rows are
- * held from there to the commit only.
+ * commits each end alone. The plain ends are written together (their ends, their webhooks' lookup, their SSH
+ * endpoints: one statement each for the group), and their status swaps come last, in one statement, so the hot
+ * count rows are held from there to the commit only.
  */
 export class SettlementQueue {
   readonly #repos: Repositories;
@@ -118,22 +125,28 @@ async function writeGroup(tx: Repositories, group: readonly Waiting[]): Promise<
   const rows = group.flatMap((end) => (end.rows ? [end.rows] : []));
   const servers = await tx.servers.lockInOrder([...new Set(rows.map((r) => r.serverId))]);
   const shared = rows.some((r) => r.host || r.account);
+  const moves = rows.flatMap((r) => (r.swap ? [{ id: r.serverId, ...r.swap }] : []));
   if (shared) {
-    await tx.servers.lockCountsOf(servers);
+    await tx.servers.lockCountsOf(servers, moves);
     await tx.hostAllocations.lockHostsOf(rows.filter((r) => r.host).map((r) => r.serverId));
     const refunding = new Set(rows.filter((r) => r.account).map((r) => r.serverId));
     await tx.accounts.lockInOrder([
       ...new Set(servers.filter((s) => refunding.has(s.id)).map((s) => s.account_id)),
     ]);
   }
+  const plain = group.flatMap((end) => (end.rows?.plain ? [end.rows.plain] : []));
+  const plainWritten = plain.length > 1 ? await writePlainEnds(tx, plain) : undefined;
   const results: boolean[] = [];
-  for (const end of group) results.push(await end.writes(tx));
+  for (const end of group) {
+    const batched = plainWritten && end.rows?.plain;
+    results.push(batched ? plainWritten.has(batched.id) : await end.writes(tx));
+  }
   const swaps = group.flatMap((end, i) => {
     const swap = end.rows?.swap;
     return results[i] && swap ? [{ id: end.rows?.serverId ?? 0, ...swap }] : [];
   });
   if (swaps.length > 0) {
-    if (!shared) await tx.servers.lockCountsOf(servers);
+    if (!shared) await tx.servers.lockCountsOf(servers, moves);
     await tx.servers.swapStatuses(swaps);
   }
   return results;

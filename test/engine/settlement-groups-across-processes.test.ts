@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { type OpenDatabase, openDatabase } from "../../src/db/database.ts";
 import { Repositories } from "../../src/db/repositories/repositories.ts";
 import type { OperationRow } from "../../src/db/schema.ts";
-import { writeSettlement } from "../../src/engine/operation-settlement.ts";
+import { plainEndOf, writeSettlement } from "../../src/engine/operation-settlement.ts";
 import { SettlementQueue } from "../../src/engine/settlement-queue.ts";
 import { hostAndAccount } from "../support/host-and-account.ts";
 import { POSTGRES_SKIP, requirePostgres } from "../support/process-cluster.ts";
@@ -103,7 +103,7 @@ describe("grouped settlements of two processes on one database", { skip: POSTGRE
 
   /**
    * One process's worker ending its operations through its own queue (three groups at once), in the order given:
-   * most ends leave their swap to the queue, as the worker's do; every fifth swaps in its own writes, with its
+   * most ends leave their swap to the queue and are written together as plain ends, as the worker's are; every fifth swaps in its own writes, with its
    * account's balance among what it writes, as a failed create's end does.
    */
   function settleAll(repos: Repositories, ops: OperationRow[]): Promise<boolean[]> {
@@ -115,19 +115,20 @@ describe("grouped settlements of two processes on one database", { skip: POSTGRE
           op.kind === "stop"
             ? ({ from: "stopping", to: "stopped" } as const)
             : ({ from: "starting", to: "active" } as const);
-        const lease = { owner: op.lease_owner ?? "", attempt: op.attempts };
+        const ended = {
+          id: op.id,
+          serverId: op.server_id,
+          owner: op.lease_owner ?? "",
+          attempt: op.attempts,
+        };
         const own = i % 5 === 4;
+        const settlement = { status: "succeeded", swap: own ? swap : undefined } as const;
         return queue.settle(
-          (tx) =>
-            writeSettlement(
-              tx,
-              { id: op.id, serverId: op.server_id, ...lease },
-              { status: "succeeded", swap: own ? swap : undefined },
-              now,
-            ),
+          (tx) => writeSettlement(tx, ended, settlement, now),
           own
             ? { serverId: op.server_id, account: true }
-            : { serverId: op.server_id, swap: { ...swap, now } },
+            : // The others as the worker's link hands them: plain ends, written together.
+              { serverId: op.server_id, swap: { ...swap, now }, plain: plainEndOf(ended, settlement, now) },
         );
       }),
     );

@@ -43,6 +43,15 @@ export interface LeaseHolder {
   attempt: number;
 }
 
+/** An operation's end as `finishMany` writes it: fenced by its lease, announced with its server. */
+export interface FinishedOperation extends LeaseHolder {
+  id: number;
+  serverId: number;
+  status: OperationEnd;
+  now: string;
+  error?: { code: string; message: string };
+}
+
 export interface NewOperation {
   serverId: number;
   accountId: number;
@@ -262,6 +271,36 @@ export class OperationRepository {
       },
     );
     return changed > 0;
+  }
+
+  /**
+   * `finish` (notifying) of several operations, each fenced by its own lease, in one statement on PostgreSQL;
+   * returns the ids of those it ended.
+   */
+  async finishMany(ends: readonly FinishedOperation[]): Promise<Set<number>> {
+    if (ends.length === 0) return new Set();
+    if (!this.#postgres || ends.length === 1) {
+      const finished = new Set<number>();
+      for (const end of ends) {
+        if (await this.finish(end.id, end, end.status, end.now, end.error, end.serverId))
+          finished.add(end.id);
+      }
+      return finished;
+    }
+    const sorted = [...ends].sort((a, b) => a.id - b.id);
+    const { rows } = await sql<{ id: number }>`
+      update operations set status = v.status, lease_owner = null, lease_expires_at = null,
+        finished_at = v.now, updated_at = v.now, error_code = v.error_code, error_message = v.error_message
+      from unnest(${sorted.map((e) => e.id)}::integer[], ${sorted.map((e) => e.owner)}::text[],
+        ${sorted.map((e) => e.attempt)}::integer[], ${sorted.map((e) => e.status)}::text[],
+        ${sorted.map((e) => e.error?.code ?? null)}::text[], ${sorted.map((e) => e.error?.message ?? null)}::text[],
+        ${sorted.map((e) => e.now)}::text[]) as v(id, owner, attempt, status, error_code, error_message, now)
+      where operations.id = v.id and operations.lease_owner = v.owner and operations.attempts = v.attempt
+        and operations.status = 'running'
+      returning operations.id, pg_notify(${OPERATIONS_CHANNEL}, cast(operations.server_id as text)) as notified`.execute(
+      this.#db,
+    );
+    return new Set(rows.map((r) => r.id));
   }
 
   /** Puts the operation back in the queue to run again at `runAfter`, keeping the error for operators; fenced by the lease. */

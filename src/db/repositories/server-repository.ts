@@ -444,20 +444,31 @@ export class ServerRepository {
   /**
    * Locks every count row of these servers' (account, location) pairs in key order (PostgreSQL), the order in
    * which a status swap's trigger takes its two: a transaction swapping several statuses after this cannot wait
-   * in a cycle on another. A pair's rows locked together also serialise the insert of a count row not there yet.
+   * in a cycle on another. The rows `moves` will write are among them, made (with n = 0) where not there yet, in
+   * the same key order: a row the swaps' trigger inserted later, out of order, could wait on another transaction's
+   * insert of it while that one waits on a row locked here.
    */
-  async lockCountsOf(servers: readonly CountedServer[]): Promise<void> {
+  async lockCountsOf(
+    servers: readonly CountedServer[],
+    moves: readonly { id: number; from: StoredServerStatus; to: StoredServerStatus }[] = [],
+  ): Promise<void> {
     if (servers.length === 0 || dialectName(this.#db) !== "postgres") return;
     const pairs = sql.join(servers.map((r) => sql`(${r.account_id}, ${r.location_id})`));
-    await this.#db
-      .selectFrom("server_counts")
-      .select("n")
-      .where(sql<boolean>`(account_id, location_id) in (${pairs})`)
-      .orderBy("account_id")
-      .orderBy("status")
-      .orderBy("location_id")
-      .forNoKeyUpdate()
-      .execute();
+    const byId = new Map(servers.map((s) => [s.id, s]));
+    const keys = moves.flatMap(({ id, from, to }) => {
+      const server = byId.get(id);
+      return server ? [from, to].map((status) => ({ ...server, status })) : [];
+    });
+    // An upsert that changes nothing locks each row it meets, in the order of its SELECT.
+    await sql`
+      insert into server_counts (account_id, status, location_id, n)
+      select account_id, status, location_id, 0 from (
+        select account_id, status, location_id from server_counts where (account_id, location_id) in (${pairs})
+        union select * from unnest(${keys.map((k) => k.account_id)}::integer[], ${keys.map((k) => k.status)}::text[],
+          ${keys.map((k) => k.location_id)}::integer[])
+      ) as k(account_id, status, location_id)
+      order by account_id, status, location_id
+      on conflict (account_id, status, location_id) do update set n = server_counts.n`.execute(this.#db);
   }
 
   /** `swapStatus` of several servers, in one statement on PostgreSQL (the caller holds their counts' locks). */
@@ -526,6 +537,25 @@ export class ServerRepository {
           .where("id", "=", p<number>("id")),
       { id },
     );
+  }
+
+  /** `setSshEndpointToOwnAddress` of several servers in one statement. */
+  async setSshEndpointsToOwnAddress(ids: readonly number[]): Promise<void> {
+    if (ids.length === 0) return;
+    if (ids.length === 1) return this.setSshEndpointToOwnAddress(ids[0] as number);
+    await this.#db
+      .updateTable("servers")
+      .set((eb) => {
+        const ipv4 = eb
+          .selectFrom("ip_addresses")
+          .select("address")
+          .whereRef("ip_addresses.server_id", "=", "servers.id")
+          .where("family", "=", 4)
+          .limit(1);
+        return { ssh_host: ipv4, ssh_port: eb.case().when(ipv4, "is not", null).then(22).else(null).end() };
+      })
+      .where("id", "in", [...ids])
+      .execute();
   }
 
   /** Suspended servers of the account become `stopped` again, paid from now on. */

@@ -82,6 +82,40 @@ export class WebhookRepository {
     return this.#fanOut(endpoints, type, data, now);
   }
 
+  /**
+   * `recordForOperation` for several operations (a group of ends) with one lookup for all of them; `data` is
+   * built only for an operation whose account has an endpoint that takes the event.
+   */
+  async recordForOperations(
+    operations: readonly { id: number; now: string }[],
+    hidden: readonly string[],
+    type: string,
+    data: (operationId: number) => unknown | Promise<unknown>,
+  ): Promise<number> {
+    if (operations.length === 0) return 0;
+    const endpoints = await this.#db
+      .selectFrom("webhook_endpoints")
+      .innerJoin("operations", "operations.account_id", "webhook_endpoints.account_id")
+      .select(["operations.id as operation_id", "webhook_endpoints.id", "webhook_endpoints.account_id"])
+      .where(
+        "operations.id",
+        "in",
+        operations.map((op) => op.id),
+      )
+      .$if(hidden.length > 0, (q) => q.where("operations.kind", "not in", hidden as never[]))
+      .where("webhook_endpoints.enabled", "=", 1)
+      .where("webhook_endpoints.events", "like", `%,${type},%`)
+      .orderBy("operations.id")
+      .orderBy("webhook_endpoints.id")
+      .execute();
+    let queued = 0;
+    for (const { id, now } of operations) {
+      const its = endpoints.filter((e) => e.operation_id === id);
+      queued += await this.#fanOut(its, type, () => data(id), now);
+    }
+    return queued;
+  }
+
   async #fanOut(
     endpoints: readonly { id: number; account_id: number }[],
     type: string,
