@@ -70,7 +70,8 @@ export class SimDriver implements Driver {
     // Only a transition is worth a look first: the insert leaves a machine that exists as it is.
     if (this.#delayMs > 0 && (await this.#machines.find(spec.id))) return;
     await this.#transition(call);
-    await this.#machines.insertIfAbsent(this.#newMachine(spec, seededDisk(spec.id, isoAt(this.#clock))));
+    // No disk is stored: a new machine's is its seeded one (see #copyOfDisk), 87 KB less in each insert.
+    await this.#machines.insertIfAbsent(this.#newMachine(spec, null));
   }
 
   async exportDisk(id: string, call: DriverCall): Promise<DiskExport> {
@@ -111,14 +112,11 @@ export class SimDriver implements Driver {
   }
 
   async #copyOfDisk(machine: SimMachineRow, call: DriverCall): Promise<DiskExport> {
-    let bytes: Buffer;
-    if (machine.disk === null) {
-      // A machine made before sim disks existed gets its disk now, once.
-      bytes = seededDisk(machine.id, machine.created_at);
-      await this.#machines.update(machine.id, { disk: bytes.toString("base64") });
-    } else {
-      bytes = Buffer.from(machine.disk, "base64");
-    }
+    // Only an imported disk is stored; any other is made again from the machine's seed, the same bytes each time.
+    const bytes =
+      machine.disk === null
+        ? seededDisk(machine.id, machine.created_at)
+        : Buffer.from(machine.disk, "base64");
     await this.#transition(call);
     return {
       size: bytes.length,
@@ -273,8 +271,8 @@ export class SimDriver implements Driver {
     return machine;
   }
 
-  /** A defined machine, stopped and never booted, with this disk. */
-  #newMachine(spec: MachineSpec, disk: Buffer): SimMachineRow {
+  /** A defined machine, stopped and never booted, with this disk (null: its seeded one). */
+  #newMachine(spec: MachineSpec, disk: Buffer | null): SimMachineRow {
     return {
       id: spec.id,
       power: "stopped",
@@ -288,7 +286,7 @@ export class SimDriver implements Driver {
       net_in_before: 0,
       net_out_before: 0,
       created_at: isoAt(this.#clock),
-      disk: disk.toString("base64"),
+      disk: disk?.toString("base64") ?? null,
     };
   }
 
