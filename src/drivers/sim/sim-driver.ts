@@ -112,11 +112,7 @@ export class SimDriver implements Driver {
   }
 
   async #copyOfDisk(machine: SimMachineRow, call: DriverCall): Promise<DiskExport> {
-    // Only an imported disk is stored; any other is made again from the machine's seed, the same bytes each time.
-    const bytes =
-      machine.disk === null
-        ? seededDisk(machine.id, machine.created_at)
-        : Buffer.from(machine.disk, "base64");
+    const bytes = simDiskOf(machine);
     await this.#transition(call);
     return {
       size: bytes.length,
@@ -308,6 +304,16 @@ const DISK_CHUNK = 16 * 1024;
 function seededDisk(id: string, createdAt: string): Buffer {
   const key = createHash("sha256").update(`${id}:${createdAt}`).digest();
   return createCipheriv("aes-256-ctr", key, Buffer.alloc(16)).update(Buffer.alloc(DISK_BYTES));
+}
+
+/**
+ * A machine's disk: the one imported into it, else (the only one stored) the one seeded by its id and creation,
+ * made again on each read, the same bytes each time.
+ */
+export function simDiskOf(machine: Pick<SimMachineRow, "id" | "created_at" | "disk">): Buffer {
+  return machine.disk === null
+    ? seededDisk(machine.id, machine.created_at)
+    : Buffer.from(machine.disk, "base64");
 }
 
 /** A steady load between 5% and 65%, different for each machine and the same on every call. */
