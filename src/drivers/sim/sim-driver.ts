@@ -307,7 +307,7 @@ function seededDisk(id: string, createdAt: string): Buffer {
 }
 
 /**
- * A machine's disk: the one imported into it, else (the only one stored) the one seeded by its id and creation,
+ * A machine's disk: the one imported into it (the only kind stored), else the one seeded by its id and creation,
  * made again on each read, the same bytes each time.
  */
 export function simDiskOf(machine: Pick<SimMachineRow, "id" | "created_at" | "disk">): Buffer {
