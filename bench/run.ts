@@ -9,6 +9,7 @@
 //   BENCH_FIGURES=detail,list,filtered,rest,engine   which figures (rest: rate limits, lifecycle and creates;
 //                                   spread, not run unless named: the detail of each of the account's servers in turn)
 //   BENCH_ONLY=write                the write path alone: create -> active, POST /servers/ and the engine
+//   BENCH_ONLY=create               POST /servers/ alone
 import { rmSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import {
@@ -31,7 +32,8 @@ import {
 
 /** Alternating baseline/service rounds per HTTP figure. */
 const ROUNDS = 3;
-const WRITES_ONLY = process.env.BENCH_ONLY === "write";
+const CREATES_ONLY = process.env.BENCH_ONLY === "create";
+const WRITES_ONLY = process.env.BENCH_ONLY === "write" || CREATES_ONLY;
 const SIZES = (process.env.BENCH_SIZES ?? "1000,10000,100000").split(",").filter(Boolean).map(Number);
 const BACKENDS = (process.env.BENCH_BACKENDS ?? "sqlite,postgres")
   .split(",")
@@ -151,10 +153,12 @@ const p99 = (xs: number[]) =>
 
 /** create -> active, then the create load (which fills the engine's queue, so it comes last). */
 async function writes(service: Running): Promise<void> {
-  const { createMs } = await lifecycle(service);
-  report(
-    `POST /servers/ -> active (sim delay 0)          median ${median(createMs).toFixed(1)} ms  p99 ${p99(createMs).toFixed(1)} ms`,
-  );
+  if (!CREATES_ONLY) {
+    const { createMs } = await lifecycle(service);
+    report(
+      `POST /servers/ -> active (sim delay 0)          median ${median(createMs).toFixed(1)} ms  p99 ${p99(createMs).toFixed(1)} ms`,
+    );
+  }
   await roomForCreates(service);
   await compare(
     "POST /servers/",
@@ -272,7 +276,7 @@ async function main(): Promise<void> {
       }
       await service.stop();
     }
-    if (!FIGURES.has("engine")) continue;
+    if (!FIGURES.has("engine") || CREATES_ONLY) continue;
     const opsPerSecond = await engineThroughput(backend, 10_000);
     report(
       `engine: 10,000 servers changing state at once: ${opsPerSecond.toFixed(0)} operations/s (${backend})`,

@@ -254,7 +254,10 @@ export interface SimMachinesTable {
   net_in_before: Generated<number>;
   net_out_before: Generated<number>;
   created_at: string;
-  /** The simulated disk's content, base64 (migration 0016); null for machines made before. */
+  /**
+   * An imported disk's content, base64 (migration 0016); null for any other machine, whose disk is seeded by its
+   * id and created_at.
+   */
   disk: string | null;
 }
 

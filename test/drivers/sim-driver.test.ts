@@ -67,10 +67,12 @@ describe("sim driver with no transition time", () => {
     const { driver, machines, close } = await instantSimDriver();
     try {
       await driver.create(spec("7001"), call());
-      const disk = (await machines.find("7001"))?.disk;
+      const disk = (await driver.exportDisk("7001", call())).sha256;
       await new Promise((resolve) => setTimeout(resolve, 5));
       await driver.create(spec("7001"), call());
-      assert.equal((await machines.find("7001"))?.disk, disk);
+      assert.equal((await driver.exportDisk("7001", call())).sha256, disk);
+      await driver.create(spec("7002"), call());
+      assert.notEqual((await driver.exportDisk("7002", call())).sha256, disk);
       await driver.start("7001", call());
       await driver.start("7001", call());
       assert.equal((await machines.find("7001"))?.boot_count, 1);

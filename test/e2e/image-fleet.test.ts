@@ -4,6 +4,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { before, it } from "node:test";
+import { simDiskOf } from "../../src/drivers/sim/sim-driver.ts";
 import { agentFleetSuite } from "../support/agent-fleet.ts";
 import { type Client, type Json, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
 
@@ -40,9 +41,16 @@ agentFleetSuite("images between host agents", FLEET, (fleet) => {
   function diskSha(host: string, serverId: number): string | undefined {
     const db = new DatabaseSync(join(dir, host, "machines.db"), { readOnly: true });
     try {
-      const row = db.prepare("select disk from sim_machines where id = ?").get(String(serverId));
-      const disk = row?.disk as string | null | undefined;
-      return disk ? createHash("sha256").update(Buffer.from(disk, "base64")).digest("hex") : undefined;
+      const row = db
+        .prepare("select id, created_at, disk from sim_machines where id = ?")
+        .get(String(serverId));
+      if (!row) return undefined;
+      const machine = {
+        id: String(row.id),
+        created_at: String(row.created_at),
+        disk: row.disk as string | null,
+      };
+      return createHash("sha256").update(simDiskOf(machine)).digest("hex");
     } finally {
       db.close();
     }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { before, it } from "node:test";
+import { simDiskOf } from "../../src/drivers/sim/sim-driver.ts";
 import { agentFleetSuite } from "../support/agent-fleet.ts";
 import { type Client, eventually, type Json, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
 import { freePort } from "../support/spawned-server.ts";
@@ -45,9 +46,13 @@ agentFleetSuite("cold migration between host agents", FLEET, (fleet) => {
     const db = new DatabaseSync(join(dir, name, "machines.db"), { readOnly: true });
     try {
       return db
-        .prepare("select id, power, disk from sim_machines order by id")
+        .prepare("select id, power, created_at, disk from sim_machines order by id")
         .all()
-        .map((row) => ({ id: String(row.id), power: String(row.power), disk: row.disk as string | null }));
+        .map((row) => {
+          const id = String(row.id);
+          const disk = simDiskOf({ id, created_at: String(row.created_at), disk: row.disk as string | null });
+          return { id, power: String(row.power), disk: disk.toString("base64") };
+        });
     } finally {
       db.close();
     }

@@ -6,6 +6,7 @@ import { before, it } from "node:test";
 import { isoAt, systemClock } from "../../src/domain/clock.ts";
 import { parseMoney, parseSignedMoney } from "../../src/domain/money.ts";
 import { idempotencyKeyDigest } from "../../src/domain/sealed-response.ts";
+import { simDiskOf } from "../../src/drivers/sim/sim-driver.ts";
 import { agentFleetSuite } from "../support/agent-fleet.ts";
 import { type Client, eventually, type Json, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
 import { freePort } from "../support/spawned-server.ts";
@@ -43,7 +44,9 @@ agentFleetSuite("resize through migration between host agents", FLEET, (fleet) =
     const db = new DatabaseSync(join(dir, host, "machines.db"), { readOnly: true });
     try {
       return db
-        .prepare("select id, power, vcpus, memory_mb, storage_gb, disk from sim_machines order by id")
+        .prepare(
+          "select id, power, vcpus, memory_mb, storage_gb, created_at, disk from sim_machines order by id",
+        )
         .all()
         .map((row) => ({
           id: Number(row.id),
@@ -52,7 +55,13 @@ agentFleetSuite("resize through migration between host agents", FLEET, (fleet) =
           memory_mb: Number(row.memory_mb),
           storage_gb: Number(row.storage_gb),
           sha256: createHash("sha256")
-            .update(Buffer.from(String(row.disk ?? ""), "base64"))
+            .update(
+              simDiskOf({
+                id: String(row.id),
+                created_at: String(row.created_at),
+                disk: row.disk as string | null,
+              }),
+            )
             .digest("hex"),
         }));
     } finally {

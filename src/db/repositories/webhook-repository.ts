@@ -270,16 +270,21 @@ export class WebhookRepository {
    * lease that ran out (its holder died after sending, perhaps) is taken over, so the delivery is sent again.
    */
   async claim(owner: string, now: string, leaseUntil: string, limit: number): Promise<WebhookDeliveryRow[]> {
+    const due = sql`
+        select d.id from webhook_deliveries d
+        join webhook_endpoints e on e.id = d.endpoint_id
+        where d.status = 'pending' and d.next_attempt_at <= ${now}
+          and (d.lease_owner is null or d.lease_expires_at < ${now})
+          and e.enabled = 1`;
+    // On SQLite the dispatcher is woken after every commit, and an UPDATE with nothing due still cost a write
+    // statement each time (85 µs under a load of creates): a read comes first there.
+    if (!this.#postgres && (await sql`${due} limit 1`.execute(this.#db)).rows.length === 0) return [];
     const lock = this.#postgres ? sql`for update of d skip locked` : sql``;
     const result = await sql<WebhookDeliveryRow>`
       update webhook_deliveries
       set lease_owner = ${owner}, lease_expires_at = ${leaseUntil}, attempts = attempts + 1
       where id in (
-        select d.id from webhook_deliveries d
-        join webhook_endpoints e on e.id = d.endpoint_id
-        where d.status = 'pending' and d.next_attempt_at <= ${now}
-          and (d.lease_owner is null or d.lease_expires_at < ${now})
-          and e.enabled = 1
+        ${due}
         order by d.next_attempt_at, d.id
         limit ${limit}
         ${lock})
@@ -290,19 +295,21 @@ export class WebhookRepository {
 
   /** When the next pending delivery falls due or lease runs out after `now`. */
   async nextDue(now: string): Promise<string | undefined> {
+    // Both in one statement: the dispatcher asks after every wake.
+    const pending = () => this.#db.selectFrom("webhook_deliveries").where(sql<boolean>`status = 'pending'`);
     const row = await this.#db
-      .selectFrom("webhook_deliveries")
-      .select((eb) => eb.fn.min("next_attempt_at").as("due"))
-      .where(sql<boolean>`status = 'pending'`)
-      .where("next_attempt_at", ">", now)
+      .selectNoFrom([
+        pending()
+          .select((eb) => eb.fn.min("next_attempt_at").as("due"))
+          .where("next_attempt_at", ">", now)
+          .as("due"),
+        pending()
+          .select((eb) => eb.fn.min("lease_expires_at").as("lease"))
+          .where("lease_expires_at", ">", now)
+          .as("lease"),
+      ])
       .executeTakeFirst();
-    const lease = await this.#db
-      .selectFrom("webhook_deliveries")
-      .select((eb) => eb.fn.min("lease_expires_at").as("due"))
-      .where(sql<boolean>`status = 'pending'`)
-      .where("lease_expires_at", ">", now)
-      .executeTakeFirst();
-    const dues = [row?.due, lease?.due].filter((d): d is string => typeof d === "string");
+    const dues = [row?.due, row?.lease].filter((d): d is string => typeof d === "string");
     return dues.sort()[0];
   }
 

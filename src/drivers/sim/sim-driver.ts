@@ -70,7 +70,8 @@ export class SimDriver implements Driver {
     // Only a transition is worth a look first: the insert leaves a machine that exists as it is.
     if (this.#delayMs > 0 && (await this.#machines.find(spec.id))) return;
     await this.#transition(call);
-    await this.#machines.insertIfAbsent(this.#newMachine(spec, seededDisk(spec.id, isoAt(this.#clock))));
+    // No disk is stored: a new machine's is its seeded one (see #copyOfDisk), 87 KB less in each insert.
+    await this.#machines.insertIfAbsent(this.#newMachine(spec, null));
   }
 
   async exportDisk(id: string, call: DriverCall): Promise<DiskExport> {
@@ -111,14 +112,7 @@ export class SimDriver implements Driver {
   }
 
   async #copyOfDisk(machine: SimMachineRow, call: DriverCall): Promise<DiskExport> {
-    let bytes: Buffer;
-    if (machine.disk === null) {
-      // A machine made before sim disks existed gets its disk now, once.
-      bytes = seededDisk(machine.id, machine.created_at);
-      await this.#machines.update(machine.id, { disk: bytes.toString("base64") });
-    } else {
-      bytes = Buffer.from(machine.disk, "base64");
-    }
+    const bytes = simDiskOf(machine);
     await this.#transition(call);
     return {
       size: bytes.length,
@@ -273,8 +267,8 @@ export class SimDriver implements Driver {
     return machine;
   }
 
-  /** A defined machine, stopped and never booted, with this disk. */
-  #newMachine(spec: MachineSpec, disk: Buffer): SimMachineRow {
+  /** A defined machine, stopped and never booted, with this disk (null: its seeded one). */
+  #newMachine(spec: MachineSpec, disk: Buffer | null): SimMachineRow {
     return {
       id: spec.id,
       power: "stopped",
@@ -288,7 +282,7 @@ export class SimDriver implements Driver {
       net_in_before: 0,
       net_out_before: 0,
       created_at: isoAt(this.#clock),
-      disk: disk.toString("base64"),
+      disk: disk?.toString("base64") ?? null,
     };
   }
 
@@ -310,6 +304,16 @@ const DISK_CHUNK = 16 * 1024;
 function seededDisk(id: string, createdAt: string): Buffer {
   const key = createHash("sha256").update(`${id}:${createdAt}`).digest();
   return createCipheriv("aes-256-ctr", key, Buffer.alloc(16)).update(Buffer.alloc(DISK_BYTES));
+}
+
+/**
+ * A machine's disk: the one imported into it (the only kind stored), else the one seeded by its id and creation,
+ * made again on each read, the same bytes each time.
+ */
+export function simDiskOf(machine: Pick<SimMachineRow, "id" | "created_at" | "disk">): Buffer {
+  return machine.disk === null
+    ? seededDisk(machine.id, machine.created_at)
+    : Buffer.from(machine.disk, "base64");
 }
 
 /** A steady load between 5% and 65%, different for each machine and the same on every call. */
