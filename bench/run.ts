@@ -10,6 +10,7 @@
 //                                   spread, not run unless named: the detail of each of the account's servers in turn)
 //   BENCH_ONLY=write                the write path alone: create -> active, POST /servers/ and the engine
 //   BENCH_ONLY=create               POST /servers/ alone
+//   BENCH_WARMUP=0                  seconds of unmeasured load on the service and its baseline before a read's rounds
 import { rmSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import {
@@ -40,6 +41,11 @@ const BACKENDS = (process.env.BENCH_BACKENDS ?? "sqlite,postgres")
   .filter((backend) => backend === "sqlite" || (backend === "postgres" && POSTGRES));
 const FIGURES = new Set((process.env.BENCH_FIGURES ?? "detail,list,filtered,rest,engine").split(","));
 const NOT_TAKEN = { ratio: Number.NaN, p99: Number.NaN };
+/**
+ * The service's code is compiled by V8 while the first seconds of load run (a sixth of its CPU in the first two
+ * seconds went to the optimising compilers), the bare route's in a moment: a warm-up leaves that out of a figure.
+ */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 0);
 
 const rows: string[] = [];
 const targets: string[] = [];
@@ -70,6 +76,11 @@ async function compare(
   const baseline = await startBaseline(body);
   const results: { base: Load; real: Load }[] = [];
   try {
+    // Reads only: a warm-up of creates would fill the engine's queue before the figure.
+    if (WARMUP > 0 && request.method === "GET") {
+      await load(`${baseline.url}${path}`, { seconds: WARMUP, ...request });
+      await load(`${service.url}${path}`, { seconds: WARMUP, ...request });
+    }
     for (let round = 0; round < rounds; round++) {
       const seconds = DURATION / rounds;
       const base = await load(`${baseline.url}${path}`, { seconds, ...request });

@@ -59,7 +59,9 @@ export async function openDatabase(
     return { db, dialect: "postgres", url, poolStats, close: () => db.destroy() };
   }
   if (url !== ":memory:") mkdirSync(dirname(url), { recursive: true });
-  const db = new Kysely<Database>({ dialect: new NodeSqliteDialect(url) });
+  const dialect = new NodeSqliteDialect(url);
+  const db = new Kysely<Database>({ dialect });
+  dialect.bind(db);
   await migrate(db);
   return { db, dialect: "sqlite", url, close: () => db.destroy() };
 }

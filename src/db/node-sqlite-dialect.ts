@@ -77,6 +77,9 @@ class NodeSqliteConnection implements DatabaseConnection {
     this.#statements = statements;
   }
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    return this.run(compiled);
+  }
+  run<R>(compiled: CompiledQuery): QueryResult<R> {
     const { stmt, reader, columns } = this.#statements.get(compiled.sql);
     const params = compiled.parameters.map(toSqlValue);
     if (reader) {
@@ -100,6 +103,8 @@ class NodeSqliteDriver implements Driver {
   #connection: NodeSqliteConnection | undefined;
   #queue: Promise<void> = Promise.resolve();
   #release: (() => void) | undefined;
+  /** Callers holding the connection or queued for it. */
+  #holders = 0;
 
   constructor(path: string) {
     this.#path = path;
@@ -119,7 +124,19 @@ class NodeSqliteDriver implements Driver {
     this.#connection = new NodeSqliteConnection(new StatementCache(this.#db));
   }
 
+  /**
+   * Runs a statement at once when no caller holds the connection or waits for it, without Kysely's executor:
+   * its connection, release and result hand-offs cost more than the statement itself (a detail's read took
+   * 7.8 µs through it, 2.6 µs alone). node:sqlite runs it synchronously, so nothing can come between; undefined
+   * when the connection is taken (a transaction is open), and the caller queues as before.
+   */
+  runIfIdle<R>(compiled: CompiledQuery): QueryResult<R> | undefined {
+    if (this.#holders !== 0 || !this.#connection) return undefined;
+    return this.#connection.run(compiled);
+  }
+
   async acquireConnection(): Promise<DatabaseConnection> {
+    this.#holders++;
     const previous = this.#queue;
     let release!: () => void;
     this.#queue = new Promise<void>((resolve) => {
@@ -142,6 +159,7 @@ class NodeSqliteDriver implements Driver {
     await connection.executeQuery(CompiledQuery.raw("rollback"));
   }
   async releaseConnection(): Promise<void> {
+    this.#holders--;
     const release = this.#release;
     this.#release = undefined;
     release?.();
@@ -153,13 +171,27 @@ class NodeSqliteDriver implements Driver {
   }
 }
 
+/** The driver of each open SQLite database, by its Kysely instance; a transaction's instance is never here. */
+const drivers = new WeakMap<object, NodeSqliteDriver>();
+
+/** Runs a statement on `db` at once if it is a SQLite database whose connection is free; else undefined. */
+export function runIfIdle<R>(db: object, compiled: CompiledQuery): QueryResult<R> | undefined {
+  return drivers.get(db)?.runIfIdle(compiled);
+}
+
 export class NodeSqliteDialect implements Dialect {
   readonly #path: string;
+  #driver: NodeSqliteDriver | undefined;
   constructor(path: string) {
     this.#path = path;
   }
+  /** Lets `runIfIdle` reach the driver of `db`, the Kysely instance made over this dialect. */
+  bind(db: object): void {
+    if (this.#driver) drivers.set(db, this.#driver);
+  }
   createDriver(): Driver {
-    return new NodeSqliteDriver(this.#path);
+    this.#driver = new NodeSqliteDriver(this.#path);
+    return this.#driver;
   }
   createQueryCompiler() {
     return new SqliteQueryCompiler();

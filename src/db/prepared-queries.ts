@@ -1,5 +1,6 @@
 import { type Compilable, type CompiledQuery, createQueryId, type RootOperationNode } from "kysely";
 import type { Db } from "./database.ts";
+import { runIfIdle } from "./node-sqlite-dialect.ts";
 
 /** Stands for a value bound at each execution; the builder sees it as a value of the column's type. */
 class Slot {
@@ -37,7 +38,8 @@ export class PreparedQueries {
     build: (p: Param) => Compilable<R>,
     values: Record<string, unknown>,
   ): Promise<R[]> {
-    const result = await db.executeQuery<R>(this.#compiled(name, build, values));
+    const compiled = this.#compiled(name, build, values);
+    const result = runIfIdle<R>(db, compiled) ?? (await db.executeQuery<R>(compiled));
     return result.rows;
   }
 
@@ -57,7 +59,8 @@ export class PreparedQueries {
     build: (p: Param) => Compilable<unknown>,
     values: Record<string, unknown>,
   ): Promise<number> {
-    const result = await db.executeQuery(this.#compiled(name, build, values));
+    const compiled = this.#compiled(name, build, values);
+    const result = runIfIdle(db, compiled) ?? (await db.executeQuery(compiled));
     return Number(result.numAffectedRows ?? 0n);
   }
 

@@ -49,6 +49,16 @@ export class AuthService {
     });
   }
 
+  /**
+   * The owner of the header's token when this process keeps a verdict on it and the address is not refused, at
+   * once; undefined when `authenticate` must decide (it reads the token, answers 401 or 429).
+   */
+  keptOwner(header: string | undefined, address: string): { accountId: number; tokenId: number } | undefined {
+    if (!header || this.#failures.refusal(address)) return undefined;
+    const token = bearerToken(header);
+    return token === undefined ? undefined : this.#verdicts.find(hashToken(token));
+  }
+
   async authenticateAdmin(header: string | undefined, address: string): Promise<void> {
     await this.#guarded(header, address, "Invalid or missing admin token.", async (token) => {
       const stored = await this.#repos.settings.get(ADMIN_TOKEN_SETTING);

@@ -58,6 +58,11 @@ export class RateLimitService {
     this.#limits = limits;
   }
 
+  /** Whether requests spend this budget at all (a limit of 0 turns it off, and `check` answers null). */
+  counts(budget: Budget): boolean {
+    return (budget === "read" ? this.#limits.reads : this.#limits.writes) !== 0;
+  }
+
   async check(tokenId: number, budget: Budget): Promise<RateLimitDecision | null> {
     const limit = budget === "read" ? this.#limits.reads : this.#limits.writes;
     if (limit === 0) return null;

@@ -44,6 +44,22 @@ describe("failed authentications from one address", () => {
   });
 });
 
+describe("failed authentications from one address, with rate limits off", () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({ ...LIMITS, VPS_RATE_LIMIT_READS: "0", VPS_RATE_LIMIT_WRITES: "0" });
+  });
+  after(() => t.close());
+
+  it("refuse a token the process already let through from that address", async () => {
+    assert.equal((await t.owner.get("/api/v1/servers/")).status, 200);
+    const wrong = client(t.url, WRONG);
+    for (let i = 0; i < 3; i++) expectError(await wrong.get("/api/v1/servers/"), 401, "unauthorized");
+    expectRefused(await wrong.get("/api/v1/servers/"));
+    expectRefused(await t.owner.get("/api/v1/servers/"));
+  });
+});
+
 describe("failed host credentials from one address", () => {
   let t: TestApp;
   before(async () => {

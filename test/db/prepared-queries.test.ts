@@ -72,4 +72,29 @@ describe("queries compiled once and run with new values", () => {
       /no value for id/,
     );
   });
+
+  it("a query run while another caller's transaction is open never reads what that transaction wrote", async () => {
+    const prepared = new PreparedQueries();
+    const { db } = suite.database;
+    const planName = () =>
+      prepared.first(
+        db,
+        "plans.nameById",
+        (p) => db.selectFrom("plans").select("name").where("id", "=", p<number>("id")),
+        { id: 2 },
+      );
+    const before = await planName();
+    let during: ReturnType<typeof planName> | undefined;
+    await assert.rejects(
+      db.transaction().execute(async (tx) => {
+        await tx.updateTable("plans").set({ name: "never committed" }).where("id", "=", 2).execute();
+        during = planName();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        throw new Error("rolled back");
+      }),
+      /rolled back/,
+    );
+    assert.deepEqual(await during, before);
+    assert.deepEqual(await planName(), before);
+  });
 });
