@@ -3,6 +3,7 @@ import type {
   ServerChanges,
   ServerDetails,
   ServerFilter,
+  ServerListRow,
   ServerSummary,
 } from "../db/repositories/server-repository.ts";
 import { type BackupWindow, nextBackupAt } from "../domain/backup-schedule.ts";
@@ -79,6 +80,7 @@ export interface ServerServiceOptions {
 
 export class ServerService {
   readonly #o: ServerServiceOptions;
+  readonly #summaries = new WeakMap<readonly ServerListRow[], ServerSummary[]>();
   constructor(options: ServerServiceOptions) {
     this.#o = options;
   }
@@ -92,6 +94,14 @@ export class ServerService {
     }
     const offset = (query.page - 1) * query.pageSize;
     const { count, rows } = await this.#o.repos.servers.list(accountId, filter, query.pageSize, offset);
+    return { count, servers: this.#summaries.get(rows) ?? (await this.#summarise(rows)) };
+  }
+
+  /**
+   * The servers of a page's rows, made once per rows read: a page read again unchanged comes back as the same
+   * rows (`ServerRepository.list`), and the catalogue never changes a row it has. Shared: read-only.
+   */
+  async #summarise(rows: readonly ServerListRow[]): Promise<ServerSummary[]> {
     const { catalogue } = this.#o;
     await catalogue.learn(rows);
     const servers = rows.map((row): ServerSummary => {
@@ -115,7 +125,8 @@ export class ServerService {
         os_name: os.name,
       };
     });
-    return { count, servers };
+    this.#summaries.set(rows, servers);
+    return servers;
   }
 
   /** The server; with `until`, once it has that status or `waitSeconds` are up (woken by the engine, not polled). */
