@@ -103,7 +103,7 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     },
     async (request, reply) => {
       const { status, location, page = 1, page_size: pageSize = 50 } = request.query;
-      const { count, servers } = await services.servers.list(request.accountId, {
+      const { count, servers, kept } = await services.servers.list(request.accountId, {
         status,
         location,
         page,
@@ -117,8 +117,9 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
           BASE,
           { status, location },
           { page, pageSize, count },
-          presentServerSummaries(servers),
+          presentServerSummaries(servers, kept),
         ),
+        kept,
       );
     },
   );
