@@ -19,20 +19,17 @@ type Version = { commits: number; changes: number };
  * shared by the reads that find them: read-only.
  */
 export class UnchangedReads<T> {
-  /** Whether results are kept at all: on SQLite, outside a transaction. */
-  readonly keeps: boolean;
   readonly #db: Db;
   readonly #limit: number;
   readonly #kept = new Map<string, { version: string; value: T }>();
   constructor(db: Db, limit = 128) {
     this.#db = db;
     this.#limit = limit;
-    this.keeps = !db.isTransaction && dialectName(db) === "sqlite";
   }
 
   /** `read()`'s result, or the one it gave for `key` if nothing has been written since. */
   async read(key: string, read: () => Promise<T>): Promise<T> {
-    if (!this.keeps) return read();
+    if (this.#db.isTransaction || dialectName(this.#db) !== "sqlite") return read();
     const { rows } = await this.#db.executeQuery<Version>(VERSION);
     const version = `${rows[0]?.commits}:${rows[0]?.changes}`;
     const kept = this.#kept.get(key);

@@ -4,7 +4,6 @@ import type {
   ServerDetails,
   ServerFilter,
   ServerListRow,
-  ServerPage,
   ServerSummary,
 } from "../db/repositories/server-repository.ts";
 import { type BackupWindow, nextBackupAt } from "../domain/backup-schedule.ts";
@@ -86,11 +85,7 @@ export class ServerService {
     this.#o = options;
   }
 
-  /** A page of servers; `kept`: the same array answers its next reads while it is unchanged (`ServerPage`). */
-  async list(
-    accountId: number,
-    query: ListQuery,
-  ): Promise<{ count: number; servers: ServerSummary[]; kept: boolean }> {
+  async list(accountId: number, query: ListQuery): Promise<{ count: number; servers: ServerSummary[] }> {
     const filter: ServerFilter = { status: query.status };
     if (query.location !== undefined) {
       const location = await this.#o.catalogue.locationByCode(query.location);
@@ -98,16 +93,15 @@ export class ServerService {
       filter.locationId = location.id;
     }
     const offset = (query.page - 1) * query.pageSize;
-    const page = await this.#o.repos.servers.list(accountId, filter, query.pageSize, offset);
-    const servers = this.#summaries.get(page.rows) ?? (await this.#summarise(page));
-    return { count: page.count, servers, kept: page.kept };
+    const { count, rows } = await this.#o.repos.servers.list(accountId, filter, query.pageSize, offset);
+    return { count, servers: this.#summaries.get(rows) ?? (await this.#summarise(rows)) };
   }
 
   /**
    * The servers of a page's rows, made once per rows read: a page read again unchanged comes back as the same
    * rows (`ServerRepository.list`), and the catalogue never changes a row it has. Shared: read-only.
    */
-  async #summarise({ rows, kept }: ServerPage): Promise<ServerSummary[]> {
+  async #summarise(rows: readonly ServerListRow[]): Promise<ServerSummary[]> {
     const { catalogue } = this.#o;
     await catalogue.learn(rows);
     const servers = rows.map((row): ServerSummary => {
@@ -131,7 +125,7 @@ export class ServerService {
         os_name: os.name,
       };
     });
-    if (kept) this.#summaries.set(rows, servers);
+    this.#summaries.set(rows, servers);
     return servers;
   }
 

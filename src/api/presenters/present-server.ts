@@ -33,14 +33,14 @@ export function presentServerSummary(server: ServerSummary) {
 const presentedPages = new WeakMap<readonly ServerSummary[], ReturnType<typeof presentServerSummary>[]>();
 
 /**
- * A page's servers in the summary form; a `kept` page's presented once per array, since the service answers its
- * reads again unchanged with the same array (`ServerService.list`). Shared: read-only.
+ * A page's servers in the summary form, presented once per array: the service answers a page read again
+ * unchanged with the same array (`ServerService.list`). Shared: read-only.
  */
-export function presentServerSummaries(servers: readonly ServerSummary[], kept: boolean) {
+export function presentServerSummaries(servers: readonly ServerSummary[]) {
   let presented = presentedPages.get(servers);
   if (!presented) {
     presented = servers.map(presentServerSummary);
-    if (kept) presentedPages.set(servers, presented);
+    presentedPages.set(servers, presented);
   }
   return presented;
 }

@@ -103,7 +103,7 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     },
     async (request, reply) => {
       const { status, location, page = 1, page_size: pageSize = 50 } = request.query;
-      const { count, servers, kept } = await services.servers.list(request.accountId, {
+      const { count, servers } = await services.servers.list(request.accountId, {
         status,
         location,
         page,
@@ -117,9 +117,8 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
           BASE,
           { status, location },
           { page, pageSize, count },
-          presentServerSummaries(servers, kept),
+          presentServerSummaries(servers),
         ),
-        kept,
       );
     },
   );

@@ -97,8 +97,6 @@ export interface ServerListRow {
 export interface ServerPage {
   count: number;
   rows: readonly ServerListRow[];
-  /** The same rows answer the page's next reads while it is unchanged (SQLite): what is made of them may be kept. */
-  kept: boolean;
 }
 
 /** The server's own columns that both its forms show. */
@@ -247,11 +245,9 @@ export class ServerRepository {
           .offset(p<number>("offset")),
       { accountId, ...filter, limit, offset },
     );
-    const kept = this.#pages.keeps;
     // An empty page (past the last, or no server at all) carries no count.
-    if (rows.length === 0)
-      return { count: offset === 0 ? 0 : await this.count(accountId, filter), rows, kept };
-    return { count: Number(rows[0]?.total), rows, kept };
+    if (rows.length === 0) return { count: offset === 0 ? 0 : await this.count(accountId, filter), rows };
+    return { count: Number(rows[0]?.total), rows };
   }
 
   /** Exact, from the counts the database's triggers keep: a sum of a few rows however many servers match. */
