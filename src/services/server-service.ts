@@ -3,7 +3,6 @@ import type {
   ServerChanges,
   ServerDetails,
   ServerFilter,
-  ServerListRow,
   ServerSummary,
 } from "../db/repositories/server-repository.ts";
 import { type BackupWindow, nextBackupAt } from "../domain/backup-schedule.ts";
@@ -80,7 +79,6 @@ export interface ServerServiceOptions {
 
 export class ServerService {
   readonly #o: ServerServiceOptions;
-  readonly #summaries = new WeakMap<readonly ServerListRow[], ServerSummary[]>();
   constructor(options: ServerServiceOptions) {
     this.#o = options;
   }
@@ -94,14 +92,6 @@ export class ServerService {
     }
     const offset = (query.page - 1) * query.pageSize;
     const { count, rows } = await this.#o.repos.servers.list(accountId, filter, query.pageSize, offset);
-    return { count, servers: this.#summaries.get(rows) ?? (await this.#summarise(rows)) };
-  }
-
-  /**
-   * The servers of a page's rows, made once per rows read: a page read again unchanged comes back as the same
-   * rows (`ServerRepository.list`), and the catalogue never changes a row it has. Shared: read-only.
-   */
-  async #summarise(rows: readonly ServerListRow[]): Promise<ServerSummary[]> {
     const { catalogue } = this.#o;
     await catalogue.learn(rows);
     const servers = rows.map((row): ServerSummary => {
@@ -125,8 +115,7 @@ export class ServerService {
         os_name: os.name,
       };
     });
-    this.#summaries.set(rows, servers);
-    return servers;
+    return { count, servers };
   }
 
   /** The server; with `until`, once it has that status or `waitSeconds` are up (woken by the engine, not polled). */

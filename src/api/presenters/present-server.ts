@@ -30,21 +30,6 @@ export function presentServerSummary(server: ServerSummary) {
   };
 }
 
-const presentedPages = new WeakMap<readonly ServerSummary[], ReturnType<typeof presentServerSummary>[]>();
-
-/**
- * A page's servers in the summary form, presented once per array: the service answers a page read again
- * unchanged with the same array (`ServerService.list`). Shared: read-only.
- */
-export function presentServerSummaries(servers: readonly ServerSummary[]) {
-  let presented = presentedPages.get(servers);
-  if (!presented) {
-    presented = servers.map(presentServerSummary);
-    presentedPages.set(servers, presented);
-  }
-  return presented;
-}
-
 /** The detail form: the summary plus addresses, bandwidth, backups and usage (serialised in the contract's order). */
 export function presentServerDetail(server: ServerDetails, currentPeriod: string) {
   const summary = presentServerSummary(server);

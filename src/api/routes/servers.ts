@@ -7,11 +7,11 @@ import type { ServerStatus } from "../../domain/server-status.ts";
 import { usagePeriod } from "../../domain/usage.ts";
 import type { Services } from "../../services/services.ts";
 import { bearerSecurity, requireAccount } from "../authenticate.ts";
-import { flatPageJson } from "../flat-json.ts";
+import { flatJson } from "../flat-json.ts";
 import { idempotentPosts } from "../idempotency-hooks.ts";
 import { pageOf } from "../page-links.ts";
 import { presentImage } from "../presenters/present-image.ts";
-import { presentServerDetail, presentServerSummaries } from "../presenters/present-server.ts";
+import { presentServerDetail, presentServerSummary } from "../presenters/present-server.ts";
 import {
   described,
   ErrorBody,
@@ -109,7 +109,7 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         page,
         pageSize,
       });
-      return flatPageJson(
+      return flatJson(
         reply,
         pageOf(
           request,
@@ -117,7 +117,7 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
           BASE,
           { status, location },
           { page, pageSize, count },
-          presentServerSummaries(servers),
+          servers.map(presentServerSummary),
         ),
       );
     },
