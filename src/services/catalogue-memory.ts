@@ -25,7 +25,7 @@ export class CatalogueMemory {
   }
 
   /** Reads what the rows refer to and is not known yet; then `plan`, `os` and `location` answer for them. */
-  async learn(rows: readonly CatalogueRefs[]): Promise<void> {
+  async learn(rows: CatalogueRefs[]): Promise<void> {
     for (const row of rows) {
       if (!this.#plans.has(row.plan_id))
         await this.#keep(this.#plans, row.plan_id, this.#repos.catalogue.findPlan(row.plan_id));

@@ -5,7 +5,6 @@ import type { Db } from "../database.ts";
 import { dialectName } from "../dialect-name.ts";
 import type { Param, PreparedQueries } from "../prepared-queries.ts";
 import type { Database, ServerRow, ServersTable } from "../schema.ts";
-import { UnchangedReads } from "../unchanged-reads.ts";
 
 /** A live server with what its representations show: plan, OS, location, addresses and last usage sample. */
 export interface ServerDetails {
@@ -93,12 +92,6 @@ export interface ServerListRow {
   ipv4: string | null;
 }
 
-/** A page of servers and how many match its filter in all. */
-export interface ServerPage {
-  count: number;
-  rows: readonly ServerListRow[];
-}
-
 /** The server's own columns that both its forms show. */
 const OWN_COLUMNS = [
   "servers.id",
@@ -122,11 +115,9 @@ type NextId = { id: number };
 export class ServerRepository {
   readonly #db: Db;
   readonly #prepared: PreparedQueries;
-  readonly #pages: UnchangedReads<ServerPage>;
   constructor(db: Db, prepared: PreparedQueries) {
     this.#db = db;
     this.#prepared = prepared;
-    this.#pages = new UnchangedReads(db);
   }
 
   #details() {
@@ -221,16 +212,13 @@ export class ServerRepository {
     );
   }
 
-  /**
-   * A page of the account's servers and how many match the filter in all, in one statement; on SQLite, the same
-   * page again while nothing has been written to the database since (`UnchangedReads`; its rows are shared).
-   */
-  async list(accountId: number, filter: ServerFilter, limit: number, offset: number): Promise<ServerPage> {
-    const key = `${accountId}:${filter.status}:${filter.locationId}:${limit}:${offset}`;
-    return this.#pages.read(key, () => this.#page(accountId, filter, limit, offset));
-  }
-
-  async #page(accountId: number, filter: ServerFilter, limit: number, offset: number): Promise<ServerPage> {
+  /** A page of the account's servers and how many match the filter in all, in one statement. */
+  async list(
+    accountId: number,
+    filter: ServerFilter,
+    limit: number,
+    offset: number,
+  ): Promise<{ count: number; rows: ServerListRow[] }> {
     // A page holds up to 100 rows, and reading their values is most of its cost: only the servers' own
     // columns, without the catalogue joined to every row. The count rides on every row (computed once: the
     // subquery does not depend on the row), which spares PostgreSQL a round trip.
