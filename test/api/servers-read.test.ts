@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import type { TSchema } from "@sinclair/typebox";
+import Fastify from "fastify";
+import { ServerList } from "../../src/api/schemas/servers.ts";
 import { type Client, type Json, SAMPLE_CREATE, waitForStatus } from "../support/client.ts";
 import { pathOf, queryOf } from "../support/page-links.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
@@ -41,6 +44,17 @@ const PLAN_SUMMARY_KEYS = ["id", "name", "vcpus", "memory", "storage"];
 const USAGE_KEYS = ["cpu_percent", "memory_used", "disk_used", "bandwidth_used"];
 
 const sorted = (keys: string[]) => [...keys].sort();
+
+/** What a route with this response schema answers for the body: Fastify's own schema serialiser's bytes. */
+async function serialisedBySchema(schema: TSchema, body: unknown): Promise<string> {
+  const echo = Fastify();
+  echo.get("/", { schema: { response: { 200: schema } } }, async () => body);
+  try {
+    return (await echo.inject({ method: "GET", url: "/" })).body;
+  } finally {
+    await echo.close();
+  }
+}
 
 describe("reading servers", () => {
   let t: TestApp;
@@ -173,6 +187,20 @@ describe("reading servers", () => {
       const empty = await reader.get(`${SERVERS}?location=eu-central`);
       assert.equal(empty.status, 200);
       assert.equal(empty.body.count, 0);
+    });
+
+    it("answers each page in the bytes its schema's serialiser writes: nothing more, in the contract's order", async () => {
+      for (const path of [
+        SERVERS,
+        `${SERVERS}?location=us-west&status=active&page_size=2`,
+        `${SERVERS}?location=us-west&status=active&page=2&page_size=2`,
+        `${SERVERS}?page=9&page_size=3`,
+      ]) {
+        const res = await reader.get(path);
+        assert.equal(res.status, 200, res.text);
+        assert.match(res.headers.get("content-type") ?? "", /^application\/json; charset=utf-8$/);
+        assert.equal(res.text, await serialisedBySchema(ServerList, res.body), path);
+      }
     });
 
     it("refuses an unknown status, naming status", async () => {

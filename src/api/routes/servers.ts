@@ -7,6 +7,7 @@ import type { ServerStatus } from "../../domain/server-status.ts";
 import { usagePeriod } from "../../domain/usage.ts";
 import type { Services } from "../../services/services.ts";
 import { bearerSecurity, requireAccount } from "../authenticate.ts";
+import { flatJson } from "../flat-json.ts";
 import { idempotentPosts } from "../idempotency-hooks.ts";
 import { pageOf } from "../page-links.ts";
 import { presentImage } from "../presenters/present-image.ts";
@@ -100,7 +101,7 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         response: { 200: described(ServerList, "The servers, one page of them."), ...errors(400, 401) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { status, location, page = 1, page_size: pageSize = 50 } = request.query;
       const { count, servers } = await services.servers.list(request.accountId, {
         status,
@@ -108,13 +109,16 @@ export const serverRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         page,
         pageSize,
       });
-      return pageOf(
-        request,
-        services.config.publicUrl,
-        BASE,
-        { status, location },
-        { page, pageSize, count },
-        servers.map(presentServerSummary),
+      return flatJson(
+        reply,
+        pageOf(
+          request,
+          services.config.publicUrl,
+          BASE,
+          { status, location },
+          { page, pageSize, count },
+          servers.map(presentServerSummary),
+        ),
       );
     },
   );
