@@ -11,8 +11,8 @@ const ACTIONS = ["start", "stop", "reboot"] as const;
 describe("power actions and delete", { concurrency: true }, () => {
   let t: TestApp;
   before(async () => {
-    // Slow enough that every transitional status can be seen and acted on.
-    t = await startTestApp({ VPS_SIM_DELAY_MS: "400" });
+    // Slow enough that every transitional status can be seen and acted on, even on a loaded machine.
+    t = await startTestApp({ VPS_SIM_DELAY_MS: "1500" });
   });
   after(() => t.close());
 
