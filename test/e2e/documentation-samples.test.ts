@@ -74,6 +74,8 @@ function run(command: string[], input?: string): Promise<Run> {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    // A child that exits without reading its input closes the pipe (EPIPE): its status and output tell the rest.
+    child.stdin.on("error", () => {});
     child.stdin.end(input ?? "");
   });
 }
