@@ -1,5 +1,6 @@
+import type { ClaimedServer } from "../db/repositories/operation-repository.ts";
 import type { Repositories } from "../db/repositories/repositories.ts";
-import type { ImageRow, OperationRow, OsRow, PlanRow, ServerRow } from "../db/schema.ts";
+import type { ImageRow, OperationRow, OsRow, PlanRow } from "../db/schema.ts";
 import type { MachineSpec } from "../drivers/driver.ts";
 import type { ClaimedOperation, ImageRef, OperationError, TransferGrant } from "./host-link.ts";
 import { transferGrant } from "./migration-transfer-grant.ts";
@@ -13,18 +14,17 @@ export interface CatalogueLookup {
 /**
  * A freshly leased batch as the host sees it: each operation with its lease, whether its server was deleted
  * meanwhile, for a create or rebuild the machine spec (and the image it restores, if any), for a snapshot or
- * backup the image it writes, and for a migrate_in the spec and a fresh transfer grant. Reads the batch's
- * servers with their addresses in one query, whatever the batch's size; plans and OS from `catalogue`.
+ * backup the image it writes, and for a migrate_in the spec and a fresh transfer grant. The batch's servers
+ * with their addresses come with the claim (`claimWithServers`); plans and OS from `catalogue`.
  */
 export async function claimedOperations(
   repos: Repositories,
-  rows: readonly OperationRow[],
+  claimed: { operations: readonly OperationRow[]; servers: readonly ClaimedServer[] },
   catalogue: CatalogueLookup = repos.catalogue,
 ): Promise<ClaimedOperation[]> {
+  const rows = claimed.operations;
   if (rows.length === 0) return [];
-  const servers = new Map(
-    (await repos.servers.findByIdsWithAddresses(rows.map((r) => r.server_id))).map((s) => [s.id, s]),
-  );
+  const servers = new Map(claimed.servers.map((s) => [s.id, s]));
   const live = (row: OperationRow) => {
     const server = servers.get(row.server_id);
     return server && server.deleted_at === null ? server : undefined;
@@ -101,7 +101,7 @@ function restorableOf(image: ImageRow | undefined): ImageRef | OperationError {
 }
 
 function specOf(
-  server: ServerRow & { ipv4: string | null; ipv6: string | null },
+  server: ClaimedServer,
   plan: PlanRow | undefined,
   os: OsRow | undefined,
 ): MachineSpec | OperationError {

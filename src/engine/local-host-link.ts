@@ -72,8 +72,14 @@ export class LocalHostLink implements HostLink {
   /** Leases up to `limit` due operations of the hosts' servers to `owner` (an agent's claim goes through here too). */
   async claimFor(owner: string, hostIds: readonly number[], limit: number): Promise<ClaimedOperation[]> {
     const { repos, clock, leaseMs } = this.#o;
-    const rows = await repos.operations.claim(owner, hostIds, isoAt(clock), isoAt(clock, leaseMs), limit);
-    return claimedOperations(repos, rows, this.#o.catalogue);
+    const claimed = await repos.operations.claimWithServers(
+      owner,
+      hostIds,
+      isoAt(clock),
+      isoAt(clock, leaseMs),
+      limit,
+    );
+    return claimedOperations(repos, claimed, this.#o.catalogue);
   }
 
   extend(op: ClaimedOperation): Promise<boolean> {

@@ -81,7 +81,7 @@ describe("the hot queries' plans", () => {
     ["next due", (r) => r.operations.nextDue(now, [1])],
     ["hosts with due work, to wake their waiting claims", (r) => r.operations.hostsWithDueWork(now, 1000)],
     // What a claimed batch carries: its servers with their addresses.
-    ["claimed servers", (r) => r.servers.findByIdsWithAddresses([12345, 12346, 12347])],
+    ["claimed servers", (r) => r.operations.claimedServers([12345, 12346, 12347])],
     // Every create takes its first free address of its location.
     ["address allocation", (r) => r.addresses.allocate(12345, 1, 4, now)],
     // The sim driver reads its machine on every step and every power sync.

@@ -139,3 +139,50 @@ describe("sim driver traffic", () => {
     }
   });
 });
+
+describe("sim driver counters over a power-off, on the suite's backend", () => {
+  const call = () => ({ signal: new AbortController().signal, log: pino({ level: "silent" }) });
+
+  it("keeps exactly the CPU time and bytes a machine showed when it was stopped or shut down", async () => {
+    const { machines, close } = await instantSimDriver();
+    // A clock that moves only when told, so that the counters read just before a power-off are exact.
+    let at = Date.parse("2026-03-01T00:00:00.000Z");
+    const clock = { now: () => new Date(at) };
+    const frozen = new SimDriver({ machines, clock, delayMs: 0 });
+    try {
+      for (const id of ["11", "12", "13"]) {
+        await frozen.create(spec(id), call());
+        await frozen.start(id, call());
+      }
+      for (const upMs of [1, 61_237, 3_723_457]) {
+        at += upMs;
+        for (const [id, off] of [
+          ["11", () => frozen.stop("11")],
+          ["12", () => frozen.shutdown("12", { timeoutMs: 1_000 }, call())],
+          ["13", () => frozen.stop("13")],
+        ] as const) {
+          const running = await frozen.stats(id);
+          assert.ok(running && running.cpuTimeNs > 0);
+          await off();
+          assert.equal(await frozen.info(id), "stopped");
+          // Stopped again: nothing changes.
+          await off();
+          await frozen.start(id, call());
+          const { cpuTimeNs, netInBytes, netOutBytes } = (await frozen.stats(id)) ?? {};
+          assert.deepEqual(
+            { cpuTimeNs, netInBytes, netOutBytes },
+            {
+              cpuTimeNs: running.cpuTimeNs,
+              netInBytes: running.netInBytes,
+              netOutBytes: running.netOutBytes,
+            },
+            `machine ${id} after ${upMs} ms`,
+          );
+        }
+      }
+      await assert.rejects(frozen.stop("99"), (e: DriverError) => e.code === "machine_missing");
+    } finally {
+      await close();
+    }
+  });
+});

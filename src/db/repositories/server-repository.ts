@@ -369,19 +369,6 @@ export class ServerRepository {
       .execute();
   }
 
-  /** The servers, deleted or not, each with its IPv4 and IPv6 address: a claimed batch's one read. */
-  async findByIdsWithAddresses(
-    ids: readonly number[],
-  ): Promise<(ServerRow & { ipv4: string | null; ipv6: string | null })[]> {
-    if (ids.length === 0) return [];
-    return this.#db
-      .selectFrom("servers")
-      .selectAll("servers")
-      .select([(eb) => address(4)(eb).as("ipv4"), (eb) => address(6)(eb).as("ipv6")])
-      .where("id", "in", [...new Set(ids)])
-      .execute();
-  }
-
   async update(accountId: number, id: number, changes: ServerChanges, now: string): Promise<boolean> {
     const result = await this.#db
       .updateTable("servers")

@@ -155,16 +155,15 @@ export class SimDriver implements Driver {
 
   async shutdown(id: string, _options: { timeoutMs: number }, call: DriverCall): Promise<void> {
     this.faults.check("shutdown");
-    const machine = await this.#require(id);
-    if (machine.power !== "running") return;
+    // A stopped machine takes no transition; with none to wait, the one conditional UPDATE is the check.
+    if (this.#delayMs > 0 && (await this.#require(id)).power !== "running") return;
     await this.#transition(call);
-    await this.#powerOff(machine);
+    await this.#powerOff(id);
   }
 
   async stop(id: string): Promise<void> {
     this.faults.check("stop");
-    const machine = await this.#require(id);
-    if (machine.power === "running") await this.#powerOff(machine);
+    await this.#powerOff(id);
   }
 
   async reboot(id: string, _options: { hard: boolean }, call: DriverCall): Promise<void> {
@@ -252,13 +251,10 @@ export class SimDriver implements Driver {
     };
   }
 
-  async #powerOff(machine: SimMachineRow): Promise<void> {
-    const counters = this.#counters(machine);
-    await this.#machines.update(machine.id, {
-      power: "stopped",
-      started_at: null,
-      ...counters.before,
-    });
+  /** Powers the machine off, its counters carried over as `#counters` computes them; nothing if it is stopped. */
+  async #powerOff(id: string): Promise<void> {
+    // Nothing stopped: the machine is stopped already, or it is missing.
+    if (!(await this.#machines.stopIfRunning(id, isoAt(this.#clock), loadOf(id)))) await this.#require(id);
   }
 
   async #require(id: string): Promise<SimMachineRow> {
