@@ -6,6 +6,7 @@ import { presentAction } from "../../src/domain/action-view.ts";
 import { systemClock } from "../../src/domain/clock.ts";
 import type { ClaimedOperation } from "../../src/engine/host-link.ts";
 import { LocalHostLink } from "../../src/engine/local-host-link.ts";
+import { assertCountsMatchServers } from "../support/counts-match-servers.ts";
 import { insertServers } from "../support/insert-servers.ts";
 import { suiteDatabase } from "../support/test-database.ts";
 
@@ -163,19 +164,6 @@ describe("power operations ending together", () => {
       assert.deepEqual(JSON.parse(told[0]?.data ?? "{}").action, row && presentAction(row));
     }
 
-    const counted = await repos.db
-      .selectFrom("servers")
-      .select(["account_id", "status", "location_id", (eb) => eb.fn.countAll<number>().as("n")])
-      .where("deleted_at", "is", null)
-      .groupBy(["account_id", "status", "location_id"])
-      .execute();
-    const kept = await repos.db
-      .selectFrom("server_counts")
-      .select(["account_id", "status", "location_id", "n"])
-      .where("n", "!=", 0)
-      .execute();
-    const key = (r: { account_id: number; status: string; location_id: number; n: number | string }) =>
-      `${r.account_id}/${r.status}/${r.location_id}=${Number(r.n)}`;
-    assert.deepEqual(kept.map(key).sort(), counted.map(key).sort());
+    await assertCountsMatchServers(repos.db);
   });
 });

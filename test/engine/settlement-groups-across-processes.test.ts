@@ -5,6 +5,7 @@ import { Repositories } from "../../src/db/repositories/repositories.ts";
 import type { OperationRow } from "../../src/db/schema.ts";
 import { plainEndOf, writeSettlement } from "../../src/engine/operation-settlement.ts";
 import { SettlementQueue } from "../../src/engine/settlement-queue.ts";
+import { assertCountsMatchServers } from "../support/counts-match-servers.ts";
 import { hostAndAccount } from "../support/host-and-account.ts";
 import { POSTGRES_SKIP, requirePostgres } from "../support/process-cluster.ts";
 import { SeededRandom, testSeed } from "../support/seeded-random.ts";
@@ -178,20 +179,7 @@ describe("grouped settlements of two processes on one database", { skip: POSTGRE
     assert.equal(ops.length, ended);
     assert.ok(ops.every((op) => op.status === "succeeded" && op.finished_at !== null));
 
-    const counted = await setup.db
-      .selectFrom("servers")
-      .select(["account_id", "status", "location_id", (eb) => eb.fn.countAll<number>().as("n")])
-      .where("deleted_at", "is", null)
-      .groupBy(["account_id", "status", "location_id"])
-      .execute();
-    const kept = await setup.db
-      .selectFrom("server_counts")
-      .select(["account_id", "status", "location_id", "n"])
-      .where("n", "!=", 0)
-      .execute();
-    const key = (r: { account_id: number; status: string; location_id: number; n: number | string }) =>
-      `${r.account_id}/${r.status}/${r.location_id}=${Number(r.n)}`;
-    assert.deepEqual(kept.map(key).sort(), counted.map(key).sort());
+    await assertCountsMatchServers(setup.db);
     const statuses = await setup.db.selectFrom("servers").select("status").execute();
     assert.ok(
       statuses.every((s) => s.status === "active" || s.status === "stopped"),
