@@ -10,19 +10,7 @@ import { hostAndAccount } from "../support/host-and-account.ts";
 import { POSTGRES_SKIP, requirePostgres } from "../support/process-cluster.ts";
 import { SeededRandom, testSeed } from "../support/seeded-random.ts";
 import { suiteDatabase } from "../support/test-database.ts";
-
-/** The real repositories of one process (its own pool), keeping the errors its transactions failed with. */
-class WatchedRepositories extends Repositories {
-  readonly failures: unknown[] = [];
-  override async transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
-    try {
-      return await super.transaction(work);
-    } catch (err) {
-      this.failures.push(err);
-      throw err;
-    }
-  }
-}
+import { WatchedRepositories } from "../support/watched-repositories.ts";
 
 const SERVERS = 24;
 const ROUNDS = 15;

@@ -9,19 +9,7 @@ import { assertCountsMatchServers } from "../support/counts-match-servers.ts";
 import { hostAndAccount } from "../support/host-and-account.ts";
 import { POSTGRES_SKIP, requirePostgres } from "../support/process-cluster.ts";
 import { suiteDatabase } from "../support/test-database.ts";
-
-/** The real repositories of one process (its own pool), keeping the errors its transactions failed with. */
-class WatchedRepositories extends Repositories {
-  readonly failures: unknown[] = [];
-  override async transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
-    try {
-      return await super.transaction(work);
-    } catch (err) {
-      this.failures.push(err);
-      throw err;
-    }
-  }
-}
+import { WatchedRepositories } from "../support/watched-repositories.ts";
 
 // An account's first stops end together: the count row of (account, `stopped`, location) is not there yet, and
 // the first ends to reach it insert it. A group of ends in one process and ends committed alone in another must
