@@ -16,6 +16,7 @@ import { OperationWorker } from "../../src/engine/operation-worker.ts";
 import { DirectoryImageStore } from "../../src/store/directory-image-store.ts";
 import { waitForStatus } from "../support/client.ts";
 import { hostAndAccount } from "../support/host-and-account.ts";
+import { serverValues } from "../support/server-values.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
 import { suiteDatabase } from "../support/test-database.ts";
 
@@ -51,23 +52,16 @@ describe("operation leases", () => {
     const now = new Date();
     const iso = (offsetMs: number) => new Date(now.getTime() + offsetMs).toISOString();
     // A server whose create operation another worker (on another host) claimed, then went silent.
-    const serverId = await repos.servers.insert({
-      account_id: 1,
-      name: "orphan",
-      hostname: null,
-      status: "provisioning",
-      plan_id: 1,
-      os_id: 3,
-      location_id: 1,
-      ssh_key_id: null,
-      ssh_public_key: null,
-      backups_enabled: 0,
-      created_at: iso(0),
-      updated_at: iso(0),
-      deleted_at: null,
-      billed_until: iso(3_600_000),
-      host_id: t.app.engine.embeddedHosts?.ids[0] ?? null,
-    });
+    const serverId = await repos.servers.insert(
+      serverValues({
+        account_id: 1,
+        name: "orphan",
+        status: "provisioning",
+        created_at: iso(0),
+        billed_until: iso(3_600_000),
+        host_id: t.app.engine.embeddedHosts?.ids[0] ?? null,
+      }),
+    );
     await repos.addresses.allocate(serverId, 1, 4, iso(0));
     const opId = await repos.operations.insert({
       serverId,
@@ -114,23 +108,16 @@ describe("a worker whose lease was taken over", () => {
   /** A server being created, holding its address, with its create operation queued. */
   async function queuedCreate(): Promise<{ serverId: number; opId: number }> {
     const now = at(0);
-    const serverId = await repos.servers.insert({
-      account_id: accountId,
-      name: "contested",
-      hostname: null,
-      status: "provisioning",
-      plan_id: 1,
-      os_id: 3,
-      location_id: 1,
-      ssh_key_id: null,
-      ssh_public_key: null,
-      backups_enabled: 0,
-      created_at: now,
-      updated_at: now,
-      deleted_at: null,
-      billed_until: at(3_600_000),
-      host_id: hostId,
-    });
+    const serverId = await repos.servers.insert(
+      serverValues({
+        account_id: accountId,
+        name: "contested",
+        status: "provisioning",
+        created_at: now,
+        billed_until: at(3_600_000),
+        host_id: hostId,
+      }),
+    );
     await repos.addresses.allocate(serverId, 1, 4, now);
     const opId = await repos.operations.insert({ serverId, accountId, kind: "create", maxAttempts: 5, now });
     return { serverId, opId };

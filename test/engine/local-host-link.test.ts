@@ -9,6 +9,7 @@ import { chargeFirstHour } from "../../src/engine/charge-first-hour.ts";
 import type { ClaimedOperation } from "../../src/engine/host-link.ts";
 import { LocalHostLink } from "../../src/engine/local-host-link.ts";
 import { hostAndAccount } from "../support/host-and-account.ts";
+import { serverValues } from "../support/server-values.ts";
 import { SettableClock } from "../support/settable-clock.ts";
 import { suiteDatabase } from "../support/test-database.ts";
 
@@ -60,23 +61,18 @@ describe("the local host link", () => {
     maxAttempts = 5,
   ): Promise<{ serverId: number; opId: number; ipv4: string }> {
     const now = new Date(Date.now() - 1_000).toISOString();
-    const serverId = await repos.servers.insert({
-      account_id: accountId,
-      name: `server-${kind}`,
-      hostname: "web-1.example.com",
-      status,
-      plan_id: 1,
-      os_id: 3,
-      location_id: 1,
-      ssh_key_id: null,
-      ssh_public_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIContract host@example.com",
-      backups_enabled: 0,
-      created_at: now,
-      updated_at: now,
-      deleted_at: null,
-      billed_until: new Date(Date.parse(now) + 3_600_000).toISOString(),
-      host_id: hostId,
-    });
+    const serverId = await repos.servers.insert(
+      serverValues({
+        account_id: accountId,
+        name: `server-${kind}`,
+        hostname: "web-1.example.com",
+        status,
+        ssh_public_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIContract host@example.com",
+        created_at: now,
+        billed_until: new Date(Date.parse(now) + 3_600_000).toISOString(),
+        host_id: hostId,
+      }),
+    );
     const ipv4 = await repos.addresses.allocate(serverId, 1, 4, now);
     assert.ok(ipv4);
     const opId = await repos.operations.insert({ serverId, accountId, kind, maxAttempts, now });

@@ -9,6 +9,7 @@ import { assertCountsMatchServers } from "../support/counts-match-servers.ts";
 import { hostAndAccount } from "../support/host-and-account.ts";
 import { POSTGRES_SKIP, requirePostgres } from "../support/process-cluster.ts";
 import { SeededRandom, testSeed } from "../support/seeded-random.ts";
+import { serverValues } from "../support/server-values.ts";
 import { suiteDatabase } from "../support/test-database.ts";
 import { WatchedRepositories } from "../support/watched-repositories.ts";
 
@@ -48,23 +49,16 @@ describe("grouped settlements of two processes on one database", { skip: POSTGRE
     // Two accounts over two locations, half running and half stopped: every group's ends share count rows.
     for (let n = 0; n < SERVERS; n++) {
       const accountId = n % 4 < 2 ? first.accountId : otherAccount;
-      const id = await setup.servers.insert({
-        account_id: accountId,
-        name: `settle-${n}`,
-        hostname: null,
-        status: n % 2 === 0 ? "active" : "stopped",
-        plan_id: 1,
-        os_id: 3,
-        location_id: (n % 3 === 0 ? 1 : 2) as number,
-        ssh_key_id: null,
-        ssh_public_key: null,
-        backups_enabled: 0,
-        created_at: now,
-        updated_at: now,
-        deleted_at: null,
-        billed_until: null,
-        host_id: hostId,
-      });
+      const id = await setup.servers.insert(
+        serverValues({
+          account_id: accountId,
+          name: `settle-${n}`,
+          status: n % 2 === 0 ? "active" : "stopped",
+          location_id: (n % 3 === 0 ? 1 : 2) as number,
+          created_at: now,
+          host_id: hostId,
+        }),
+      );
       servers.push({ id, accountId });
     }
   });

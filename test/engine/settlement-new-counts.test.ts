@@ -8,6 +8,7 @@ import { SettlementQueue } from "../../src/engine/settlement-queue.ts";
 import { assertCountsMatchServers } from "../support/counts-match-servers.ts";
 import { hostAndAccount } from "../support/host-and-account.ts";
 import { POSTGRES_SKIP, requirePostgres } from "../support/process-cluster.ts";
+import { serverValues } from "../support/server-values.ts";
 import { suiteDatabase } from "../support/test-database.ts";
 import { WatchedRepositories } from "../support/watched-repositories.ts";
 
@@ -47,23 +48,15 @@ describe("ends that make a status's count row", { skip: POSTGRES_SKIP }, () => {
       .returning("id")
       .executeTakeFirstOrThrow();
     for (let n = 0; n < count; n++) {
-      const id = await setup.servers.insert({
-        account_id: accountId,
-        name: `first-stop-${n}`,
-        hostname: null,
-        status: "active",
-        plan_id: 1,
-        os_id: 3,
-        location_id: 1,
-        ssh_key_id: null,
-        ssh_public_key: null,
-        backups_enabled: 0,
-        created_at: now,
-        updated_at: now,
-        deleted_at: null,
-        billed_until: null,
-        host_id: hostId,
-      });
+      const id = await setup.servers.insert(
+        serverValues({
+          account_id: accountId,
+          name: `first-stop-${n}`,
+          status: "active",
+          created_at: now,
+          host_id: hostId,
+        }),
+      );
       await setup.transaction(async (tx) => {
         assert.ok(await tx.servers.swapStatus(id, "active", "stopping", now));
         await tx.operations.insert({ serverId: id, accountId, kind: "stop", maxAttempts: 5, now });
